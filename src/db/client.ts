@@ -1,0 +1,29 @@
+import postgres from "postgres";
+
+export type Sql = postgres.Sql<Record<string, never>>;
+
+export interface PoolOptions {
+  max?: number;
+  applicationName?: string;
+}
+
+/** Postgres renders timestamptz in UTC as "2026-01-02 03:04:05.123456+00"; keep the microseconds as ISO-8601. */
+export function isoTimestamp(raw: string): string {
+  return raw.replace(" ", "T").replace(/\+00(:00)?$/, "Z");
+}
+
+/**
+ * A postgres.js pool with the conventions the data layer relies on: UTC session time zone, int8 parsed to
+ * number (seq and producer_seq stay far below 2^53), timestamptz kept as ISO strings with microseconds.
+ */
+export function createPool(url: string, options: PoolOptions = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName ?? "starcite", TimeZone: "UTC" },
+    types: {
+      int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
+      timestamptz: { to: 1184, from: [1184], serialize: (v: string) => v, parse: isoTimestamp },
+    },
+  }) as unknown as Sql;
+}

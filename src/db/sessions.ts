@@ -1,0 +1,51 @@
+import type { Sql } from "./client.ts";
+import { mapErrors } from "./errors.ts";
+import { toSession, type SessionRow } from "./rows.ts";
+import type { JsonObject, Session } from "./types.ts";
+
+export interface CreateSessionInput {
+  id?: string | null;
+  title?: string | null;
+  metadata?: JsonObject | null;
+}
+
+export async function createSession(sql: Sql, input: CreateSessionInput = {}): Promise<Session> {
+  const [row] = await mapErrors(() =>
+    sql<SessionRow[]>`select * from starcite.create_session(${input.id ?? null}, ${input.title ?? null}, ${input.metadata ? sql.json(input.metadata) : null}::jsonb)`,
+  );
+  return toSession(row!);
+}
+
+export async function getSession(sql: Sql, id: string): Promise<Session | null> {
+  const [row] = await mapErrors(() => sql<SessionRow[]>`select * from starcite.get_session(${id}) where id is not null`);
+  return row ? toSession(row) : null;
+}
+
+export interface ListSessionsInput {
+  limit?: number;
+  after?: string | null;
+  archived?: boolean;
+}
+
+export async function listSessions(sql: Sql, input: ListSessionsInput = {}): Promise<Session[]> {
+  const rows = await mapErrors(() =>
+    sql<SessionRow[]>`select * from starcite.list_sessions(${input.limit ?? 100}, ${input.after ?? null}, ${input.archived ?? false})`,
+  );
+  return rows.map(toSession);
+}
+
+export interface UpdateSessionInput {
+  id: string;
+  title?: string | null;
+  metadata?: JsonObject | null;
+  expectedVersion?: number | null;
+  archived?: boolean | null;
+}
+
+export async function updateSession(sql: Sql, input: UpdateSessionInput): Promise<Session> {
+  const [row] = await mapErrors(() =>
+    sql<SessionRow[]>`select * from starcite.update_session(${input.id}, ${input.title ?? null},
+      ${input.metadata ? sql.json(input.metadata) : null}::jsonb, ${input.expectedVersion ?? null}, ${input.archived ?? null})`,
+  );
+  return toSession(row!);
+}

@@ -1,0 +1,58 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import postgres from "postgres";
+import type { TestProject } from "vitest/node";
+import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { freePort } from "../helpers/net.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** URL of a maintenance database on the test cluster (role may CREATE DATABASE). */
+    pgAdminUrl: string;
+    /** A migrated database that test files clone with CREATE DATABASE ... TEMPLATE. */
+    pgTemplate: string;
+  }
+}
+
+/**
+ * One Postgres per test run: DATABASE_URL if set, else an embedded cluster in the system temp dir
+ * (reachable by the postgres user even when tests run as root). Migrated once into a template database.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let adminUrl = process.env.DATABASE_URL;
+  let stopCluster: (() => Promise<void>) | undefined;
+  let tmp: string | undefined;
+  if (!adminUrl) {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-test-"));
+    fs.chmodSync(tmp, 0o755);
+    const cluster = await startEmbeddedPostgres({ dataDir: path.join(tmp, "pg"), port: await freePort(), ephemeral: true,
+      settings: { max_connections: 500 } });
+    adminUrl = cluster.url;
+    stopCluster = cluster.stop;
+  }
+
+  const template = `starcite_template_${process.pid}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`drop database if exists ${template}`);
+  await admin.unsafe(`create database ${template}`);
+  const templateUrl = new URL(adminUrl);
+  templateUrl.pathname = `/${template}`;
+  await migrate(templateUrl.toString());
+  await admin.end();
+
+  project.provide("pgAdminUrl", adminUrl);
+  project.provide("pgTemplate", template);
+
+  return async () => {
+    if (stopCluster) {
+      await stopCluster();
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    } else {
+      const cleanup = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`drop database if exists ${template} with (force)`);
+      await cleanup.end();
+    }
+  };
+}
