@@ -1,0 +1,39 @@
+import { loadConfig } from "./config.ts";
+import { prepareDatabase } from "./db/database.ts";
+import { createLogger } from "./logger.ts";
+import { startServer } from "./server/index.ts";
+
+/** `npm start`: embedded Postgres unless DATABASE_URL is set, dbmate migrations, then the server. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const database = await prepareDatabase(config, logger);
+  const server = await startServer({ config, databaseUrl: database.url, logger });
+  logger.info("listening", { url: server.url, graphql: `${server.url}/graphql` });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting down", { signal });
+    const force = setTimeout(() => {
+      logger.error("shutdown took longer than 15 s; exiting");
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    try {
+      await server.close();
+    } finally {
+      await database.stop();
+      logger.info("stopped");
+      process.exit(0);
+    }
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`starcite failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
