@@ -1,28 +1,66 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { createYoga } from "graphql-yoga";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer } from "ws";
+import type { ExecutionArgs } from "graphql";
 import type { Config } from "../config.ts";
 import { createPool } from "../db/client.ts";
+import { AppendBatcher, type BatcherOptions } from "../live/batcher.ts";
+import { LiveHub, type HubOptions } from "../live/hub.ts";
 import { NotificationListener } from "../live/listener.ts";
 import type { Logger } from "../logger.ts";
+import type { Context } from "../graphql/context.ts";
+import { createMaskError } from "../graphql/errors.ts";
+import { schema } from "../graphql/schema/index.ts";
+import { Metrics } from "./metrics.ts";
 
 export interface ServerOptions {
   config: Pick<Config, "port" | "host" | "poolSize">;
   databaseUrl: string;
   logger: Logger;
+  /** GraphiQL at /graphql in a browser (default: when NODE_ENV is not production). */
+  graphiql?: boolean;
+  hub?: HubOptions;
+  batcher?: BatcherOptions;
 }
 
 export interface RunningServer {
   /** http://host:port (no trailing slash). */
   url: string;
   port: number;
+  metrics: Metrics;
+  hub: LiveHub;
+  /** Graceful stop: refuse new work, finish in-flight appends, close subscriptions (1001), release the database. */
   close(): Promise<void>;
+}
+
+interface ServerContext {
+  req: http.IncomingMessage;
+  res?: http.ServerResponse;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config, databaseUrl, logger } = options;
+  const metrics = new Metrics();
   const sql = createPool(databaseUrl, { max: config.poolSize });
   const listener = new NotificationListener(databaseUrl);
   await listener.start();
+  const hub = new LiveHub(sql, listener, metrics, logger, options.hub);
+  const batcher = new AppendBatcher(sql, metrics, options.batcher);
+  let closing = false;
+
+  const buildContext = (): Context => ({ sql, hub, batcher, logger, tenantId: "default" });
+
+  const yoga = createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql: (options.graphiql ?? process.env.NODE_ENV !== "production") ? { subscriptionsProtocol: "WS" } : false,
+    landingPage: false,
+    logging: false,
+    maskedErrors: { maskError: createMaskError(logger) },
+    context: () => buildContext(),
+  });
 
   const server = http.createServer(async (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -31,29 +69,85 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     if (path === "/health/ready") {
-      let dbOk = false;
+      let database = false;
       try {
         await sql`select 1`;
-        dbOk = true;
+        database = true;
       } catch {
-        dbOk = false;
+        database = false;
       }
-      const ok = dbOk && listener.connected;
+      const ok = database && listener.connected && !closing;
       res.writeHead(ok ? 200 : 503, { "content-type": "application/json" })
-        .end(JSON.stringify({ status: ok ? "ok" : "unavailable", database: dbOk, listener: listener.connected }));
+        .end(JSON.stringify({ status: ok ? "ok" : "unavailable", database, listener: listener.connected, shuttingDown: closing }));
       return;
     }
-    res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not_found"}');
+    if (path === "/metrics") {
+      res.writeHead(200, { "content-type": metrics.registry.contentType }).end(await metrics.registry.metrics());
+      return;
+    }
+    if (closing) {
+      res.writeHead(503, { "content-type": "application/json", connection: "close" })
+        .end('{"errors":[{"message":"the server is shutting down","extensions":{"code":"shutting_down"}}]}');
+      return;
+    }
+    return yoga.handle(req, res, { req, res });
   });
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+
+  const wss = new WebSocketServer({ server, path: "/graphql" });
+  const wsServer = useServer<Record<string, unknown> | undefined, { executeArgs?: unknown }>(
+    {
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+        });
+        const args: ExecutionArgs = {
+          schema: s,
+          operationName: payload.operationName,
+          document: parse(payload.query),
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wss,
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   const port = (server.address() as AddressInfo).port;
-  const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
-  logger.debug("http server up", { port });
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+
   return {
     url: `http://${host}:${port}`,
     port,
+    metrics,
+    hub,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (closing) return;
+      closing = true;
+      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await batcher.drain();
+      // 1001 (going away) is retryable: clients resubscribe elsewhere from their cursor.
+      for (const socket of wss.clients) socket.close(1001, "server shutting down");
+      await wsServer.dispose();
+      hub.close();
+      server.closeAllConnections();
+      await httpClosed;
       await listener.stop();
       await sql.end({ timeout: 5 });
     },

@@ -1,0 +1,77 @@
+import { createSession, getSession, listSessions, updateSession } from "../../db/sessions.ts";
+import type { JsonObject, JsonValue, Session } from "../../db/types.ts";
+import { StarciteError } from "../../db/errors.ts";
+import { builder } from "../builder.ts";
+
+export const SessionRef = builder.objectRef<Session>("Session").implement({
+  description: "One ordered, durable timeline of events.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    title: t.exposeString("title", { nullable: true }),
+    metadata: t.field({ type: "JSON", resolve: (s) => s.metadata }),
+    lastSeq: t.exposeInt("lastSeq", { description: "Seq of the newest event (0 when empty)." }),
+    version: t.exposeInt("version", { description: "Bumped by every updateSession." }),
+    archived: t.exposeBoolean("archived"),
+    createdAt: t.field({ type: "DateTime", resolve: (s) => s.createdAt }),
+    updatedAt: t.field({ type: "DateTime", resolve: (s) => s.updatedAt }),
+  }),
+});
+
+/** JSON arguments that must be objects (metadata) are checked here so the error names the argument. */
+export function jsonObjectArg(value: JsonValue | null | undefined, field: string): JsonObject | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new StarciteError("invalid_argument", `${field} must be a JSON object`, { field });
+  }
+  return value;
+}
+
+builder.queryFields((t) => ({
+  session: t.field({
+    type: SessionRef,
+    nullable: true,
+    description: "The session, or null if it does not exist (or belongs to another tenant).",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => getSession(ctx.sql, String(id)),
+  }),
+  sessions: t.field({
+    type: [SessionRef],
+    description: "Sessions ordered by id; page with `after` set to the last id of the previous page.",
+    args: {
+      limit: t.arg.int({ defaultValue: 100 }),
+      after: t.arg.id(),
+      archived: t.arg.boolean({ defaultValue: false }),
+    },
+    resolve: (_root, args, ctx) =>
+      listSessions(ctx.sql, { limit: args.limit ?? 100, after: args.after == null ? null : String(args.after), archived: args.archived ?? false }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createSession: t.field({
+    type: SessionRef,
+    description: "Creates a session. Without `id`, one is generated (ses_...). A taken id is `session_exists`.",
+    args: { id: t.arg.id(), title: t.arg.string(), metadata: t.arg({ type: "JSON" }) },
+    resolve: (_root, args, ctx) =>
+      createSession(ctx.sql, { id: args.id == null ? null : String(args.id), title: args.title, metadata: jsonObjectArg(args.metadata, "metadata") }),
+  }),
+  updateSession: t.field({
+    type: SessionRef,
+    description: "Changes title and/or metadata (replaced whole). With `expectedVersion`, fails with `version_conflict` unless it matches.",
+    args: {
+      id: t.arg.id({ required: true }),
+      title: t.arg.string(),
+      metadata: t.arg({ type: "JSON" }),
+      expectedVersion: t.arg.int(),
+      archived: t.arg.boolean(),
+    },
+    resolve: (_root, args, ctx) =>
+      updateSession(ctx.sql, {
+        id: String(args.id),
+        title: args.title,
+        metadata: jsonObjectArg(args.metadata, "metadata"),
+        expectedVersion: args.expectedVersion,
+        archived: args.archived,
+      }),
+  }),
+}));

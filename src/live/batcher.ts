@@ -1,0 +1,113 @@
+import type { Sql } from "../db/client.ts";
+import { StarciteError, toStarciteError } from "../db/errors.ts";
+import { appendItems, type AddressedEvent, type AppendOutcome } from "../db/events.ts";
+import type { AppendResult } from "../db/types.ts";
+import type { Metrics } from "../server/metrics.ts";
+
+export interface BatcherOptions {
+  /** Most events in one append transaction. */
+  maxBatch?: number;
+  /** Append transactions in flight at once. */
+  maxInFlight?: number;
+}
+
+interface Pending {
+  event: AddressedEvent;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+  startedAt: bigint;
+}
+
+/**
+ * Group commit. Every NOTIFYing transaction holds a cluster-wide lock through its commit flush, so one
+ * transaction per append caps the whole database near one commit per fsync. Appends that arrive while
+ * a transaction is in flight wait and go together in the next `starcite.append_items` call; an idle
+ * server sends an append at once. Each caller still gets its own result or its own error.
+ */
+export class AppendBatcher {
+  readonly #maxBatch: number;
+  readonly #maxInFlight: number;
+  #queue: Pending[] = [];
+  #inFlight = 0;
+  #scheduled = false;
+  #closed = false;
+  #idle: (() => void)[] = [];
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly metrics: Metrics,
+    options: BatcherOptions = {},
+  ) {
+    this.#maxBatch = options.maxBatch ?? 500;
+    this.#maxInFlight = options.maxInFlight ?? 2;
+  }
+
+  append(event: AddressedEvent): Promise<AppendResult> {
+    if (this.#closed) return Promise.reject(new StarciteError("shutting_down", "the server is shutting down"));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ event, resolve, reject, startedAt: process.hrtime.bigint() });
+      this.#schedule();
+    });
+  }
+
+  /** Stops taking appends and resolves once everything accepted so far has its result. */
+  drain(): Promise<void> {
+    this.#closed = true;
+    if (this.#queue.length === 0 && this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= this.#maxInFlight || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    // Let appends issued in the same tick join this transaction.
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
+        void this.#flush(this.#queue.splice(0, this.#maxBatch));
+      }
+    });
+  }
+
+  async #flush(batch: Pending[]): Promise<void> {
+    this.#inFlight++;
+    this.metrics.appendBatchSize.observe(batch.length);
+    try {
+      let outcomes: AppendOutcome[];
+      try {
+        outcomes = await appendItems(this.sql, batch.map((p) => p.event));
+      } catch (error) {
+        const mapped = toStarciteError(error);
+        if (batch.length === 1 || (mapped instanceof StarciteError && mapped.code === "database_unavailable")) throw mapped;
+        // Something unforeseen failed the whole call: isolate it so only the culprit fails.
+        outcomes = [];
+        for (const p of batch) {
+          try {
+            outcomes.push(...(await appendItems(this.sql, [p.event])));
+          } catch (e) {
+            const m = toStarciteError(e);
+            outcomes.push({ ok: false, error: m instanceof StarciteError ? m : new StarciteError("internal_error", "append failed") });
+          }
+        }
+      }
+      outcomes.forEach((outcome, i) => this.#settle(batch[i]!, outcome));
+    } catch (error) {
+      for (const p of batch) this.#settle(p, { ok: false, error: error instanceof StarciteError ? error : new StarciteError("internal_error", "append failed") });
+    } finally {
+      this.#inFlight--;
+      this.#schedule();
+      if (this.#inFlight === 0 && this.#queue.length === 0) for (const done of this.#idle.splice(0)) done();
+    }
+  }
+
+  #settle(p: Pending, outcome: AppendOutcome): void {
+    this.metrics.appendDuration.observe(Number(process.hrtime.bigint() - p.startedAt) / 1e9);
+    if (outcome.ok) {
+      this.metrics.appends.inc({ outcome: outcome.result.deduped ? "deduped" : "appended" });
+      p.resolve(outcome.result);
+    } else {
+      this.metrics.appends.inc({ outcome: "rejected" });
+      p.reject(outcome.error);
+    }
+  }
+}

@@ -1,0 +1,277 @@
+import type { Sql } from "../db/client.ts";
+import { StarciteError, toStarciteError } from "../db/errors.ts";
+import { read } from "../db/events.ts";
+import type { StoredEvent } from "../db/types.ts";
+import type { Logger } from "../logger.ts";
+import type { Metrics } from "../server/metrics.ts";
+import type { NotificationListener, SessionAdvanced } from "./listener.ts";
+
+export interface HubOptions {
+  /** Events per database read (hub reads and subscriber catch-up pages). */
+  pageSize?: number;
+  /** Recent events kept in memory per followed session, shared by all its subscribers. */
+  ringEvents?: number;
+  /** Approximate byte cap of one session's ring. */
+  ringBytes?: number;
+  /** How long the LISTEN connection may be down before subscribers get `database_unavailable`. */
+  unavailableAfterMs?: number;
+}
+
+const DEFAULTS: Required<HubOptions> = {
+  pageSize: 1000,
+  ringEvents: 2048,
+  ringBytes: 8 * 1024 * 1024,
+  unavailableAfterMs: 5000,
+};
+
+/**
+ * The live state of one followed session, shared by all of its subscribers in this process.
+ * On each hint that the session advanced it reads the new events ONCE into a bounded ring and wakes
+ * its subscribers, who slice what they need from the ring (or page from the database when they have
+ * fallen behind it). So database reads per append do not grow with the number of subscribers.
+ */
+export class SessionFeed {
+  /** Highest seq read into the ring (-1 until the feed knows the session's position). */
+  fetchedSeq = -1;
+  /** Highest seq any hint has announced. */
+  knownSeq = 0;
+  refs = 0;
+  failure: StarciteError | null = null;
+
+  #ring: StoredEvent[] = [];
+  #ringBytes = 0;
+  #waiters = new Set<() => void>();
+  #pumping = false;
+  #retry: NodeJS.Timeout | null = null;
+  #closed = false;
+  readonly ready: Promise<void>;
+
+  constructor(
+    readonly sessionId: string,
+    readonly tenantId: string | undefined,
+    private readonly hub: LiveHub,
+  ) {
+    this.ready = this.#init();
+    // A feed that could not start is marked failed, so the next subscriber gets a fresh one.
+    this.ready.catch((error: unknown) => {
+      const mapped = toStarciteError(error);
+      this.fail(mapped instanceof StarciteError ? mapped : new StarciteError("database_unavailable", "could not read the session"));
+    });
+  }
+
+  async #init(): Promise<void> {
+    const rows = await this.hub.sql<{ last_seq: number }[]>`select last_seq from starcite.sessions where id = ${this.sessionId}`;
+    const last = rows[0]?.last_seq ?? 0;
+    this.fetchedSeq = Math.max(this.fetchedSeq, last);
+    this.knownSeq = Math.max(this.knownSeq, last);
+    this.pump();
+  }
+
+  /** Events with seq > cursor from the ring, at most `max`; null when the ring cannot serve the cursor. */
+  eventsAfter(cursor: number, max: number): StoredEvent[] | null {
+    if (this.fetchedSeq < 0) return null;
+    if (cursor >= this.fetchedSeq) return [];
+    const first = this.#ring[0];
+    if (!first || cursor + 1 < first.seq) return null;
+    const start = cursor + 1 - first.seq;
+    return this.#ring.slice(start, start + max);
+  }
+
+  /** Resolves once the feed has read past `cursor`, failed, or `signal` aborted. */
+  waitBeyond(cursor: number, signal: AbortSignal): Promise<void> {
+    if (this.fetchedSeq > cursor || this.failure || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.#waiters.delete(wake);
+        signal.removeEventListener("abort", wake);
+        resolve();
+      };
+      this.#waiters.add(wake);
+      signal.addEventListener("abort", wake, { once: true });
+    });
+  }
+
+  hint(lastSeq: number): void {
+    if (lastSeq > this.knownSeq) this.knownSeq = lastSeq;
+    this.pump();
+  }
+
+  fail(error: StarciteError): void {
+    this.failure = error;
+    this.#wakeAll();
+  }
+
+  clearFailure(): void {
+    this.failure = null;
+  }
+
+  /** Single-flight: reads until the ring holds everything hints announced. */
+  pump(): void {
+    if (this.#pumping || this.#closed || this.fetchedSeq < 0 || this.knownSeq <= this.fetchedSeq) return;
+    this.#pumping = true;
+    void (async () => {
+      try {
+        while (!this.#closed && this.knownSeq > this.fetchedSeq) {
+          this.hub.metrics.eventReads.inc({ source: "hub" });
+          const events = await read(this.hub.sql, this.sessionId, this.fetchedSeq, this.hub.options.pageSize);
+          if (events.length === 0) break;
+          this.#push(events);
+          this.#wakeAll();
+        }
+      } catch (error) {
+        this.hub.logger.warn("feed read failed; retrying", { sessionId: this.sessionId, error: String(error) });
+        if (!this.#closed && !this.#retry) {
+          this.#retry = setTimeout(() => {
+            this.#retry = null;
+            this.pump();
+          }, 500);
+          this.#retry.unref();
+        }
+        const mapped = toStarciteError(error);
+        if (mapped instanceof StarciteError && mapped.code === "session_not_found") this.fail(mapped);
+      } finally {
+        this.#pumping = false;
+      }
+    })();
+  }
+
+  #push(events: StoredEvent[]): void {
+    for (const e of events) {
+      if (e.seq !== this.fetchedSeq + 1 && this.#ring.length > 0) {
+        // Never leave a hole in the ring: restart it at this event.
+        this.#ring = [];
+        this.#ringBytes = 0;
+      }
+      this.#ring.push(e);
+      this.#ringBytes += approxSize(e);
+      this.fetchedSeq = e.seq;
+    }
+    const { ringEvents, ringBytes } = this.hub.options;
+    let drop = 0;
+    while (this.#ring.length - drop > ringEvents || (this.#ringBytes > ringBytes && this.#ring.length - drop > 1)) {
+      this.#ringBytes -= approxSize(this.#ring[drop]!);
+      drop++;
+    }
+    if (drop > 0) this.#ring.splice(0, drop);
+  }
+
+  #wakeAll(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = null;
+    this.#ring = [];
+    this.#wakeAll();
+  }
+}
+
+const sizes = new WeakMap<StoredEvent, number>();
+function approxSize(e: StoredEvent): number {
+  let size = sizes.get(e);
+  if (size === undefined) {
+    size = 200 + JSON.stringify(e.payload).length + (e.metadata ? JSON.stringify(e.metadata).length : 0);
+    sizes.set(e, size);
+  }
+  return size;
+}
+
+/**
+ * All followed sessions of this process, fed by the one LISTEN connection. Feeds exist while they
+ * have subscribers. After the listener reconnects, every feed re-reads its session's position,
+ * since notifications sent while it was down are lost.
+ */
+export class LiveHub {
+  readonly options: Required<HubOptions>;
+  readonly #feeds = new Map<string, SessionFeed>();
+  #downTimer: NodeJS.Timeout | null = null;
+  #unsubscribe: () => void;
+
+  constructor(
+    readonly sql: Sql,
+    readonly listener: NotificationListener,
+    readonly metrics: Metrics,
+    readonly logger: Logger,
+    options: HubOptions = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    const onAdvanced = (n: SessionAdvanced) => {
+      this.metrics.notifications.inc();
+      this.#feeds.get(n.sessionId)?.hint(n.lastSeq);
+    };
+    const onDisconnected = () => {
+      if (this.#downTimer) return;
+      this.#downTimer = setTimeout(() => {
+        const error = new StarciteError("database_unavailable", "lost the connection to the database; resume from your cursor");
+        for (const feed of this.#feeds.values()) feed.fail(error);
+      }, this.options.unavailableAfterMs);
+      this.#downTimer.unref();
+    };
+    const onReconnected = () => {
+      if (this.#downTimer) clearTimeout(this.#downTimer);
+      this.#downTimer = null;
+      this.metrics.listenerReconnects.inc();
+      void this.#refreshAll();
+    };
+    listener.on("advanced", onAdvanced);
+    listener.on("disconnected", onDisconnected);
+    listener.on("reconnected", onReconnected);
+    this.#unsubscribe = () => {
+      listener.off("advanced", onAdvanced);
+      listener.off("disconnected", onDisconnected);
+      listener.off("reconnected", onReconnected);
+    };
+  }
+
+  get feedCount(): number {
+    return this.#feeds.size;
+  }
+
+  acquire(sessionId: string, tenantId?: string): SessionFeed {
+    let feed = this.#feeds.get(sessionId);
+    if (!feed || feed.failure) {
+      if (feed) feed.close();
+      // Subscribers of a failed feed keep their reference and release it themselves.
+      feed = new SessionFeed(sessionId, tenantId, this);
+      this.#feeds.set(sessionId, feed);
+    }
+    feed.refs++;
+    return feed;
+  }
+
+  release(feed: SessionFeed): void {
+    feed.refs--;
+    if (feed.refs <= 0 && this.#feeds.get(feed.sessionId) === feed) {
+      this.#feeds.delete(feed.sessionId);
+      feed.close();
+    }
+  }
+
+  /** Hints every feed with its session's current last_seq (after a listener reconnect). */
+  async #refreshAll(): Promise<void> {
+    const ids = [...this.#feeds.keys()];
+    if (ids.length === 0) return;
+    try {
+      const rows = await this.sql<{ id: string; last_seq: number }[]>`
+        select id, last_seq from starcite.sessions where id = any(${ids})`;
+      for (const row of rows) this.#feeds.get(row.id)?.hint(row.last_seq);
+    } catch (error) {
+      this.logger.warn("refresh after reconnect failed", { error: String(error) });
+      const e = new StarciteError("database_unavailable", "the database is not reachable; resume from your cursor");
+      for (const feed of this.#feeds.values()) feed.fail(e);
+    }
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    if (this.#downTimer) clearTimeout(this.#downTimer);
+    const error = new StarciteError("shutting_down", "the server is shutting down; resume from your cursor");
+    for (const feed of this.#feeds.values()) {
+      feed.fail(error);
+      feed.close();
+    }
+    this.#feeds.clear();
+  }
+}
