@@ -497,7 +497,7 @@ begin
 
   if _touched then
     insert into starcite.events select * from unnest(_rows);
-    update starcite.sessions s set last_seq = v.last_seq, updated_at = now()
+    update starcite.sessions s set last_seq = v.last_seq, updated_at = clock_timestamp()
     from unnest(_sids, _lasts) as v(id, last_seq)
     where s.id = v.id and s.last_seq <> v.last_seq;
   end if;
