@@ -261,6 +261,7 @@ declare
   _n       integer;
   _sids    text[];    -- locked sessions, sorted by id
   _lasts   bigint[];  -- their running last_seq
+  _tids    text[];    -- their tenants
   _touched boolean := false;
   _rows    starcite.events[] := '{}';
   _keys    text[] := '{}';   -- in-call dedup keys ...
@@ -293,10 +294,11 @@ begin
     return;
   end if;
 
-  select coalesce(array_agg(l.id order by l.id), '{}'), coalesce(array_agg(l.last_seq order by l.id), '{}')
-    into _sids, _lasts
+  select coalesce(array_agg(l.id order by l.id), '{}'), coalesce(array_agg(l.last_seq order by l.id), '{}'),
+         coalesce(array_agg(l.tenant_id order by l.id), '{}')
+    into _sids, _lasts, _tids
   from (
-    select s.id, s.last_seq
+    select s.id, s.last_seq, s.tenant_id
     from starcite.sessions s
     where (s.id, s.tenant_id) in (
       select distinct i->>'session_id', coalesce(i->>'tenant_id', _tenant)
@@ -362,6 +364,10 @@ begin
       _code := 'invalid_event'; _msg := 'expected_seq must be an integer >= 0'; _detail := '{"field":"expected_seq"}';
     else
       _si := array_position(_sids, _e->>'session_id');
+      -- The session may be locked for another item of this call that names its tenant; this item must too.
+      if _si is not null and _tids[_si] <> coalesce(_e->>'tenant_id', _tenant) then
+        _si := null;
+      end if;
       if _si is null then
         _code := 'session_not_found'; _msg := format('session %s does not exist', _e->>'session_id');
         _detail := jsonb_build_object('session_id', _e->>'session_id');
