@@ -1,0 +1,155 @@
+/**
+ * `npm start` end to end: embedded Postgres in STARCITE_DATA_DIR, dbmate, server ready, clean SIGTERM exit,
+ * and a second start on the same data dir that finds the data written during the first.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, expect, test } from "vitest";
+import { createPool } from "../src/db/client.ts";
+import { append, read } from "../src/db/events.ts";
+import { createSession, getSession } from "../src/db/sessions.ts";
+import { freePort } from "./helpers/net.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-start-"));
+// As root, Postgres runs as the "postgres" user, which must be able to enter the data dir's parents.
+fs.chmodSync(tmp, 0o755);
+const dataDir = path.join(tmp, "pg");
+const running = new Set<ChildProcess>();
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function start(pgPort: number, httpPort: number): Started {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    STARCITE_DATA_DIR: dataDir,
+    STARCITE_PG_PORT: String(pgPort),
+    PORT: String(httpPort),
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "info",
+  };
+  delete env.DATABASE_URL;
+  const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["src/main.ts"], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  let out = "";
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on("exit", (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  return { child, output: () => out, exited };
+}
+
+/** Polls /health/ready until it answers 200; fails early if the process exits, or after the deadline. */
+async function waitReady(app: Started, httpPort: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void app.exited.then(() => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`starcite exited before it was ready:\n${app.output()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) {
+        expect(await res.json()).toMatchObject({ status: "ok" });
+        return;
+      }
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`starcite was not ready within ${timeoutMs} ms:\n${app.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stop(app: Started): Promise<void> {
+  app.child.kill("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([
+    app.exited,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`starcite did not exit within 30 s of SIGTERM:\n${app.output()}`)), 30_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  expect(result, app.output()).toEqual({ code: 0, signal: null });
+}
+
+/** The embedded Postgres is gone once postmaster.pid is (Postgres removes it on a clean shutdown). */
+function postmasterPid(): number | null {
+  const file = path.join(dataDir, "postmaster.pid");
+  if (!fs.existsSync(file)) return null;
+  const pid = Number(fs.readFileSync(file, "utf8").split("\n")[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+afterAll(async () => {
+  // Only if a run went wrong: end what this file started, by pid.
+  for (const child of running) child.kill("SIGKILL");
+  const pid = postmasterPid();
+  if (pid) {
+    try {
+      process.kill(pid, "SIGINT");
+    } catch {
+      // already gone
+    }
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test("npm start twice on the same data dir: ready, clean SIGTERM exit, data persists", async () => {
+  const pgPort = await freePort();
+  const url = `postgres://postgres:starcite-local@127.0.0.1:${pgPort}/starcite`;
+
+  // First start: initialises the data dir, creates the database, migrates.
+  let httpPort = await freePort();
+  const first = start(pgPort, httpPort);
+  await waitReady(first, httpPort);
+  expect(fs.existsSync(path.join(dataDir, "PG_VERSION"))).toBe(true);
+
+  let sql = createPool(url, { max: 1 });
+  try {
+    await createSession(sql, { id: "survivor", title: "written during the first run" });
+    await append(sql, "survivor", { type: "msg", payload: { n: 1 }, producerId: "p", producerSeq: 1 });
+    await append(sql, "survivor", { type: "msg", payload: { n: 2 }, producerId: "p", producerSeq: 2 });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+
+  await stop(first);
+  expect(postmasterPid()).toBeNull();
+
+  // Second start on the same data dir (and a different HTTP port, to be sure it is a new server).
+  httpPort = await freePort();
+  const second = start(pgPort, httpPort);
+  await waitReady(second, httpPort);
+
+  sql = createPool(url, { max: 1 });
+  try {
+    expect(await getSession(sql, "survivor")).toMatchObject({ title: "written during the first run", lastSeq: 2 });
+    expect((await read(sql, "survivor")).map((e) => e.payload)).toEqual([{ n: 1 }, { n: 2 }]);
+    // Dedup state came back with the data.
+    expect(await append(sql, "survivor", { type: "msg", payload: { n: 2 }, producerId: "p", producerSeq: 2 }))
+      .toEqual({ seq: 2, lastSeq: 2, deduped: true });
+    // Migrations were not re-applied or duplicated.
+    const migrations = await sql<{ version: string }[]>`select version from schema_migrations`;
+    expect(new Set(migrations.map((m) => m.version)).size).toBe(migrations.length);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+
+  await stop(second);
+  expect(postmasterPid()).toBeNull();
+}, 150_000);
