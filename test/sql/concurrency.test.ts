@@ -48,6 +48,7 @@ describe("one hot session", () => {
           if (finished && page.length < 250) return { cursor, pagesDuringRun };
         }
       })();
+      readerRun.catch(() => {}); // awaited below; if a writer fails first, its rejection is not left unhandled
 
       const perWriter = await Promise.all(writers.map(async (sql, w) => {
         const seqs: number[] = [];
