@@ -16,6 +16,18 @@ export interface Config {
   logLevel: LogLevel;
   /** Connections in the query pool. */
   poolSize: number;
+  /** NODE_ENV=production: auth and a token secret are mandatory, GraphiQL is off. */
+  production: boolean;
+  /** STARCITE_AUTH=none turns authentication off (local experiments only). */
+  authMode: "required" | "none";
+  /** STARCITE_TOKEN_SECRET: HS256 key for session tokens; generated and kept in .starcite/ in development. */
+  tokenSecret: string | undefined;
+  /** Optional external identity provider (RS256 JWTs with tenant_id, sub and scope claims). */
+  jwksUrl: string | undefined;
+  jwtIssuer: string | undefined;
+  jwtAudience: string | undefined;
+  /** Where the CLI keeps its config (and where the first start stores the development API key). */
+  configDir: string;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -24,6 +36,12 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+function authMode(raw: string | undefined): "required" | "none" {
+  if (raw === undefined || raw === "" || raw === "required") return "required";
+  if (raw === "none") return "none";
+  throw new Error(`STARCITE_AUTH must be "required" or "none", got ${JSON.stringify(raw)}`);
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
@@ -41,5 +59,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || "0.0.0.0",
     logLevel: logLevel as LogLevel,
     poolSize: intFromEnv(env, "STARCITE_POOL_SIZE", Math.max(4, os.cpus().length * 2)),
+    production: env.NODE_ENV === "production",
+    authMode: authMode(env.STARCITE_AUTH),
+    tokenSecret: env.STARCITE_TOKEN_SECRET || undefined,
+    jwksUrl: env.STARCITE_JWKS_URL || undefined,
+    jwtIssuer: env.STARCITE_JWT_ISSUER || undefined,
+    jwtAudience: env.STARCITE_JWT_AUDIENCE || undefined,
+    configDir: path.resolve(env.STARCITE_CONFIG_DIR || path.join(os.homedir(), ".starcite")),
   };
 }

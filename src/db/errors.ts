@@ -15,6 +15,11 @@ export const SQLSTATE_TO_CODE = {
   SC201: "producer_seq_conflict",
   SC202: "producer_replay_conflict",
   SC203: "idempotency_conflict",
+  SC300: "unauthorized",
+  SC301: "forbidden_scope",
+  SC302: "token_expired",
+  SC303: "forbidden_actor",
+  SC304: "key_not_found",
 } as const;
 
 type SqlCode = (typeof SQLSTATE_TO_CODE)[keyof typeof SQLSTATE_TO_CODE];

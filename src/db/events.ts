@@ -49,7 +49,7 @@ function toOutcome(row: AppendResultRow): AppendOutcome {
 }
 
 /** Appends one event with `starcite.append`; throws StarciteError on a rejected event. */
-export async function append(sql: Sql, sessionId: string, event: EventInput): Promise<AppendResult> {
+export async function append(sql: Sql, sessionId: string, event: EventInput, tenantId?: string | null): Promise<AppendResult> {
   const [row] = await mapErrors(() => sql<{ seq: number; last_seq: number; deduped: boolean }[]>`
     select * from starcite.append(
       session_id => ${sessionId}, type => ${event.type ?? "content"}, payload => ${sql.json(event.payload)}::jsonb,
@@ -57,7 +57,8 @@ export async function append(sql: Sql, sessionId: string, event: EventInput): Pr
       metadata => ${event.metadata == null ? null : sql.json(event.metadata)}::jsonb,
       refs => ${event.refs == null ? null : sql.json(event.refs)}::jsonb,
       idempotency_key => ${event.idempotencyKey ?? null}, producer_id => ${event.producerId ?? null},
-      producer_seq => ${event.producerSeq ?? null}::bigint, expected_seq => ${event.expectedSeq ?? null}::bigint)`);
+      producer_seq => ${event.producerSeq ?? null}::bigint, expected_seq => ${event.expectedSeq ?? null}::bigint,
+      tenant_id => ${tenantId ?? null})`);
   return { seq: row!.seq, lastSeq: row!.last_seq, deduped: row!.deduped };
 }
 
@@ -73,12 +74,13 @@ export async function appendItems(sql: Sql, events: readonly AddressedEvent[], a
 }
 
 /** `starcite.append_batch`: many events into one session, one outcome per input in input order. */
-export async function appendBatch(sql: Sql, sessionId: string, events: readonly EventInput[], atomic = false): Promise<AppendOutcome[]> {
-  return appendItems(sql, events.map((e) => ({ ...e, sessionId })), atomic);
+export async function appendBatch(sql: Sql, sessionId: string, events: readonly EventInput[], atomic = false,
+                                  tenantId?: string): Promise<AppendOutcome[]> {
+  return appendItems(sql, events.map((e) => ({ ...e, sessionId, ...(tenantId ? { tenantId } : {}) })), atomic);
 }
 
 /** Events with seq > afterSeq in seq order (`starcite.read`). */
-export async function read(sql: Sql, sessionId: string, afterSeq = 0, limit = 100): Promise<StoredEvent[]> {
-  const rows = await mapErrors(() => sql<EventRow[]>`select * from starcite.read(${sessionId}, ${afterSeq}, ${limit})`);
+export async function read(sql: Sql, sessionId: string, afterSeq = 0, limit = 100, tenantId?: string | null): Promise<StoredEvent[]> {
+  const rows = await mapErrors(() => sql<EventRow[]>`select * from starcite.read(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`);
   return rows.map(toEvent);
 }

@@ -3,7 +3,12 @@ import { mapErrors } from "./errors.ts";
 import { toSession, type SessionRow } from "./rows.ts";
 import type { JsonObject, Session } from "./types.ts";
 
-export interface CreateSessionInput {
+/** Every call acts within one tenant; omitted, the connection's starcite.tenant_id setting or "default". */
+export interface TenantScoped {
+  tenantId?: string | null;
+}
+
+export interface CreateSessionInput extends TenantScoped {
   id?: string | null;
   title?: string | null;
   metadata?: JsonObject | null;
@@ -11,17 +16,17 @@ export interface CreateSessionInput {
 
 export async function createSession(sql: Sql, input: CreateSessionInput = {}): Promise<Session> {
   const [row] = await mapErrors(() =>
-    sql<SessionRow[]>`select * from starcite.create_session(${input.id ?? null}, ${input.title ?? null}, ${input.metadata ? sql.json(input.metadata) : null}::jsonb)`,
+    sql<SessionRow[]>`select * from starcite.create_session(${input.id ?? null}, ${input.title ?? null}, ${input.metadata ? sql.json(input.metadata) : null}::jsonb, ${input.tenantId ?? null})`,
   );
   return toSession(row!);
 }
 
-export async function getSession(sql: Sql, id: string): Promise<Session | null> {
-  const [row] = await mapErrors(() => sql<SessionRow[]>`select * from starcite.get_session(${id}) where id is not null`);
+export async function getSession(sql: Sql, id: string, tenantId?: string | null): Promise<Session | null> {
+  const [row] = await mapErrors(() => sql<SessionRow[]>`select * from starcite.get_session(${id}, ${tenantId ?? null}) where id is not null`);
   return row ? toSession(row) : null;
 }
 
-export interface ListSessionsInput {
+export interface ListSessionsInput extends TenantScoped {
   limit?: number;
   after?: string | null;
   archived?: boolean;
@@ -29,12 +34,12 @@ export interface ListSessionsInput {
 
 export async function listSessions(sql: Sql, input: ListSessionsInput = {}): Promise<Session[]> {
   const rows = await mapErrors(() =>
-    sql<SessionRow[]>`select * from starcite.list_sessions(${input.limit ?? 100}, ${input.after ?? null}, ${input.archived ?? false})`,
+    sql<SessionRow[]>`select * from starcite.list_sessions(${input.limit ?? 100}, ${input.after ?? null}, ${input.archived ?? false}, ${input.tenantId ?? null})`,
   );
   return rows.map(toSession);
 }
 
-export interface UpdateSessionInput {
+export interface UpdateSessionInput extends TenantScoped {
   id: string;
   title?: string | null;
   metadata?: JsonObject | null;
@@ -45,7 +50,7 @@ export interface UpdateSessionInput {
 export async function updateSession(sql: Sql, input: UpdateSessionInput): Promise<Session> {
   const [row] = await mapErrors(() =>
     sql<SessionRow[]>`select * from starcite.update_session(${input.id}, ${input.title ?? null},
-      ${input.metadata ? sql.json(input.metadata) : null}::jsonb, ${input.expectedVersion ?? null}, ${input.archived ?? null})`,
+      ${input.metadata ? sql.json(input.metadata) : null}::jsonb, ${input.expectedVersion ?? null}, ${input.archived ?? null}, ${input.tenantId ?? null})`,
   );
   return toSession(row!);
 }

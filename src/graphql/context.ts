@@ -1,3 +1,5 @@
+import type { Authenticator } from "../auth/authenticator.ts";
+import type { AuthState } from "../auth/guard.ts";
 import type { Sql } from "../db/client.ts";
 import type { AppendBatcher } from "../live/batcher.ts";
 import type { LiveHub } from "../live/hub.ts";
@@ -9,6 +11,7 @@ export interface Context {
   hub: LiveHub;
   batcher: AppendBatcher;
   logger: Logger;
-  /** Tenant the caller acts for. */
-  tenantId: string;
+  authenticator: Authenticator;
+  /** Who is calling; guards in src/auth/guard.ts turn it into a principal or an error. */
+  auth: AuthState;
 }

@@ -113,7 +113,7 @@ export class SessionFeed {
       try {
         while (!this.#closed && this.knownSeq > this.fetchedSeq) {
           this.hub.metrics.eventReads.inc({ source: "hub" });
-          const events = await read(this.hub.sql, this.sessionId, this.fetchedSeq, this.hub.options.pageSize);
+          const events = await read(this.hub.sql, this.sessionId, this.fetchedSeq, this.hub.options.pageSize, this.tenantId);
           if (events.length === 0) break;
           this.#push(events);
           this.#wakeAll();

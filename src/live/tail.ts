@@ -90,7 +90,7 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
       let events = feed.eventsAfter(this.#cursor, pageSize);
       if (events === null) {
         this.hub.metrics.eventReads.inc({ source: "catchup" });
-        events = await read(this.sql, this.options.sessionId, this.#cursor, pageSize);
+        events = await read(this.sql, this.options.sessionId, this.#cursor, pageSize, this.options.tenantId);
         if (this.#done) return null;
       }
       if (events.length > 0) {

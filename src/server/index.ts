@@ -14,6 +14,10 @@ import type { Context } from "../graphql/context.ts";
 import { createMaskError } from "../graphql/errors.ts";
 import { schema } from "../graphql/schema/index.ts";
 import { Metrics } from "./metrics.ts";
+import { Authenticator, bearer, type ExternalJwtConfig } from "../auth/authenticator.ts";
+import type { AuthState } from "../auth/guard.ts";
+import { SessionTokens } from "../auth/tokens.ts";
+import { StarciteError, toStarciteError } from "../db/errors.ts";
 
 export interface ServerOptions {
   config: Pick<Config, "port" | "host" | "poolSize">;
@@ -23,6 +27,14 @@ export interface ServerOptions {
   graphiql?: boolean;
   hub?: HubOptions;
   batcher?: BatcherOptions;
+  auth: {
+    /** "none" disables authentication (local experiments only). */
+    mode: "required" | "none";
+    /** HS256 secret for session tokens (>= 32 characters). */
+    tokenSecret: string;
+    external?: ExternalJwtConfig;
+    keyCacheMs?: number;
+  };
 }
 
 export interface RunningServer {
@@ -31,6 +43,7 @@ export interface RunningServer {
   port: number;
   metrics: Metrics;
   hub: LiveHub;
+  authenticator: Authenticator;
   /** Graceful stop: refuse new work, finish in-flight appends, close subscriptions (1001), release the database. */
   close(): Promise<void>;
 }
@@ -38,6 +51,29 @@ export interface RunningServer {
 interface ServerContext {
   req: http.IncomingMessage;
   res?: http.ServerResponse;
+  /** Set for graphql-ws operations: the connection's authentication, done once in onConnect. */
+  wsAuth?: AuthState;
+}
+
+/** graphql-ws close codes for credentials; 4401 ends graphql-ws clients' retry loop (4403 would be retried). */
+const CLOSE_UNAUTHORIZED = 4401;
+
+async function authState(authenticator: Authenticator, credential: string | undefined): Promise<AuthState> {
+  try {
+    const principal = await authenticator.authenticate(credential);
+    return principal ? { principal } : {};
+  } catch (error) {
+    const mapped = toStarciteError(error);
+    return { error: mapped instanceof StarciteError ? mapped : new StarciteError("database_unavailable", "could not check the credential") };
+  }
+}
+
+/** A WebSocket credential: connection_init payload `{ authorization: "Bearer ..." }`, or ?access_token= on the URL. */
+function wsCredential(params: Record<string, unknown> | undefined, request: http.IncomingMessage): string | undefined {
+  const header = params?.authorization ?? params?.Authorization;
+  if (typeof header === "string") return bearer(header) ?? header;
+  const url = new URL(request.url ?? "/", "http://localhost");
+  return url.searchParams.get("access_token") ?? undefined;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -48,9 +84,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await listener.start();
   const hub = new LiveHub(sql, listener, metrics, logger, options.hub);
   const batcher = new AppendBatcher(sql, metrics, options.batcher);
+  const authenticator = new Authenticator(sql, {
+    mode: options.auth.mode,
+    tokens: new SessionTokens(options.auth.tokenSecret),
+    ...(options.auth.external ? { external: options.auth.external } : {}),
+    ...(options.auth.keyCacheMs !== undefined ? { keyCacheMs: options.auth.keyCacheMs } : {}),
+  });
   let closing = false;
-
-  const buildContext = (): Context => ({ sql, hub, batcher, logger, tenantId: "default" });
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -59,7 +99,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: createMaskError(logger) },
-    context: () => buildContext(),
+    context: async (initial): Promise<Context> => {
+      const auth = initial.wsAuth ?? (await authState(authenticator, bearer(initial.request.headers.get("authorization"))));
+      return { sql, hub, batcher, logger, authenticator, auth };
+    },
   });
 
   const server = http.createServer(async (req, res) => {
@@ -94,8 +137,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   const wss = new WebSocketServer({ server, path: "/graphql" });
-  const wsServer = useServer<Record<string, unknown> | undefined, { executeArgs?: unknown }>(
+  const wsServer = useServer<Record<string, unknown> | undefined, { auth: AuthState }>(
     {
+      onConnect: async (ctx) => {
+        const auth = await authState(authenticator, wsCredential(ctx.connectionParams, ctx.extra.request));
+        const failure = auth.error ?? (auth.principal ? undefined : new StarciteError("unauthorized", "missing credentials"));
+        if (failure) {
+          // The reason is "<code>: <message>" (at most 123 bytes); it never echoes the credential.
+          ctx.extra.socket.close(CLOSE_UNAUTHORIZED, `${failure.code}: ${failure.message}`.slice(0, 120));
+          return false;
+        }
+        ctx.extra.auth = auth;
+        return true;
+      },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       onSubscribe: async (ctx, _id, payload) => {
@@ -104,6 +158,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
+          wsAuth: ctx.extra.auth ?? {},
         });
         const args: ExecutionArgs = {
           schema: s,
@@ -136,6 +191,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     metrics,
     hub,
+    authenticator,
     async close() {
       if (closing) return;
       closing = true;

@@ -4,6 +4,8 @@ import { silentLogger } from "../../src/logger.ts";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/server/index.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 
+export const TEST_TOKEN_SECRET = "test-token-secret-0123456789-abcdefghij";
+
 export interface GraphQLResponse<T = Record<string, unknown>> {
   data?: T | null;
   errors?: { message: string; extensions?: Record<string, unknown>; path?: (string | number)[] }[];
@@ -26,6 +28,8 @@ export async function startTestServer(overrides: Partial<Omit<ServerOptions, "da
     config: { port: 0, host: "127.0.0.1", poolSize: 10 },
     databaseUrl: database.url,
     logger: silentLogger,
+    // Most tests exercise the API itself; auth tests pass { auth: { mode: "required", ... } }.
+    auth: { mode: "none", tokenSecret: TEST_TOKEN_SECRET },
     ...overrides,
   });
   const clients: Client[] = [];

@@ -3,6 +3,8 @@ import { appendItems, read } from "../../db/events.ts";
 import { getSession } from "../../db/sessions.ts";
 import type { AppendResult, EventInput, JsonValue, StoredEvent } from "../../db/types.ts";
 import { builder } from "../builder.ts";
+import { actorFor, requireScope, requireSession } from "../../auth/guard.ts";
+import type { Principal } from "../../auth/principal.ts";
 import { jsonObjectArg } from "./session.ts";
 
 export const EventRef = builder.objectRef<StoredEvent>("Event").implement({
@@ -63,7 +65,7 @@ export const EventPageRef = builder.objectRef<EventPage>("EventPage").implement(
 
 type AppendInputShape = typeof AppendInputRef.$inferInput;
 
-export function toEventInput(input: AppendInputShape): EventInput {
+export function toEventInput(input: AppendInputShape, principal: Principal): EventInput {
   const payload = input.payload as JsonValue;
   if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
     throw new StarciteError("invalid_event", "payload must be a JSON object", { field: "payload" });
@@ -71,7 +73,7 @@ export function toEventInput(input: AppendInputShape): EventInput {
   return {
     type: input.type ?? "content",
     payload,
-    actor: input.actor,
+    actor: actorFor(principal, input.actor),
     source: input.source,
     metadata: jsonObjectArg(input.metadata, "metadata"),
     refs: input.refs ?? null,
@@ -93,9 +95,11 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, args, ctx) => {
       const sessionId = String(args.sessionId);
+      const p = requireScope(ctx.auth, "session:read");
+      requireSession(p, sessionId);
       const after = args.after ?? 0;
-      const events = await read(ctx.sql, sessionId, after, args.limit ?? 100);
-      const session = await getSession(ctx.sql, sessionId);
+      const events = await read(ctx.sql, sessionId, after, args.limit ?? 100, p.tenantId);
+      const session = await getSession(ctx.sql, sessionId, p.tenantId);
       const lastSeq = Math.max(session?.lastSeq ?? 0, events.at(-1)?.seq ?? 0);
       return { events, nextCursor: events.at(-1)?.seq ?? after, lastSeq };
     },
@@ -107,8 +111,12 @@ builder.mutationFields((t) => ({
     type: AppendResultRef,
     description: "Appends one event. Concurrent appends are group-committed; each gets its own result or error.",
     args: { sessionId: t.arg.id({ required: true }), event: t.arg({ type: AppendInputRef, required: true }) },
-    resolve: (_root, args, ctx) =>
-      ctx.batcher.append({ ...toEventInput(args.event), sessionId: String(args.sessionId), tenantId: ctx.tenantId }),
+    resolve: (_root, args, ctx) => {
+      const sessionId = String(args.sessionId);
+      const p = requireScope(ctx.auth, "session:append");
+      requireSession(p, sessionId);
+      return ctx.batcher.append({ ...toEventInput(args.event, p), sessionId, tenantId: p.tenantId });
+    },
   }),
   appendBatch: t.field({
     type: [AppendResultRef],
@@ -116,9 +124,11 @@ builder.mutationFields((t) => ({
     args: { sessionId: t.arg.id({ required: true }), events: t.arg({ type: [AppendInputRef], required: true }) },
     resolve: async (_root, args, ctx) => {
       const sessionId = String(args.sessionId);
+      const p = requireScope(ctx.auth, "session:append");
+      requireSession(p, sessionId);
       const outcomes = await appendItems(
         ctx.sql,
-        args.events.map((e) => ({ ...toEventInput(e), sessionId, tenantId: ctx.tenantId })),
+        args.events.map((e) => ({ ...toEventInput(e, p), sessionId, tenantId: p.tenantId })),
         true,
       );
       return outcomes.map((o) => {

@@ -3,6 +3,7 @@ import { builder } from "../builder.ts";
 import "./session.ts";
 import "./event.ts";
 import "./tail.ts";
+import "./auth.ts";
 
 builder.queryType({});
 builder.mutationType({});

@@ -2,6 +2,7 @@ import { createSession, getSession, listSessions, updateSession } from "../../db
 import type { JsonObject, JsonValue, Session } from "../../db/types.ts";
 import { StarciteError } from "../../db/errors.ts";
 import { builder } from "../builder.ts";
+import { forbidTokens, isToken, requireScope, requireSession } from "../../auth/guard.ts";
 
 export const SessionRef = builder.objectRef<Session>("Session").implement({
   description: "One ordered, durable timeline of events.",
@@ -32,7 +33,11 @@ builder.queryFields((t) => ({
     nullable: true,
     description: "The session, or null if it does not exist (or belongs to another tenant).",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => getSession(ctx.sql, String(id)),
+    resolve: (_root, { id }, ctx) => {
+      const p = requireScope(ctx.auth, "session:read");
+      requireSession(p, String(id));
+      return getSession(ctx.sql, String(id), p.tenantId);
+    },
   }),
   sessions: t.field({
     type: [SessionRef],
@@ -42,8 +47,17 @@ builder.queryFields((t) => ({
       after: t.arg.id(),
       archived: t.arg.boolean({ defaultValue: false }),
     },
-    resolve: (_root, args, ctx) =>
-      listSessions(ctx.sql, { limit: args.limit ?? 100, after: args.after == null ? null : String(args.after), archived: args.archived ?? false }),
+    resolve: async (_root, args, ctx) => {
+      const p = requireScope(ctx.auth, "session:read", "session:create");
+      const sessions = await listSessions(ctx.sql, {
+        limit: args.limit ?? 100,
+        after: args.after == null ? null : String(args.after),
+        archived: args.archived ?? false,
+        tenantId: p.tenantId,
+      });
+      // A session token sees only its own session.
+      return isToken(p) ? sessions.filter((s) => s.id === p.sessionId) : sessions;
+    },
   }),
 }));
 
@@ -52,8 +66,16 @@ builder.mutationFields((t) => ({
     type: SessionRef,
     description: "Creates a session. Without `id`, one is generated (ses_...). A taken id is `session_exists`.",
     args: { id: t.arg.id(), title: t.arg.string(), metadata: t.arg({ type: "JSON" }) },
-    resolve: (_root, args, ctx) =>
-      createSession(ctx.sql, { id: args.id == null ? null : String(args.id), title: args.title, metadata: jsonObjectArg(args.metadata, "metadata") }),
+    resolve: (_root, args, ctx) => {
+      const p = requireScope(ctx.auth, "session:create");
+      forbidTokens(p, "create sessions");
+      return createSession(ctx.sql, {
+        id: args.id == null ? null : String(args.id),
+        title: args.title,
+        metadata: jsonObjectArg(args.metadata, "metadata"),
+        tenantId: p.tenantId,
+      });
+    },
   }),
   updateSession: t.field({
     type: SessionRef,
@@ -65,13 +87,17 @@ builder.mutationFields((t) => ({
       expectedVersion: t.arg.int(),
       archived: t.arg.boolean(),
     },
-    resolve: (_root, args, ctx) =>
-      updateSession(ctx.sql, {
+    resolve: (_root, args, ctx) => {
+      const p = requireScope(ctx.auth, "session:create");
+      forbidTokens(p, "update sessions");
+      return updateSession(ctx.sql, {
+        tenantId: p.tenantId,
         id: String(args.id),
         title: args.title,
         metadata: jsonObjectArg(args.metadata, "metadata"),
         expectedVersion: args.expectedVersion,
         archived: args.archived,
-      }),
+      });
+    },
   }),
 }));
