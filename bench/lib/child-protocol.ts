@@ -1,0 +1,25 @@
+/** IPC messages between the bench and a server it runs in a child process (bench/lib/child.ts). */
+
+export type ChildRequest =
+  | { type: "stats"; id: number }
+  | { type: "reset-peak"; id: number }
+  | { type: "gc"; id: number }
+  | { type: "close"; id: number };
+
+export interface ChildStats {
+  /** CPU time the child used since it started, in milliseconds. */
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  rss: number;
+  heapUsed: number;
+  /** Highest RSS seen by the child's 50 ms sampler since start or the last reset-peak. */
+  peakRss: number;
+  /** The kernel's lifetime maximum RSS of the child. */
+  maxRssKernel: number;
+}
+
+export type ChildReply =
+  | { type: "ready"; url: string; pid: number }
+  | { type: "failed"; error: string }
+  | ({ type: "stats"; id: number } & ChildStats)
+  | { type: "ok"; id: number };

@@ -1,0 +1,106 @@
+/**
+ * Child-process side of the bench's servers. Started by bench/lib/servers.ts with
+ * `node --import tsx bench/lib/child.ts <kind>` and an IPC channel; runs one server so that the load generator
+ * does not share its event loop, and answers resource questions (CPU time, RSS, peak RSS) over IPC.
+ *
+ *   kind "starcite":        startServer() on BENCH_DATABASE_URL (pool size BENCH_POOL_SIZE)
+ *   kind "durable-streams": DurableStreamTestServer with its file-backed store in BENCH_DATA_DIR
+ */
+import type { ChildRequest, ChildReply } from "./child-protocol.ts";
+
+const kind = process.argv[2];
+
+let peakRss = process.memoryUsage().rss;
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage().rss;
+  if (rss > peakRss) peakRss = rss;
+}, 50);
+sampler.unref();
+
+let close: () => Promise<void> = async () => {};
+
+function send(reply: ChildReply): void {
+  process.send?.(reply);
+}
+
+async function start(): Promise<string> {
+  if (kind === "starcite") {
+    const { startServer } = await import("../../src/server/index.ts");
+    const { silentLogger } = await import("../../src/logger.ts");
+    // Auth off: the bench measures the data path. Cast so this compiles whether or not the server's
+    // options know `auth` yet.
+    const options = {
+      config: { port: 0, host: "127.0.0.1", poolSize: Number(process.env.BENCH_POOL_SIZE ?? 10) },
+      databaseUrl: process.env.BENCH_DATABASE_URL!,
+      logger: silentLogger,
+      auth: { mode: "none", tokenSecret: "starcite-bench-not-a-secret-0123456789abcdef" },
+    } as unknown as Parameters<typeof startServer>[0];
+    const server = await startServer(options);
+    close = () => server.close();
+    return server.url;
+  }
+  if (kind === "durable-streams") {
+    const { DurableStreamTestServer } = await import("@durable-streams/server");
+    const server = new DurableStreamTestServer({
+      port: 0,
+      host: "127.0.0.1",
+      dataDir: process.env.BENCH_DATA_DIR!,
+      compression: false,
+      longPollTimeout: 30_000,
+    });
+    const url = await server.start();
+    close = () => server.stop();
+    return url.replace(/\/$/, "");
+  }
+  throw new Error(`unknown server kind ${kind}`);
+}
+
+process.on("message", (msg: ChildRequest) => {
+  void (async () => {
+    switch (msg.type) {
+      case "stats": {
+        const cpu = process.cpuUsage();
+        const mem = process.memoryUsage();
+        send({
+          type: "stats",
+          id: msg.id,
+          cpuUserMs: cpu.user / 1000,
+          cpuSystemMs: cpu.system / 1000,
+          rss: mem.rss,
+          heapUsed: mem.heapUsed,
+          peakRss,
+          maxRssKernel: process.resourceUsage().maxRSS * 1024,
+        });
+        break;
+      }
+      case "reset-peak":
+        peakRss = process.memoryUsage().rss;
+        send({ type: "ok", id: msg.id });
+        break;
+      case "gc":
+        (globalThis as { gc?: () => void }).gc?.();
+        send({ type: "ok", id: msg.id });
+        break;
+      case "close":
+        try {
+          await close();
+        } finally {
+          send({ type: "ok", id: msg.id });
+          setTimeout(() => process.exit(0), 20);
+        }
+        break;
+    }
+  })();
+});
+
+process.on("disconnect", () => {
+  void close().finally(() => process.exit(0));
+});
+
+start().then(
+  (url) => send({ type: "ready", url, pid: process.pid }),
+  (error: unknown) => {
+    send({ type: "failed", error: error instanceof Error ? error.stack ?? error.message : String(error) });
+    setTimeout(() => process.exit(1), 20);
+  },
+);

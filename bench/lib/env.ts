@@ -1,0 +1,110 @@
+/** The bench's Postgres: an ephemeral embedded cluster under os.tmpdir(), or DATABASE_URL. */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import postgres from "postgres";
+import { createPool, type Sql } from "../../src/db/client.ts";
+import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { freePort } from "./servers.ts";
+
+export interface BenchDatabase {
+  url: string;
+  /** A pool with the data layer's conventions (int8 as number, timestamptz as ISO text). */
+  sql: Sql;
+  drop(): Promise<void>;
+}
+
+export interface PostgresEnv {
+  version: string;
+  /** True when DATABASE_URL is used (one shared database, never dropped). */
+  external: boolean;
+  /** A migrated database for one scenario (a fresh clone of the template on the embedded cluster). */
+  newDatabase(label: string, poolMax?: number): Promise<BenchDatabase>;
+  /** A scratch directory under os.tmpdir(), removed at stop. */
+  tmpDir: string;
+  stop(): Promise<void>;
+}
+
+const TEMPLATE = "starcite_bench_template";
+
+export async function startPostgres(log: (line: string) => void): Promise<PostgresEnv> {
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-bench-"));
+  // Embedded Postgres runs as the postgres user when we are root: it must be able to enter the dir.
+  fs.chmodSync(tmpDir, 0o755);
+  const external = process.env.DATABASE_URL;
+  let adminUrl: string;
+  let stopCluster = async () => {};
+  if (external) {
+    log(`using DATABASE_URL (${new URL(external).host}${new URL(external).pathname})`);
+    adminUrl = external;
+    await migrate(external);
+  } else {
+    const port = await freePort();
+    const started = Date.now();
+    const cluster = await startEmbeddedPostgres({
+      dataDir: path.join(tmpDir, "pg"),
+      port,
+      ephemeral: true,
+      settings: { max_connections: 400, shared_buffers: "256MB" },
+    });
+    adminUrl = cluster.url;
+    stopCluster = cluster.stop;
+    const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${TEMPLATE}`);
+    await admin.end();
+    await migrate(withDb(adminUrl, TEMPLATE));
+    log(`embedded Postgres on 127.0.0.1:${port} in ${tmpDir} (ready and migrated in ${Date.now() - started} ms)`);
+  }
+  const probe = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  const [{ server_version: version } = { server_version: "?" }] = await probe<{ server_version: string }[]>`show server_version`;
+  await probe.end();
+
+  return {
+    version,
+    external: Boolean(external),
+    tmpDir,
+    async newDatabase(label, poolMax = 40) {
+      if (external) {
+        const sql = createPool(external, { max: poolMax, applicationName: `bench-${label}` });
+        return { url: external, sql, drop: () => sql.end({ timeout: 5 }) };
+      }
+      const name = `bench_${label.replace(/[^a-z0-9]/gi, "_").toLowerCase()}_${randomBytes(3).toString("hex")}`;
+      const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`create database ${name} template ${TEMPLATE}`);
+      await admin.end();
+      const url = withDb(adminUrl, name);
+      const sql = createPool(url, { max: poolMax, applicationName: `bench-${label}` });
+      return {
+        url,
+        sql,
+        async drop() {
+          await sql.end({ timeout: 5 });
+          const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
+          await a.unsafe(`drop database if exists ${name} with (force)`);
+          await a.end();
+        },
+      };
+    },
+    async stop() {
+      await stopCluster();
+      fs.rmSync(tmpDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function withDb(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+/** Flushes dirty buffers so that one scenario's checkpoint does not land in the next one's window. */
+export async function checkpoint(sql: Sql): Promise<void> {
+  try {
+    await sql`checkpoint`;
+  } catch {
+    // needs superuser or pg_checkpoint; without it, live with the noise
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * 2. Append throughput with 32 concurrent producers, each appending back to back:
+ *    (a) spread over 1,000 sessions (each append picks the next session round-robin from a random start),
+ *    (b) all on one hot session.
+ *    floor: bare INSERTs from 32 concurrent clients into the plain floor table (many sessions).
+ *    Through SQL (32 postgres.js connections, one statement per append) and through GraphQL (32 keep-alive
+ *    HTTP connections to the server in a child process, which may group-commit concurrent appends).
+ */
+import { GraphQLClient, hasGraphQL } from "../lib/graphql.ts";
+import { closedLoop, payloadOf } from "../lib/load.ts";
+import { compareToFloor, type ResultRow } from "../lib/report.ts";
+import { skippedRow, type Scenario } from "../lib/scenario.ts";
+import { checkpoint } from "../lib/env.ts";
+import { cpuMeter, createFloorTable, createSessions, floorInserter, loadRow, metricSum, scrapeMetrics, sqlAppend, target } from "./common.ts";
+
+const PRODUCERS = 32;
+const SESSIONS = 1000;
+
+export const appendThroughput: Scenario = {
+  id: "2",
+  name: "append-throughput",
+  title: "append throughput, 32 concurrent producers: 1,000 sessions and one hot session (SQL, GraphQL, floor)",
+  async run(ctx) {
+    const durationMs = ctx.quick ? 2000 : 8000;
+    const warmupMs = ctx.quick ? 500 : 1000;
+    const db = await ctx.pg.newDatabase("throughput", PRODUCERS + 4);
+    const server = await ctx.startStarcite(db.url);
+    const notes: string[] = [];
+    try {
+      const sql = db.sql;
+      await createFloorTable(sql);
+      const ids = Array.from({ length: SESSIONS }, (_, i) => `tp-${i}`);
+      await createSessions(sql, [...ids, "tp-hot"]);
+      // Warm the connection pool to its full size before measuring.
+      await Promise.all(Array.from({ length: PRODUCERS }, () => sql`select 1`));
+      const pick = (w: number, i: number) => ids[(w * 31 + i) % SESSIONS]!;
+
+      const rows: ResultRow[] = [];
+      const run = async (caseName: string, op: (w: number, i: number) => Promise<unknown>, serverStats = false) => {
+        await checkpoint(sql);
+        const before = serverStats ? await server.stats() : undefined;
+        const m0 = serverStats ? await scrapeMetrics(`${server.url}/metrics`) : null;
+        const cpu = cpuMeter();
+        const r = await closedLoop(PRODUCERS, durationMs, warmupMs, op);
+        const extra: Record<string, number> = { benchCpu: cpu() };
+        if (before) {
+          const after = await server.stats();
+          const wall = (r.seconds + warmupMs / 1000) * 1000;
+          extra.serverCpu = (after.cpuUserMs + after.cpuSystemMs - before.cpuUserMs - before.cpuSystemMs) / wall;
+          const m1 = await scrapeMetrics(`${server.url}/metrics`);
+          const batches = (metricSum(m1, "starcite_append_batch_size_count") ?? NaN) - (metricSum(m0, "starcite_append_batch_size_count") ?? NaN);
+          const events = (metricSum(m1, "starcite_append_batch_size_sum") ?? NaN) - (metricSum(m0, "starcite_append_batch_size_sum") ?? NaN);
+          if (Number.isFinite(batches) && batches > 0) extra.eventsPerTx = events / batches;
+        }
+        const row = loadRow(caseName, r, "events/s", extra);
+        rows.push(row);
+        return row;
+      };
+
+      const floor = floorInserter(sql);
+      const floorRow = await run("floor: bare INSERT, 32 clients, 1,000 sessions", (w, i) => floor(pick(w, i), payloadOf(i)));
+      const sqlSpread = await run("2a SQL: starcite.append, 1,000 sessions", (w, i) => sqlAppend(sql, pick(w, i), payloadOf(i)));
+      const sqlHot = await run("2b SQL: starcite.append, one hot session", (_w, i) => sqlAppend(sql, "tp-hot", payloadOf(i)));
+
+      let gqlSpread: ResultRow | undefined;
+      let gqlHot: ResultRow | undefined;
+      if (await hasGraphQL(server.url)) {
+        const gql = new GraphQLClient(server.url, PRODUCERS);
+        await gql.createSession("tp-gql-hot");
+        gqlSpread = await run("2a GraphQL: append, 1,000 sessions", (w, i) => gql.append(pick(w, i), payloadOf(i)), true);
+        gqlHot = await run("2b GraphQL: append, one hot session", (_w, i) => gql.append("tp-gql-hot", payloadOf(i)), true);
+        gql.close();
+      } else {
+        rows.push(skippedRow("2a/2b GraphQL", "no /graphql on the server yet"));
+        notes.push("GraphQL cases skipped: the server has no /graphql yet");
+      }
+
+      compareToFloor(rows, floorRow);
+      floorRow.compare = { metric: "throughput, 32 producers, many sessions/streams", system: "Postgres floor" };
+      sqlSpread.compare = { metric: "throughput, 32 producers, many sessions/streams", system: "starcite SQL" };
+      sqlHot.compare = { metric: "throughput, 32 producers, one session/stream", system: "starcite SQL" };
+      sqlSpread.targets = [target(">= floor", sqlSpread.vsFloor!.throughput! >= 1)];
+      sqlHot.targets = [target(">= 5,000/s", sqlHot.throughput! >= 5000)];
+      if (gqlSpread && gqlHot) {
+        gqlSpread.compare = { metric: "throughput, 32 producers, many sessions/streams", system: "starcite GraphQL" };
+        gqlHot.compare = { metric: "throughput, 32 producers, one session/stream", system: "starcite GraphQL" };
+        gqlSpread.targets = [target(">= floor (group commit)", gqlSpread.vsFloor!.throughput! >= 1)];
+        gqlHot.targets = [target(">= 5,000/s", gqlHot.throughput! >= 5000)];
+      }
+      notes.push(`${PRODUCERS} closed-loop producers, ${warmupMs} ms warm-up then ${durationMs} ms measured per case; ` +
+        "latency columns are per-append latency under that load; benchCpu/serverCpu are cores used by the load generator / server");
+      notes.push("the SQL path has no batching: each append is its own transaction, and every transaction that NOTIFYs " +
+        "holds Postgres's cluster-wide notify lock through its commit flush, so it cannot share a WAL flush (see FACTS)");
+      return { rows, notes };
+    } finally {
+      await server.close();
+      await db.drop();
+    }
+  },
+};

@@ -1,0 +1,184 @@
+/**
+ * 4. Fan-out. Subscribers are lean graphql-transport-ws clients (one WebSocket each, full `tail` selection)
+ *    in the bench process; appends go through GraphQL HTTP at a steady rate; the server runs in a child
+ *    process so its CPU time and RSS are its own.
+ *      4a0  10 subscribers on one session at 100 events/s       (reads-per-batch baseline)
+ *      4a   1,000 subscribers on one session at 100 events/s
+ *      4b   10,000 subscribers over 1,000 sessions (10 each), 1,000 events/s round-robin (1/s per session)
+ *    Reported: delivery lag (append call start -> subscriber has it) p50/p99/p99.9, server CPU (cores),
+ *    server peak RSS, and database event reads per appended batch from /metrics
+ *    (starcite_event_reads_total / starcite_append_batch_size_count).
+ */
+import { GraphQLClient, hasGraphQL, leanTail, scanIndexes, TAIL_SUBSCRIPTION, type Subscription } from "../lib/graphql.ts";
+import { openLoop, payloadOf, sleep, waitFor } from "../lib/load.ts";
+import type { ResultRow } from "../lib/report.ts";
+import { SkipScenario, type Scenario } from "../lib/scenario.ts";
+import type { ChildServer } from "../lib/servers.ts";
+import type { Sql } from "../../src/db/client.ts";
+import { Recorder, msSince, now } from "../lib/stats.ts";
+import { cpuMeter, createSessions, metricSum, scrapeMetrics, target } from "./common.ts";
+
+export interface OpenedSubscribers {
+  subs: Subscription[];
+  openMs: number;
+  failures: number;
+  firstFailure?: string;
+}
+
+/**
+ * Opens `count` lean subscribers, subscriber k on sessions[k % sessions.length], at most `parallel`
+ * handshakes at a time, and waits until every one is live. onNext gets each raw `next` message.
+ */
+export async function openSubscribers(wsEndpoint: string, sessions: string[], count: number,
+                                      onNext: (raw: string) => void, parallel = 100): Promise<OpenedSubscribers> {
+  const subs: Subscription[] = [];
+  let failures = 0;
+  let firstFailure: string | undefined;
+  const t0 = now();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const k = next++;
+      const sub = leanTail(wsEndpoint, sessions[k % sessions.length]!, 0, TAIL_SUBSCRIPTION, onNext, (e) => {
+        failures++;
+        firstFailure ??= e instanceof Error ? e.message : String(e);
+      });
+      subs.push(sub);
+      try {
+        await sub.opened;
+        await sub.live;
+      } catch (e) {
+        failures++;
+        firstFailure ??= e instanceof Error ? e.message : String(e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return { subs, openMs: msSince(t0), failures, firstFailure };
+}
+
+interface FanoutCase {
+  label: string;
+  subscribers: number;
+  sessions: number;
+  rate: number;
+  durationMs: number;
+}
+
+async function runCase(server: ChildServer, sql: Sql, c: FanoutCase, tag: string): Promise<ResultRow> {
+  const gql = new GraphQLClient(server.url, 128);
+  const sessions = Array.from({ length: c.sessions }, (_, i) => `fan-${tag}-${i}`);
+  await createSessions(sql, sessions);
+
+  const total = Math.round((c.rate * c.durationMs) / 1000);
+  const base = 1_000_000_000;
+  const sentAt = new Array<bigint>(total);
+  const lag = new Recorder(total * Math.max(1, c.subscribers / c.sessions));
+  let deliveries = 0;
+  const scratch: number[] = [];
+  const onNext = (raw: string) => {
+    const t = now();
+    scratch.length = 0;
+    scanIndexes(raw, scratch);
+    for (const idx of scratch) {
+      const i = idx - base;
+      if (i >= 0 && i < total && sentAt[i] !== undefined) {
+        lag.add(Number(t - sentAt[i]!) / 1e6);
+        deliveries++;
+      }
+    }
+  };
+
+  await server.resetPeak();
+  const opened = await openSubscribers(gql.wsEndpoint, sessions, c.subscribers, onNext);
+  try {
+    if (opened.failures) throw new Error(`${opened.failures} of ${c.subscribers} subscriptions failed: ${opened.firstFailure}`);
+    await sleep(500);
+    const rssIdle = (await server.stats()).rss;
+    const m0 = await scrapeMetrics(`${server.url}/metrics`);
+    const s0 = await server.stats();
+    const bench = cpuMeter();
+    const t0 = now();
+    const r = await openLoop(c.rate, c.durationMs, (i) => {
+      sentAt[i] = now();
+      return gql.append(sessions[i % sessions.length]!, payloadOf(base + i));
+    });
+    const expected = (r.started - r.errors) * (c.subscribers / c.sessions);
+    await waitFor(() => deliveries >= expected, 30_000, "every subscriber to receive every event").catch(() => {});
+    const wallMs = msSince(t0);
+    const benchCores = bench();
+    const s1 = await server.stats();
+    const m1 = await scrapeMetrics(`${server.url}/metrics`);
+    // A labelled counter appears in /metrics only once it was first incremented: absent before means 0.
+    const delta = (name: string, filter?: string) =>
+      m1 ? (metricSum(m1, name, filter) ?? 0) - (metricSum(m0, name, filter) ?? 0) : NaN;
+    const batches = delta("starcite_append_batch_size_count");
+    const reads = delta("starcite_event_reads_total");
+    const hubReads = delta("starcite_event_reads_total", 'source="hub"');
+    const row: ResultRow = {
+      case: `${c.label}: ${c.subscribers.toLocaleString("en-US")} subs / ${c.sessions.toLocaleString("en-US")} session${c.sessions > 1 ? "s" : ""} @${c.rate}/s`,
+      latency: lag.summary(),
+      throughput: deliveries / (wallMs / 1000),
+      throughputUnit: "deliveries/s",
+      extra: {
+        serverCpu: (s1.cpuUserMs + s1.cpuSystemMs - s0.cpuUserMs - s0.cpuSystemMs) / wallMs,
+        benchCpu: benchCores,
+        peakRssMiB: Math.round(s1.peakRss / 2 ** 20),
+        idleRssMiB: Math.round(rssIdle / 2 ** 20),
+        readsPerBatch: reads / batches,
+        hubReadsPerBatch: hubReads / batches,
+        batches,
+        missing: expected - deliveries,
+        openSec: opened.openMs / 1000,
+        appendErrors: r.errors,
+      },
+    };
+    return row;
+  } finally {
+    for (const s of opened.subs) s.close();
+    gql.close();
+    await sleep(500);
+  }
+}
+
+export const fanout: Scenario = {
+  id: "4",
+  name: "fanout",
+  title: "fan-out: 1,000 subscribers on one session @100/s; 10,000 over 1,000 sessions (lag, server CPU/RSS, DB reads per batch)",
+  async run(ctx) {
+    const db = await ctx.pg.newDatabase("fanout", 4);
+    const server = await ctx.startStarcite(db.url);
+    try {
+      if (!(await hasGraphQL(server.url))) throw new SkipScenario("the server has no /graphql yet");
+      const cases: FanoutCase[] = [
+        { label: "4a0", subscribers: 10, sessions: 1, rate: 100, durationMs: ctx.quick ? 1500 : 5000 },
+        { label: "4a", subscribers: ctx.scale(1000, 100), sessions: 1, rate: 100, durationMs: ctx.quick ? 2000 : 10_000 },
+        { label: "4b", subscribers: ctx.scale(10_000, 1000), sessions: ctx.scale(1000, 100), rate: ctx.scale(1000, 100),
+          durationMs: ctx.quick ? 2000 : 10_000 },
+      ];
+      const rows: ResultRow[] = [];
+      for (const [k, c] of cases.entries()) {
+        ctx.log(`  ${c.label}: opening ${c.subscribers} subscribers`);
+        rows.push(await runCase(server, db.sql, c, String(k)));
+      }
+      const [r0, ra, rb] = rows as [ResultRow, ResultRow, ResultRow];
+      const rpb = (r: ResultRow) => Number(r.extra?.readsPerBatch);
+      ra.targets = [target("reads/batch independent of subscribers (within 1.5x of 10 subs)", rpb(ra) <= Math.max(1, rpb(r0)) * 1.5)];
+      rb.targets = [
+        target("p99 < 250 ms", rb.latency!.p99 < 250),
+        target("server RSS < 1 GB", Number(rb.extra?.peakRssMiB) < 1024),
+      ];
+      return {
+        rows,
+        notes: [
+          "lag runs from the start of the append call until a subscriber has parsed the event's index out of its message",
+          "serverCpu / benchCpu are cores used during the append window (2 cores in total: the bench, the server and Postgres share them)",
+          "readsPerBatch = database event reads / append transactions (hub reads are shared by every subscriber of a session)",
+        ],
+      };
+    } finally {
+      await server.close();
+      await db.drop();
+    }
+  },
+};
