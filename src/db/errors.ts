@@ -72,6 +72,10 @@ export function toStarciteError(error: unknown): unknown {
     const message = typeof e.message === "string" ? e.message.replace(/^[a-z_]+: /, "") : code;
     return new StarciteError(code, message, parseDetail(e.detail));
   }
+  // JSON that jsonb cannot hold (\u0000, invalid UTF-8) fails while Postgres decodes the parameter.
+  if (e.code === "22P05" || e.code === "22021") {
+    return new StarciteError("invalid_event", "the event contains a character Postgres cannot store (such as \\u0000)", {});
+  }
   if (UNAVAILABLE.has(e.code)) {
     return new StarciteError("database_unavailable", "the database is not reachable", {});
   }

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createYoga } from "graphql-yoga";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
-import type { ExecutionArgs } from "graphql";
+import type { ExecutionArgs, GraphQLError } from "graphql";
 import type { Config } from "../config.ts";
 import { createPool } from "../db/client.ts";
 import { AppendBatcher, type BatcherOptions } from "../live/batcher.ts";
@@ -11,7 +11,7 @@ import { LiveHub, type HubOptions } from "../live/hub.ts";
 import { NotificationListener } from "../live/listener.ts";
 import type { Logger } from "../logger.ts";
 import type { Context } from "../graphql/context.ts";
-import { createMaskError } from "../graphql/errors.ts";
+import { createMaskError, syntaxErrors, useBadRequestCode } from "../graphql/errors.ts";
 import { schema } from "../graphql/schema/index.ts";
 import { Metrics } from "./metrics.ts";
 import { Authenticator, bearer, type ExternalJwtConfig } from "../auth/authenticator.ts";
@@ -99,6 +99,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: createMaskError(logger) },
+    plugins: [useBadRequestCode()],
     context: async (initial): Promise<Context> => {
       const auth = initial.wsAuth ?? (await authState(authenticator, bearer(initial.request.headers.get("authorization"))));
       return { sql, hub, batcher, logger, authenticator, auth };
@@ -160,10 +161,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           params: payload,
           wsAuth: ctx.extra.auth ?? {},
         });
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return syntaxErrors(error);
+        }
         const args: ExecutionArgs = {
           schema: s,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
