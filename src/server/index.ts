@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createYoga } from "graphql-yoga";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
-import type { ExecutionArgs, GraphQLError } from "graphql";
+import type { ExecutionArgs } from "graphql";
 import type { Config } from "../config.ts";
 import { createPool } from "../db/client.ts";
 import { AppendBatcher, type BatcherOptions } from "../live/batcher.ts";
