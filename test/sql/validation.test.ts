@@ -121,6 +121,13 @@ describe("appends", () => {
       { payload: {}, metadata: { big: "m".repeat(16_384) } }])}::jsonb)`;
     expect(meta).toMatchObject({ error_code: "payload_too_large" });
   });
+
+  test("text Postgres cannot store (a NUL character) is rejected before the function runs: invalid_event", async () => {
+    // jsonb refuses \u0000 while decoding the parameter (22P05); the TS layer reports it as the event's fault.
+    await pgError(db.sql`select * from starcite.append(${s}, 'x', ${db.sql.json({ text: "nul\u0000byte" })}::jsonb)`, "22P05");
+    await starciteError(append(db.sql, s, { payload: { text: "nul\u0000byte" } }), "invalid_event");
+    await starciteError(appendBatch(db.sql, s, [{ payload: { ok: 1 } }, { payload: { "k\u0000": 1 } }]), "invalid_event");
+  });
 });
 
 describe("reads", () => {
