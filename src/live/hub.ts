@@ -19,8 +19,8 @@ export interface HubOptions {
 
 const DEFAULTS: Required<HubOptions> = {
   pageSize: 1000,
-  ringEvents: 2048,
-  ringBytes: 8 * 1024 * 1024,
+  ringEvents: 1024,
+  ringBytes: 1024 * 1024,
   unavailableAfterMs: 5000,
 };
 

@@ -44,6 +44,8 @@ export interface RunningServer {
   metrics: Metrics;
   hub: LiveHub;
   authenticator: Authenticator;
+  /** Bytes queued in userland for each open WebSocket (backpressure introspection). */
+  wsBufferedBytes(): number[];
   /** Graceful stop: refuse new work, finish in-flight appends, close subscriptions (1001), release the database. */
   close(): Promise<void>;
 }
@@ -199,6 +201,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     hub,
     authenticator,
+    wsBufferedBytes: () => [...wss.clients].map((c) => c.bufferedAmount),
     async close() {
       if (closing) return;
       closing = true;

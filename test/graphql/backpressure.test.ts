@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, expect, test } from "vitest";
+import WebSocket from "ws";
+import { collectTail, startTestServer, TAIL_QUERY, type TestServer } from "../helpers/server.ts";
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestServer();
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+/** A bare graphql-ws client whose TCP socket can be paused, to play a subscriber that stops reading. */
+function rawSubscriber(sessionId: string) {
+  const ws = new WebSocket(s.wsUrl, "graphql-transport-ws");
+  const seqs: number[] = [];
+  let acked = false;
+  const watchers = new Set<() => void>();
+  ws.on("open", () => ws.send(JSON.stringify({ type: "connection_init", payload: {} })));
+  ws.on("message", (data) => {
+    const msg = JSON.parse(String(data)) as { type: string; payload?: { data?: { tail?: { events: { seq: number }[] } } } };
+    if (msg.type === "connection_ack") {
+      acked = true;
+      ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: TAIL_QUERY, variables: { sessionId, cursor: 0 } } }));
+    }
+    if (msg.type === "next") seqs.push(...(msg.payload?.data?.tail?.events ?? []).map((e) => e.seq));
+    watchers.forEach((w) => w());
+  });
+  const socket = () => (ws as unknown as { _socket: import("node:net").Socket })._socket;
+  return {
+    seqs,
+    pause: () => socket().pause(),
+    resume: () => socket().resume(),
+    close: () => ws.close(),
+    until(pred: () => boolean, timeoutMs: number): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!pred()) return;
+          watchers.delete(check);
+          clearTimeout(t);
+          resolve();
+        };
+        const t = setTimeout(() => {
+          watchers.delete(check);
+          reject(new Error(`timed out with ${seqs.length} events (acked=${acked})`));
+        }, timeoutMs);
+        watchers.add(check);
+        check();
+      });
+    },
+  };
+}
+
+test("a subscriber that stops reading holds at most about one page in server memory, and loses nothing", async () => {
+  const sessionId = "ses_slow";
+  await s.db.sql`select * from starcite.create_session(${sessionId})`;
+  const slow = rawSubscriber(sessionId);
+  await slow.until(() => slow.seqs.length === 0 && true, 5_000);
+  const fast = collectTail(s.wsClient(), sessionId, 0);
+  await fast.until(() => fast.batches.some((b) => b.live), 10_000, "fast live");
+  slow.pause();
+
+  // ~40 MB of events, far more than kernel socket buffers hold.
+  const filler = "x".repeat(4000);
+  const total = 10_000;
+  for (let i = 0; i < total / 500; i++) {
+    const batch = Array.from({ length: 500 }, (_, k) => ({ type: "chunk", payload: { i: i * 500 + k, filler } }));
+    await s.db.sql`select * from starcite.append_batch(${sessionId}, ${s.db.sql.json(batch)}, true)`;
+  }
+  // The fast subscriber is not held back by the slow one.
+  await fast.until(() => fast.events.length === total, 60_000, "fast all");
+
+  // While the slow one does not read, the server's userland buffer for it stays near one page (1000 events).
+  const pageBytes = 1000 * (filler.length + 200);
+  const buffered = Math.max(...s.server.wsBufferedBytes());
+  expect(buffered).toBeLessThan(2 * pageBytes);
+  expect(slow.seqs.length).toBeLessThan(total);
+
+  slow.resume();
+  await slow.until(() => slow.seqs.length === total, 60_000);
+  expect(slow.seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+  slow.close();
+  fast.unsubscribe();
+});
