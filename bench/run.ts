@@ -14,9 +14,11 @@
  */
 import path from "node:path";
 import { startPostgres } from "./lib/env.ts";
-import { formatMarkdown, formatScenario, machineInfo, RESULTS_DIR, writeResults, type MachineInfo, type ScenarioResult } from "./lib/report.ts";
+import { formatComparison, formatMarkdown, formatScenario, machineInfo, RESULTS_DIR, writeResults, type MachineInfo, type ScenarioResult } from "./lib/report.ts";
 import { SkipScenario, type BenchContext, type Scenario } from "./lib/scenario.ts";
 import { startChildServer } from "./lib/servers.ts";
+import { probeFsync } from "./lib/disk.ts";
+import type { LatencySummary } from "./lib/stats.ts";
 import { scenarios } from "./scenarios/index.ts";
 
 interface Args {
@@ -51,6 +53,9 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
+const fmtProbe = (s: LatencySummary) =>
+  `8 KiB write + fdatasync p50 ${s.p50.toFixed(2)} / p99 ${s.p99.toFixed(2)} / p99.9 ${s.p999.toFixed(2)} / max ${s.max.toFixed(1)} ms (n=${s.n})`;
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.list) {
@@ -70,6 +75,9 @@ async function main(): Promise<void> {
       startChildServer("starcite", { BENCH_DATABASE_URL: databaseUrl, BENCH_POOL_SIZE: String(poolSize) }),
   };
 
+  const probeMs = args.quick ? 500 : 3000;
+  machineExtra.fsyncBefore = probeFsync(pg.tmpDir, probeMs);
+  log(`disk flush probe: ${fmtProbe(machineExtra.fsyncBefore)}`);
   const results: ScenarioResult[] = [];
   let interrupted = false;
   process.once("SIGINT", () => {
@@ -97,14 +105,20 @@ async function main(): Promise<void> {
       results.push(result);
       process.stdout.write(formatScenario(result) + "\n");
     }
+    machineExtra.fsyncAfter = probeFsync(pg.tmpDir, probeMs);
+    log(`disk flush probe after the run: ${fmtProbe(machineExtra.fsyncAfter)}`);
   } finally {
     await pg.stop();
   }
 
+  const comparison = formatComparison(results);
+  if (comparison) process.stdout.write(comparison + "\n");
   const machine = machineInfo(pg.version, args.quick, machineExtra);
   writeResults(args.out, machine, results);
   log(`wrote ${path.relative(process.cwd(), args.out)}`);
-  if (args.markdown) process.stdout.write("\n" + formatMarkdown(results, machine) + "\n");
+  if (args.markdown) {
+    process.stdout.write("\n" + formatMarkdown(results, machine) + "\n\n" + formatComparison(results, true) + "\n");
+  }
   if (results.some((r) => r.error)) process.exitCode = 1;
 }
 

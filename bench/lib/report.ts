@@ -60,6 +60,9 @@ export interface MachineInfo {
   redis?: string;
   durableStreamsServer?: string;
   gitCommit?: string;
+  /** 8 KiB write + fdatasync latency (ms) in the data directory, before and after the scenarios. */
+  fsyncBefore?: LatencySummary;
+  fsyncAfter?: LatencySummary;
   date: string;
   quick: boolean;
 }
@@ -162,6 +165,9 @@ export function formatMarkdown(results: ScenarioResult[], machine: MachineInfo):
     (machine.redis ? `; Redis ${machine.redis}` : "") +
     (machine.durableStreamsServer ? `; @durable-streams/server ${machine.durableStreamsServer}` : "") +
     `; commit ${machine.gitCommit ?? "?"}; ${machine.date}${machine.quick ? " (--quick)" : ""}.`);
+  const probe = (s: LatencySummary | undefined) => s ? `p50 ${fmtMs(s.p50)} / p99 ${fmtMs(s.p99)} / p99.9 ${fmtMs(s.p999)} / max ${fmtMs(s.max)} ms` : "?";
+  out.push("");
+  out.push(`Disk flush (8 KiB write + fdatasync) before the run: ${probe(machine.fsyncBefore)}; after: ${probe(machine.fsyncAfter)}.`);
   out.push("");
   out.push("| scenario | case | n | p50 ms | p99 ms | p99.9 ms | throughput | p99 / floor | tput / floor | targets |");
   out.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");

@@ -9,7 +9,7 @@ import type { ResultRow } from "../lib/report.ts";
 import { SkipScenario, type Scenario } from "../lib/scenario.ts";
 import { Recorder, now } from "../lib/stats.ts";
 import { checkpoint } from "../lib/env.ts";
-import { target } from "./common.ts";
+import { cpuMeter, target } from "./common.ts";
 import type { ChildServer } from "../lib/servers.ts";
 
 export interface E2eCase {
@@ -29,7 +29,7 @@ export function e2eCases(quick: boolean): E2eCase[] {
  * append-to-delivery latency and the append call latency. The subscriber is live before the first append.
  */
 export async function measureE2e(server: ChildServer, sessionId: string, rate: number, durationMs: number,
-                                 cursor = 0): Promise<{ delivery: Recorder; append: Recorder; missing: number; errors: number }> {
+                                 cursor = 0): Promise<{ delivery: Recorder; append: Recorder; missing: number; errors: number; serverCpu: number; benchCpu: number }> {
   const gql = new GraphQLClient(server.url, 256);
   const client = wsClient(gql.wsEndpoint);
   const total = Math.round((rate * durationMs) / 1000);
@@ -52,6 +52,9 @@ export async function measureE2e(server: ChildServer, sessionId: string, rate: n
     await sub.live;
     // A few unmeasured appends so the first measured one does not pay for cold paths.
     for (let w = 0; w < 5; w++) await gql.append(sessionId, payloadOf(-1 - w));
+    const s0 = await server.stats();
+    const bench = cpuMeter();
+    const t0 = now();
     const r = await openLoop(rate, durationMs, async (i) => {
       const t0 = now();
       sentAt[i] = t0;
@@ -59,7 +62,11 @@ export async function measureE2e(server: ChildServer, sessionId: string, rate: n
       append.add(Number(now() - t0) / 1e6);
     });
     await waitFor(() => received >= r.started - r.errors, 10_000, "the subscriber to receive every event").catch(() => {});
-    return { delivery, append, missing: r.started - r.errors - received, errors: r.errors };
+    const wallMs = Number(now() - t0) / 1e6;
+    const benchCpu = bench();
+    const s1 = await server.stats();
+    const serverCpu = (s1.cpuUserMs + s1.cpuSystemMs - s0.cpuUserMs - s0.cpuSystemMs) / wallMs;
+    return { delivery, append, missing: r.started - r.errors - received, errors: r.errors, serverCpu, benchCpu };
   } finally {
     sub.close();
     await client.dispose();
@@ -88,7 +95,8 @@ export const e2eLatency: Scenario = {
           latency: r.delivery.summary(),
           throughput: c.rate,
           throughputUnit: "events/s offered",
-          extra: { appendP50: r.append.summary().p50, appendP99: r.append.summary().p99, missing: r.missing, errors: r.errors },
+          extra: { appendP50: r.append.summary().p50, appendP99: r.append.summary().p99, serverCpu: r.serverCpu,
+            benchCpu: r.benchCpu, missing: r.missing, errors: r.errors },
           compare: { metric: c.rate === 100 ? "append-to-reader latency @100/s" : "append-to-reader latency @1000/s", system: "starcite GraphQL" },
         };
         if (c.rate === 1000) row.targets = [target("p99 < 10 ms", row.latency!.p99 < 10)];
