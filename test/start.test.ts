@@ -18,6 +18,8 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-start-"));
 // As root, Postgres runs as the "postgres" user, which must be able to enter the data dir's parents.
 fs.chmodSync(tmp, 0o755);
 const dataDir = path.join(tmp, "pg");
+// The first start stores its development API key where the CLI looks; keep it out of the real ~/.starcite.
+const configDir = path.join(tmp, "config");
 const running = new Set<ChildProcess>();
 
 interface Started {
@@ -30,12 +32,15 @@ function start(pgPort: number, httpPort: number): Started {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     STARCITE_DATA_DIR: dataDir,
+    STARCITE_CONFIG_DIR: configDir,
     STARCITE_PG_PORT: String(pgPort),
     PORT: String(httpPort),
     HOST: "127.0.0.1",
     LOG_LEVEL: "info",
   };
   delete env.DATABASE_URL;
+  delete env.STARCITE_AUTH;
+  delete env.NODE_ENV;
   const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["src/main.ts"], {
     cwd: ROOT,
     env,
@@ -128,6 +133,17 @@ test("npm start twice on the same data dir: ready, clean SIGTERM exit, data pers
     await sql.end({ timeout: 5 });
   }
 
+  // The first start created a development key, printed it once, and saved it for the CLI.
+  const configFile = path.join(configDir, "config.json");
+  const deadline = Date.now() + 30_000;
+  while (!fs.existsSync(configFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const saved = JSON.parse(fs.readFileSync(configFile, "utf8")) as { endpoint: string; apiKey: string };
+  expect(saved.endpoint).toBe(`http://localhost:${httpPort}`);
+  expect(saved.apiKey).toMatch(/^sk_/);
+  expect(first.output()).toContain(`Development API key (shown once): ${saved.apiKey}`);
+  expect(await viewerKind(httpPort, saved.apiKey)).toBe("service");
+  expect(await viewerKind(httpPort, undefined)).toBe("unauthorized");
+
   await stop(first);
   expect(postmasterPid()).toBeNull();
 
@@ -150,6 +166,21 @@ test("npm start twice on the same data dir: ready, clean SIGTERM exit, data pers
     await sql.end({ timeout: 5 });
   }
 
+  // No second key: the saved one still works and nothing new was printed.
+  expect(await viewerKind(httpPort, saved.apiKey)).toBe("service");
+  expect(second.output()).not.toContain("Development API key");
+  expect(JSON.parse(fs.readFileSync(configFile, "utf8"))).toEqual(saved);
+
   await stop(second);
   expect(postmasterPid()).toBeNull();
 }, 150_000);
+
+async function viewerKind(httpPort: number, apiKey: string | undefined): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+    body: JSON.stringify({ query: "{ viewer { kind } }" }),
+  });
+  const body = (await res.json()) as { data?: { viewer: { kind: string } }; errors?: { extensions?: { code?: string } }[] };
+  return body.data?.viewer.kind ?? String(body.errors?.[0]?.extensions?.code);
+}

@@ -34,13 +34,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
 
   const template = `starcite_template_${process.pid}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`drop database if exists ${template}`);
-  await admin.unsafe(`create database ${template}`);
-  const templateUrl = new URL(adminUrl);
-  templateUrl.pathname = `/${template}`;
-  await migrate(templateUrl.toString());
-  await admin.end();
+  try {
+    const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`drop database if exists ${template}`);
+    await admin.unsafe(`create database ${template}`);
+    await admin.end();
+    const templateUrl = new URL(adminUrl);
+    templateUrl.pathname = `/${template}`;
+    await migrate(templateUrl.toString());
+  } catch (error) {
+    // Do not leave a cluster or its temp dir behind when the migrations fail.
+    await stopCluster?.();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    throw error;
+  }
 
   project.provide("pgAdminUrl", adminUrl);
   project.provide("pgTemplate", template);
