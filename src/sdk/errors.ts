@@ -1,0 +1,86 @@
+/**
+ * Errors the SDK raises. Server errors keep the server's `extensions.code` (e.g. `session_not_found`,
+ * `forbidden_scope`, `producer_replay_conflict`); transport failures get `network_error` or `timeout`.
+ */
+
+/** Codes the server documents, plus the SDK's own transport codes. Any other string may appear too. */
+export type StarciteErrorCode =
+  | "internal_error"
+  | "invalid_argument"
+  | "invalid_event"
+  | "payload_too_large"
+  | "session_not_found"
+  | "session_exists"
+  | "version_conflict"
+  | "expected_seq_conflict"
+  | "producer_seq_conflict"
+  | "producer_replay_conflict"
+  | "idempotency_conflict"
+  | "unauthorized"
+  | "forbidden_scope"
+  | "token_expired"
+  | "forbidden_actor"
+  | "key_not_found"
+  | "database_unavailable"
+  | "bad_request"
+  | "shutting_down"
+  // SDK-side codes
+  | "network_error"
+  | "timeout"
+  | "unavailable"
+  | "closed"
+  | "protocol_error";
+
+/** Failures worth retrying: the request may not have reached the log, and a retry cannot hurt an idempotent append. */
+const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down"]);
+
+export const isRetryableCode = (code: string): boolean => RETRYABLE.has(code);
+
+export interface StarciteErrorOptions {
+  /** The rest of the server's `extensions` (e.g. `expectedProducerSeq`, `field`). */
+  detail?: Record<string, unknown>;
+  /** HTTP status, when the error came from an HTTP response. */
+  status?: number;
+  cause?: unknown;
+}
+
+export class StarciteError extends Error {
+  override readonly name = "StarciteError";
+  readonly code: StarciteErrorCode | (string & {});
+  readonly detail: Record<string, unknown>;
+  readonly status: number | undefined;
+
+  constructor(code: StarciteErrorCode | (string & {}), message: string, options: StarciteErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.detail = options.detail ?? {};
+    this.status = options.status;
+  }
+
+  /** True for transport failures and transient server states; false for everything the caller must fix. */
+  get retryable(): boolean {
+    return isRetryableCode(this.code);
+  }
+
+  /** "<code>: <message>", the one-line form the CLI prints. */
+  override toString(): string {
+    return `${this.code}: ${this.message}`;
+  }
+}
+
+export const isStarciteError = (error: unknown): error is StarciteError =>
+  error instanceof StarciteError || (error instanceof Error && error.name === "StarciteError" && typeof (error as { code?: unknown }).code === "string");
+
+/** Wraps anything thrown by fetch or a socket as a StarciteError. */
+export function toStarciteError(error: unknown, fallbackCode: StarciteErrorCode = "network_error"): StarciteError {
+  if (isStarciteError(error)) return error;
+  if (error instanceof Error) {
+    if (error.name === "TimeoutError" || error.name === "AbortError") {
+      return new StarciteError("timeout", "the request timed out", { cause: error });
+    }
+    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const detailText = cause && typeof cause === "object" ? [cause.code, cause.message].filter((x) => typeof x === "string").join(" ") : "";
+    return new StarciteError(fallbackCode, detailText ? `${error.message} (${detailText})` : error.message, { cause: error });
+  }
+  return new StarciteError(fallbackCode, String(error));
+}

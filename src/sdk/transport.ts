@@ -1,0 +1,125 @@
+import { StarciteError, toStarciteError } from "./errors.ts";
+
+export interface Endpoints {
+  /** The server's base URL, without a trailing slash or /graphql. */
+  base: string;
+  /** GraphQL over HTTP. */
+  http: string;
+  /** GraphQL over WebSocket (graphql-ws). */
+  ws: string;
+}
+
+/** Accepts `https://host`, `https://host/`, `https://host/graphql` (and ws:// forms) alike. */
+export function resolveEndpoints(baseUrl: string): Endpoints {
+  let url: URL;
+  try {
+    url = new URL(baseUrl.trim());
+  } catch {
+    throw new StarciteError("invalid_argument", `not a URL: ${JSON.stringify(baseUrl)}`);
+  }
+  if (url.protocol === "ws:") url.protocol = "http:";
+  else if (url.protocol === "wss:") url.protocol = "https:";
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new StarciteError("invalid_argument", `the endpoint must be an http(s) URL, got ${JSON.stringify(baseUrl)}`);
+  }
+  url.search = "";
+  url.hash = "";
+  const path = url.pathname.replace(/\/+$/, "").replace(/\/graphql$/, "");
+  const base = `${url.origin}${path}`;
+  const http = `${base}/graphql`;
+  return { base, http, ws: http.replace(/^http/, "ws") };
+}
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface HttpOptions {
+  url: string;
+  fetch?: FetchLike;
+  /** Per-request timeout (default 30 s). */
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+interface GraphQLErrorShape {
+  message?: unknown;
+  extensions?: Record<string, unknown>;
+}
+
+/** A GraphQL error list (from HTTP or graphql-ws) as one StarciteError: the first error's code and message. */
+export function fromGraphQLErrors(errors: readonly GraphQLErrorShape[], status?: number): StarciteError {
+  const first = errors[0] ?? {};
+  const ext = first.extensions ?? {};
+  const { code, ...detail } = ext;
+  const message = typeof first.message === "string" ? first.message : "request failed";
+  return new StarciteError(typeof code === "string" ? code : "bad_request", message, {
+    detail: errors.length > 1 ? { ...detail, errors } : detail,
+    ...(status !== undefined ? { status } : {}),
+  });
+}
+
+/** GraphQL over HTTP with fetch: one POST per operation; errors become StarciteErrors with the server's code. */
+export class GraphQLHttp {
+  readonly url: string;
+  readonly #fetch: FetchLike;
+  readonly #timeoutMs: number;
+  readonly #headers: Record<string, string>;
+
+  constructor(options: HttpOptions) {
+    this.url = options.url;
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#headers = options.headers ?? {};
+  }
+
+  async request<T>(query: string, variables: Record<string, unknown>, credential?: string, signal?: AbortSignal): Promise<T> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const combined = signal ? anySignal([signal, timeout]) : timeout;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.#fetch(this.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/graphql-response+json, application/json",
+          ...this.#headers,
+          ...(credential ? { authorization: `Bearer ${credential}` } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+        signal: combined,
+      });
+      text = await response.text();
+    } catch (error) {
+      if (signal?.aborted) throw new StarciteError("closed", "the request was cancelled", { cause: error });
+      throw toStarciteError(error);
+    }
+    let body: { data?: Record<string, unknown> | null; errors?: GraphQLErrorShape[] } | undefined;
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      body = undefined;
+    }
+    if (body && Array.isArray(body.errors) && body.errors.length > 0) throw fromGraphQLErrors(body.errors, response.status);
+    if (!response.ok || !body || !body.data) {
+      const transient = response.status >= 500 || response.status === 429 || response.status === 408;
+      throw new StarciteError(transient ? "unavailable" : "protocol_error",
+        `unexpected response from ${this.url}: HTTP ${response.status}${text ? ` ${text.slice(0, 200)}` : ""}`, { status: response.status });
+    }
+    return body.data as T;
+  }
+}
+
+/** AbortSignal.any is Node >= 20.3 and recent browsers; fall back to a manual merge. */
+function anySignal(signals: AbortSignal[]): AbortSignal {
+  const any = (AbortSignal as unknown as { any?: (s: AbortSignal[]) => AbortSignal }).any;
+  if (any) return any(signals);
+  const controller = new AbortController();
+  for (const s of signals) {
+    if (s.aborted) {
+      controller.abort(s.reason);
+      break;
+    }
+    s.addEventListener("abort", () => controller.abort(s.reason), { once: true });
+  }
+  return controller.signal;
+}

@@ -1,0 +1,101 @@
+/** Shapes of the starcite API as the SDK returns them (mirroring schema.graphql). */
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** One entry of a session's log. */
+export interface StarciteEvent {
+  /** Position in the session: 1, 2, 3, ... without gaps. */
+  seq: number;
+  sessionId: string;
+  type: string;
+  payload: JsonObject;
+  /** Who wrote it, e.g. "agent:drafter" or "user:alice". */
+  actor: string | null;
+  source: string | null;
+  metadata: JsonObject | null;
+  refs: JsonValue | null;
+  idempotencyKey: string | null;
+  producerId: string | null;
+  producerSeq: number | null;
+  /** ISO-8601 timestamp (UTC, microseconds). */
+  insertedAt: string;
+}
+
+export interface SessionInfo {
+  id: string;
+  title: string | null;
+  metadata: JsonObject;
+  lastSeq: number;
+  version: number;
+  archived: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AppendResult {
+  seq: number;
+  /** True when this append was a retry of an event already in the log (the original seq is returned). */
+  deduped: boolean;
+  /** The session's last seq right after this append. */
+  lastSeq: number;
+}
+
+/** The wire form of one event to append (the server's AppendInput). */
+export interface AppendEventInput {
+  type?: string;
+  payload: JsonObject;
+  actor?: string;
+  source?: string;
+  metadata?: JsonObject;
+  refs?: JsonValue;
+  idempotencyKey?: string;
+  producerId?: string;
+  producerSeq?: number;
+  expectedSeq?: number;
+}
+
+export interface EventPage {
+  events: StarciteEvent[];
+  nextCursor: number;
+  lastSeq: number;
+}
+
+export interface TailBatch {
+  events: StarciteEvent[];
+  cursor: number;
+  live: boolean;
+}
+
+export type PrincipalType = "user" | "agent";
+
+export interface SessionTokenInfo {
+  token: string;
+  expiresAt: string;
+}
+
+export interface ApiKeyInfo {
+  id: string;
+  tenantId: string;
+  name: string;
+  keyPrefix: string;
+  scopes: string[];
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface CreatedApiKey {
+  key: ApiKeyInfo;
+  /** The secret (sk_...): shown once. */
+  secret: string;
+}
+
+export interface Viewer {
+  kind: string;
+  id: string;
+  tenantId: string;
+  scopes: string[];
+  sessionId: string | null;
+  expiresAt: string | null;
+}
