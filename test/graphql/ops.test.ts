@@ -315,10 +315,8 @@ describe("unsubscribe", () => {
 // ------------------------------------------------------------------------------------------------
 
 describe("Postgres restart", () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-ops-"));
-  // As root, Postgres runs as the "postgres" user, which must be able to enter the directory.
-  fs.chmodSync(tmp, 0o755);
-  const dataDir = path.join(tmp, "pg");
+  // Made when the test runs (not at collection), so a filtered-out run leaves no directory behind.
+  let tmp: string | undefined;
   let cluster: EmbeddedPostgresHandle | undefined;
   let server: RunningServer | undefined;
   const clients: Client[] = [];
@@ -327,7 +325,7 @@ describe("Postgres restart", () => {
     await Promise.all(clients.map((c) => c.dispose()));
     await server?.close().catch(() => {});
     await cluster?.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   function wsClient(url: string): Client {
@@ -342,6 +340,10 @@ describe("Postgres restart", () => {
   }
 
   test("a tail ends with an error instead of hanging, /health/ready turns 503, and the server recovers without a restart", async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-ops-"));
+    // As root, Postgres runs as the "postgres" user, which must be able to enter the directory.
+    fs.chmodSync(tmp, 0o755);
+    const dataDir = path.join(tmp, "pg");
     const port = await freePort();
     cluster = await startEmbeddedPostgres({ dataDir, port });
     const admin = postgres(cluster.url, { max: 1, onnotice: () => {} });
