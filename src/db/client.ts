@@ -7,9 +7,14 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
-/** Postgres renders timestamptz in UTC as "2026-01-02 03:04:05.123456+00"; keep the microseconds as ISO-8601. */
+/**
+ * Postgres renders timestamptz in UTC as "2026-01-02 03:04:05.12+00" (trailing zeros of the fraction
+ * dropped); return ISO-8601 with exactly six fractional digits: "2026-01-02T03:04:05.120000Z".
+ */
 export function isoTimestamp(raw: string): string {
-  return raw.replace(" ", "T").replace(/\+00(:00)?$/, "Z");
+  return raw
+    .replace(" ", "T")
+    .replace(/(:\d{2})(?:\.(\d{1,6}))?\+00(?::00)?$/, (_m, secs: string, frac: string | undefined) => `${secs}.${(frac ?? "").padEnd(6, "0")}Z`);
 }
 
 /**

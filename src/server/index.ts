@@ -108,7 +108,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   });
 
+  let inflight = 0;
+  let settled: (() => void) | null = null;
   const server = http.createServer(async (req, res) => {
+    inflight++;
+    res.once("close", () => {
+      inflight--;
+      if (inflight === 0) settled?.();
+    });
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/health/live") {
       res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
@@ -212,6 +219,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       for (const socket of wss.clients) socket.close(1001, "server shutting down");
       await wsServer.dispose();
       hub.close();
+      // Let responses already being produced reach their clients before cutting connections.
+      if (inflight > 0) {
+        await new Promise<void>((resolve) => {
+          settled = resolve;
+          setTimeout(resolve, 5000).unref();
+        });
+      }
       server.closeAllConnections();
       await httpClosed;
       await listener.stop();
