@@ -72,8 +72,10 @@ export class GraphQLHttp {
   }
 
   async request<T>(query: string, variables: Record<string, unknown>, credential?: string, signal?: AbortSignal): Promise<T> {
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const combined = signal ? anySignal([signal, timeout]) : timeout;
+    // A timer of our own, cleared when the request ends (AbortSignal.timeout would linger for the full timeout).
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new StarciteError("timeout", `no response within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    const combined = signal ? anySignal([signal, timeout.signal]) : timeout.signal;
     let response: Response;
     let text: string;
     try {
@@ -91,7 +93,10 @@ export class GraphQLHttp {
       text = await response.text();
     } catch (error) {
       if (signal?.aborted) throw new StarciteError("closed", "the request was cancelled", { cause: error });
+      if (timeout.signal.aborted) throw new StarciteError("timeout", `no response from ${this.url} within ${this.#timeoutMs} ms`, { cause: error });
       throw toStarciteError(error);
+    } finally {
+      clearTimeout(timer);
     }
     let body: { data?: Record<string, unknown> | null; errors?: GraphQLErrorShape[] } | undefined;
     try {

@@ -127,3 +127,13 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
     },
   };
 }
+
+/** Like `until`, for a condition that must be fetched (e.g. a server metric). */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000, label = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`${label}: not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
