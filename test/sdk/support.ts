@@ -102,19 +102,20 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as net.AddressInfo).port;
+  const dropAll = () => {
+    for (const { client, upstream } of pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    pairs.clear();
+  };
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     get connections() {
       return total;
     },
-    dropAll() {
-      for (const { client, upstream } of pairs) {
-        client.destroy();
-        upstream.destroy();
-      }
-      pairs.clear();
-    },
+    dropAll,
     dropNextResponse() {
       dropResponse = true;
     },
@@ -122,7 +123,7 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
       refusing = on;
     },
     close() {
-      this.dropAll();
+      dropAll();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
