@@ -211,11 +211,11 @@ export function formatComparison(results: ScenarioResult[], markdown = false): s
     let verdict = "";
     if (ours && peer) {
       if (isLatencyMetric(m) && ours.latency && peer.latency) {
-        const x = peer.latency.p99 / ours.latency.p99;
-        verdict = `${x >= 1 ? "ahead" : "behind"}: p99 ${x.toFixed(2)}x ${x >= 1 ? "lower" : "higher"}`;
+        const x = ours.latency.p99 / peer.latency.p99;
+        verdict = `${x <= 1 ? "ahead" : "behind"}: p99 ${x.toFixed(2)}x the peer's`;
       } else if (ours.throughput !== undefined && peer.throughput) {
         const x = ours.throughput / peer.throughput;
-        verdict = `${x >= 1 ? "ahead" : "behind"}: ${x.toFixed(2)}x`;
+        verdict = `${x >= 1 ? "ahead" : "behind"}: ${x.toFixed(2)}x the peer's rate`;
       }
       if (ours === rowsFor[1]) verdict += " (SQL)";
     }

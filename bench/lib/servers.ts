@@ -29,11 +29,15 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts bench/lib/child.ts for `kind` and waits for its URL. */
-export async function startChildServer(kind: "starcite" | "durable-streams", env: Record<string, string>): Promise<ChildServer> {
+export async function startChildServer(kind: "starcite" | "durable-streams", env: Record<string, string>,
+                                       logFile?: string): Promise<ChildServer> {
+  // The server's own output goes to logFile when given (the Durable Streams server logs every slow append).
+  const out = logFile ? fs.openSync(logFile, "a") : "inherit";
   const child: ChildProcess = spawn(process.execPath, ["--expose-gc", "--import", "tsx", CHILD, kind], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    stdio: ["ignore", out, out, "ipc"],
     env: { ...process.env, ...env },
   });
+  if (typeof out === "number") fs.closeSync(out);
   let nextId = 1;
   const waiting = new Map<number, (reply: ChildReply) => void>();
   const ready = new Promise<{ url: string; pid: number }>((resolve, reject) => {

@@ -5,6 +5,7 @@
  *      sequential append latency; 32 clients over 32 streams and on one stream; append-to-SSE-reader latency
  *      at a steady 100 and 1,000 events/s; replay of 100,000 messages (HTTP catch-up GET and SSE from -1).
  */
+import fs from "node:fs";
 import path from "node:path";
 import { expectOk, keepAliveAgent, openSse, request } from "../lib/http.ts";
 import { closedLoop, openLoop, payloadOf, sequential, waitFor } from "../lib/load.ts";
@@ -26,7 +27,9 @@ export const durableStreams: Scenario = {
     const version = (await import("@durable-streams/server/package.json", { with: { type: "json" } })).default.version;
     ctx.machine.durableStreamsServer = version;
     const dataDir = path.join(ctx.pg.tmpDir, `durable-streams-${Date.now()}`);
-    const server = await startChildServer("durable-streams", { BENCH_DATA_DIR: dataDir });
+    fs.mkdirSync(dataDir, { recursive: true });
+    const logFile = path.join(dataDir, "..", `durable-streams-${Date.now()}.log`);
+    const server = await startChildServer("durable-streams", { BENCH_DATA_DIR: dataDir }, logFile);
     const agent = keepAliveAgent(64);
     const streamUrl = (name: string) => `${server.url}/bench/${name}`;
     const create = (name: string) => expectOk(request(agent, "PUT", streamUrl(name), undefined, JSON_HEADERS), `create ${name}`);
@@ -149,6 +152,8 @@ export const durableStreams: Scenario = {
         throughputUnit: "msgs/s",
         extra: { runs: sseRates.map((x) => Math.round(x)).join("/") },
       });
+      const slow = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").split("\n").filter((l) => l.includes("store.append slow")).length : 0;
+      if (slow) notes.push(`the server logged ${slow} appends slower than 50 ms ("store.append slow": write, fsync or LMDB stalls)`);
       const st = await server.stats();
       notes.push(`server CPU over the whole scenario ${((st.cpuUserMs + st.cpuSystemMs) / 1000).toFixed(1)} s, peak RSS ${(st.peakRss / 2 ** 20).toFixed(0)} MiB`);
       notes.push("the replay stream's messages were appended 100 per POST, so each SSE data event carries 100 messages; " +
