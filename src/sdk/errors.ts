@@ -78,9 +78,11 @@ export function toStarciteError(error: unknown, fallbackCode: StarciteErrorCode 
     if (error.name === "TimeoutError" || error.name === "AbortError") {
       return new StarciteError("timeout", "the request timed out", { cause: error });
     }
-    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-    const detailText = cause && typeof cause === "object" ? [cause.code, cause.message].filter((x) => typeof x === "string").join(" ") : "";
-    return new StarciteError(fallbackCode, detailText ? `${error.message} (${detailText})` : error.message, { cause: error });
+    // fetch reports "fetch failed" with the real reason (ECONNREFUSED, a reset socket, ...) in `cause`.
+    const cause = (error as { cause?: { message?: unknown; code?: unknown } }).cause;
+    const reason = cause && typeof cause.message === "string" && cause.message ? cause.message
+      : cause && typeof cause.code === "string" ? cause.code : error.message;
+    return new StarciteError(fallbackCode, reason, { cause: error });
   }
   return new StarciteError(fallbackCode, String(error));
 }

@@ -94,7 +94,8 @@ export class GraphQLHttp {
     } catch (error) {
       if (signal?.aborted) throw new StarciteError("closed", "the request was cancelled", { cause: error });
       if (timeout.signal.aborted) throw new StarciteError("timeout", `no response from ${this.url} within ${this.#timeoutMs} ms`, { cause: error });
-      throw toStarciteError(error);
+      const failure = toStarciteError(error);
+      throw new StarciteError(failure.code, `cannot reach ${this.url}: ${failure.message}`, { cause: error });
     } finally {
       clearTimeout(timer);
     }

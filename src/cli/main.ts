@@ -1,0 +1,27 @@
+import { runCli } from "./run.ts";
+
+/** The `starcite` command (bin/starcite.js loads this through tsx). */
+const controller = new AbortController();
+let interrupted = 0;
+const stop = () => {
+  // A second Ctrl-C exits at once, whatever is still running.
+  if (++interrupted > 1) process.exit(130);
+  controller.abort();
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+// `starcite tail ... | head -1`: a closed pipe ends the command quietly.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+  env: process.env,
+  interactive: Boolean(process.stderr.isTTY),
+  signal: controller.signal,
+});
+// Flush, then exit: idle keep-alive connections must not hold the process open.
+process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
