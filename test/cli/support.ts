@@ -100,3 +100,8 @@ export function startCli(args: string[], options: { home: string; env?: Record<s
 export function cli(args: string[], options: { home: string; env?: Record<string, string> }): Promise<CliResult> {
   return startCli(args, options).exited;
 }
+
+/** One line on stderr, "error: <code>: <message>", nothing on stdout, and the exit code. */
+export function errorLine(code: string): RegExp {
+  return new RegExp(`^error: ${code}: [^\\n]+\\n$`);
+}

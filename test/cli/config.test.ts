@@ -1,0 +1,81 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { COMMANDS } from "../../src/cli/commands.ts";
+import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
+import { adminKey } from "../sdk/support.ts";
+import { cli, tempHome, type CliResult } from "./support.ts";
+
+let s: TestServer;
+let key: string;
+let home: string;
+/** Runs starcite with this test's HOME, whose config points at the test server. */
+let sc: (...args: string[]) => Promise<CliResult>;
+
+beforeAll(async () => {
+  s = await startTestServer({ auth: { mode: "required", tokenSecret: TEST_TOKEN_SECRET } });
+  key = await adminKey(s.db);
+  home = tempHome();
+  sc = (...args) => cli(args, { home });
+  await sc("config", "set", "endpoint", `${s.url}/graphql`);
+  await sc("config", "set", "api-key", key);
+});
+afterAll(async () => {
+  await s?.close();
+  if (home) fs.rmSync(home, { recursive: true, force: true });
+});
+
+/** One line on stderr, "error: <code>: <message>", and the given exit code. */
+function expectError(result: CliResult, code: string, exit = 1) {
+  expect(result.code).toBe(exit);
+  expect(result.stdout).toBe("");
+  expect(result.stderr).toMatch(new RegExp(`^error: ${code}: [^\\n]+\\n$`));
+}
+
+describe("config", () => {
+  test("show masks the key and says where each setting comes from; env and --config-dir override", async () => {
+    const shown = await sc("config", "show");
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`endpoint:    ${s.url}/graphql  (config file)`);
+    expect(shown.stdout).toContain(`api-key:     ${key.slice(0, 8)}…(${key.length} chars)  (config file)`);
+    expect(shown.stdout).not.toContain(key);
+
+    const fromEnv = await cli(["config", "show", "--json"], { home, env: { STARCITE_ENDPOINT: "http://elsewhere:1", STARCITE_API_KEY: "sk_fromenvironment0000" } });
+    expect(JSON.parse(fromEnv.stdout)).toMatchObject({ endpoint: "http://elsewhere:1", endpointSource: "env", apiKey: "sk_frome…(22 chars)", apiKeySource: "env" });
+
+    const dir = path.join(home, "other-config");
+    expect((await sc("--config-dir", dir, "config", "set", "endpoint", "http://other.example")).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"))).toEqual({ endpoint: "http://other.example" });
+    const other = await sc("config", "show", "--config-dir", dir);
+    expect(other.stdout).toContain("endpoint:    http://other.example  (config file)");
+    expect(other.stdout).toContain("api-key:     (not set)");
+  });
+
+  test("bad settings are refused with one line and exit 2", async () => {
+    expectError(await sc("config", "set", "endpoint", "not a url"), "invalid_argument", 1);
+    expectError(await sc("config", "set", "colour", "blue"), "usage", 2);
+    expectError(await sc("config", "set", "endpoint"), "usage", 2);
+  });
+
+  test("without an endpoint, commands say how to set one", async () => {
+    expectError(await cli(["create"], { home: tempHome() }), "no_endpoint");
+  });
+  test("an unreachable server is a one-line network_error", async () => {
+    expectError(await sc("sessions", "list", "--endpoint", "http://127.0.0.1:9"), "network_error");
+  });
+
+  test("--help on every command, the group commands and the top level", async () => {
+    const helps = await Promise.all(COMMANDS.map((c) => sc(...c.name.split(" "), "--help")));
+    helps.forEach((h, i) => {
+      expect(h.code).toBe(0);
+      expect(h.stdout.startsWith(`Usage: starcite ${COMMANDS[i]!.name}`)).toBe(true);
+      expect(h.stdout).toContain("Examples:");
+    });
+    const top = await sc("--help");
+    expect(top.code).toBe(0);
+    for (const c of COMMANDS) expect(top.stdout).toContain(c.name);
+    expect((await sc("keys", "--help")).stdout).toContain("keys revoke");
+    expect((await sc("help", "tail")).stdout.startsWith("Usage: starcite tail")).toBe(true);
+    expectError(await sc("frobnicate"), "usage", 2);
+  });
+});
