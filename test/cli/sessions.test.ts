@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
 import { adminKey } from "../sdk/support.ts";
-import { cli, tempHome, type CliResult } from "./support.ts";
+import { cli, expectError, tempHome, type CliResult } from "./support.ts";
 
 let s: TestServer;
 let key: string;
@@ -22,13 +22,6 @@ afterAll(async () => {
   await s?.close();
   if (home) fs.rmSync(home, { recursive: true, force: true });
 });
-
-/** One line on stderr, "error: <code>: <message>", and the given exit code. */
-function expectError(result: CliResult, code: string, exit = 1) {
-  expect(result.code).toBe(exit);
-  expect(result.stdout).toBe("");
-  expect(result.stderr).toMatch(new RegExp(`^error: ${code}: [^\\n]+\\n$`));
-}
 
 describe("sessions", () => {
   test("create prints the id (generated without --id); sessions list, get and update", async () => {

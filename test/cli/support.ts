@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 
 export const BIN = fileURLToPath(new URL("../../bin/starcite.js", import.meta.url));
 
@@ -101,7 +102,9 @@ export function cli(args: string[], options: { home: string; env?: Record<string
   return startCli(args, options).exited;
 }
 
-/** One line on stderr, "error: <code>: <message>", nothing on stdout, and the exit code. */
-export function errorLine(code: string): RegExp {
-  return new RegExp(`^error: ${code}: [^\\n]+\\n$`);
+/** A failure: one line on stderr, "error: <code>: <message>", nothing on stdout, and the exit code (1, or 2 for usage). */
+export function expectError(result: CliResult, code: string, exit = 1): void {
+  expect(result.code).toBe(exit);
+  expect(result.stdout).toBe("");
+  expect(result.stderr).toMatch(new RegExp(`^error: ${code}: [^\\n]+\\n$`));
 }
