@@ -90,6 +90,28 @@ describe("outbox", () => {
     }
   });
 
+  test("after retries run out (outcome unknown), the next append continues the producer's run where the server has it", async () => {
+    const proxy = await startProxy(port);
+    try {
+      const starcite = new Starcite({ baseUrl: proxy.url, apiKey, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 10 } });
+      const session = await starcite.session({ identity: starcite.agent({ id: "flaky" }), id: "ses_gap" });
+      expect(await session.append({ text: "one" })).toMatchObject({ seq: 1 });
+      // Nothing gets through: the append fails for good, and the SDK cannot know whether it was written.
+      proxy.refuse(true);
+      proxy.dropAll();
+      await expect(session.append({ text: "lost" })).rejects.toMatchObject({ code: "network_error", retryable: true });
+      proxy.refuse(false);
+      // It was not written, so producer seq 2 is still free on the server: the next append takes it.
+      expect(await session.append({ text: "three" })).toMatchObject({ seq: 2, deduped: false });
+      const rows = await db.sql<{ payload: { text: string }; producer_seq: number }[]>`
+        select payload, producer_seq from starcite.events where session_id = 'ses_gap' order by seq`;
+      expect(rows.map((r) => [r.payload.text, r.producer_seq])).toEqual([["one", 1], ["three", 2]]);
+      await session.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test("a refused event rejects with its code; the events around it still land, in order", async () => {
     const starcite = new Starcite({ baseUrl: `http://127.0.0.1:${port}`, apiKey, maxBatchSize: 50 });
     const session = await starcite.session({ identity: starcite.agent({ id: "drafter" }), id: "ses_refused" });
