@@ -153,6 +153,8 @@ export class StarciteSession {
     } catch (error) {
       return Promise.reject(error);
     }
+    // The token already pins the actor; saying it too keeps it on servers running without auth.
+    if (event.actor === undefined && this.identity) event.actor = this.identity.actor;
     return this.#outbox.enqueue(event);
   }
 

@@ -73,3 +73,21 @@ test("the landing page's SDK snippet: two identities on one session, the agent g
   await Promise.all([aliceSession.close(), drafterSession.close(), browserSession.close()]);
   expect(drafterSession.state().status).toBe("closed");
 });
+
+test("the same snippet against a server running without auth (local experiments): identities still show as actors", async () => {
+  const open = await startTestServer();
+  try {
+    const starcite = new Starcite({ baseUrl: open.url, apiKey: "sk_unused_without_auth" });
+    const alice = await starcite.session({ identity: starcite.user({ id: "alice" }), id: "ses_open" });
+    const drafter = await starcite.session({ identity: starcite.agent({ id: "drafter" }), id: alice.id });
+    await alice.append({ text: "hi" });
+    const seen: StarciteEvent[] = [];
+    drafter.on("event", (event) => seen.push(event));
+    await drafter.append({ text: "hello" });
+    await until(() => seen.length === 2);
+    expect(seen.map((e) => e.actor)).toEqual(["user:alice", "agent:drafter"]);
+    await Promise.all([alice.close(), drafter.close()]);
+  } finally {
+    await open.close();
+  }
+});
