@@ -56,14 +56,20 @@ test("tail across dropped WebSockets: no gap, no duplicate", async () => {
   const proxy = await startProxy(port);
   const session = await admin.session({ identity: admin.agent({ id: "writer" }), id: "ses_dropped" });
   const tail = startCli(["tail", "ses_dropped", "--endpoint", proxy.url, "--api-key", apiKey, "--limit", "120"], { home });
-  const writes = (async () => {
-    for (let i = 1; i <= 120; i++) await session.append({ text: `line ${i}` });
-  })();
-  await tail.waitForLines(20);
-  proxy.dropAll();
-  await tail.waitForLines(60);
-  proxy.dropAll();
-  await writes;
+  const write = async (from: number, to: number) => {
+    for (let i = from; i <= to; i++) await session.append({ text: `line ${i}` });
+  };
+  await write(1, 40);
+  await tail.waitForLines(40);
+  // Cut the socket while events are being written, twice; the last event of each round is written only
+  // after the cut, so the tail has to reconnect to print it.
+  for (const [from, to] of [[41, 80], [81, 120]] as const) {
+    const writing = write(from, to - 1);
+    await tail.waitForLines(from);
+    proxy.dropAll();
+    await writing;
+    await write(to, to);
+  }
   const result = await tail.exited; // --limit 120 ends it
   expect(result.code).toBe(0);
   expect(result.stdout).toBe(expected(120).join("\n") + "\n");

@@ -121,7 +121,8 @@ afterAll(async () => {
     browser.kill("SIGTERM");
     await exited;
   }
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  // Chromium's helper processes may still be writing the profile for a moment: best effort.
+  if (profile) fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   await new Promise((resolve) => (page ? page.close(resolve) : resolve(undefined)));
   await s?.close();
 });
