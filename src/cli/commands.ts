@@ -11,8 +11,11 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** stderr is a terminal: progress notes (e.g. "reconnecting") go there only then. */
   interactive: boolean;
-  /** Aborted on Ctrl-C (SIGINT) or SIGTERM: long-running commands (tail) stop cleanly. */
-  signal: AbortSignal;
+  /**
+   * Ctrl-C (SIGINT) or SIGTERM calls `handler` (a long-running command, like tail, ends cleanly with it);
+   * with no handler registered the process exits at once with 130. Returns the unregister function.
+   */
+  onInterrupt(handler: () => void): () => void;
 }
 
 export interface Context {
@@ -270,7 +273,7 @@ const append: Command = {
         else line(ctx, `seq=${result.seq} deduped=${result.deduped}`);
         return 0;
       } catch (error) {
-        if (!(error instanceof StarciteError) || !error.retryable || attempt + 1 >= retry.maxAttempts || ctx.io.signal.aborted) throw error;
+        if (!(error instanceof StarciteError) || !error.retryable || attempt + 1 >= retry.maxAttempts) throw error;
         await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, retry)));
       }
     }
@@ -308,10 +311,11 @@ const tail: Command = {
       const finish = (code: number) => {
         if (done) return;
         done = true;
-        ctx.io.signal.removeEventListener("abort", onAbort);
+        offInterrupt();
         void stream.stop().then(() => resolve(code));
       };
-      const onAbort = () => finish(0);
+      // Ctrl-C is how a follow ends: exit 0.
+      const offInterrupt = ctx.io.onInterrupt(() => finish(0));
       const stream = new TailStream({
         url: endpoints.ws,
         sessionId: sessionId!,
@@ -340,8 +344,6 @@ const tail: Command = {
           finish(1);
         },
       });
-      if (ctx.io.signal.aborted) return resolve(0);
-      ctx.io.signal.addEventListener("abort", onAbort);
       stream.start();
     });
   },

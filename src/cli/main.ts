@@ -1,12 +1,12 @@
 import { runCli } from "./run.ts";
 
 /** The `starcite` command (bin/starcite.js loads this through tsx). */
-const controller = new AbortController();
+const handlers = new Set<() => void>();
 let interrupted = 0;
 const stop = () => {
-  // A second Ctrl-C exits at once, whatever is still running.
-  if (++interrupted > 1) process.exit(130);
-  controller.abort();
+  // Without a handler (or on a second Ctrl-C) exit at once, whatever is still running.
+  if (++interrupted > 1 || handlers.size === 0) process.exit(130);
+  for (const handler of [...handlers]) handler();
 };
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
@@ -21,7 +21,10 @@ const code = await runCli(process.argv.slice(2), {
   stderr: (text) => void process.stderr.write(text),
   env: process.env,
   interactive: Boolean(process.stderr.isTTY),
-  signal: controller.signal,
+  onInterrupt: (handler) => {
+    handlers.add(handler);
+    return () => void handlers.delete(handler);
+  },
 });
 // Flush, then exit: idle keep-alive connections must not hold the process open.
 process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));

@@ -1,10 +1,11 @@
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { COMMANDS } from "../../src/cli/commands.ts";
 import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
 import { adminKey } from "../sdk/support.ts";
-import { cli, expectError, tempHome, type CliResult } from "./support.ts";
+import { cli, expectError, startCli, tempHome, type CliResult } from "./support.ts";
 
 let s: TestServer;
 let key: string;
@@ -55,6 +56,24 @@ describe("config", () => {
   });
   test("an unreachable server is a one-line network_error", async () => {
     expectError(await sc("sessions", "list", "--endpoint", "http://127.0.0.1:9"), "network_error");
+  });
+
+  test("Ctrl-C ends a waiting command at once with exit code 130", async () => {
+    // A server that accepts connections and never answers.
+    const sockets: net.Socket[] = [];
+    let connected!: () => void;
+    const reached = new Promise<void>((resolve) => (connected = resolve));
+    const blackHole = net.createServer((socket) => {
+      sockets.push(socket);
+      connected();
+    });
+    await new Promise<void>((resolve) => blackHole.listen(0, "127.0.0.1", resolve));
+    const run = startCli(["sessions", "list", "--endpoint", `http://127.0.0.1:${(blackHole.address() as net.AddressInfo).port}`], { home });
+    await reached;
+    run.signal("SIGINT");
+    expect((await run.exited).code).toBe(130);
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => blackHole.close(resolve));
   });
 
   test("--help on every command, the group commands and the top level", async () => {
