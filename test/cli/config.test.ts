@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { COMMANDS } from "../../src/cli/commands.ts";
 import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
@@ -74,6 +76,15 @@ describe("config", () => {
     expect((await run.exited).code).toBe(130);
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => blackHole.close(resolve));
+  });
+
+  test("npx starcite runs the package's bin from the repository", async () => {
+    const repo = fileURLToPath(new URL("../..", import.meta.url));
+    const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      execFile("npx", ["--no-install", "starcite", "--version"], { cwd: repo, env: { ...process.env, HOME: home } }, (error, stdout) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout }));
+    });
+    expect(result).toEqual({ code: 0, stdout: `starcite ${JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")).version}\n` });
   });
 
   test("--help on every command, the group commands and the top level", async () => {
