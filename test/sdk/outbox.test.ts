@@ -71,6 +71,33 @@ describe("outbox", () => {
     });
   }
 
+  test("a session's tail carries on across a server restart: every event once, in order, events written while down replayed", async () => {
+    const starcite = new Starcite({ baseUrl: `http://127.0.0.1:${port}`, apiKey, retry: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 200 },
+      reconnect: { baseDelayMs: 20, maxDelayMs: 200 } });
+    const writer = await starcite.session({ identity: starcite.agent({ id: "writer" }), id: "ses_restart_tail" });
+    const reader = await starcite.session({ identity: starcite.user({ id: "reader" }), id: "ses_restart_tail" });
+    const seen: { seq: number; phase: string }[] = [];
+    const statuses: string[] = [];
+    reader.on("event", (event, { phase }) => seen.push({ seq: event.seq, phase }));
+    reader.on("status", (status) => statuses.push(status));
+    for (let i = 0; i < 10; i++) await writer.append({ payload: { i } });
+    await until(() => seen.length === 10, 10_000, "before the restart");
+
+    await server!.close();
+    server = undefined;
+    await until(() => reader.state().status === "reconnecting", 10_000, "reader notices");
+    const whileDown = Array.from({ length: 10 }, (_, i) => writer.append({ payload: { i: 10 + i } }));
+    server = await startAuthServer(db, port);
+    await Promise.all(whileDown);
+    for (let i = 20; i < 30; i++) await writer.append({ payload: { i } });
+    await until(() => seen.length === 30, 15_000, "after the restart");
+    expect(seen.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(reader.events().map((e) => (e.payload as { i: number }).i)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(statuses).toContain("reconnecting");
+    expect(reader.state()).toMatchObject({ status: "live", cursor: 30, error: undefined });
+    await Promise.all([writer.close(), reader.close()]);
+  });
+
   test("a lost response is retried and deduplicated: one event, the original seq, deduped=true", async () => {
     const proxy = await startProxy(port);
     try {
