@@ -100,7 +100,8 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
           throw new StarciteError("internal_error", `tail expected seq ${this.#cursor + 1}, got ${events[0]!.seq}`);
         }
         this.#cursor = last.seq;
-        if (!this.#live && this.#cursor >= feed.fetchedSeq) this.#live = true;
+        // Replayed pages stay live=false even when they reach the catch-up point; the empty live batch
+        // that follows marks it, so every event in a live=true batch arrived after the catch-up.
         return { events, cursor: this.#cursor, live: this.#live };
       }
       if (!this.#live) {

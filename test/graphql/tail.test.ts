@@ -74,6 +74,7 @@ describe("tail", () => {
     for (const t of [early, mid, late]) {
       const firstLive = t.batches.findIndex((b) => b.live);
       expect(firstLive).toBeGreaterThanOrEqual(0);
+      expect(t.batches[firstLive]!.events).toEqual([]);
       expect(t.batches.slice(firstLive).every((b) => b.live)).toBe(true);
     }
     // And it matches the database.
