@@ -1,4 +1,4 @@
-/** The bench's Postgres: an ephemeral embedded cluster under os.tmpdir(), or DATABASE_URL. */
+/** The bench's Postgres: an ephemeral embedded cluster under os.tmpdir(), or the server DATABASE_URL points at. */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -18,31 +18,30 @@ export interface BenchDatabase {
 
 export interface PostgresEnv {
   version: string;
-  /** True when DATABASE_URL is used (one shared database, never dropped). */
+  /** True when DATABASE_URL's server is used instead of an embedded cluster. */
   external: boolean;
-  /** A migrated database for one scenario (a fresh clone of the template on the embedded cluster). */
+  /** A migrated database for one scenario (a fresh clone of the template). */
   newDatabase(label: string, poolMax?: number): Promise<BenchDatabase>;
   /** A scratch directory under os.tmpdir(), removed at stop. */
   tmpDir: string;
   stop(): Promise<void>;
 }
 
-const TEMPLATE = "starcite_bench_template";
 
 export async function startPostgres(log: (line: string) => void): Promise<PostgresEnv> {
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-bench-"));
   // Embedded Postgres runs as the postgres user when we are root: it must be able to enter the dir.
   fs.chmodSync(tmpDir, 0o755);
   const external = process.env.DATABASE_URL;
+  // Per run, so that two runs against one DATABASE_URL server do not trip over each other.
+  const TEMPLATE = `bench_template_${randomBytes(3).toString("hex")}`;
   let adminUrl: string;
   let stopCluster = async () => {};
+  const started = Date.now();
   if (external) {
-    log(`using DATABASE_URL (${new URL(external).host}${new URL(external).pathname})`);
     adminUrl = external;
-    await migrate(external);
   } else {
     const port = await freePort();
-    const started = Date.now();
     const cluster = await startEmbeddedPostgres({
       dataDir: path.join(tmpDir, "pg"),
       port,
@@ -51,12 +50,23 @@ export async function startPostgres(log: (line: string) => void): Promise<Postgr
     });
     adminUrl = cluster.url;
     stopCluster = cluster.stop;
-    const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${TEMPLATE}`);
-    await admin.end();
-    await migrate(withDb(adminUrl, TEMPLATE));
-    log(`embedded Postgres on 127.0.0.1:${port} in ${tmpDir} (ready and migrated in ${Date.now() - started} ms)`);
   }
+  // A migrated template; each scenario gets a clone of it and drops it afterwards, so runs never see each
+  // other's sessions (also on a DATABASE_URL server, where the role needs CREATEDB).
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${TEMPLATE}`);
+  } catch (error) {
+    await admin.end();
+    await stopCluster();
+    throw new Error(`the bench creates and drops its own databases (bench_*) and could not: ` +
+      `${error instanceof Error ? error.message : String(error)}. With DATABASE_URL, use a role with CREATEDB.`);
+  }
+  await admin.end();
+  await migrate(withDb(adminUrl, TEMPLATE));
+  log(external
+    ? `using the server of DATABASE_URL (${new URL(external).host}); template ${TEMPLATE} migrated in ${Date.now() - started} ms`
+    : `embedded Postgres on ${new URL(adminUrl).host} in ${tmpDir} (ready and migrated in ${Date.now() - started} ms)`);
   const probe = postgres(adminUrl, { max: 1, onnotice: () => {} });
   const [{ server_version: version } = { server_version: "?" }] = await probe<{ server_version: string }[]>`show server_version`;
   await probe.end();
@@ -66,14 +76,10 @@ export async function startPostgres(log: (line: string) => void): Promise<Postgr
     external: Boolean(external),
     tmpDir,
     async newDatabase(label, poolMax = 40) {
-      if (external) {
-        const sql = createPool(external, { max: poolMax, applicationName: `bench-${label}` });
-        return { url: external, sql, drop: () => sql.end({ timeout: 5 }) };
-      }
       const name = `bench_${label.replace(/[^a-z0-9]/gi, "_").toLowerCase()}_${randomBytes(3).toString("hex")}`;
-      const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`create database ${name} template ${TEMPLATE}`);
-      await admin.end();
+      const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await a.unsafe(`create database ${name} template ${TEMPLATE}`);
+      await a.end();
       const url = withDb(adminUrl, name);
       const sql = createPool(url, { max: poolMax, applicationName: `bench-${label}` });
       return {
@@ -81,13 +87,18 @@ export async function startPostgres(log: (line: string) => void): Promise<Postgr
         sql,
         async drop() {
           await sql.end({ timeout: 5 });
-          const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
-          await a.unsafe(`drop database if exists ${name} with (force)`);
-          await a.end();
+          const d = postgres(adminUrl, { max: 1, onnotice: () => {} });
+          await d.unsafe(`drop database if exists ${name} with (force)`);
+          await d.end();
         },
       };
     },
     async stop() {
+      if (external) {
+        const d = postgres(adminUrl, { max: 1, onnotice: () => {} });
+        await d.unsafe(`drop database if exists ${TEMPLATE} with (force)`).catch(() => {});
+        await d.end();
+      }
       await stopCluster();
       fs.rmSync(tmpDir, { recursive: true, force: true });
     },
