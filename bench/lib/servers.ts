@@ -33,7 +33,9 @@ export async function startChildServer(kind: "starcite" | "durable-streams", env
                                        logFile?: string): Promise<ChildServer> {
   // The server's own output goes to logFile when given (the Durable Streams server logs every slow append).
   const out = logFile ? fs.openSync(logFile, "a") : "inherit";
-  const child: ChildProcess = spawn(process.execPath, ["--expose-gc", "--import", "tsx", CHILD, kind], {
+  // BENCH_SERVER_NODE_ARGS adds Node flags to the server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, ["--expose-gc", ...extra, "--import", "tsx", CHILD, kind], {
     stdio: ["ignore", out, out, "ipc"],
     env: { ...process.env, ...env },
   });
