@@ -51,25 +51,37 @@ export async function startPostgres(log: (line: string) => void): Promise<Postgr
     adminUrl = cluster.url;
     stopCluster = cluster.stop;
   }
-  // A migrated template; each scenario gets a clone of it and drops it afterwards, so runs never see each
-  // other's sessions (also on a DATABASE_URL server, where the role needs CREATEDB).
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  let version = "?";
   try {
-    await admin.unsafe(`create database ${TEMPLATE}`);
-  } catch (error) {
+    // A migrated template; each scenario gets a clone of it and drops it afterwards, so runs never see each
+    // other's sessions (also on a DATABASE_URL server, where the role needs CREATEDB).
+    const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(`create database ${TEMPLATE}`);
+    } catch (error) {
+      await admin.end();
+      throw new Error(`the bench creates and drops its own databases (bench_*) and could not: ` +
+        `${error instanceof Error ? error.message : String(error)}. With DATABASE_URL, use a role with CREATEDB.`);
+    }
     await admin.end();
-    await stopCluster();
-    throw new Error(`the bench creates and drops its own databases (bench_*) and could not: ` +
-      `${error instanceof Error ? error.message : String(error)}. With DATABASE_URL, use a role with CREATEDB.`);
+    await migrate(withDb(adminUrl, TEMPLATE));
+    log(external
+      ? `using the server of DATABASE_URL (${new URL(external).host}); template ${TEMPLATE} migrated in ${Date.now() - started} ms`
+      : `embedded Postgres on ${new URL(adminUrl).host} in ${tmpDir} (ready and migrated in ${Date.now() - started} ms)`);
+    const probe = postgres(adminUrl, { max: 1, onnotice: () => {} });
+    const [row] = await probe<{ server_version: string }[]>`show server_version`;
+    version = row?.server_version ?? "?";
+    await probe.end();
+  } catch (error) {
+    if (external) {
+      const d = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await d.unsafe(`drop database if exists ${TEMPLATE} with (force)`).catch(() => {});
+      await d.end();
+    }
+    await stopCluster().catch(() => {});
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+    throw error;
   }
-  await admin.end();
-  await migrate(withDb(adminUrl, TEMPLATE));
-  log(external
-    ? `using the server of DATABASE_URL (${new URL(external).host}); template ${TEMPLATE} migrated in ${Date.now() - started} ms`
-    : `embedded Postgres on ${new URL(adminUrl).host} in ${tmpDir} (ready and migrated in ${Date.now() - started} ms)`);
-  const probe = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  const [{ server_version: version } = { server_version: "?" }] = await probe<{ server_version: string }[]>`show server_version`;
-  await probe.end();
 
   return {
     version,
