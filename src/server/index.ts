@@ -14,6 +14,7 @@ import type { Context } from "../graphql/context.ts";
 import { createMaskError, syntaxErrors, useBadRequestCode } from "../graphql/errors.ts";
 import { schema } from "../graphql/schema/index.ts";
 import { Metrics } from "./metrics.ts";
+import { isJsonPost, serveJsonPost } from "./http-graphql.ts";
 import { Authenticator, bearer, type ExternalJwtConfig } from "../auth/authenticator.ts";
 import type { AuthState } from "../auth/guard.ts";
 import { SessionTokens } from "../auth/tokens.ts";
@@ -53,8 +54,8 @@ export interface RunningServer {
 interface ServerContext {
   req: http.IncomingMessage;
   res?: http.ServerResponse;
-  /** Set for graphql-ws operations: the connection's authentication, done once in onConnect. */
-  wsAuth?: AuthState;
+  /** Authentication done before Yoga runs: once per connection for graphql-ws, per request on the JSON fast path. */
+  presetAuth?: AuthState;
 }
 
 /** graphql-ws close codes for credentials; 4401 ends graphql-ws clients' retry loop (4403 would be retried). */
@@ -103,7 +104,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     maskedErrors: { maskError: createMaskError(logger) },
     plugins: [useBadRequestCode()],
     context: async (initial): Promise<Context> => {
-      const auth = initial.wsAuth ?? (await authState(authenticator, bearer(initial.request.headers.get("authorization"))));
+      const auth = initial.presetAuth ?? (await authState(authenticator, bearer(initial.request.headers.get("authorization"))));
       return { sql, hub, batcher, logger, authenticator, auth };
     },
   });
@@ -143,6 +144,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         .end('{"errors":[{"message":"the server is shutting down","extensions":{"code":"shutting_down"}}]}');
       return;
     }
+    if (path === "/graphql" && isJsonPost(req)) {
+      try {
+        const auth = await authState(authenticator, bearer(req.headers.authorization));
+        await serveJsonPost(req, res, yoga.getEnveloped as unknown as Parameters<typeof serveJsonPost>[2], auth);
+      } catch (error) {
+        logger.error("unexpected error", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+        if (!res.headersSent) {
+          res.writeHead(500, { "content-type": "application/json" })
+            .end('{"errors":[{"message":"Unexpected error.","extensions":{"code":"internal_error"}}]}');
+        }
+      }
+      return;
+    }
     return yoga.handle(req, res, { req, res });
   });
 
@@ -168,7 +182,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
-          wsAuth: ctx.extra.auth ?? {},
+          presetAuth: ctx.extra.auth ?? {},
         });
         let document;
         try {

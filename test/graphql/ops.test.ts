@@ -146,6 +146,25 @@ async function appendOutcome(url: string, sessionId: string, i: number): Promise
   return { kind: "error", i, status: res.status, code: json.errors?.[0]?.extensions?.code };
 }
 
+describe("browsers on other origins", () => {
+  test("the preflight and the JSON POST both carry CORS headers for the caller's origin", async () => {
+    const origin = "http://app.example.test";
+    const preflight = await fetch(`${t.url}/graphql`, {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe(origin);
+    const post = await fetch(`${t.url}/graphql`, {
+      method: "POST",
+      headers: { origin, "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ sessions(limit: 1) { id } }" }),
+    });
+    expect(post.status).toBe(200);
+    expect(post.headers.get("access-control-allow-origin")).toBe(origin);
+  });
+});
+
 describe("graceful shutdown", () => {
   /** Starts 100 appends and calls close() once `closeAfter` of them have a response (0: in the same tick). */
   async function shutdownUnderLoad(closeAfter: number) {

@@ -138,15 +138,24 @@ const inPage = (baseUrl: string, token: string, count: number, text?: string) =>
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("timed out with " + JSON.stringify(got) + " " + errors)), 15000);
     let appended = false;
+    const wantsAppend = ${JSON.stringify(text ?? null)} !== null;
+    // Done when every event arrived and, if we appended, its result did too (either may come first).
+    const check = () => {
+      if (got.filter((g) => g.seq).length >= ${count} && (!wantsAppend || got.some((g) => g.appended))) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
     session.on("status", async (status) => {
-      if (status === "live" && ${JSON.stringify(text ?? null)} !== null && !appended) {
+      if (status === "live" && wantsAppend && !appended) {
         appended = true;
         got.push({ appended: await session.append({ text: ${JSON.stringify(text ?? "")} }) });
+        check();
       }
     });
     session.on("event", (event, { phase }) => {
       got.push({ seq: event.seq, actor: event.actor, text: event.payload.text, phase });
-      if (got.filter((g) => g.seq).length >= ${count}) { clearTimeout(timer); resolve(); }
+      check();
     });
   });
   await session.close();
