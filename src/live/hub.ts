@@ -39,6 +39,8 @@ export class SessionFeed {
   failure: StarciteError | null = null;
 
   #ring: StoredEvent[] = [];
+  /** Slices handed out since the last read, by cursor: subscribers at the same point share one array. */
+  #slices = new Map<number, StoredEvent[]>();
   #ringBytes = 0;
   #waiters = new Set<() => void>();
   #pumping = false;
@@ -73,8 +75,12 @@ export class SessionFeed {
     if (cursor >= this.fetchedSeq) return [];
     const first = this.#ring[0];
     if (!first || cursor + 1 < first.seq) return null;
+    const cached = this.#slices.get(cursor);
+    if (cached && cached.length <= max) return cached;
     const start = cursor + 1 - first.seq;
-    return this.#ring.slice(start, start + max);
+    const slice = this.#ring.slice(start, start + max);
+    this.#slices.set(cursor, slice);
+    return slice;
   }
 
   /** Resolves once the feed has read past `cursor`, failed, or `signal` aborted. */
@@ -136,6 +142,7 @@ export class SessionFeed {
   }
 
   #push(events: StoredEvent[]): void {
+    this.#slices.clear();
     for (const e of events) {
       if (e.seq !== this.fetchedSeq + 1 && this.#ring.length > 0) {
         // Never leave a hole in the ring: restart it at this event.
@@ -164,6 +171,7 @@ export class SessionFeed {
     if (this.#retry) clearTimeout(this.#retry);
     this.#retry = null;
     this.#ring = [];
+    this.#slices.clear();
     this.#wakeAll();
   }
 }

@@ -15,6 +15,7 @@ import { createMaskError, syntaxErrors, useBadRequestCode } from "../graphql/err
 import { schema } from "../graphql/schema/index.ts";
 import { Metrics } from "./metrics.ts";
 import { isJsonPost, serveJsonPost } from "./http-graphql.ts";
+import { createSharedSubscribe } from "./subscriptions.ts";
 import { Authenticator, bearer, type ExternalJwtConfig } from "../auth/authenticator.ts";
 import type { AuthState } from "../auth/guard.ts";
 import { SessionTokens } from "../auth/tokens.ts";
@@ -95,13 +96,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   let closing = false;
 
+  const maskError = createMaskError(logger);
+  const sharedSubscribe = createSharedSubscribe(maskError, (how) => metrics.tailResults.inc({ how }));
   const yoga = createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: "/graphql",
     graphiql: (options.graphiql ?? process.env.NODE_ENV !== "production") ? { subscriptionsProtocol: "WS" } : false,
     landingPage: false,
     logging: false,
-    maskedErrors: { maskError: createMaskError(logger) },
+    maskedErrors: { maskError },
     plugins: [useBadRequestCode()],
     context: async (initial): Promise<Context> => {
       const auth = initial.presetAuth ?? (await authState(authenticator, bearer(initial.request.headers.get("authorization"))));
@@ -175,7 +178,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return true;
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      subscribe: (args) => sharedSubscribe(args as Parameters<typeof sharedSubscribe>[0]) as never,
       onSubscribe: async (ctx, _id, payload) => {
         const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,

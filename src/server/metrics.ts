@@ -38,6 +38,12 @@ export class Metrics {
     labelNames: ["source"] as const,
     registers: [this.registry],
   });
+  readonly tailResults = new Counter({
+    name: "starcite_tail_results_total",
+    help: "Tail batches turned into GraphQL results: computed, or shared with subscribers at the same point of the same session.",
+    labelNames: ["how"] as const,
+    registers: [this.registry],
+  });
   readonly listenerReconnects = new Counter({
     name: "starcite_listener_reconnects_total",
     help: "Recovered losses of the LISTEN connection.",

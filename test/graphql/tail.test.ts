@@ -183,4 +183,42 @@ describe("tail", () => {
     expect(one).toBeLessThanOrEqual(1);
     expect(many).toBe(one);
   });
+
+  test("subscribers at the same point share one GraphQL result per batch; documents that use variables in the payload do not", async () => {
+    const sessionId = "ses_shared_results";
+    await createSession(sessionId);
+    const computed = () => metric("starcite_tail_results_total", '{how="computed"}');
+    const shared = () => metric("starcite_tail_results_total", '{how="shared"}');
+    const clients = Array.from({ length: 4 }, () => s.wsClient());
+    const tails = Array.from({ length: 100 }, (_, i) => collectTail(clients[i % 4]!, sessionId, 0));
+    await Promise.all(tails.map((t) => t.until(() => t.batches.some((b) => b.live), 20_000, "live")));
+    const [c0, s0] = [await computed(), await shared()];
+    for (let k = 1; k <= 5; k++) {
+      await append(sessionId, { k });
+      await Promise.all(tails.map((t) => t.until(() => t.events.length >= k, 20_000, "delivery")));
+    }
+    const [c1, s1] = [await computed(), await shared()];
+    expect(c1 - c0).toBeLessThanOrEqual(10);
+    expect(s1 - s0).toBeGreaterThanOrEqual(5 * 90);
+    for (const t of tails) expectGapless(t.events, 1, 5);
+    // Same events and content for everyone.
+    for (const t of tails) expect(t.events).toEqual(tails[0]!.events);
+
+    // A document whose payload selection depends on a variable is executed per subscriber, correctly.
+    const withVar = `subscription T($sessionId: ID!, $full: Boolean!) {
+      tail(sessionId: $sessionId) { cursor live events { seq payload @include(if: $full) } } }`;
+    const got: Record<string, unknown[]> = { yes: [], no: [] };
+    const stops = (["yes", "no"] as const).map((which) =>
+      clients[0]!.subscribe<{ tail: { events: unknown[] } }>(
+        { query: withVar, variables: { sessionId, full: which === "yes" } },
+        { next: (r) => got[which]!.push(...(r.data?.tail.events ?? [])), error: () => {}, complete: () => {} },
+      ),
+    );
+    const deadline = Date.now() + 10_000;
+    while ((got.yes!.length < 5 || got.no!.length < 5) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(got.yes![0]).toEqual({ seq: 1, payload: { k: 1 } });
+    expect(got.no![0]).toEqual({ seq: 1 });
+    stops.forEach((stop) => stop());
+    for (const t of tails) t.unsubscribe();
+  });
 });
