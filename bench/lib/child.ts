@@ -34,6 +34,11 @@ async function start(): Promise<string> {
       databaseUrl: process.env.BENCH_DATABASE_URL!,
       logger: silentLogger,
       auth: { mode: "none", tokenSecret: "starcite-bench-not-a-secret-0123456789abcdef" },
+      // Group-commit knobs, to compare settings: BENCH_APPEND_IN_FLIGHT / BENCH_APPEND_MAX_BATCH.
+      batcher: {
+        ...(process.env.BENCH_APPEND_IN_FLIGHT ? { maxInFlight: Number(process.env.BENCH_APPEND_IN_FLIGHT) } : {}),
+        ...(process.env.BENCH_APPEND_MAX_BATCH ? { maxBatch: Number(process.env.BENCH_APPEND_MAX_BATCH) } : {}),
+      },
     } as unknown as Parameters<typeof startServer>[0];
     const server = await startServer(options);
     close = () => server.close();
