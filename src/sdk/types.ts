@@ -1,7 +1,9 @@
 /** Shapes of the starcite API as the SDK returns them (mirroring schema.graphql). */
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
+import type { JsonObject, JsonValue } from "../db/types.ts";
+
+// Type-only: erased from the bundle, so the SDK still ships no server code.
+export type { JsonObject, JsonValue };
 
 /** One entry of a session's log. */
 export interface StarciteEvent {

@@ -3,29 +3,19 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { COMMANDS } from "../../src/cli/commands.ts";
-import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
-import { adminKey } from "../sdk/support.ts";
-import { cli, expectError, startCli, tempHome, type CliResult } from "./support.ts";
+import type { TestServer } from "../helpers/server.ts";
+import { cli, expectError, startCli, tempHome, useConfiguredCli } from "./support.ts";
 
 let s: TestServer;
 let key: string;
 let home: string;
-/** Runs starcite with this test's HOME, whose config points at the test server. */
-let sc: (...args: string[]) => Promise<CliResult>;
-
-beforeAll(async () => {
-  s = await startTestServer({ auth: { mode: "required", tokenSecret: TEST_TOKEN_SECRET } });
-  key = await adminKey(s.db);
-  home = tempHome();
-  sc = (...args) => cli(args, { home });
-  await sc("config", "set", "endpoint", `${s.url}/graphql`);
-  await sc("config", "set", "api-key", key);
-});
-afterAll(async () => {
-  await s?.close();
-  if (home) fs.rmSync(home, { recursive: true, force: true });
+const env = useConfiguredCli();
+/** Runs starcite with this file's HOME, whose config points at the test server. */
+const sc = env.sc;
+beforeAll(() => {
+  ({ s, key, home } = env);
 });
 
 describe("config", () => {

@@ -3,7 +3,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
+import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
+import { adminKey } from "../sdk/support.ts";
 
 export const BIN = fileURLToPath(new URL("../../bin/starcite.js", import.meta.url));
 
@@ -107,4 +109,44 @@ export function expectError(result: CliResult, code: string, exit = 1): void {
   expect(result.code).toBe(exit);
   expect(result.stdout).toBe("");
   expect(result.stderr).toMatch(new RegExp(`^error: ${code}: [^\\n]+\\n$`));
+}
+
+export interface ConfiguredCli {
+  /** The server, its database and an admin key; valid after beforeAll. */
+  readonly s: TestServer;
+  readonly key: string;
+  readonly home: string;
+  /** Runs starcite with this file's HOME, whose config points at the test server. */
+  sc(...args: string[]): Promise<CliResult>;
+}
+
+/**
+ * Registers beforeAll/afterAll for a CLI test file: a server with auth on, an admin key, and a temporary HOME
+ * whose starcite config points at that server with that key.
+ */
+export function useConfiguredCli(): ConfiguredCli {
+  const state = {} as { s: TestServer; key: string; home: string };
+  beforeAll(async () => {
+    state.s = await startTestServer({ auth: { mode: "required", tokenSecret: TEST_TOKEN_SECRET } });
+    state.key = await adminKey(state.s.db);
+    state.home = tempHome();
+    await cli(["config", "set", "endpoint", `${state.s.url}/graphql`], { home: state.home });
+    await cli(["config", "set", "api-key", state.key], { home: state.home });
+  });
+  afterAll(async () => {
+    await state.s?.close();
+    if (state.home) fs.rmSync(state.home, { recursive: true, force: true });
+  });
+  return {
+    get s() {
+      return state.s;
+    },
+    get key() {
+      return state.key;
+    },
+    get home() {
+      return state.home;
+    },
+    sc: (...args) => cli(args, { home: state.home }),
+  };
 }
