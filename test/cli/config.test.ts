@@ -44,7 +44,12 @@ describe("config", () => {
   });
 
   test("without an endpoint, commands say how to set one", async () => {
-    expectError(await cli(["create"], { home: tempHome() }), "no_endpoint");
+    const empty = tempHome();
+    try {
+      expectError(await cli(["create"], { home: empty }), "no_endpoint");
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
   });
   test("an unreachable server is a one-line network_error", async () => {
     expectError(await sc("sessions", "list", "--endpoint", "http://127.0.0.1:9"), "network_error");

@@ -89,7 +89,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => page.listen(0, "127.0.0.1", resolve));
   pageUrl = `http://127.0.0.1:${(page.address() as { port: number }).port}/`;
   profile = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-chromium-"));
-  browser = spawn(chromiumPath, ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-port=0",
+  browser = spawn(chromiumPath, ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--remote-debugging-port=0",
     `--user-data-dir=${profile}`, pageUrl], { stdio: ["ignore", "ignore", "pipe"] });
   const devtools = await new Promise<string>((resolve, reject) => {
     let err = "";
@@ -122,7 +123,11 @@ afterAll(async () => {
     await exited;
   }
   // Chromium's helper processes may still be writing the profile for a moment: best effort.
-  if (profile) fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  try {
+    if (profile) fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  } catch {
+    // a helper process still writing; the OS temp dir is cleaned eventually
+  }
   await new Promise((resolve) => (page ? page.close(resolve) : resolve(undefined)));
   await s?.close();
 });
