@@ -13,6 +13,8 @@ export interface HubOptions {
   ringEvents?: number;
   /** Approximate byte cap of one session's ring. */
   ringBytes?: number;
+  /** Approximate byte cap of all rings together: with many followed sessions each ring gets its share. */
+  totalRingBytes?: number;
   /** How long the LISTEN connection may be down before subscribers get `database_unavailable`. */
   unavailableAfterMs?: number;
 }
@@ -21,6 +23,7 @@ const DEFAULTS: Required<HubOptions> = {
   pageSize: 1000,
   ringEvents: 1024,
   ringBytes: 1024 * 1024,
+  totalRingBytes: 256 * 1024 * 1024,
   unavailableAfterMs: 5000,
 };
 
@@ -153,7 +156,9 @@ export class SessionFeed {
       this.#ringBytes += approxSize(e);
       this.fetchedSeq = e.seq;
     }
-    const { ringEvents, ringBytes } = this.hub.options;
+    const { ringEvents, totalRingBytes } = this.hub.options;
+    // Memory stays bounded however many sessions are followed; a subscriber outside the ring pages from the database.
+    const ringBytes = Math.min(this.hub.options.ringBytes, Math.floor(totalRingBytes / Math.max(1, this.hub.feedCount)));
     let drop = 0;
     while (this.#ring.length - drop > ringEvents || (this.#ringBytes > ringBytes && this.#ring.length - drop > 1)) {
       this.#ringBytes -= approxSize(this.#ring[drop]!);
