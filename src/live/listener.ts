@@ -48,6 +48,8 @@ export class NotificationListener extends EventEmitter<ListenerEvents> {
   #subscriber: Subscriber;
   #connected = false;
   #stopped = false;
+  /** LISTEN is in place; only connection losses after this count as "reconnected". */
+  #started = false;
 
   constructor(databaseUrl: string, options: ListenerOptions = {}) {
     super();
@@ -82,8 +84,6 @@ export class NotificationListener extends EventEmitter<ListenerEvents> {
       this.#connected = false;
     });
   }
-
-  #started = false;
 
   get connected(): boolean {
     return this.#connected && !this.#stopped;
