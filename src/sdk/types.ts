@@ -1,28 +1,15 @@
 /** Shapes of the starcite API as the SDK returns them (mirroring schema.graphql). */
 
-import type { JsonObject, JsonValue } from "../db/types.ts";
+import type { JsonObject, JsonValue, StoredEvent } from "../db/types.ts";
 
 // Type-only: erased from the bundle, so the SDK still ships no server code.
 export type { JsonObject, JsonValue };
 
-/** One entry of a session's log. */
-export interface StarciteEvent {
-  /** Position in the session: 1, 2, 3, ... without gaps. */
-  seq: number;
-  sessionId: string;
-  type: string;
-  payload: JsonObject;
-  /** Who wrote it, e.g. "agent:drafter" or "user:alice". */
-  actor: string | null;
-  source: string | null;
-  metadata: JsonObject | null;
-  refs: JsonValue | null;
-  idempotencyKey: string | null;
-  producerId: string | null;
-  producerSeq: number | null;
-  /** ISO-8601 timestamp (UTC, microseconds). */
-  insertedAt: string;
-}
+/**
+ * One entry of a session's log, as the GraphQL `Event` type delivers it: `seq` (1, 2, 3, ... without
+ * gaps), `actor` (who wrote it, e.g. "agent:drafter"), `insertedAt` (ISO-8601, UTC, microseconds), ...
+ */
+export type StarciteEvent = StoredEvent;
 
 export interface SessionInfo {
   id: string;
