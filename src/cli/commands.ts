@@ -3,7 +3,7 @@ import { backoffDelay, resolveEndpoints, Starcite, StarciteError, TailStream, ty
 import { bool, int, json, list, positionals, str, UsageError, type OptionSpecs, type Parsed } from "./args.ts";
 import { readCliConfig, writeCliConfig } from "./config-file.ts";
 import { eventLine, keysTable, sessionDetails, sessionsTable } from "./output.ts";
-import { maskSecret, resolveConfigDir, resolveSettings, type CliSettings } from "./settings.ts";
+import { maskSecret, resolveConfigDir, type CliSettings } from "./settings.ts";
 
 export interface Io {
   stdout(text: string): void;

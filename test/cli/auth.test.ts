@@ -1,16 +1,8 @@
-import { beforeAll, describe, expect, test } from "vitest";
-import type { TestServer } from "../helpers/server.ts";
+import { describe, expect, test } from "vitest";
 import { expectError, useConfiguredCli } from "./support.ts";
 
-let s: TestServer;
-let key: string;
-let home: string;
-const env = useConfiguredCli();
 /** Runs starcite with this file's HOME, whose config points at the test server. */
-const sc = env.sc;
-beforeAll(() => {
-  ({ s, key, home } = env);
-});
+const { sc } = useConfiguredCli();
 
 describe("tokens, keys and errors", () => {
   test("token create mints a session token that writes as its principal", async () => {

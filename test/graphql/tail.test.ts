@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import postgres from "postgres";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { collectTail, startTestServer, type TailEvent, type TestServer } from "../helpers/server.ts";
