@@ -3,8 +3,8 @@
  * layer. The client SDK is exported separately as `starcite/sdk`.
  */
 export { startServer, type RunningServer, type ServerOptions } from "./server/index.ts";
-export { loadConfig, type Config } from "./config.ts";
-export { createLogger, silentLogger, type Logger } from "./logger.ts";
+export { loadConfig, type Config } from "./shared/config.ts";
+export { createLogger, silentLogger, type Logger } from "./shared/logger.ts";
 export { createPool, type Sql } from "./db/client.ts";
 export { migrate, dbmate, MIGRATIONS_DIR } from "./db/migrate.ts";
 export { prepareDatabase } from "./db/database.ts";

@@ -1,6 +1,6 @@
-import { loadConfig } from "./config.ts";
+import { loadConfig } from "./shared/config.ts";
 import { prepareDatabase } from "./db/database.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger } from "./shared/logger.ts";
 import { startServer } from "./server/index.ts";
 import { bootstrapDevKey, checkAuthMode, resolveTokenSecret } from "./auth/bootstrap.ts";
 import { createPool } from "./db/client.ts";

@@ -26,7 +26,7 @@ function send(reply: ChildReply): void {
 async function start(): Promise<string> {
   if (kind === "starcite") {
     const { startServer } = await import("../../src/server/index.ts");
-    const { silentLogger } = await import("../../src/logger.ts");
+    const { silentLogger } = await import("../../src/shared/logger.ts");
     // Auth off: the bench measures the data path. Cast so this compiles whether or not the server's
     // options know `auth` yet.
     const options = {

@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { readCliConfig, writeCliConfig } from "../cli/config-file.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../shared/config.ts";
 import type { Sql } from "../db/client.ts";
 import { countApiKeys, createApiKey } from "../db/keys.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../shared/logger.ts";
 
 /**
  * The session-token secret: STARCITE_TOKEN_SECRET, or in development one generated once and kept

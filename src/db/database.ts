@@ -1,6 +1,6 @@
 import postgres from "postgres";
-import type { Config } from "../config.ts";
-import type { Logger } from "../logger.ts";
+import type { Config } from "../shared/config.ts";
+import type { Logger } from "../shared/logger.ts";
 import { startEmbeddedPostgres } from "./embedded.ts";
 import { migrate } from "./migrate.ts";
 

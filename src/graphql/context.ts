@@ -1,9 +1,9 @@
 import type { Authenticator } from "../auth/authenticator.ts";
 import type { AuthState } from "../auth/guard.ts";
 import type { Sql } from "../db/client.ts";
-import type { AppendBatcher } from "../live/batcher.ts";
+import type { AppendBatcher } from "../write/batcher.ts";
 import type { LiveHub } from "../live/hub.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../shared/logger.ts";
 
 /** What every resolver gets, built once per HTTP request or graphql-ws operation. */
 export interface Context {

@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../shared/logger.ts";
 
 /**
  * graphql may be loaded twice (ESM for us, CJS inside Yoga), so `instanceof GraphQLError` is unreliable:

@@ -2,8 +2,8 @@ import type { Sql } from "../db/client.ts";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
 import { read } from "../db/events.ts";
 import type { StoredEvent } from "../db/types.ts";
-import type { Logger } from "../logger.ts";
-import type { Metrics } from "../server/metrics.ts";
+import type { Logger } from "../shared/logger.ts";
+import type { Metrics } from "../shared/metrics.ts";
 import type { NotificationListener, SessionAdvanced } from "./listener.ts";
 
 export interface HubOptions {

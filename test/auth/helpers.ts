@@ -5,7 +5,7 @@ import { TEST_TOKEN_SECRET, startTestServer, type TestServer } from "../helpers/
 
 export const ALL_SCOPES = ["session:create", "session:read", "session:append", "keys:admin"];
 
-export async function startAuthServer(options: { logger?: import("../../src/logger.ts").Logger } = {}): Promise<TestServer> {
+export async function startAuthServer(options: { logger?: import("../../src/shared/logger.ts").Logger } = {}): Promise<TestServer> {
   return startTestServer({
     auth: { mode: "required", tokenSecret: TEST_TOKEN_SECRET },
     ...(options.logger ? { logger: options.logger } : {}),

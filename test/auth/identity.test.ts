@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger } from "../../src/shared/logger.ts";
 import { collectTail, startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
 import { createTestDatabase } from "../helpers/db.ts";
 import { apiKey, bearer, expiredToken, mintToken, startAuthServer } from "./helpers.ts";

@@ -5,8 +5,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { checkAuthMode, resolveTokenSecret } from "../../src/auth/bootstrap.ts";
-import { loadConfig } from "../../src/config.ts";
-import { createLogger } from "../../src/logger.ts";
+import { loadConfig } from "../../src/shared/config.ts";
+import { createLogger } from "../../src/shared/logger.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 

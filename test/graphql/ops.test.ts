@@ -12,7 +12,7 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../../src/db/embedded.ts";
 import { migrate } from "../../src/db/migrate.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { silentLogger } from "../../src/shared/logger.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
 import { freePort } from "../helpers/net.ts";
 import { collectTail, startTestServer, TEST_TOKEN_SECRET, type GraphQLResponse, type TestServer } from "../helpers/server.ts";

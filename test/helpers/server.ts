@@ -1,6 +1,6 @@
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { silentLogger } from "../../src/logger.ts";
+import { silentLogger } from "../../src/shared/logger.ts";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/server/index.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 

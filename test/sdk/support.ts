@@ -1,6 +1,6 @@
 import net from "node:net";
 import { createApiKey } from "../../src/db/keys.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { silentLogger } from "../../src/shared/logger.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
 import type { TestDatabase } from "../helpers/db.ts";
 import { TEST_TOKEN_SECRET } from "../helpers/server.ts";

@@ -2,7 +2,7 @@ import type { Sql } from "../db/client.ts";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
 import { append, appendItems, type AddressedEvent, type AppendOutcome } from "../db/events.ts";
 import type { AppendResult } from "../db/types.ts";
-import type { Metrics } from "../server/metrics.ts";
+import type { Metrics } from "../shared/metrics.ts";
 
 export interface BatcherOptions {
   /** Most events in one append transaction. */
