@@ -1,14 +1,20 @@
 import { createRequire } from "node:module";
+import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
 const require = createRequire(import.meta.url);
 
+// The workspaces' TypeScript sources instead of their builds (see the exports maps' "@starcite/source").
+const conditions = ["@starcite/source", ...defaultServerConditions];
+
 export default defineConfig({
   resolve: {
+    conditions,
     // graphql ships CJS ("main") and ESM ("module"). Node loads the CJS build for our dependencies (Yoga,
     // graphql-ws); make Vite resolve our own imports to the same file, so there is one GraphQLError class.
     alias: [{ find: /^graphql$/, replacement: require.resolve("graphql") }],
   },
+  ssr: { resolve: { conditions, externalConditions: ["@starcite/source"] } },
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/setup/global.ts"],

@@ -1,9 +1,11 @@
 /**
- * `npm start` end to end: embedded Postgres in STARCITE_DATA_DIR, dbmate, server ready, clean SIGTERM exit,
- * and a second start on the same data dir that finds the data written during the first.
+ * `npm start` end to end, as a process manager runs it: embedded Postgres in STARCITE_DATA_DIR, dbmate, server
+ * ready; SIGTERM (then SIGINT) sent to the npm process alone stops the server and Postgres with nothing left
+ * behind; a second start on the same data dir finds the data written during the first.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,7 +43,7 @@ function start(pgPort: number, httpPort: number): Started {
   delete env.DATABASE_URL;
   delete env.STARCITE_AUTH;
   delete env.NODE_ENV;
-  const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["src/main.ts"], {
+  const child = spawn("npm", ["start"], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -80,8 +82,37 @@ async function waitReady(app: Started, httpPort: number, timeoutMs = 60_000): Pr
   }
 }
 
-async function stop(app: Started): Promise<void> {
-  app.child.kill("SIGTERM");
+/** The server's own pid, from its "listening" log line (npm start runs it as a child of npm). */
+function serverPid(app: Started): number {
+  const line = app.output().split("\n").find((l) => l.includes('"msg":"listening"'));
+  const pid = line ? (JSON.parse(line) as { pid?: unknown }).pid : undefined;
+  expect(pid, app.output()).toBeTypeOf("number");
+  return pid as number;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when nothing listens on the port any more. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen({ host: "127.0.0.1", port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+/** Signals the npm process only (not its group), as `kill -TERM <pid>` or a container runtime does. */
+async function stop(app: Started, signal: NodeJS.Signals, ports: number[]): Promise<void> {
+  const pid = serverPid(app);
+  const started = Date.now();
+  app.child.kill(signal);
   let timer: NodeJS.Timeout | undefined;
   const result = await Promise.race([
     app.exited,
@@ -90,6 +121,11 @@ async function stop(app: Started): Promise<void> {
     }),
   ]).finally(() => clearTimeout(timer));
   expect(result, app.output()).toEqual({ code: 0, signal: null });
+  // npm waits for its child, so by now the server has exited, and with it the embedded Postgres.
+  expect(alive(pid), `server pid ${pid} still running`).toBe(false);
+  expect(postmasterPid()).toBeNull();
+  for (const port of ports) expect(await portFree(port), `port ${port} still bound`).toBe(true);
+  expect(Date.now() - started).toBeLessThan(10_000);
 }
 
 /** The embedded Postgres is gone once postmaster.pid is (Postgres removes it on a clean shutdown). */
@@ -114,7 +150,7 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test("npm start twice on the same data dir: ready, clean SIGTERM exit, data persists", async () => {
+test("npm start twice on the same data dir: ready, SIGTERM/SIGINT to npm leave nothing running, data persists", async () => {
   const pgPort = await freePort();
   const url = `postgres://postgres:starcite-local@127.0.0.1:${pgPort}/starcite`;
 
@@ -144,8 +180,7 @@ test("npm start twice on the same data dir: ready, clean SIGTERM exit, data pers
   expect(await viewerKind(httpPort, saved.apiKey)).toBe("service");
   expect(await viewerKind(httpPort, undefined)).toBe("unauthorized");
 
-  await stop(first);
-  expect(postmasterPid()).toBeNull();
+  await stop(first, "SIGTERM", [httpPort, pgPort]);
 
   // Second start on the same data dir (and a different HTTP port, to be sure it is a new server).
   httpPort = await freePort();
@@ -171,8 +206,7 @@ test("npm start twice on the same data dir: ready, clean SIGTERM exit, data pers
   expect(second.output()).not.toContain("Development API key");
   expect(JSON.parse(fs.readFileSync(configFile, "utf8"))).toEqual(saved);
 
-  await stop(second);
-  expect(postmasterPid()).toBeNull();
+  await stop(second, "SIGINT", [httpPort, pgPort]);
 }, 150_000);
 
 async function viewerKind(httpPort: number, apiKey: string | undefined): Promise<string> {

@@ -35,7 +35,7 @@ export async function startChildServer(kind: "starcite" | "durable-streams", env
   const out = logFile ? fs.openSync(logFile, "a") : "inherit";
   // BENCH_SERVER_NODE_ARGS adds Node flags to the server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, ["--expose-gc", ...extra, "--import", "tsx", CHILD, kind], {
+  const child: ChildProcess = spawn(process.execPath, ["--expose-gc", ...extra, "--conditions=@starcite/source", "--import", "tsx", CHILD, kind], {
     stdio: ["ignore", out, out, "ipc"],
     env: { ...process.env, ...env },
   });

@@ -1,5 +1,4 @@
-import { resolveRetry } from "../sdk/backoff.ts";
-import { backoffDelay, resolveEndpoints, Starcite, StarciteError, TailStream, type AppendEventInput, type JsonObject, type JsonValue } from "../sdk/index.ts";
+import { backoffDelay, resolveRetry, resolveEndpoints, Starcite, StarciteError, TailStream, type AppendEventInput, type JsonObject, type JsonValue } from "@starcite/sdk";
 import { bool, int, json, list, positionals, str, UsageError, type OptionSpecs, type Parsed } from "./args.ts";
 import { readCliConfig, writeCliConfig } from "./config-file.ts";
 import { eventLine, keysTable, sessionDetails, sessionsTable } from "./output.ts";

@@ -1,6 +1,6 @@
 import { runCli } from "./run.ts";
 
-/** The `starcite` command (bin/starcite.js loads this through tsx). */
+/** The `starcite` command: bin/starcite.js runs the build of this file; tests and development run it through tsx. */
 const handlers = new Set<() => void>();
 let interrupted = 0;
 const stop = () => {

@@ -1,4 +1,4 @@
-import type { ApiKeyInfo, SessionInfo, StarciteEvent } from "../sdk/index.ts";
+import type { ApiKeyInfo, SessionInfo, StarciteEvent } from "@starcite/sdk";
 
 /** "agent:drafter" -> "drafter"; an actor without a type is shown whole; no actor is "-". */
 export function actorLabel(actor: string | null): string {

@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { isStarciteError, Starcite } from "../sdk/index.ts";
+import { isStarciteError, Starcite } from "@starcite/sdk";
 import { GLOBAL_OPTIONS, parse, UsageError, type OptionSpecs } from "./args.ts";
 import { COMMANDS, GROUPS, requireEndpoint, type Command, type Context, type Io } from "./commands.ts";
 import { resolveSettings, type CliSettings } from "./settings.ts";

@@ -1,5 +1,6 @@
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
+import type { JsonObject, JsonValue, StarciteEvent } from "@starcite/sdk/protocol";
+
+export type { JsonObject, JsonValue };
 
 export interface Session {
   id: string;
@@ -14,21 +15,8 @@ export interface Session {
   updatedAt: string;
 }
 
-export interface StoredEvent {
-  sessionId: string;
-  seq: number;
-  type: string;
-  payload: JsonObject;
-  actor: string | null;
-  source: string | null;
-  metadata: JsonObject | null;
-  refs: JsonValue | null;
-  idempotencyKey: string | null;
-  producerId: string | null;
-  producerSeq: number | null;
-  /** ISO-8601 with microseconds. */
-  insertedAt: string;
-}
+/** An event as stored and as every surface delivers it: the wire type, defined once in the SDK's protocol module. */
+export type StoredEvent = StarciteEvent;
 
 /** One event to append. `type` defaults to "content". */
 export interface EventInput {

@@ -9,7 +9,7 @@ import { GraphQLHttp, resolveEndpoints, type Endpoints, type FetchLike } from ".
 import type {
   AppendEventInput, AppendResult, ApiKeyInfo, CreatedApiKey, EventPage, JsonObject, PrincipalType, SessionInfo,
   SessionTokenInfo, Viewer,
-} from "./types.ts";
+} from "./protocol.ts";
 
 export interface StarciteOptions {
   /** The server, e.g. "https://acme.starcite.io" (with or without /graphql). */

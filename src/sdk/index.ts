@@ -19,4 +19,4 @@ export { Outbox, type OutboxOptions, type SendEvents } from "./outbox.ts";
 export { GraphQLHttp, resolveEndpoints, fromGraphQLErrors, type Endpoints, type FetchLike } from "./transport.ts";
 export { decodeSessionToken, type SessionTokenClaims } from "./token.ts";
 export { backoffDelay, resolveRetry, type RetryOptions } from "./backoff.ts";
-export type * from "./types.ts";
+export type * from "./protocol.ts";

@@ -1,6 +1,6 @@
 import { backoffDelay, Timers, type ResolvedRetry } from "./backoff.ts";
 import { StarciteError, toStarciteError } from "./errors.ts";
-import type { AppendEventInput, AppendResult } from "./types.ts";
+import type { AppendEventInput, AppendResult } from "./protocol.ts";
 
 /** Sends events in order: one item goes as `append`, several as `appendBatch` (atomic, in order). */
 export type SendEvents = (events: AppendEventInput[]) => Promise<AppendResult[]>;

@@ -5,7 +5,7 @@ import { Outbox } from "./outbox.ts";
 import { APPEND, APPEND_BATCH } from "./queries.ts";
 import { TailStream, type CredentialProvider, type Phase, type TailStatus } from "./tail.ts";
 import type { GraphQLHttp } from "./transport.ts";
-import type { AppendEventInput, AppendResult, JsonObject, JsonValue, PrincipalType, StarciteEvent } from "./types.ts";
+import type { AppendEventInput, AppendResult, JsonObject, JsonValue, PrincipalType, StarciteEvent } from "./protocol.ts";
 
 /** Who a session speaks for: a user or an agent. Its appends get actor "<type>:<id>". */
 export interface Identity {

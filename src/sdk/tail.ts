@@ -3,7 +3,7 @@ import { backoffDelay, Timers, type ResolvedRetry } from "./backoff.ts";
 import { StarciteError, toStarciteError } from "./errors.ts";
 import { TAIL } from "./queries.ts";
 import { fromGraphQLErrors } from "./transport.ts";
-import type { StarciteEvent, TailBatch } from "./types.ts";
+import type { StarciteEvent, TailBatch } from "./protocol.ts";
 
 /** "replay": history (also what was missed while disconnected); "live": appended after the catch-up point. */
 export type Phase = "replay" | "live";

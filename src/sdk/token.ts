@@ -1,5 +1,5 @@
 import { StarciteError } from "./errors.ts";
-import type { PrincipalType } from "./types.ts";
+import type { PrincipalType } from "./protocol.ts";
 
 export interface SessionTokenClaims {
   sessionId: string;

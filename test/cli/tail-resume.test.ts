@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { RunningServer } from "../../src/server/index.ts";
-import { Starcite } from "../../src/sdk/index.ts";
+import { Starcite } from "@starcite/sdk";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { freePort } from "../helpers/net.ts";
 import { adminKey, startAuthServer, startProxy } from "../sdk/support.ts";

@@ -110,7 +110,7 @@ describe("schema", () => {
 
   test("`npm run schema:print` (tsx, plain Node module resolution) prints the same SDL", () => {
     const printed = execFileSync(process.execPath, [
-      "--import", "tsx", "--input-type=module", "-e",
+      "--conditions=@starcite/source", "--import", "tsx", "--input-type=module", "-e",
       'const { printedSchema } = await import("./src/graphql/schema/index.ts"); process.stdout.write(printedSchema());',
     ], { cwd: ROOT, encoding: "utf8", timeout: 15_000 });
     expect(printed).toBe(sdl);

@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { Starcite } from "../../src/sdk/index.ts";
+import { Starcite } from "@starcite/sdk";
 import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
 import { adminKey } from "./support.ts";
 

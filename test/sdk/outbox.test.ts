@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { RunningServer } from "../../src/server/index.ts";
-import { Starcite, type AppendResult } from "../../src/sdk/index.ts";
+import { Starcite, type AppendResult } from "@starcite/sdk";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { freePort } from "../helpers/net.ts";
 import { adminKey, startAuthServer, startProxy, until } from "./support.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { Starcite, type StarciteError, type StarciteEvent } from "../../src/sdk/index.ts";
+import { Starcite, type StarciteError, type StarciteEvent } from "@starcite/sdk";
 import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
 import { adminKey, until } from "./support.ts";
 

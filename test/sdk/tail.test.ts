@@ -2,7 +2,7 @@ import { createHook } from "node:async_hooks";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SessionTokens } from "../../src/auth/tokens.ts";
-import { LocalStorageCursorStore, MemoryCursorStore, Starcite, type StarciteError, type StarciteEvent, type StarciteSession } from "../../src/sdk/index.ts";
+import { LocalStorageCursorStore, MemoryCursorStore, Starcite, type StarciteError, type StarciteEvent, type StarciteSession } from "@starcite/sdk";
 import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
 import { freePort } from "../helpers/net.ts";
 import { adminKey, eventually, startProxy, until } from "./support.ts";

@@ -1,15 +1,30 @@
-/** Shapes of the starcite API as the SDK returns them (mirroring schema.graphql). */
+/**
+ * The wire contract: the shapes of the starcite API as clients receive them (mirroring schema.graphql).
+ * The server's data layer uses these same types, so there is one definition of each.
+ */
 
-import type { JsonObject, JsonValue, StoredEvent } from "../db/types.ts";
-
-// Type-only: erased from the bundle, so the SDK still ships no server code.
-export type { JsonObject, JsonValue };
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
 
 /**
  * One entry of a session's log, as the GraphQL `Event` type delivers it: `seq` (1, 2, 3, ... without
  * gaps), `actor` (who wrote it, e.g. "agent:drafter"), `insertedAt` (ISO-8601, UTC, microseconds), ...
  */
-export type StarciteEvent = StoredEvent;
+export interface StarciteEvent {
+  sessionId: string;
+  seq: number;
+  type: string;
+  payload: JsonObject;
+  actor: string | null;
+  source: string | null;
+  metadata: JsonObject | null;
+  refs: JsonValue | null;
+  idempotencyKey: string | null;
+  producerId: string | null;
+  producerSeq: number | null;
+  /** ISO-8601 with microseconds. */
+  insertedAt: string;
+}
 
 export interface SessionInfo {
   id: string;

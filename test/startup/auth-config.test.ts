@@ -4,9 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { checkAuthMode, resolveTokenSecret } from "../../src/auth/bootstrap.ts";
+import { checkAuthMode, resolveTokenSecret } from "../../src/startup/auth-config.ts";
 import { loadConfig } from "../../src/shared/config.ts";
 import { createLogger } from "../../src/shared/logger.ts";
+import { SOURCE_NODE_ARGS } from "../helpers/node.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -18,7 +19,7 @@ describe("auth configuration at start-up", () => {
     ] as const) {
       const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "production", DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", ...extra };
       delete env.STARCITE_TOKEN_SECRET;
-      const run = spawnSync(path.join(ROOT, "node_modules/.bin/tsx"), ["src/main.ts"], { cwd: ROOT, env, encoding: "utf8", timeout: 30_000 });
+      const run = spawnSync(process.execPath, [...SOURCE_NODE_ARGS, "src/main.ts"], { cwd: ROOT, env, encoding: "utf8", timeout: 30_000 });
       expect(run.status).toBe(1);
       expect(run.stderr).toContain(message);
     }

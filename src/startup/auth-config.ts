@@ -1,10 +1,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { readCliConfig, writeCliConfig } from "../cli/config-file.ts";
 import type { Config } from "../shared/config.ts";
-import type { Sql } from "../db/client.ts";
-import { countApiKeys, createApiKey } from "../db/keys.ts";
 import type { Logger } from "../shared/logger.ts";
 
 /**
@@ -33,29 +30,4 @@ export function checkAuthMode(config: Config, logger: Logger): void {
   const banner = "AUTHENTICATION IS OFF (STARCITE_AUTH=none): anyone who can reach this port can read and write every session. Local experiments only.";
   logger.warn(banner);
   process.stderr.write(`\n!!! ${banner}\n\n`);
-}
-
-/**
- * First start of a development database: create a default-tenant key with every scope, print it once,
- * and store it (with the endpoint) in the CLI's config so `starcite ...` works straight away.
- */
-export async function bootstrapDevKey(sql: Sql, config: Config, endpoint: string, logger: Logger): Promise<void> {
-  if (config.production || config.authMode === "none" || config.databaseUrl) return;
-  if ((await countApiKeys(sql)) > 0) return;
-  const { key, secret } = await createApiKey(sql, {
-    tenantId: "default",
-    name: "development",
-    scopes: ["session:create", "session:read", "session:append", "keys:admin", "admin"],
-  });
-  const existing = readCliConfig(config.configDir);
-  let stored = false;
-  if (!existing.apiKey || !existing.endpoint || existing.endpoint === endpoint) {
-    writeCliConfig(config.configDir, { ...existing, endpoint, apiKey: secret });
-    stored = true;
-  }
-  logger.info("created a development API key", { keyId: key.id, storedIn: stored ? config.configDir : null });
-  process.stdout.write(
-    `\nDevelopment API key (shown once): ${secret}\n` +
-      (stored ? `Saved with endpoint ${endpoint} to ${config.configDir}/config.json for the starcite CLI.\n\n` : "\n"),
-  );
 }
