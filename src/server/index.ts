@@ -14,6 +14,7 @@ import type { Context } from "../graphql/context.ts";
 import { createMaskError, syntaxErrors, useBadRequestCode } from "../graphql/errors.ts";
 import { schema } from "../graphql/schema/index.ts";
 import { Metrics } from "../shared/metrics.ts";
+import { graphiqlOptions, renderGraphiQL } from "./graphiql.ts";
 import { isJsonPost, serveJsonPost } from "./http-graphql.ts";
 import { createSharedSubscribe } from "./subscriptions.ts";
 import { Authenticator, bearer, type ExternalJwtConfig } from "../auth/authenticator.ts";
@@ -101,7 +102,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const yoga = createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: "/graphql",
-    graphiql: (options.graphiql ?? process.env.NODE_ENV !== "production") ? { subscriptionsProtocol: "WS" } : false,
+    graphiql: (options.graphiql ?? process.env.NODE_ENV !== "production") ? graphiqlOptions : false,
+    renderGraphiQL,
     landingPage: false,
     logging: false,
     maskedErrors: { maskError },
