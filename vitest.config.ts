@@ -17,6 +17,8 @@ export default defineConfig({
   ssr: { resolve: { conditions, externalConditions: ["@starcite/source"] } },
   test: {
     include: ["test/**/*.test.ts"],
+    // Suites with their own npm scripts (and a place in .ci/run): packed tarballs, fault injection.
+    exclude: ["test/packages/**", "node_modules/**"],
     globalSetup: ["test/setup/global.ts"],
     pool: "forks",
     testTimeout: 60_000,
