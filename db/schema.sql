@@ -252,15 +252,17 @@ $function$;
 CREATE OR REPLACE FUNCTION starcite.append_items(items jsonb, atomic boolean DEFAULT false)
  RETURNS SETOF starcite.append_result
  LANGUAGE plpgsql
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   _n             integer;
   _items         starcite.append_item[];  -- decoded and checked, by idx
   _sessions      text[];                  -- the locked sessions, in id order,
-  _tenants       text[];                  -- their tenants
+  _tenants       text[];                  -- their tenants,
+  _rows          tid[];                   -- their rows (which the lock keeps where they are)
   _lasts         bigint[];                -- and their running last_seq
   -- The outcome per item, by idx.
-  _errors        starcite.append_error[];
+  _errors        starcite.append_error[];  -- why a checked item failed (decode failures stay in _items)
   _seqs          bigint[];                -- its seq (the original one when deduped)
   _last_seqs     bigint[];                -- its session's last_seq after it
   _new           boolean[];               -- appended by this call
@@ -293,14 +295,13 @@ begin
   end if;
 
   _items := starcite.decode_items(items, starcite.current_tenant());
-  _errors := array(select i.error from unnest(_items) i order by i.idx);
   _new := array_fill(false, array[_n]);
   _deduped := array_fill(false, array[_n]);
 
   select coalesce(array_agg(l.id order by l.id), '{}'), coalesce(array_agg(l.tenant_id order by l.id), '{}'),
-         coalesce(array_agg(l.last_seq order by l.id), '{}')
-    into _sessions, _tenants, _lasts
-  from (select s.id, s.tenant_id, s.last_seq
+         coalesce(array_agg(l.ctid order by l.id), '{}'), coalesce(array_agg(l.last_seq order by l.id), '{}')
+    into _sessions, _tenants, _rows, _lasts
+  from (select s.id, s.tenant_id, s.ctid, s.last_seq
         from starcite.sessions s
         where (s.id, s.tenant_id) in (select i.session_id, i.tenant_id from unnest(_items) i where (i.error).code is null)
         order by s.id
@@ -422,10 +423,11 @@ begin
   end loop;
 
   if atomic then
-    select e.idx, e.code, e.message, e.detail into _s
-    from unnest(_errors) with ordinality e(code, message, detail, idx)
-    where e.code is not null
-    order by e.idx
+    select g.idx, (e.err).code, (e.err).message, (e.err).detail into _s
+    from generate_series(1, _n) g(idx)
+    cross join lateral (select coalesce(_errors[g.idx], (_items[g.idx]).error) as err) e
+    where (e.err).code is not null
+    order by g.idx
     limit 1;
     if _s.code is not null then
       perform starcite.raise_error(_s.code, _s.message, coalesce(_s.detail, '{}') || jsonb_build_object('index', _s.idx - 1));
@@ -441,15 +443,15 @@ begin
     where _new[i.idx]
     order by i.idx;
     update starcite.sessions s set last_seq = v.last_seq, updated_at = clock_timestamp()
-    from unnest(_sessions, _lasts) as v(id, last_seq)
-    where s.id = v.id and s.last_seq <> v.last_seq;
+    from unnest(_rows, _lasts) as v(row_id, last_seq)
+    where s.ctid = v.row_id and s.last_seq <> v.last_seq;
   end if;
 
   return query
-    select g.idx, _seqs[g.idx], _last_seqs[g.idx], _deduped[g.idx], (_errors[g.idx]).code,
-           (_errors[g.idx]).code || ': ' || (_errors[g.idx]).message,
-           case when (_errors[g.idx]).code is not null then coalesce((_errors[g.idx]).detail, '{}') end
-    from generate_series(1, _n) g(idx);
+    select g.idx, _seqs[g.idx], _last_seqs[g.idx], _deduped[g.idx], (e.err).code,
+           (e.err).code || ': ' || (e.err).message, case when (e.err).code is not null then coalesce((e.err).detail, '{}') end
+    from generate_series(1, _n) g(idx)
+    cross join lateral (select coalesce(_errors[g.idx], (_items[g.idx]).error) as err) e;
 end
 $function$;
 
@@ -586,7 +588,7 @@ begin
 end
 $function$;
 
-CREATE OR REPLACE FUNCTION starcite.create_api_key(tenant_id text, name text, scopes text[] DEFAULT ARRAY['session:create'::text, 'session:read'::text, 'session:append'::text], expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, creator_scopes text[] DEFAULT NULL::text[])
+CREATE OR REPLACE FUNCTION starcite.create_api_key(tenant_id text, name text, scopes text[] DEFAULT starcite.default_key_scopes(), expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, creator_scopes text[] DEFAULT NULL::text[])
  RETURNS SETOF starcite.created_api_key
  LANGUAGE plpgsql
 AS $function$
@@ -603,7 +605,7 @@ begin
   if not starcite.valid_scopes(create_api_key.scopes) then
     perform starcite.raise_error('invalid_argument',
       format('scopes must be a non-empty subset of %s; got %s',
-             (select string_agg(s.name, ', ' order by s.n) from starcite.scopes() with ordinality s(name, session_token, description, n)),
+             (select string_agg(s.name, ', ' order by s.n) from starcite.scopes() with ordinality s(name, api_key_default, session_token, description, n)),
              coalesce(array_to_string(create_api_key.scopes, ', '), 'none')),
       '{"field":"scopes"}');
   end if;
@@ -695,10 +697,11 @@ $function$;
 
 CREATE OR REPLACE FUNCTION starcite.decode_items(items jsonb, tenant_id text)
  RETURNS starcite.append_item[]
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE PARALLEL SAFE
 AS $function$
-  select coalesce(array_agg(row(d.idx, d.session_id, d.tenant_id, d.type, d.payload, d.actor, d.source, d.metadata,
+begin
+  return (select coalesce(array_agg(row(d.idx, d.session_id, d.tenant_id, d.type, d.payload, d.actor, d.source, d.metadata,
                                 d.refs, d.idempotency_key, d.producer_id, d.producer_seq, d.expected_seq,
                                 coalesce(starcite.check_item_json(d.item),
                                          starcite.check_event(d.type, d.payload, d.actor, d.source, d.metadata, d.refs,
@@ -718,7 +721,16 @@ AS $function$
                x.item->>'producer_id' as producer_id,
                starcite.json_bigint(x.item->'producer_seq') as producer_seq,
                starcite.json_bigint(x.item->'expected_seq') as expected_seq
-        from jsonb_array_elements(decode_items.items) with ordinality as x(item, idx)) d
+        from jsonb_array_elements(decode_items.items) with ordinality as x(item, idx)) d);
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.default_key_scopes()
+ RETURNS text[]
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+AS $function$
+  select array(select s.name from starcite.scopes() s where s.api_key_default order by s.name)
 $function$;
 
 CREATE OR REPLACE FUNCTION starcite.error_codes()
@@ -983,18 +995,18 @@ AS $function$
 $function$;
 
 CREATE OR REPLACE FUNCTION starcite.scopes()
- RETURNS TABLE(name text, session_token boolean, description text)
+ RETURNS TABLE(name text, api_key_default boolean, session_token boolean, description text)
  LANGUAGE sql
  IMMUTABLE PARALLEL SAFE
 AS $function$
   values
-    ('session:create', false, 'create, update and list sessions'),
-    ('session:read',   true,  'read, list and tail sessions'),
-    ('session:append', true,  'append'),
-    ('keys:admin',     false, 'manage your tenant''s API keys'),
-    ('admin',          false, 'manage any tenant''s keys (the development key has it)')
+    ('session:create', true,  false, 'create, update and list sessions'),
+    ('session:read',   true,  true,  'read, list and tail sessions'),
+    ('session:append', true,  true,  'append'),
+    ('keys:admin',     false, false, 'manage your tenant''s API keys'),
+    ('admin',          false, false, 'manage any tenant''s keys (the development key has it)')
 $function$;
-comment on function starcite.scopes() is 'Every scope a credential can hold, whether a session token may carry it, and what it allows.';
+comment on function starcite.scopes() is 'Every scope a credential can hold: a new key''s default, whether a session token may carry it, what it allows.';
 
 CREATE OR REPLACE FUNCTION starcite.tg_events__notify()
  RETURNS trigger

@@ -10,9 +10,14 @@
 -- counter row is updated once. With atomic = true the first failing item raises its error and nothing is
 -- written; otherwise a failing item is reported in its row and the others still append. Nothing raises per
 -- item, so no subtransaction is ever opened.
+--
+-- Generic plans: with custom ones, Postgres would plan these statements anew on every call (it sizes each
+-- plan to the arrays it is given), which costs more than running them.
 create function starcite.append_items(items jsonb, atomic boolean default false)
 returns setof starcite.append_result
-language plpgsql volatile as $$
+language plpgsql volatile
+set plan_cache_mode = force_generic_plan
+as $$
 declare
   _n             integer;
   _items         starcite.append_item[];  -- decoded and checked, by idx

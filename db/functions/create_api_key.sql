@@ -2,7 +2,7 @@
 -- creator_scopes: the scopes of the credential asking (null: a trusted caller such as the server's own
 -- bootstrap or a DBA); unless they include admin, the new key may only hold scopes the creator holds.
 create function starcite.create_api_key(tenant_id text, name text,
-                                        scopes text[] default array['session:create', 'session:read', 'session:append'],
+                                        scopes text[] default starcite.default_key_scopes(),
                                         expires_at timestamptz default null, creator_scopes text[] default null)
 returns setof starcite.created_api_key
 language plpgsql volatile as $$
@@ -19,7 +19,7 @@ begin
   if not starcite.valid_scopes(create_api_key.scopes) then
     perform starcite.raise_error('invalid_argument',
       format('scopes must be a non-empty subset of %s; got %s',
-             (select string_agg(s.name, ', ' order by s.n) from starcite.scopes() with ordinality s(name, session_token, description, n)),
+             (select string_agg(s.name, ', ' order by s.n) from starcite.scopes() with ordinality s(name, api_key_default, session_token, description, n)),
              coalesce(array_to_string(create_api_key.scopes, ', '), 'none')),
       '{"field":"scopes"}');
   end if;

@@ -103,19 +103,20 @@ $$;
 
 -- db/functions/scopes.sql
 -- Every scope a credential can hold, defined here once (src/auth/principal.ts and the README are tested
--- against it). session_token: whether a session token may carry it.
+-- against it). api_key_default: part of a new API key's scopes when none are given; session_token: whether a
+-- session token may carry it.
 create function starcite.scopes()
-returns table (name text, session_token boolean, description text)
+returns table (name text, api_key_default boolean, session_token boolean, description text)
 language sql immutable parallel safe as $$
   values
-    ('session:create', false, 'create, update and list sessions'),
-    ('session:read',   true,  'read, list and tail sessions'),
-    ('session:append', true,  'append'),
-    ('keys:admin',     false, 'manage your tenant''s API keys'),
-    ('admin',          false, 'manage any tenant''s keys (the development key has it)')
+    ('session:create', true,  false, 'create, update and list sessions'),
+    ('session:read',   true,  true,  'read, list and tail sessions'),
+    ('session:append', true,  true,  'append'),
+    ('keys:admin',     false, false, 'manage your tenant''s API keys'),
+    ('admin',          false, false, 'manage any tenant''s keys (the development key has it)')
 $$;
 
-comment on function starcite.scopes() is 'Every scope a credential can hold, whether a session token may carry it, and what it allows.';
+comment on function starcite.scopes() is 'Every scope a credential can hold: a new key''s default, whether a session token may carry it, what it allows.';
 
 -- db/functions/valid_scopes.sql
 -- A non-empty list of known scopes.
@@ -433,9 +434,11 @@ $$;
 -- db/functions/decode_items.sql
 -- append_items' input as starcite.append_item values, in input order: each item's JSON types checked
 -- (check_item_json), then its values (check_event). tenant_id defaults to the given tenant.
+-- PL/pgSQL rather than SQL so that its query is planned once per connection, not on every call.
 create function starcite.decode_items(items jsonb, tenant_id text) returns starcite.append_item[]
-language sql stable parallel safe as $$
-  select coalesce(array_agg(row(d.idx, d.session_id, d.tenant_id, d.type, d.payload, d.actor, d.source, d.metadata,
+language plpgsql stable parallel safe as $$
+begin
+  return (select coalesce(array_agg(row(d.idx, d.session_id, d.tenant_id, d.type, d.payload, d.actor, d.source, d.metadata,
                                 d.refs, d.idempotency_key, d.producer_id, d.producer_seq, d.expected_seq,
                                 coalesce(starcite.check_item_json(d.item),
                                          starcite.check_event(d.type, d.payload, d.actor, d.source, d.metadata, d.refs,
@@ -455,7 +458,8 @@ language sql stable parallel safe as $$
                x.item->>'producer_id' as producer_id,
                starcite.json_bigint(x.item->'producer_seq') as producer_seq,
                starcite.json_bigint(x.item->'expected_seq') as expected_seq
-        from jsonb_array_elements(decode_items.items) with ordinality as x(item, idx)) d
+        from jsonb_array_elements(decode_items.items) with ordinality as x(item, idx)) d);
+end
 $$;
 
 -- db/functions/item_event.sql
@@ -506,17 +510,23 @@ $$;
 -- counter row is updated once. With atomic = true the first failing item raises its error and nothing is
 -- written; otherwise a failing item is reported in its row and the others still append. Nothing raises per
 -- item, so no subtransaction is ever opened.
+--
+-- Generic plans: with custom ones, Postgres would plan these statements anew on every call (it sizes each
+-- plan to the arrays it is given), which costs more than running them.
 create function starcite.append_items(items jsonb, atomic boolean default false)
 returns setof starcite.append_result
-language plpgsql volatile as $$
+language plpgsql volatile
+set plan_cache_mode = force_generic_plan
+as $$
 declare
   _n             integer;
   _items         starcite.append_item[];  -- decoded and checked, by idx
   _sessions      text[];                  -- the locked sessions, in id order,
-  _tenants       text[];                  -- their tenants
+  _tenants       text[];                  -- their tenants,
+  _rows          tid[];                   -- their rows (which the lock keeps where they are)
   _lasts         bigint[];                -- and their running last_seq
   -- The outcome per item, by idx.
-  _errors        starcite.append_error[];
+  _errors        starcite.append_error[];  -- why a checked item failed (decode failures stay in _items)
   _seqs          bigint[];                -- its seq (the original one when deduped)
   _last_seqs     bigint[];                -- its session's last_seq after it
   _new           boolean[];               -- appended by this call
@@ -549,14 +559,13 @@ begin
   end if;
 
   _items := starcite.decode_items(items, starcite.current_tenant());
-  _errors := array(select i.error from unnest(_items) i order by i.idx);
   _new := array_fill(false, array[_n]);
   _deduped := array_fill(false, array[_n]);
 
   select coalesce(array_agg(l.id order by l.id), '{}'), coalesce(array_agg(l.tenant_id order by l.id), '{}'),
-         coalesce(array_agg(l.last_seq order by l.id), '{}')
-    into _sessions, _tenants, _lasts
-  from (select s.id, s.tenant_id, s.last_seq
+         coalesce(array_agg(l.ctid order by l.id), '{}'), coalesce(array_agg(l.last_seq order by l.id), '{}')
+    into _sessions, _tenants, _rows, _lasts
+  from (select s.id, s.tenant_id, s.ctid, s.last_seq
         from starcite.sessions s
         where (s.id, s.tenant_id) in (select i.session_id, i.tenant_id from unnest(_items) i where (i.error).code is null)
         order by s.id
@@ -678,10 +687,11 @@ begin
   end loop;
 
   if atomic then
-    select e.idx, e.code, e.message, e.detail into _s
-    from unnest(_errors) with ordinality e(code, message, detail, idx)
-    where e.code is not null
-    order by e.idx
+    select g.idx, (e.err).code, (e.err).message, (e.err).detail into _s
+    from generate_series(1, _n) g(idx)
+    cross join lateral (select coalesce(_errors[g.idx], (_items[g.idx]).error) as err) e
+    where (e.err).code is not null
+    order by g.idx
     limit 1;
     if _s.code is not null then
       perform starcite.raise_error(_s.code, _s.message, coalesce(_s.detail, '{}') || jsonb_build_object('index', _s.idx - 1));
@@ -697,15 +707,15 @@ begin
     where _new[i.idx]
     order by i.idx;
     update starcite.sessions s set last_seq = v.last_seq, updated_at = clock_timestamp()
-    from unnest(_sessions, _lasts) as v(id, last_seq)
-    where s.id = v.id and s.last_seq <> v.last_seq;
+    from unnest(_rows, _lasts) as v(row_id, last_seq)
+    where s.ctid = v.row_id and s.last_seq <> v.last_seq;
   end if;
 
   return query
-    select g.idx, _seqs[g.idx], _last_seqs[g.idx], _deduped[g.idx], (_errors[g.idx]).code,
-           (_errors[g.idx]).code || ': ' || (_errors[g.idx]).message,
-           case when (_errors[g.idx]).code is not null then coalesce((_errors[g.idx]).detail, '{}') end
-    from generate_series(1, _n) g(idx);
+    select g.idx, _seqs[g.idx], _last_seqs[g.idx], _deduped[g.idx], (e.err).code,
+           (e.err).code || ': ' || (e.err).message, case when (e.err).code is not null then coalesce((e.err).detail, '{}') end
+    from generate_series(1, _n) g(idx)
+    cross join lateral (select coalesce(_errors[g.idx], (_items[g.idx]).error) as err) e;
 end
 $$;
 
@@ -983,6 +993,13 @@ begin
 end
 $$;
 
+-- db/functions/default_key_scopes.sql
+-- The scopes of a new API key when none are given.
+create function starcite.default_key_scopes() returns text[]
+language sql immutable parallel safe as $$
+  select array(select s.name from starcite.scopes() s where s.api_key_default order by s.name)
+$$;
+
 -- db/functions/random_token.sql
 -- URL-safe random text from 16 bytes per uuid.
 create function starcite.random_token(bytes_from_uuids integer default 2) returns text
@@ -996,7 +1013,7 @@ $$;
 -- creator_scopes: the scopes of the credential asking (null: a trusted caller such as the server's own
 -- bootstrap or a DBA); unless they include admin, the new key may only hold scopes the creator holds.
 create function starcite.create_api_key(tenant_id text, name text,
-                                        scopes text[] default array['session:create', 'session:read', 'session:append'],
+                                        scopes text[] default starcite.default_key_scopes(),
                                         expires_at timestamptz default null, creator_scopes text[] default null)
 returns setof starcite.created_api_key
 language plpgsql volatile as $$
@@ -1013,7 +1030,7 @@ begin
   if not starcite.valid_scopes(create_api_key.scopes) then
     perform starcite.raise_error('invalid_argument',
       format('scopes must be a non-empty subset of %s; got %s',
-             (select string_agg(s.name, ', ' order by s.n) from starcite.scopes() with ordinality s(name, session_token, description, n)),
+             (select string_agg(s.name, ', ' order by s.n) from starcite.scopes() with ordinality s(name, api_key_default, session_token, description, n)),
              coalesce(array_to_string(create_api_key.scopes, ', '), 'none')),
       '{"field":"scopes"}');
   end if;

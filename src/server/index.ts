@@ -5,7 +5,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { ExecutionArgs } from "graphql";
 import type { Config } from "../shared/config.ts";
-import { createPool } from "../db/client.ts";
+import { createPool, ping } from "../db/client.ts";
 import { AppendBatcher, type BatcherOptions } from "../write/batcher.ts";
 import { LiveHub, type HubOptions } from "../live/hub.ts";
 import { NotificationListener } from "../live/listener.ts";
@@ -130,7 +130,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (path === "/health/ready") {
       let database = false;
       try {
-        await sql`select 1`;
+        await ping(sql);
         database = true;
       } catch {
         database = false;
