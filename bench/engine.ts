@@ -1,12 +1,16 @@
 /**
- * The SQL append engine on its own, without the server: `npm run bench:engine [-- --seconds 3 --connections 4]`.
+ * The SQL append engine on its own, without the server:
+ *   npm run bench:engine [-- --seconds 3 --connections 4 --events 5000 --rounds 1]
  *
- * 1. In-database cost: one backend calls starcite.append_items (batches of 1, 10, 50 events over 1,000 sessions)
- *    and starcite.append (single events) in a loop inside one transaction, timed with clock_timestamp(): the
- *    engine's own µs per event, without round trips or commits.
- * 2. Throughput: N connections call the same functions back to back, each call its own transaction, for a few
- *    seconds per case: events/s and wall µs per event at that concurrency.
+ * 1. In the database: one backend runs starcite.append_items (batches of 1, 10 and 50 events over 1,000
+ *    sessions) and starcite.append (single events) in a server-side loop that commits after every call
+ *    (synchronous_commit off, so no fsync waits), after a warm-up. Reported per event: wall time and the
+ *    backend's own CPU time (/proc/<pid>/schedstat), which other load on the machine inflates far less.
+ * 2. Throughput: N connections call the same functions back to back, a transaction (and fsync) per call:
+ *    events/s, and the CPU time of those backends per event.
+ * A bare INSERT into a plain table is measured the same way, as the floor.
  */
+import fs from "node:fs";
 import { parseArgs } from "node:util";
 import type { Sql } from "../src/db/client.ts";
 import { startPostgres } from "./lib/env.ts";
@@ -19,92 +23,122 @@ const { values } = parseArgs({
     connections: { type: "string", default: "4" },
     sessions: { type: "string", default: "1000" },
     events: { type: "string", default: "5000" },
+    rounds: { type: "string", default: "1" },
   },
 });
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
 const SESSIONS = Number(values.sessions);
-const IN_DB_EVENTS = Number(values.events);
+const EVENTS = Number(values.events);
+const ROUNDS = Number(values.rounds);
 const BATCHES = [1, 10, 50];
+const WARMUP_CALLS = 20;
+const APP = "bench-engine";
 
 const sessionOf = (i: number) => `eng-${i % SESSIONS}`;
 const itemsOf = (start: number, n: number) =>
   Array.from({ length: n }, (_, k) => ({ session_id: sessionOf(start + k), type: "content", payload: payloadOf(start + k) }));
 
+/** Nanoseconds a process has spent on a CPU. */
+const cpuNs = (pid: number): number => Number(fs.readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]);
+
+interface Row {
+  label: string;
+  wallUs: number;
+  cpuUs: number;
+  rate?: number;
+}
+
 /**
- * µs per event of engine calls run back to back inside one server-side procedure that commits after each
- * call with synchronous_commit off: the CPU cost of a call and its commit, without round trips or fsyncs.
+ * Runs `body` once per element of `calls` in a procedure that commits after each call; the first
+ * WARMUP_CALLS calls are not timed (plans are made then). Returns µs per event, wall and backend CPU.
  */
-async function inDatabase(sql: Sql, label: string, body: string, calls: unknown): Promise<string> {
+async function inDatabase(sql: Sql, label: string, body: string, calls: unknown[], eventsPerCall: number): Promise<Row> {
   // A procedure that commits must be called outside a transaction block; pg_temp is per connection.
   const db = await sql.reserve();
-  let perEvent: number;
   try {
-    await db.unsafe(`create or replace procedure pg_temp.bench_loop(calls jsonb, inout us double precision default null)
+    await db.unsafe(`create or replace procedure pg_temp.bench_loop(calls jsonb, first integer, inout us double precision default null)
       language plpgsql as $$
-      declare _t0 timestamptz; _c jsonb; _n bigint := 0;
+      declare _t0 timestamptz; _c jsonb;
       begin
-        _t0 := clock_timestamp();
-        for _i in 0 .. jsonb_array_length(calls) - 1 loop
+        for _i in first .. jsonb_array_length(calls) - 1 loop
+          if _i = ${WARMUP_CALLS} then _t0 := clock_timestamp(); end if;
           _c := calls->_i;
           ${body}
           commit;
         end loop;
-        us := extract(epoch from clock_timestamp() - _t0) * 1e6 / _n;
+        us := extract(epoch from clock_timestamp() - _t0) * 1e6;
       end $$`);
     await db`set synchronous_commit = off`;
-    const [row] = await db<{ us: number }[]>`call pg_temp.bench_loop(${db.json(calls as never)}::jsonb)`;
-    perEvent = row!.us;
+    const pid = (await db<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
+    // The warm-up calls run in their own call of the procedure, so that their CPU time is not counted.
+    await db`call pg_temp.bench_loop(${db.json(calls.slice(0, WARMUP_CALLS) as never)}::jsonb, 0)`;
+    const cpu0 = cpuNs(pid);
+    const [row] = await db<{ us: number }[]>`call pg_temp.bench_loop(${db.json(calls as never)}::jsonb, ${WARMUP_CALLS})`;
+    const events = (calls.length - WARMUP_CALLS) * eventsPerCall;
+    return { label, wallUs: row!.us / events, cpuUs: (cpuNs(pid) - cpu0) / 1000 / events };
   } finally {
     db.release();
   }
-  return `${label.padEnd(44)} ${perEvent.toFixed(1).padStart(7)} µs/event (in the database, a commit per call)`;
 }
 
-async function throughput(sql: Sql, label: string, eventsPerCall: number, op: (w: number, i: number) => Promise<unknown>): Promise<string> {
-  const r = await closedLoop(CONNECTIONS, SECONDS * 1000, 500, op);
-  if (r.errors > 0) throw new Error(`${label}: ${r.errors} errors, first: ${String(r.firstError)}`);
-  const eventsPerSec = r.rate * eventsPerCall;
-  return `${label.padEnd(44)} ${Math.round(eventsPerSec).toString().padStart(7)} events/s  ${(1e6 / eventsPerSec).toFixed(1).padStart(6)} µs/event ` +
-    `(${CONNECTIONS} connections, a transaction per call)`;
+/** The CPU time so far of every backend of this bench. */
+async function backendsCpuNs(sql: Sql): Promise<number> {
+  const rows = await sql<{ pid: number }[]>`select pid from pg_stat_activity where application_name = ${APP} and pid <> pg_backend_pid()`;
+  return rows.reduce((sum, r) => sum + cpuNs(r.pid), 0);
 }
+
+async function throughput(sql: Sql, label: string, eventsPerCall: number, op: (w: number, i: number) => Promise<unknown>): Promise<Row> {
+  await closedLoop(CONNECTIONS, 300, 0, op);
+  const cpu0 = await backendsCpuNs(sql);
+  const r = await closedLoop(CONNECTIONS, SECONDS * 1000, 0, op);
+  const cpu = (await backendsCpuNs(sql)) - cpu0;
+  if (r.errors > 0) throw new Error(`${label}: ${r.errors} errors, first: ${String(r.firstError)}`);
+  const events = r.ops * eventsPerCall;
+  return { label, wallUs: 1e6 / (r.rate * eventsPerCall), cpuUs: cpu / 1000 / events, rate: r.rate * eventsPerCall };
+}
+
+const format = (r: Row) =>
+  `${r.label.padEnd(46)} ${r.rate === undefined ? "" : `${Math.round(r.rate).toString().padStart(6)} events/s `}` +
+  `${r.wallUs.toFixed(1).padStart(7)} µs/event wall ${r.cpuUs.toFixed(1).padStart(7)} µs/event Postgres CPU`;
 
 const pg = await startPostgres((line) => process.stderr.write(`${line}\n`));
 const db = await pg.newDatabase("engine", CONNECTIONS + 2);
-const lines: string[] = [];
+const out: string[] = [];
 try {
   const sql = db.sql;
+  await sql`select set_config('application_name', ${APP}, false)`;
   await createSessions(sql, Array.from({ length: SESSIONS }, (_, i) => sessionOf(i)));
-  await Promise.all(Array.from({ length: CONNECTIONS }, () => sql`select 1`));
-
-  for (const size of BATCHES) {
-    const calls = Array.from({ length: Math.ceil(IN_DB_EVENTS / size) }, (_, c) => itemsOf(c * size, size));
-    lines.push(await inDatabase(sql, `append_items, ${size} per call`,
-      `perform count(*) from starcite.append_items(_c); _n := _n + jsonb_array_length(_c);`, calls));
-  }
-  const singles = Array.from({ length: IN_DB_EVENTS }, (_, i) => ({ s: sessionOf(i), p: payloadOf(i) }));
   await createFloorTable(sql);
-  lines.push(await inDatabase(sql, "floor: bare INSERT",
-    `insert into public.floor_events (session_id, seq, type, payload) values (_c->>'s', _n + 1, 'content', _c->'p'); _n := _n + 1;`,
-    singles));
-  lines.push(await inDatabase(sql, "append (direct path)",
-    `perform * from starcite.append(_c->>'s', 'content', _c->'p'); _n := _n + 1;`, singles));
-  const producers = singles.map((x, i) => ({ ...x, q: Math.floor(i / SESSIONS) + 1 }));
-  lines.push(await inDatabase(sql, "append with producer_id/producer_seq",
-    `perform * from starcite.append(_c->>'s', 'content', _c->'p', producer_id => 'bench', producer_seq => (_c->>'q')::bigint); _n := _n + 1;`,
-    producers));
-
-  await sql`truncate public.floor_events`;
+  await Promise.all(Array.from({ length: CONNECTIONS + 2 }, () => sql`select set_config('application_name', ${APP}, false)`));
   const floor = floorInserter(sql);
-  lines.push(await throughput(sql, "floor: bare INSERT", 1, (w, i) => floor(sessionOf(w * 7919 + i), payloadOf(i))));
-  for (const size of BATCHES) {
-    lines.push(await throughput(sql, `append_items, ${size} per call`, size, (w, i) =>
-      sql`select count(*) from starcite.append_items(${sql.json(itemsOf((w * 7919 + i) * size, size))}::jsonb)`));
+  for (let round = 1; round <= ROUNDS; round++) {
+    out.push(`-- in the database, a commit per call (synchronous_commit off)${ROUNDS > 1 ? `, round ${round}` : ""}`);
+    const singles = Array.from({ length: EVENTS + WARMUP_CALLS }, (_, i) => ({ s: sessionOf(i), p: payloadOf(i), q: Math.floor(i / SESSIONS) + 1 }));
+    out.push(format(await inDatabase(sql, "floor: bare INSERT",
+      `insert into public.floor_events (session_id, seq, type, payload) values (_c->>'s', _i + 1, 'content', _c->'p');`, singles, 1)));
+    await sql`truncate public.floor_events`;
+    for (const size of BATCHES) {
+      const calls = Array.from({ length: Math.ceil(EVENTS / size) + WARMUP_CALLS }, (_, c) => itemsOf(c * size, size));
+      out.push(format(await inDatabase(sql, `append_items, ${size} per call`, `perform count(*) from starcite.append_items(_c);`, calls, size)));
+    }
+    out.push(format(await inDatabase(sql, "append (direct path)", `perform * from starcite.append(_c->>'s', 'content', _c->'p');`, singles, 1)));
+    const producer = `producer-${round}`;
+    out.push(format(await inDatabase(sql, "append with producer_id/producer_seq",
+      `perform * from starcite.append(_c->>'s', 'content', _c->'p', producer_id => '${producer}', producer_seq => (_c->>'q')::bigint);`,
+      singles, 1)));
+
+    out.push(`-- ${CONNECTIONS} connections, a transaction per call${ROUNDS > 1 ? `, round ${round}` : ""}`);
+    out.push(format(await throughput(sql, "floor: bare INSERT", 1, (w, i) => floor(sessionOf(w * 7919 + i), payloadOf(i)))));
+    for (const size of BATCHES) {
+      out.push(format(await throughput(sql, `append_items, ${size} per call`, size, (w, i) =>
+        sql`select count(*) from starcite.append_items(${sql.json(itemsOf((w * 7919 + i) * size, size))}::jsonb)`)));
+    }
+    out.push(format(await throughput(sql, "append (direct path)", 1, (w, i) =>
+      sql`select seq from starcite.append(${sessionOf(w * 7919 + i)}, 'content', ${sql.json(payloadOf(i))}::jsonb)`)));
   }
-  lines.push(await throughput(sql, "append (direct path)", 1, (w, i) =>
-    sql`select seq from starcite.append(${sessionOf(w * 7919 + i)}, 'content', ${sql.json(payloadOf(i))}::jsonb)`));
 } finally {
   await db.drop();
   await pg.stop();
 }
-process.stdout.write(`${lines.join("\n")}\n`);
+process.stdout.write(`${out.join("\n")}\n`);

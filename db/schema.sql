@@ -98,7 +98,6 @@ create table starcite.events (
   producer_seq bigint,
   inserted_at timestamp with time zone not null default clock_timestamp(),
   constraint events_pkey PRIMARY KEY (session_id, seq),
-  constraint events_session_id_fkey FOREIGN KEY (session_id) REFERENCES starcite.sessions(id) ON DELETE CASCADE,
   constraint events_check CHECK (((producer_id IS NULL) = (producer_seq IS NULL))),
   constraint events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text)),
   constraint events_producer_seq_check CHECK ((producer_seq >= 1)),
@@ -120,10 +119,8 @@ create table starcite.sessions (
   updated_at timestamp with time zone not null default clock_timestamp(),
   constraint sessions_pkey PRIMARY KEY (id),
   constraint sessions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES starcite.tenants(id),
-  constraint sessions_id_check CHECK (starcite.valid_session_id(id)),
   constraint sessions_last_seq_check CHECK ((last_seq >= 0)),
-  constraint sessions_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-  constraint sessions_title_check CHECK ((char_length(title) <= starcite.limit_value('session_title_chars'::text)))
+  constraint sessions_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text))
 );
 alter table starcite.sessions enable row level security;
 comment on table starcite.sessions is 'One row per session: its tenant, title, metadata and the counter row (last_seq) appends lock.';
@@ -642,13 +639,6 @@ declare
   _tenant text := starcite.resolve_tenant(create_session.tenant_id);
   _row starcite.sessions;
 begin
-  if not starcite.valid_session_id(_id) then
-    perform starcite.raise_error('invalid_argument',
-      format('session id must be 1-%s characters of [A-Za-z0-9_.:-], starting with a letter or digit',
-             starcite.limit_value('session_id_chars')),
-      jsonb_build_object('field', 'id'));
-  end if;
-  perform starcite.check_session_fields(create_session.title, create_session.metadata);
   if not exists (select 1 from starcite.tenants t where t.id = _tenant) then
     perform starcite.raise_error('invalid_argument', format('tenant %s does not exist', _tenant),
       jsonb_build_object('field', 'tenant_id'));
@@ -1021,6 +1011,57 @@ begin
 end
 $function$;
 
+CREATE OR REPLACE FUNCTION starcite.tg_events__sessions_exist()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _missing text;
+begin
+  perform 1 from starcite.sessions s
+  where s.id in (select n.session_id from new_events n)
+  order by s.id
+  for key share;
+  select n.session_id into _missing from new_events n
+  where not exists (select 1 from starcite.sessions s where s.id = n.session_id)
+  limit 1;
+  if _missing is not null then
+    perform starcite.raise_error('session_not_found', format('session %s does not exist', _missing),
+      jsonb_build_object('session_id', _missing));
+  end if;
+  return null;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.tg_sessions__check()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+  if tg_op = 'UPDATE' and new.id is distinct from old.id then
+    perform starcite.raise_error('invalid_argument', 'a session id cannot change', '{"field":"id"}');
+  end if;
+  if new.id is null or not starcite.valid_session_id(new.id) then
+    perform starcite.raise_error('invalid_argument',
+      format('session id must be 1-%s characters of [A-Za-z0-9_.:-], starting with a letter or digit',
+             starcite.limit_value('session_id_chars')),
+      '{"field":"id"}');
+  end if;
+  perform starcite.check_session_fields(new.title, new.metadata);
+  return new;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.tg_sessions__delete_events()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+  delete from starcite.events e using old_sessions o where e.session_id = o.id;
+  return null;
+end
+$function$;
+
 CREATE OR REPLACE FUNCTION starcite.too_large_error(field text, limit_name text)
  RETURNS starcite.append_error
  LANGUAGE sql
@@ -1039,8 +1080,6 @@ AS $function$
 declare
   _row starcite.sessions;
 begin
-  perform starcite.check_session_fields(update_session.title, update_session.metadata);
-
   select s.* into _row from starcite.sessions s
   where s.id = update_session.id and s.tenant_id = starcite.resolve_tenant(update_session.tenant_id)
   for no key update;
@@ -1097,3 +1136,9 @@ $function$;
 -- Triggers
 
 CREATE TRIGGER events_notify AFTER INSERT ON starcite.events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION starcite.tg_events__notify();
+
+CREATE TRIGGER events_sessions_exist AFTER INSERT ON starcite.events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION starcite.tg_events__sessions_exist();
+
+CREATE TRIGGER sessions_check BEFORE INSERT OR UPDATE OF id, title, metadata ON starcite.sessions FOR EACH ROW EXECUTE FUNCTION starcite.tg_sessions__check();
+
+CREATE TRIGGER sessions_delete_events AFTER DELETE ON starcite.sessions REFERENCING OLD TABLE AS old_sessions FOR EACH STATEMENT EXECUTE FUNCTION starcite.tg_sessions__delete_events();

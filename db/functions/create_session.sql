@@ -1,5 +1,5 @@
 -- Creates a session (id generated as ses_... when null). Session ids are global: a taken id is
--- session_exists whichever tenant holds it.
+-- session_exists whichever tenant holds it. The sessions_check trigger checks id, title and metadata.
 create function starcite.create_session(id text default null, title text default null, metadata jsonb default null,
                                         tenant_id text default null)
 returns starcite.sessions
@@ -9,13 +9,6 @@ declare
   _tenant text := starcite.resolve_tenant(create_session.tenant_id);
   _row starcite.sessions;
 begin
-  if not starcite.valid_session_id(_id) then
-    perform starcite.raise_error('invalid_argument',
-      format('session id must be 1-%s characters of [A-Za-z0-9_.:-], starting with a letter or digit',
-             starcite.limit_value('session_id_chars')),
-      jsonb_build_object('field', 'id'));
-  end if;
-  perform starcite.check_session_fields(create_session.title, create_session.metadata);
   if not exists (select 1 from starcite.tenants t where t.id = _tenant) then
     perform starcite.raise_error('invalid_argument', format('tenant %s does not exist', _tenant),
       jsonb_build_object('field', 'tenant_id'));

@@ -1,4 +1,5 @@
 -- Null arguments leave a field unchanged. expected_version, when given, must equal the current version.
+-- The sessions_check trigger checks title and metadata.
 create function starcite.update_session(id text, title text default null, metadata jsonb default null,
                                         expected_version bigint default null, archived boolean default null,
                                         tenant_id text default null)
@@ -7,8 +8,6 @@ language plpgsql volatile as $$
 declare
   _row starcite.sessions;
 begin
-  perform starcite.check_session_fields(update_session.title, update_session.metadata);
-
   select s.* into _row from starcite.sessions s
   where s.id = update_session.id and s.tenant_id = starcite.resolve_tenant(update_session.tenant_id)
   for no key update;

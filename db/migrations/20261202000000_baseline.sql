@@ -174,10 +174,12 @@ create policy tenants_tenant_isolation on starcite.tenants
 comment on table starcite.tenants is 'Tenants; every session and API key belongs to one.';
 
 -- db/tables/sessions.sql
+-- Its id, title and metadata are checked by the sessions_check trigger rather than CHECK constraints: those
+-- would be evaluated again on every append's counter update, which touches neither.
 create table starcite.sessions (
-  id         text primary key check (starcite.valid_session_id(id)),
+  id         text primary key,
   tenant_id  text not null default 'default' references starcite.tenants (id),
-  title      text check (char_length(title) <= starcite.limit_value('session_title_chars')),
+  title      text,
   metadata   jsonb not null default '{}' check (jsonb_typeof(metadata) = 'object'),
   -- The per-session counter row: appends lock it until commit, which makes seq gapless and commit-ordered.
   last_seq   bigint not null default 0 check (last_seq >= 0),
@@ -198,8 +200,11 @@ create policy sessions_tenant_isolation on starcite.sessions
 comment on table starcite.sessions is 'One row per session: its tenant, title, metadata and the counter row (last_seq) appends lock.';
 
 -- db/tables/events.sql
+-- No foreign key to sessions: it would look the session up once per inserted row. The events_sessions_exist
+-- trigger checks (and key-share locks) each session once per statement instead, and sessions_delete_events
+-- deletes a deleted session's events.
 create table starcite.events (
-  session_id      text not null references starcite.sessions (id) on delete cascade,
+  session_id      text not null,
   seq             bigint not null check (seq >= 1),
   type            text not null check (type <> ''),
   payload         jsonb not null check (jsonb_typeof(payload) = 'object'),
@@ -874,7 +879,7 @@ $$;
 
 -- db/functions/create_session.sql
 -- Creates a session (id generated as ses_... when null). Session ids are global: a taken id is
--- session_exists whichever tenant holds it.
+-- session_exists whichever tenant holds it. The sessions_check trigger checks id, title and metadata.
 create function starcite.create_session(id text default null, title text default null, metadata jsonb default null,
                                         tenant_id text default null)
 returns starcite.sessions
@@ -884,13 +889,6 @@ declare
   _tenant text := starcite.resolve_tenant(create_session.tenant_id);
   _row starcite.sessions;
 begin
-  if not starcite.valid_session_id(_id) then
-    perform starcite.raise_error('invalid_argument',
-      format('session id must be 1-%s characters of [A-Za-z0-9_.:-], starting with a letter or digit',
-             starcite.limit_value('session_id_chars')),
-      jsonb_build_object('field', 'id'));
-  end if;
-  perform starcite.check_session_fields(create_session.title, create_session.metadata);
   if not exists (select 1 from starcite.tenants t where t.id = _tenant) then
     perform starcite.raise_error('invalid_argument', format('tenant %s does not exist', _tenant),
       jsonb_build_object('field', 'tenant_id'));
@@ -937,6 +935,7 @@ $$;
 
 -- db/functions/update_session.sql
 -- Null arguments leave a field unchanged. expected_version, when given, must equal the current version.
+-- The sessions_check trigger checks title and metadata.
 create function starcite.update_session(id text, title text default null, metadata jsonb default null,
                                         expected_version bigint default null, archived boolean default null,
                                         tenant_id text default null)
@@ -945,8 +944,6 @@ language plpgsql volatile as $$
 declare
   _row starcite.sessions;
 begin
-  perform starcite.check_session_fields(update_session.title, update_session.metadata);
-
   select s.* into _row from starcite.sessions s
   where s.id = update_session.id and s.tenant_id = starcite.resolve_tenant(update_session.tenant_id)
   for no key update;
@@ -1108,6 +1105,77 @@ begin
   end if;
 end
 $$;
+
+-- db/functions/tg_sessions__check.sql
+-- A session's id, title and metadata, checked on insert and whenever an update sets one of them: raw SQL gets
+-- the same coded errors as create_session and update_session, and an id never changes.
+create function starcite.tg_sessions__check() returns trigger
+language plpgsql as $$
+begin
+  if tg_op = 'UPDATE' and new.id is distinct from old.id then
+    perform starcite.raise_error('invalid_argument', 'a session id cannot change', '{"field":"id"}');
+  end if;
+  if new.id is null or not starcite.valid_session_id(new.id) then
+    perform starcite.raise_error('invalid_argument',
+      format('session id must be 1-%s characters of [A-Za-z0-9_.:-], starting with a letter or digit',
+             starcite.limit_value('session_id_chars')),
+      '{"field":"id"}');
+  end if;
+  perform starcite.check_session_fields(new.title, new.metadata);
+  return new;
+end
+$$;
+
+-- db/triggers/sessions_check.sql
+create trigger sessions_check
+  before insert or update of id, title, metadata on starcite.sessions
+  for each row execute function starcite.tg_sessions__check();
+
+-- db/functions/tg_sessions__delete_events.sql
+-- Deleting a session deletes its events (what on delete cascade would do).
+create function starcite.tg_sessions__delete_events() returns trigger
+language plpgsql as $$
+begin
+  delete from starcite.events e using old_sessions o where e.session_id = o.id;
+  return null;
+end
+$$;
+
+-- db/triggers/sessions_delete_events.sql
+create trigger sessions_delete_events
+  after delete on starcite.sessions
+  referencing old table as old_sessions
+  for each statement execute function starcite.tg_sessions__delete_events();
+
+-- db/functions/tg_events__sessions_exist.sql
+-- What a foreign key from events to sessions would check row by row, once per session per INSERT statement:
+-- every new event's session exists, and is key-share locked so that it cannot be deleted before commit (the
+-- append functions hold a stronger lock on it already).
+create function starcite.tg_events__sessions_exist() returns trigger
+language plpgsql as $$
+declare
+  _missing text;
+begin
+  perform 1 from starcite.sessions s
+  where s.id in (select n.session_id from new_events n)
+  order by s.id
+  for key share;
+  select n.session_id into _missing from new_events n
+  where not exists (select 1 from starcite.sessions s where s.id = n.session_id)
+  limit 1;
+  if _missing is not null then
+    perform starcite.raise_error('session_not_found', format('session %s does not exist', _missing),
+      jsonb_build_object('session_id', _missing));
+  end if;
+  return null;
+end
+$$;
+
+-- db/triggers/events_sessions_exist.sql
+create trigger events_sessions_exist
+  after insert on starcite.events
+  referencing new table as new_events
+  for each statement execute function starcite.tg_events__sessions_exist();
 
 -- db/functions/tg_events__notify.sql
 -- One small JSON hint per session per INSERT statement, on channel starcite_events. Listeners must re-read

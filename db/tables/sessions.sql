@@ -1,7 +1,9 @@
+-- Its id, title and metadata are checked by the sessions_check trigger rather than CHECK constraints: those
+-- would be evaluated again on every append's counter update, which touches neither.
 create table starcite.sessions (
-  id         text primary key check (starcite.valid_session_id(id)),
+  id         text primary key,
   tenant_id  text not null default 'default' references starcite.tenants (id),
-  title      text check (char_length(title) <= starcite.limit_value('session_title_chars')),
+  title      text,
   metadata   jsonb not null default '{}' check (jsonb_typeof(metadata) = 'object'),
   -- The per-session counter row: appends lock it until commit, which makes seq gapless and commit-ordered.
   last_seq   bigint not null default 0 check (last_seq >= 0),
