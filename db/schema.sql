@@ -98,6 +98,7 @@ create table starcite.events (
   producer_seq bigint,
   inserted_at timestamp with time zone not null default clock_timestamp(),
   constraint events_pkey PRIMARY KEY (session_id, seq),
+  constraint events_session_id_fkey FOREIGN KEY (session_id) REFERENCES starcite.sessions(id) ON DELETE CASCADE,
   constraint events_check CHECK (((producer_id IS NULL) = (producer_seq IS NULL))),
   constraint events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text)),
   constraint events_producer_seq_check CHECK ((producer_seq >= 1)),
@@ -1011,28 +1012,6 @@ begin
 end
 $function$;
 
-CREATE OR REPLACE FUNCTION starcite.tg_events__sessions_exist()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-declare
-  _missing text;
-begin
-  perform 1 from starcite.sessions s
-  where s.id in (select n.session_id from new_events n)
-  order by s.id
-  for key share;
-  select n.session_id into _missing from new_events n
-  where not exists (select 1 from starcite.sessions s where s.id = n.session_id)
-  limit 1;
-  if _missing is not null then
-    perform starcite.raise_error('session_not_found', format('session %s does not exist', _missing),
-      jsonb_build_object('session_id', _missing));
-  end if;
-  return null;
-end
-$function$;
-
 CREATE OR REPLACE FUNCTION starcite.tg_sessions__check()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1049,16 +1028,6 @@ begin
   end if;
   perform starcite.check_session_fields(new.title, new.metadata);
   return new;
-end
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.tg_sessions__delete_events()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-begin
-  delete from starcite.events e using old_sessions o where e.session_id = o.id;
-  return null;
 end
 $function$;
 
@@ -1137,8 +1106,4 @@ $function$;
 
 CREATE TRIGGER events_notify AFTER INSERT ON starcite.events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION starcite.tg_events__notify();
 
-CREATE TRIGGER events_sessions_exist AFTER INSERT ON starcite.events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION starcite.tg_events__sessions_exist();
-
 CREATE TRIGGER sessions_check BEFORE INSERT OR UPDATE OF id, title, metadata ON starcite.sessions FOR EACH ROW EXECUTE FUNCTION starcite.tg_sessions__check();
-
-CREATE TRIGGER sessions_delete_events AFTER DELETE ON starcite.sessions REFERENCING OLD TABLE AS old_sessions FOR EACH STATEMENT EXECUTE FUNCTION starcite.tg_sessions__delete_events();

@@ -200,11 +200,8 @@ create policy sessions_tenant_isolation on starcite.sessions
 comment on table starcite.sessions is 'One row per session: its tenant, title, metadata and the counter row (last_seq) appends lock.';
 
 -- db/tables/events.sql
--- No foreign key to sessions: it would look the session up once per inserted row. The events_sessions_exist
--- trigger checks (and key-share locks) each session once per statement instead, and sessions_delete_events
--- deletes a deleted session's events.
 create table starcite.events (
-  session_id      text not null,
+  session_id      text not null references starcite.sessions (id) on delete cascade,
   seq             bigint not null check (seq >= 1),
   type            text not null check (type <> ''),
   payload         jsonb not null check (jsonb_typeof(payload) = 'object'),
@@ -1130,52 +1127,6 @@ $$;
 create trigger sessions_check
   before insert or update of id, title, metadata on starcite.sessions
   for each row execute function starcite.tg_sessions__check();
-
--- db/functions/tg_sessions__delete_events.sql
--- Deleting a session deletes its events (what on delete cascade would do).
-create function starcite.tg_sessions__delete_events() returns trigger
-language plpgsql as $$
-begin
-  delete from starcite.events e using old_sessions o where e.session_id = o.id;
-  return null;
-end
-$$;
-
--- db/triggers/sessions_delete_events.sql
-create trigger sessions_delete_events
-  after delete on starcite.sessions
-  referencing old table as old_sessions
-  for each statement execute function starcite.tg_sessions__delete_events();
-
--- db/functions/tg_events__sessions_exist.sql
--- What a foreign key from events to sessions would check row by row, once per session per INSERT statement:
--- every new event's session exists, and is key-share locked so that it cannot be deleted before commit (the
--- append functions hold a stronger lock on it already).
-create function starcite.tg_events__sessions_exist() returns trigger
-language plpgsql as $$
-declare
-  _missing text;
-begin
-  perform 1 from starcite.sessions s
-  where s.id in (select n.session_id from new_events n)
-  order by s.id
-  for key share;
-  select n.session_id into _missing from new_events n
-  where not exists (select 1 from starcite.sessions s where s.id = n.session_id)
-  limit 1;
-  if _missing is not null then
-    perform starcite.raise_error('session_not_found', format('session %s does not exist', _missing),
-      jsonb_build_object('session_id', _missing));
-  end if;
-  return null;
-end
-$$;
-
--- db/triggers/events_sessions_exist.sql
-create trigger events_sessions_exist
-  after insert on starcite.events
-  referencing new table as new_events
-  for each statement execute function starcite.tg_events__sessions_exist();
 
 -- db/functions/tg_events__notify.sql
 -- One small JSON hint per session per INSERT statement, on channel starcite_events. Listeners must re-read

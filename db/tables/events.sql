@@ -1,8 +1,5 @@
--- No foreign key to sessions: it would look the session up once per inserted row. The events_sessions_exist
--- trigger checks (and key-share locks) each session once per statement instead, and sessions_delete_events
--- deletes a deleted session's events.
 create table starcite.events (
-  session_id      text not null,
+  session_id      text not null references starcite.sessions (id) on delete cascade,
   seq             bigint not null check (seq >= 1),
   type            text not null check (type <> ''),
   payload         jsonb not null check (jsonb_typeof(payload) = 'object'),
