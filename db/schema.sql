@@ -25,6 +25,17 @@ create type starcite.append_error as (
   detail jsonb
 );
 
+create type starcite.append_facts as (
+  key_prev integer,
+  producer_prev integer,
+  seq_prev integer,
+  keyed_seq bigint,
+  keyed_same boolean,
+  producer_last bigint,
+  repeated_seq bigint,
+  repeated_same boolean
+);
+
 create type starcite.append_item as (
   idx integer,
   session_id text,
@@ -177,17 +188,12 @@ CREATE OR REPLACE FUNCTION starcite.append(session_id text, type text, payload j
 AS $function$
 declare
   _tenant text := starcite.resolve_tenant(append.tenant_id);
-  _error starcite.append_error := starcite.check_event(append.type, append.payload, append.actor, append.source,
-                                                       append.metadata, append.refs, append.idempotency_key,
-                                                       append.producer_id, append.producer_seq, append.expected_seq);
   _last bigint;
   _plast bigint;
 begin
-  if _error.code is not null then
-    perform starcite.raise_error(_error.code, _error.message, coalesce(_error.detail, '{}') || '{"index":0}');
-  end if;
-
-  if append.idempotency_key is null and append.expected_seq is null then
+  if append.idempotency_key is null and append.expected_seq is null
+     and starcite.check_event(append.type, append.payload, append.actor, append.source, append.metadata,
+                              append.refs, null, append.producer_id, append.producer_seq, null) is null then
     update starcite.sessions s set last_seq = s.last_seq + 1, updated_at = clock_timestamp()
     where s.id = append.session_id and s.tenant_id = _tenant
     returning s.last_seq into _last;
@@ -207,7 +213,10 @@ begin
       insert into starcite.events (session_id, seq, type, payload, actor, source, metadata, refs, producer_id, producer_seq)
       values (append.session_id, _last, append.type, append.payload, append.actor, append.source,
               nullif(append.metadata, 'null'), nullif(append.refs, 'null'), append.producer_id, append.producer_seq);
-      return query select _last, _last, false;
+      seq := _last;
+      last_seq := _last;
+      deduped := false;
+      return next;
       return;
     end if;
   end if;
@@ -216,7 +225,7 @@ begin
     select r.seq, r.last_seq, r.deduped
     from starcite.append_items(
       jsonb_build_array(jsonb_build_object(
-        'session_id', append.session_id, 'type', append.type, 'payload', append.payload,
+        'session_id', append.session_id, 'type', coalesce(append.type, ''), 'payload', append.payload,
         'actor', append.actor, 'source', append.source, 'metadata', append.metadata, 'refs', append.refs,
         'idempotency_key', append.idempotency_key, 'producer_id', append.producer_id,
         'producer_seq', append.producer_seq, 'expected_seq', append.expected_seq, 'tenant_id', _tenant)),
@@ -254,30 +263,28 @@ CREATE OR REPLACE FUNCTION starcite.append_items(items jsonb, atomic boolean DEF
 AS $function$
 declare
   _n             integer;
-  _items         starcite.append_item[];  -- decoded and checked, by idx
-  _sessions      text[];                  -- the locked sessions, in id order,
-  _tenants       text[];                  -- their tenants,
-  _rows          tid[];                   -- their rows (which the lock keeps where they are)
-  _lasts         bigint[];                -- and their running last_seq
-  -- The outcome per item, by idx.
-  _errors        starcite.append_error[];  -- why a checked item failed (decode failures stay in _items)
-  _seqs          bigint[];                -- its seq (the original one when deduped)
-  _last_seqs     bigint[];                -- its session's last_seq after it
-  _new           boolean[];               -- appended by this call
-  _deduped       boolean[];
-  -- What later items with the same key continue from, by idx.
-  _key_owner     integer[];               -- the item of this call that appended its idempotency key
-  _seq_owner     integer[];               -- the item of this call that appended its producer_seq
-  _producer_last bigint[];                -- its producer's last producer_seq after it
+  _items         starcite.append_item[];   -- decoded and checked, by idx
+  _rows          tid[];                    -- the locked sessions' rows (the lock keeps them in place),
+  _lasts         bigint[];                 -- and their running last_seq, in session id order
+  _at            integer[];                -- by idx: the position of the item's session among them
+  _keyed         boolean;                  -- whether any item has an idempotency key or a producer
+  _facts         starcite.append_facts[];  -- by idx: what the item's dedup depends on (see its type)
+  -- By idx: the item's seq (the original one when deduped), whether this call appends it, and what later
+  -- items of the call with the same key continue from.
+  _seqs          bigint[];
+  _new           boolean[];
+  _key_owner     integer[];                -- the item of this call that appended its idempotency key
+  _seq_owner     integer[];                -- the item of this call that appended its producer_seq
+  _producer_last bigint[];                 -- its producer's last producer_seq after it
   _appended      boolean := false;
-  _s             record;
+  _fact          starcite.append_facts;
+  _item          starcite.append_item;
+  _k             integer;
   _err           starcite.append_error;
-  _dup           bigint;                  -- the seq of the event this item repeats
+  _dup           bigint;                   -- the seq of the event this item repeats
   _found         bigint;
-  _same          boolean;
   _owner         integer;
   _plast         bigint;
-  _k             integer;
 begin
   if items is null or jsonb_typeof(items) <> 'array' then
     perform starcite.raise_error('invalid_argument', 'events must be a JSON array', '{"field":"events"}');
@@ -292,145 +299,136 @@ begin
     return;
   end if;
 
-  _items := starcite.decode_items(items, starcite.current_tenant());
+  _items := array(select i from starcite.decode_items(items, starcite.current_tenant()) i order by i.idx);
   _new := array_fill(false, array[_n]);
-  _deduped := array_fill(false, array[_n]);
 
-  select coalesce(array_agg(l.id order by l.id), '{}'), coalesce(array_agg(l.tenant_id order by l.id), '{}'),
-         coalesce(array_agg(l.ctid order by l.id), '{}'), coalesce(array_agg(l.last_seq order by l.id), '{}')
-    into _sessions, _tenants, _rows, _lasts
-  from (select s.id, s.tenant_id, s.ctid, s.last_seq
-        from starcite.sessions s
-        where (s.id, s.tenant_id) in (select i.session_id, i.tenant_id from unnest(_items) i where (i.error).code is null)
-        order by s.id
-        for no key update) l;
+  with locked as (
+    select s.id, s.tenant_id, s.ctid, s.last_seq, row_number() over (order by s.id) as k
+    from (select s.id, s.tenant_id, s.ctid, s.last_seq
+          from starcite.sessions s
+          where (s.id, s.tenant_id) in (select i.session_id, i.tenant_id from unnest(_items) i where (i.error).code is null)
+          order by s.id
+          for no key update) s)
+  select array(select l.ctid from locked l order by l.k), array(select l.last_seq from locked l order by l.k),
+         array(select l.k from unnest(_items) i
+               left join locked l on l.id = i.session_id and l.tenant_id = i.tenant_id and (i.error).code is null
+               order by i.idx),
+         exists (select 1 from unnest(_items) i where i.idempotency_key is not null or i.producer_id is not null)
+    into _rows, _lasts, _at, _keyed;
 
-  -- Read after the locks are held, in a statement of its own, so it sees every event committed before.
-  for _s in
-    select i.idx, i.session_id, i.producer_seq, i.expected_seq, k.k::integer as k,
-           i.idempotency_key is not null as keyed, i.producer_id is not null as produced,
-           -- The previous item of this call with the same idempotency key / producer / producer_seq.
-           lag(i.idx) over (partition by k.k, i.idempotency_key order by i.idx) as key_prev,
-           lag(i.idx) over (partition by k.k, i.producer_id order by i.idx) as producer_prev,
-           lag(i.idx) over (partition by k.k, i.producer_id, i.producer_seq order by i.idx) as seq_prev,
-           keyed.seq as keyed_seq, keyed.same as keyed_same,
-           produced.last as producer_db_last,
-           repeated.seq as repeated_seq, repeated.same as repeated_same
-    from unnest(_items) i
-    left join unnest(_sessions, _tenants) with ordinality k(id, tenant_id, k)
-      on k.id = i.session_id and k.tenant_id = i.tenant_id
-    -- The event already holding this idempotency key.
-    left join lateral (select e.seq, starcite.same_event_content(e, starcite.item_event(i)) as same
-                       from starcite.events e
-                       where e.session_id = i.session_id and e.idempotency_key = i.idempotency_key
-                         and k.k is not null) keyed on true
-    -- The producer's last producer_seq in the log, and the event already holding this producer_seq.
-    left join lateral (select max(e.producer_seq) as last
-                       from starcite.events e
-                       where e.session_id = i.session_id and e.producer_id = i.producer_id
-                         and k.k is not null) produced on true
-    left join lateral (select e.seq, starcite.same_event_content(e, starcite.item_event(i)) as same
-                       from starcite.events e
-                       where e.session_id = i.session_id and e.producer_id = i.producer_id
-                         and e.producer_seq = i.producer_seq and i.producer_seq <= produced.last) repeated on true
-    where (i.error).code is null
-    order by i.idx
-  loop
-    _err := null;
+  if _keyed then
+    -- After the locks, in a statement of its own, so that it sees every event committed before them.
+    _facts := array(
+      select row(lag(i.idx) over (partition by (i.error).code is null, i.session_id, i.tenant_id, i.idempotency_key
+                                  order by i.idx),
+                 lag(i.idx) over (partition by (i.error).code is null, i.session_id, i.tenant_id, i.producer_id
+                                  order by i.idx),
+                 lag(i.idx) over (partition by (i.error).code is null, i.session_id, i.tenant_id, i.producer_id,
+                                               i.producer_seq order by i.idx),
+                 keyed.seq, keyed.same, produced.last, repeated.seq, repeated.same)::starcite.append_facts
+      from unnest(_items) i
+      left join lateral (select e.seq, starcite.same_event_content(e, starcite.item_event(i)) as same
+                         from starcite.events e
+                         where i.idempotency_key is not null
+                           and e.session_id = i.session_id and e.idempotency_key = i.idempotency_key) keyed on true
+      left join lateral (select max(e.producer_seq) as last
+                         from starcite.events e
+                         where i.producer_id is not null
+                           and e.session_id = i.session_id and e.producer_id = i.producer_id) produced on true
+      left join lateral (select e.seq, starcite.same_event_content(e, starcite.item_event(i)) as same
+                         from starcite.events e
+                         where e.session_id = i.session_id and e.producer_id = i.producer_id
+                           and e.producer_seq = i.producer_seq and i.producer_seq <= produced.last) repeated on true
+      order by i.idx);
+  end if;
+
+  for _i in 1 .. _n loop
+    _item := _items[_i];
+    _k := _at[_i];
+    _err := _item.error;
     _dup := null;
-    _k := _s.k;
-    if _k is null then
-      _err := row('session_not_found', format('session %s does not exist', _s.session_id),
-                  jsonb_build_object('session_id', _s.session_id));
-    else
+    if _err.code is null and _k is null then
+      _err := row('session_not_found', format('session %s does not exist', _item.session_id),
+                  jsonb_build_object('session_id', _item.session_id));
+    end if;
+    if _k is not null and _keyed then
+      _fact := _facts[_i];
+
       -- Dedup by idempotency key: the event that already holds the key in this session wins.
-      if _s.keyed then
-        _owner := case when _s.key_prev is null then null
-                       when _new[_s.key_prev] then _s.key_prev
-                       else _key_owner[_s.key_prev] end;
-        _key_owner[_s.idx] := _owner;
-        _found := coalesce(_s.keyed_seq, _seqs[_owner]);
-        if _found is not null then
-          _same := coalesce(_s.keyed_same, starcite.same_event_content(starcite.item_event(_items[_s.idx]),
-                                                                       starcite.item_event(_items[_owner])));
-          if _same then
-            _dup := _found;
-          else
-            _err := row('idempotency_conflict',
-                        format('idempotency_key %s was already used for seq %s with different content',
-                               (_items[_s.idx]).idempotency_key, _found),
-                        jsonb_build_object('idempotency_key', (_items[_s.idx]).idempotency_key, 'seq', _found));
-          end if;
+      if _item.idempotency_key is not null then
+        _owner := case when _new[_fact.key_prev] then _fact.key_prev else _key_owner[_fact.key_prev] end;
+        _key_owner[_i] := _owner;
+        _found := coalesce(_fact.keyed_seq, _seqs[_owner]);
+        if _found is null then
+          null;
+        elsif coalesce(_fact.keyed_same, starcite.same_event_content(starcite.item_event(_item),
+                                                                     starcite.item_event(_items[_owner]))) then
+          _dup := _found;
+        else
+          _err := row('idempotency_conflict',
+                      format('idempotency_key %s was already used for seq %s with different content',
+                             _item.idempotency_key, _found),
+                      jsonb_build_object('idempotency_key', _item.idempotency_key, 'seq', _found));
         end if;
       end if;
 
       -- Dedup by producer: producer_seq continues the producer's run; an earlier one is a retry.
-      if _s.produced then
-        _plast := case when _s.producer_prev is null then _s.producer_db_last
-                       else _producer_last[_s.producer_prev] end;
-        _producer_last[_s.idx] := _plast;
-        _owner := case when _s.seq_prev is null then null
-                       when _new[_s.seq_prev] then _s.seq_prev
-                       else _seq_owner[_s.seq_prev] end;
-        _seq_owner[_s.idx] := _owner;
-        if _err.code is null and _dup is null and _s.producer_seq <= _plast then
-          _found := coalesce(_s.repeated_seq, _seqs[_owner]);
+      if _item.producer_id is not null then
+        _plast := case when _fact.producer_prev is null then _fact.producer_last
+                       else _producer_last[_fact.producer_prev] end;
+        _producer_last[_i] := _plast;
+        _owner := case when _new[_fact.seq_prev] then _fact.seq_prev else _seq_owner[_fact.seq_prev] end;
+        _seq_owner[_i] := _owner;
+        if _err.code is null and _dup is null and _item.producer_seq <= _plast then
+          _found := coalesce(_fact.repeated_seq, _seqs[_owner]);
           if _found is null then
             -- Below the producer's first seq: it was never appended, so it cannot be a retry.
-            _err := starcite.producer_seq_error(_items[_s.idx], _plast);
-          elsif coalesce(_s.repeated_same, starcite.same_event_content(starcite.item_event(_items[_s.idx]),
-                                                                       starcite.item_event(_items[_owner]))) then
+            _err := starcite.producer_seq_error(_item, _plast);
+          elsif coalesce(_fact.repeated_same, starcite.same_event_content(starcite.item_event(_item),
+                                                                          starcite.item_event(_items[_owner]))) then
             _dup := _found;
           else
             _err := row('producer_replay_conflict',
                         format('producer %s already appended producer_seq %s (seq %s) with different content',
-                               (_items[_s.idx]).producer_id, _s.producer_seq, _found),
-                        jsonb_build_object('producer_id', (_items[_s.idx]).producer_id,
-                                           'producer_seq', _s.producer_seq, 'seq', _found));
+                               _item.producer_id, _item.producer_seq, _found),
+                        jsonb_build_object('producer_id', _item.producer_id, 'producer_seq', _item.producer_seq,
+                                           'seq', _found));
           end if;
-        elsif _err.code is null and _dup is null and _s.producer_seq <> _plast + 1 then
-          _err := starcite.producer_seq_error(_items[_s.idx], _plast);
+        elsif _err.code is null and _dup is null and _item.producer_seq <> _plast + 1 then
+          _err := starcite.producer_seq_error(_item, _plast);
         end if;
-      end if;
-
-      -- Optimistic concurrency, checked after dedup so that a retried conditional append still dedupes.
-      if _err.code is null and _dup is null and _s.expected_seq <> _lasts[_k] then
-        _err := row('expected_seq_conflict',
-                    format('session %s is at seq %s, expected %s', _s.session_id, _lasts[_k], _s.expected_seq),
-                    jsonb_build_object('session_id', _s.session_id, 'last_seq', _lasts[_k],
-                                       'expected_seq', _s.expected_seq));
-      end if;
-
-      if _err.code is null then
-        if _dup is not null then
-          _seqs[_s.idx] := _dup;
-          _deduped[_s.idx] := true;
-        else
-          _lasts[_k] := _lasts[_k] + 1;
-          _seqs[_s.idx] := _lasts[_k];
-          _new[_s.idx] := true;
-          _appended := true;
-          if _s.produced then
-            _producer_last[_s.idx] := _s.producer_seq;
-          end if;
-        end if;
-        _last_seqs[_s.idx] := _lasts[_k];
       end if;
     end if;
-    _errors[_s.idx] := _err;
+
+    -- Optimistic concurrency, checked after dedup so that a retried conditional append still dedupes.
+    if _err.code is null and _dup is null and _item.expected_seq <> _lasts[_k] then
+      _err := row('expected_seq_conflict',
+                  format('session %s is at seq %s, expected %s', _item.session_id, _lasts[_k], _item.expected_seq),
+                  jsonb_build_object('session_id', _item.session_id, 'last_seq', _lasts[_k],
+                                     'expected_seq', _item.expected_seq));
+    end if;
+
+    if _err.code is not null then
+      if atomic then
+        perform starcite.raise_error(_err.code, _err.message,
+          coalesce(_err.detail, '{}') || jsonb_build_object('index', _i - 1));
+      end if;
+      return next row(_i, null, null, false, _err.code, _err.code || ': ' || _err.message,
+                      coalesce(_err.detail, '{}'))::starcite.append_result;
+    elsif _dup is not null then
+      _seqs[_i] := _dup;
+      return next row(_i, _dup, _lasts[_k], true, null, null, null)::starcite.append_result;
+    else
+      _lasts[_k] := _lasts[_k] + 1;
+      _seqs[_i] := _lasts[_k];
+      _new[_i] := true;
+      _appended := true;
+      if _item.producer_id is not null then
+        _producer_last[_i] := _item.producer_seq;
+      end if;
+      return next row(_i, _lasts[_k], _lasts[_k], false, null, null, null)::starcite.append_result;
+    end if;
   end loop;
-
-  if atomic then
-    select g.idx, (e.err).code, (e.err).message, (e.err).detail into _s
-    from generate_series(1, _n) g(idx)
-    cross join lateral (select coalesce(_errors[g.idx], (_items[g.idx]).error) as err) e
-    where (e.err).code is not null
-    order by g.idx
-    limit 1;
-    if _s.code is not null then
-      perform starcite.raise_error(_s.code, _s.message, coalesce(_s.detail, '{}') || jsonb_build_object('index', _s.idx - 1));
-    end if;
-  end if;
 
   if _appended then
     insert into starcite.events (session_id, seq, type, payload, actor, source, metadata, refs, idempotency_key,
@@ -444,12 +442,6 @@ begin
     from unnest(_rows, _lasts) as v(row_id, last_seq)
     where s.ctid = v.row_id and s.last_seq <> v.last_seq;
   end if;
-
-  return query
-    select g.idx, _seqs[g.idx], _last_seqs[g.idx], _deduped[g.idx], (e.err).code,
-           (e.err).code || ': ' || (e.err).message, case when (e.err).code is not null then coalesce((e.err).detail, '{}') end
-    from generate_series(1, _n) g(idx)
-    cross join lateral (select coalesce(_errors[g.idx], (_items[g.idx]).error) as err) e;
 end
 $function$;
 
@@ -687,18 +679,15 @@ AS $function$
 $function$;
 
 CREATE OR REPLACE FUNCTION starcite.decode_items(items jsonb, tenant_id text)
- RETURNS starcite.append_item[]
- LANGUAGE plpgsql
+ RETURNS SETOF starcite.append_item
+ LANGUAGE sql
  STABLE PARALLEL SAFE
 AS $function$
-begin
-  return (select coalesce(array_agg(row(d.idx, d.session_id, d.tenant_id, d.type, d.payload, d.actor, d.source, d.metadata,
-                                d.refs, d.idempotency_key, d.producer_id, d.producer_seq, d.expected_seq,
-                                coalesce(starcite.check_item_json(d.item),
-                                         starcite.check_event(d.type, d.payload, d.actor, d.source, d.metadata, d.refs,
-                                                              d.idempotency_key, d.producer_id, d.producer_seq,
-                                                              d.expected_seq)))::starcite.append_item
-                            order by d.idx), '{}')
+  select d.idx, d.session_id, d.tenant_id, d.type, d.payload, d.actor, d.source, d.metadata, d.refs,
+         d.idempotency_key, d.producer_id, d.producer_seq, d.expected_seq,
+         coalesce(starcite.check_item_json(d.item),
+                  starcite.check_event(d.type, d.payload, d.actor, d.source, d.metadata, d.refs, d.idempotency_key,
+                                       d.producer_id, d.producer_seq, d.expected_seq))
   from (select x.idx::integer, x.item,
                x.item->>'session_id' as session_id,
                coalesce(x.item->>'tenant_id', decode_items.tenant_id) as tenant_id,
@@ -712,8 +701,8 @@ begin
                x.item->>'producer_id' as producer_id,
                starcite.json_bigint(x.item->'producer_seq') as producer_seq,
                starcite.json_bigint(x.item->'expected_seq') as expected_seq
-        from jsonb_array_elements(decode_items.items) with ordinality as x(item, idx)) d);
-end
+        from jsonb_array_elements(decode_items.items) with ordinality as x(item, idx)) d
+  order by d.idx
 $function$;
 
 CREATE OR REPLACE FUNCTION starcite.default_key_scopes()

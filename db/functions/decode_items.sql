@@ -1,16 +1,13 @@
--- append_items' input as starcite.append_item values, in input order: each item's JSON types checked
--- (check_item_json), then its values (check_event). tenant_id defaults to the given tenant.
--- PL/pgSQL rather than SQL so that its query is planned once per connection, not on every call.
-create function starcite.decode_items(items jsonb, tenant_id text) returns starcite.append_item[]
-language plpgsql stable parallel safe as $$
-begin
-  return (select coalesce(array_agg(row(d.idx, d.session_id, d.tenant_id, d.type, d.payload, d.actor, d.source, d.metadata,
-                                d.refs, d.idempotency_key, d.producer_id, d.producer_seq, d.expected_seq,
-                                coalesce(starcite.check_item_json(d.item),
-                                         starcite.check_event(d.type, d.payload, d.actor, d.source, d.metadata, d.refs,
-                                                              d.idempotency_key, d.producer_id, d.producer_seq,
-                                                              d.expected_seq)))::starcite.append_item
-                            order by d.idx), '{}')
+-- append_items' input as starcite.append_item rows, in input order: each item's JSON types checked
+-- (check_item_json), then its values (check_event). tenant_id defaults to the given tenant. A set-returning SQL
+-- function, so that the query calling it plans it inline.
+create function starcite.decode_items(items jsonb, tenant_id text) returns setof starcite.append_item
+language sql stable parallel safe as $$
+  select d.idx, d.session_id, d.tenant_id, d.type, d.payload, d.actor, d.source, d.metadata, d.refs,
+         d.idempotency_key, d.producer_id, d.producer_seq, d.expected_seq,
+         coalesce(starcite.check_item_json(d.item),
+                  starcite.check_event(d.type, d.payload, d.actor, d.source, d.metadata, d.refs, d.idempotency_key,
+                                       d.producer_id, d.producer_seq, d.expected_seq))
   from (select x.idx::integer, x.item,
                x.item->>'session_id' as session_id,
                coalesce(x.item->>'tenant_id', decode_items.tenant_id) as tenant_id,
@@ -24,6 +21,6 @@ begin
                x.item->>'producer_id' as producer_id,
                starcite.json_bigint(x.item->'producer_seq') as producer_seq,
                starcite.json_bigint(x.item->'expected_seq') as expected_seq
-        from jsonb_array_elements(decode_items.items) with ordinality as x(item, idx)) d);
-end
+        from jsonb_array_elements(decode_items.items) with ordinality as x(item, idx)) d
+  order by d.idx
 $$;
