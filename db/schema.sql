@@ -50,7 +50,7 @@ create type starcite.append_item as (
   producer_id text,
   producer_seq bigint,
   expected_seq bigint,
-  error starcite.append_error
+  problem text
 );
 
 create type starcite.append_result as (
@@ -306,12 +306,12 @@ begin
     select s.id, s.tenant_id, s.ctid, s.last_seq, row_number() over (order by s.id) as k
     from (select s.id, s.tenant_id, s.ctid, s.last_seq
           from starcite.sessions s
-          where (s.id, s.tenant_id) in (select i.session_id, i.tenant_id from unnest(_items) i where (i.error).code is null)
+          where (s.id, s.tenant_id) in (select i.session_id, i.tenant_id from unnest(_items) i where i.problem is null)
           order by s.id
           for no key update) s)
   select array(select l.ctid from locked l order by l.k), array(select l.last_seq from locked l order by l.k),
          array(select l.k from unnest(_items) i
-               left join locked l on l.id = i.session_id and l.tenant_id = i.tenant_id and (i.error).code is null
+               left join locked l on l.id = i.session_id and l.tenant_id = i.tenant_id and i.problem is null
                order by i.idx),
          exists (select 1 from unnest(_items) i where i.idempotency_key is not null or i.producer_id is not null)
     into _rows, _lasts, _at, _keyed;
@@ -319,11 +319,11 @@ begin
   if _keyed then
     -- After the locks, in a statement of its own, so that it sees every event committed before them.
     _facts := array(
-      select row(lag(i.idx) over (partition by (i.error).code is null, i.session_id, i.tenant_id, i.idempotency_key
+      select row(lag(i.idx) over (partition by i.problem is null, i.session_id, i.tenant_id, i.idempotency_key
                                   order by i.idx),
-                 lag(i.idx) over (partition by (i.error).code is null, i.session_id, i.tenant_id, i.producer_id
+                 lag(i.idx) over (partition by i.problem is null, i.session_id, i.tenant_id, i.producer_id
                                   order by i.idx),
-                 lag(i.idx) over (partition by (i.error).code is null, i.session_id, i.tenant_id, i.producer_id,
+                 lag(i.idx) over (partition by i.problem is null, i.session_id, i.tenant_id, i.producer_id,
                                                i.producer_seq order by i.idx),
                  keyed.seq, keyed.same, produced.last, repeated.seq, repeated.same)::starcite.append_facts
       from unnest(_items) i
@@ -345,9 +345,11 @@ begin
   for _i in 1 .. _n loop
     _item := _items[_i];
     _k := _at[_i];
-    _err := _item.error;
+    _err := null;
     _dup := null;
-    if _err.code is null and _k is null then
+    if _item.problem is not null then
+      _err := starcite.event_error(_item.problem, _item.payload);
+    elsif _k is null then
       _err := row('session_not_found', format('session %s does not exist', _item.session_id),
                   jsonb_build_object('session_id', _item.session_id));
     end if;
@@ -359,16 +361,16 @@ begin
         _owner := case when _new[_fact.key_prev] then _fact.key_prev else _key_owner[_fact.key_prev] end;
         _key_owner[_i] := _owner;
         _found := coalesce(_fact.keyed_seq, _seqs[_owner]);
-        if _found is null then
-          null;
-        elsif coalesce(_fact.keyed_same, starcite.same_event_content(starcite.item_event(_item),
-                                                                     starcite.item_event(_items[_owner]))) then
-          _dup := _found;
-        else
-          _err := row('idempotency_conflict',
-                      format('idempotency_key %s was already used for seq %s with different content',
-                             _item.idempotency_key, _found),
-                      jsonb_build_object('idempotency_key', _item.idempotency_key, 'seq', _found));
+        if _found is not null then
+          if coalesce(_fact.keyed_same, starcite.same_event_content(starcite.item_event(_item),
+                                                                    starcite.item_event(_items[_owner]))) then
+            _dup := _found;
+          else
+            _err := row('idempotency_conflict',
+                        format('idempotency_key %s was already used for seq %s with different content',
+                               _item.idempotency_key, _found),
+                        jsonb_build_object('idempotency_key', _item.idempotency_key, 'seq', _found));
+          end if;
         end if;
       end if;
 
@@ -469,75 +471,49 @@ end
 $function$;
 
 CREATE OR REPLACE FUNCTION starcite.check_event(type text, payload jsonb, actor text, source text, metadata jsonb, refs jsonb, idempotency_key text, producer_id text, producer_seq bigint, expected_seq bigint)
- RETURNS starcite.append_error
+ RETURNS text
  LANGUAGE sql
- STABLE PARALLEL SAFE
+ IMMUTABLE PARALLEL SAFE
 AS $function$
   select case
-    when coalesce(check_event.type, '') = '' then starcite.event_field_error('type')
-    when char_length(check_event.type) > starcite.limit_value('event_type_chars') then
-      row('invalid_event', format('type is longer than %s characters', starcite.limit_value('event_type_chars')),
-          '{"field":"type"}')::starcite.append_error
-    when jsonb_typeof(check_event.payload) is distinct from 'object' then starcite.event_field_error('payload')
-    when octet_length(check_event.payload::text) > starcite.limit_value('event_payload_bytes') then
-      row('payload_too_large',
-          format('payload is %s bytes, the limit is %s', octet_length(check_event.payload::text),
-                 starcite.limit_value('event_payload_bytes')),
-          jsonb_build_object('field', 'payload', 'limit', starcite.limit_value('event_payload_bytes'),
-                             'size', octet_length(check_event.payload::text)))::starcite.append_error
-    when coalesce(jsonb_typeof(check_event.metadata), 'null') not in ('object', 'null') then
-      starcite.event_field_error('metadata')
-    when octet_length(check_event.metadata::text) > starcite.limit_value('event_metadata_bytes') then
-      starcite.too_large_error('metadata', 'event_metadata_bytes')
-    when coalesce(jsonb_typeof(check_event.refs), 'null') not in ('object', 'array', 'null') then
-      starcite.event_field_error('refs')
-    when octet_length(check_event.refs::text) > starcite.limit_value('event_refs_bytes') then
-      starcite.too_large_error('refs', 'event_refs_bytes')
-    when char_length(check_event.actor) > starcite.limit_value('event_actor_chars') then
-      starcite.event_field_error('actor')
-    when char_length(check_event.source) > starcite.limit_value('event_source_chars') then
-      starcite.event_field_error('source')
+    when coalesce(check_event.type, '') = '' then 'type'
+    when char_length(check_event.type) > starcite.limit_value('event_type_chars') then 'type_length'
+    when jsonb_typeof(check_event.payload) is distinct from 'object' then 'payload'
+    when octet_length(check_event.payload::text) > starcite.limit_value('event_payload_bytes') then 'payload_size'
+    when coalesce(jsonb_typeof(check_event.metadata), 'null') not in ('object', 'null') then 'metadata'
+    when octet_length(check_event.metadata::text) > starcite.limit_value('event_metadata_bytes') then 'metadata_size'
+    when coalesce(jsonb_typeof(check_event.refs), 'null') not in ('object', 'array', 'null') then 'refs'
+    when octet_length(check_event.refs::text) > starcite.limit_value('event_refs_bytes') then 'refs_size'
+    when char_length(check_event.actor) > starcite.limit_value('event_actor_chars') then 'actor'
+    when char_length(check_event.source) > starcite.limit_value('event_source_chars') then 'source'
     when check_event.idempotency_key = ''
-         or char_length(check_event.idempotency_key) > starcite.limit_value('idempotency_key_chars') then
-      starcite.event_field_error('idempotency_key')
+         or char_length(check_event.idempotency_key) > starcite.limit_value('idempotency_key_chars') then 'idempotency_key'
     when check_event.producer_id = ''
-         or char_length(check_event.producer_id) > starcite.limit_value('producer_id_chars') then
-      starcite.event_field_error('producer_id')
-    when check_event.producer_seq < 1 then starcite.event_field_error('producer_seq')
-    when (check_event.producer_id is null) <> (check_event.producer_seq is null) then
-      row('invalid_event', 'producer_id and producer_seq must be given together',
-          jsonb_build_object('field', case when check_event.producer_id is null then 'producer_id'
-                                           else 'producer_seq' end))::starcite.append_error
-    when check_event.expected_seq < 0 then starcite.event_field_error('expected_seq')
+         or char_length(check_event.producer_id) > starcite.limit_value('producer_id_chars') then 'producer_id'
+    when check_event.producer_seq < 1 then 'producer_seq'
+    when check_event.producer_seq is null and check_event.producer_id is not null then 'producer_seq_missing'
+    when check_event.producer_id is null and check_event.producer_seq is not null then 'producer_id_missing'
+    when check_event.expected_seq < 0 then 'expected_seq'
   end
 $function$;
 
 CREATE OR REPLACE FUNCTION starcite.check_item_json(item jsonb)
- RETURNS starcite.append_error
+ RETURNS text
  LANGUAGE sql
- STABLE PARALLEL SAFE
+ IMMUTABLE PARALLEL SAFE
 AS $function$
   select case
-    when jsonb_typeof(check_item_json.item) is distinct from 'object' then
-      row('invalid_event', 'each event must be a JSON object', '{}')::starcite.append_error
-    when jsonb_typeof(check_item_json.item->'session_id') is distinct from 'string' then
-      starcite.event_field_error('session_id')
-    when coalesce(jsonb_typeof(check_item_json.item->'type'), 'null') not in ('string', 'null') then
-      starcite.event_field_error('type')
-    when coalesce(jsonb_typeof(check_item_json.item->'actor'), 'null') not in ('string', 'null') then
-      starcite.event_field_error('actor')
-    when coalesce(jsonb_typeof(check_item_json.item->'source'), 'null') not in ('string', 'null') then
-      starcite.event_field_error('source')
-    when coalesce(jsonb_typeof(check_item_json.item->'idempotency_key'), 'null') not in ('string', 'null') then
-      starcite.event_field_error('idempotency_key')
-    when coalesce(jsonb_typeof(check_item_json.item->'producer_id'), 'null') not in ('string', 'null') then
-      starcite.event_field_error('producer_id')
+    when jsonb_typeof(check_item_json.item) is distinct from 'object' then 'item'
+    when jsonb_typeof(check_item_json.item->'session_id') is distinct from 'string' then 'session_id'
+    when coalesce(jsonb_typeof(check_item_json.item->'type'), 'null') not in ('string', 'null') then 'type'
+    when coalesce(jsonb_typeof(check_item_json.item->'actor'), 'null') not in ('string', 'null') then 'actor'
+    when coalesce(jsonb_typeof(check_item_json.item->'source'), 'null') not in ('string', 'null') then 'source'
+    when coalesce(jsonb_typeof(check_item_json.item->'idempotency_key'), 'null') not in ('string', 'null') then 'idempotency_key'
+    when coalesce(jsonb_typeof(check_item_json.item->'producer_id'), 'null') not in ('string', 'null') then 'producer_id'
     when jsonb_typeof(check_item_json.item->'producer_seq') <> 'null'
-         and starcite.json_bigint(check_item_json.item->'producer_seq') is null then
-      starcite.event_field_error('producer_seq')
+         and starcite.json_bigint(check_item_json.item->'producer_seq') is null then 'producer_seq'
     when jsonb_typeof(check_item_json.item->'expected_seq') <> 'null'
-         and starcite.json_bigint(check_item_json.item->'expected_seq') is null then
-      starcite.event_field_error('expected_seq')
+         and starcite.json_bigint(check_item_json.item->'expected_seq') is null then 'expected_seq'
   end
 $function$;
 
@@ -687,7 +663,7 @@ AS $function$
          d.idempotency_key, d.producer_id, d.producer_seq, d.expected_seq,
          coalesce(starcite.check_item_json(d.item),
                   starcite.check_event(d.type, d.payload, d.actor, d.source, d.metadata, d.refs, d.idempotency_key,
-                                       d.producer_id, d.producer_seq, d.expected_seq))
+                                       d.producer_id, d.producer_seq, d.expected_seq)) as problem
   from (select x.idx::integer, x.item,
                x.item->>'session_id' as session_id,
                coalesce(x.item->>'tenant_id', decode_items.tenant_id) as tenant_id,
@@ -749,30 +725,55 @@ AS $function$
   select coalesce((select c.sqlstate from starcite.error_codes() c where c.code = error_sqlstate.code), 'SC000')
 $function$;
 
-CREATE OR REPLACE FUNCTION starcite.event_field_error(field text)
+CREATE OR REPLACE FUNCTION starcite.event_error(problem text, payload jsonb)
  RETURNS starcite.append_error
  LANGUAGE sql
  STABLE PARALLEL SAFE
 AS $function$
-  select row('invalid_event',
-             case event_field_error.field
-               when 'session_id' then 'session_id is required'
-               when 'type' then 'type must be a non-empty string'
-               when 'payload' then 'payload must be a JSON object'
-               when 'metadata' then 'metadata must be a JSON object'
-               when 'refs' then 'refs must be a JSON object or array'
-               when 'actor' then format('actor must be a string of at most %s characters',
-                                        starcite.limit_value('event_actor_chars'))
-               when 'source' then format('source must be a string of at most %s characters',
-                                         starcite.limit_value('event_source_chars'))
-               when 'idempotency_key' then format('idempotency_key must be a non-empty string of at most %s characters',
-                                                  starcite.limit_value('idempotency_key_chars'))
-               when 'producer_id' then format('producer_id must be a non-empty string of at most %s characters',
-                                              starcite.limit_value('producer_id_chars'))
-               when 'producer_seq' then 'producer_seq must be an integer >= 1'
-               when 'expected_seq' then 'expected_seq must be an integer >= 0'
-             end,
-             jsonb_build_object('field', event_field_error.field))::starcite.append_error
+  select case event_error.problem
+    when 'payload_size' then
+      row('payload_too_large',
+          format('payload is %s bytes, the limit is %s', octet_length(event_error.payload::text),
+                 starcite.limit_value('event_payload_bytes')),
+          jsonb_build_object('field', 'payload', 'limit', starcite.limit_value('event_payload_bytes'),
+                             'size', octet_length(event_error.payload::text)))::starcite.append_error
+    when 'metadata_size' then
+      row('payload_too_large', format('metadata is larger than %s bytes', starcite.limit_value('event_metadata_bytes')),
+          jsonb_build_object('field', 'metadata', 'limit', starcite.limit_value('event_metadata_bytes')))::starcite.append_error
+    when 'refs_size' then
+      row('payload_too_large', format('refs is larger than %s bytes', starcite.limit_value('event_refs_bytes')),
+          jsonb_build_object('field', 'refs', 'limit', starcite.limit_value('event_refs_bytes')))::starcite.append_error
+    else
+      row('invalid_event',
+          case event_error.problem
+            when 'item' then 'each event must be a JSON object'
+            when 'session_id' then 'session_id is required'
+            when 'type' then 'type must be a non-empty string'
+            when 'type_length' then format('type is longer than %s characters', starcite.limit_value('event_type_chars'))
+            when 'payload' then 'payload must be a JSON object'
+            when 'metadata' then 'metadata must be a JSON object'
+            when 'refs' then 'refs must be a JSON object or array'
+            when 'actor' then format('actor must be a string of at most %s characters',
+                                     starcite.limit_value('event_actor_chars'))
+            when 'source' then format('source must be a string of at most %s characters',
+                                      starcite.limit_value('event_source_chars'))
+            when 'idempotency_key' then format('idempotency_key must be a non-empty string of at most %s characters',
+                                               starcite.limit_value('idempotency_key_chars'))
+            when 'producer_id' then format('producer_id must be a non-empty string of at most %s characters',
+                                           starcite.limit_value('producer_id_chars'))
+            when 'producer_seq' then 'producer_seq must be an integer >= 1'
+            when 'producer_seq_missing' then 'producer_id and producer_seq must be given together'
+            when 'producer_id_missing' then 'producer_id and producer_seq must be given together'
+            when 'expected_seq' then 'expected_seq must be an integer >= 0'
+          end,
+          case event_error.problem
+            when 'item' then '{}'::jsonb
+            when 'type_length' then '{"field":"type"}'
+            when 'producer_seq_missing' then '{"field":"producer_seq"}'
+            when 'producer_id_missing' then '{"field":"producer_id"}'
+            else jsonb_build_object('field', event_error.problem)
+          end)::starcite.append_error
+  end
 $function$;
 
 CREATE OR REPLACE FUNCTION starcite.generate_session_id()
@@ -1018,17 +1019,6 @@ begin
   perform starcite.check_session_fields(new.title, new.metadata);
   return new;
 end
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.too_large_error(field text, limit_name text)
- RETURNS starcite.append_error
- LANGUAGE sql
- STABLE PARALLEL SAFE
-AS $function$
-  select row('payload_too_large',
-             format('%s is larger than %s bytes', too_large_error.field, starcite.limit_value(too_large_error.limit_name)),
-             jsonb_build_object('field', too_large_error.field,
-                                'limit', starcite.limit_value(too_large_error.limit_name)))::starcite.append_error
 $function$;
 
 CREATE OR REPLACE FUNCTION starcite.update_session(id text, title text DEFAULT NULL::text, metadata jsonb DEFAULT NULL::jsonb, expected_version bigint DEFAULT NULL::bigint, archived boolean DEFAULT NULL::boolean, tenant_id text DEFAULT NULL::text)

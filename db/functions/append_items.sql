@@ -6,10 +6,11 @@
 -- The items are decoded and checked as a set (decode_items). Every session they address is locked, in id
 -- order so that concurrent multi-session calls cannot deadlock, until the caller commits. When items carry
 -- idempotency keys or producers, what their dedup depends on is read in one statement after that. Then one
--- loop walks the items in input order and decides each one's seq, dedup or conflict. The new events go in with ONE insert (so the
--- notify trigger fires once per session per call) and each session's counter row is updated once. With
--- atomic = true the first failing item raises its error and nothing is written; otherwise a failing item is
--- reported in its row and the others still append. Nothing raises per item, so no subtransaction is opened.
+-- loop walks the items in input order and decides each one's seq, dedup or conflict. The new events go in
+-- with ONE insert (so the notify trigger fires once per session per call) and each session's counter row is
+-- updated once. With atomic = true the first failing item raises its error and nothing is written; otherwise
+-- a failing item is reported in its row and the others still append. Nothing raises per item, so no
+-- subtransaction is opened.
 --
 -- Generic plans: with custom ones, Postgres would plan these statements anew on every call (it sizes each
 -- plan to the arrays it is given), which costs more than running them.
@@ -63,12 +64,12 @@ begin
     select s.id, s.tenant_id, s.ctid, s.last_seq, row_number() over (order by s.id) as k
     from (select s.id, s.tenant_id, s.ctid, s.last_seq
           from starcite.sessions s
-          where (s.id, s.tenant_id) in (select i.session_id, i.tenant_id from unnest(_items) i where (i.error).code is null)
+          where (s.id, s.tenant_id) in (select i.session_id, i.tenant_id from unnest(_items) i where i.problem is null)
           order by s.id
           for no key update) s)
   select array(select l.ctid from locked l order by l.k), array(select l.last_seq from locked l order by l.k),
          array(select l.k from unnest(_items) i
-               left join locked l on l.id = i.session_id and l.tenant_id = i.tenant_id and (i.error).code is null
+               left join locked l on l.id = i.session_id and l.tenant_id = i.tenant_id and i.problem is null
                order by i.idx),
          exists (select 1 from unnest(_items) i where i.idempotency_key is not null or i.producer_id is not null)
     into _rows, _lasts, _at, _keyed;
@@ -76,11 +77,11 @@ begin
   if _keyed then
     -- After the locks, in a statement of its own, so that it sees every event committed before them.
     _facts := array(
-      select row(lag(i.idx) over (partition by (i.error).code is null, i.session_id, i.tenant_id, i.idempotency_key
+      select row(lag(i.idx) over (partition by i.problem is null, i.session_id, i.tenant_id, i.idempotency_key
                                   order by i.idx),
-                 lag(i.idx) over (partition by (i.error).code is null, i.session_id, i.tenant_id, i.producer_id
+                 lag(i.idx) over (partition by i.problem is null, i.session_id, i.tenant_id, i.producer_id
                                   order by i.idx),
-                 lag(i.idx) over (partition by (i.error).code is null, i.session_id, i.tenant_id, i.producer_id,
+                 lag(i.idx) over (partition by i.problem is null, i.session_id, i.tenant_id, i.producer_id,
                                                i.producer_seq order by i.idx),
                  keyed.seq, keyed.same, produced.last, repeated.seq, repeated.same)::starcite.append_facts
       from unnest(_items) i
@@ -102,9 +103,11 @@ begin
   for _i in 1 .. _n loop
     _item := _items[_i];
     _k := _at[_i];
-    _err := _item.error;
+    _err := null;
     _dup := null;
-    if _err.code is null and _k is null then
+    if _item.problem is not null then
+      _err := starcite.event_error(_item.problem, _item.payload);
+    elsif _k is null then
       _err := row('session_not_found', format('session %s does not exist', _item.session_id),
                   jsonb_build_object('session_id', _item.session_id));
     end if;
@@ -116,16 +119,16 @@ begin
         _owner := case when _new[_fact.key_prev] then _fact.key_prev else _key_owner[_fact.key_prev] end;
         _key_owner[_i] := _owner;
         _found := coalesce(_fact.keyed_seq, _seqs[_owner]);
-        if _found is null then
-          null;
-        elsif coalesce(_fact.keyed_same, starcite.same_event_content(starcite.item_event(_item),
-                                                                     starcite.item_event(_items[_owner]))) then
-          _dup := _found;
-        else
-          _err := row('idempotency_conflict',
-                      format('idempotency_key %s was already used for seq %s with different content',
-                             _item.idempotency_key, _found),
-                      jsonb_build_object('idempotency_key', _item.idempotency_key, 'seq', _found));
+        if _found is not null then
+          if coalesce(_fact.keyed_same, starcite.same_event_content(starcite.item_event(_item),
+                                                                    starcite.item_event(_items[_owner]))) then
+            _dup := _found;
+          else
+            _err := row('idempotency_conflict',
+                        format('idempotency_key %s was already used for seq %s with different content',
+                               _item.idempotency_key, _found),
+                        jsonb_build_object('idempotency_key', _item.idempotency_key, 'seq', _found));
+          end if;
         end if;
       end if;
 

@@ -7,7 +7,7 @@ language sql stable parallel safe as $$
          d.idempotency_key, d.producer_id, d.producer_seq, d.expected_seq,
          coalesce(starcite.check_item_json(d.item),
                   starcite.check_event(d.type, d.payload, d.actor, d.source, d.metadata, d.refs, d.idempotency_key,
-                                       d.producer_id, d.producer_seq, d.expected_seq))
+                                       d.producer_id, d.producer_seq, d.expected_seq)) as problem
   from (select x.idx::integer, x.item,
                x.item->>'session_id' as session_id,
                coalesce(x.item->>'tenant_id', decode_items.tenant_id) as tenant_id,

@@ -1,5 +1,5 @@
 -- One append_items input, decoded from JSON and checked: the event's fields as SQL values, the session and
--- tenant it is addressed to, and why it cannot be appended (null when it passed the checks).
+-- tenant it is addressed to, and why it cannot be appended (a problem for event_error; null when it passed).
 create type starcite.append_item as (
   idx             integer,  -- 1-based position in the input
   session_id      text,
@@ -14,5 +14,5 @@ create type starcite.append_item as (
   producer_id     text,
   producer_seq    bigint,
   expected_seq    bigint,
-  error           starcite.append_error
+  problem         text
 );
