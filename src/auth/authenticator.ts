@@ -1,7 +1,8 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { Sql } from "../db/client.ts";
-import { StarciteError } from "../db/errors.ts";
+import { StarciteError, toStarciteError } from "../db/errors.ts";
 import { authenticateApiKey } from "../db/keys.ts";
+import type { AuthState } from "./guard.ts";
 import { isScope, SCOPES, type Principal, type ServicePrincipal } from "./principal.ts";
 import type { SessionTokens } from "./tokens.ts";
 
@@ -67,6 +68,20 @@ export class Authenticator {
       return this.#externalJwt(credential);
     }
     throw new StarciteError("unauthorized", "unrecognised credential: expected an API key (sk_...) or a session token");
+  }
+
+  /**
+   * What authentication makes of a request's credential, never thrown: its principal, or the error its
+   * first guard will raise (a database that cannot be asked is `database_unavailable`).
+   */
+  async state(credential: string | undefined): Promise<AuthState> {
+    try {
+      const principal = await this.authenticate(credential);
+      return principal ? { principal } : {};
+    } catch (error) {
+      const mapped = toStarciteError(error);
+      return { error: mapped instanceof StarciteError ? mapped : new StarciteError("database_unavailable", "could not check the credential") };
+    }
   }
 
   async #apiKey(secret: string): Promise<ServicePrincipal> {

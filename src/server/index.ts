@@ -19,7 +19,10 @@ import { createSharedSubscribe } from "./subscriptions.ts";
 import { Authenticator, bearer, type ExternalJwtConfig } from "../auth/authenticator.ts";
 import type { AuthState } from "../auth/guard.ts";
 import { SessionTokens } from "../auth/tokens.ts";
-import { StarciteError, toStarciteError } from "../db/errors.ts";
+import { StarciteError } from "../db/errors.ts";
+import { CloseCode } from "@starcite/sdk/protocol";
+import { handleRest, handleTailUpgrade, TailStreams, type RestDeps } from "../rest/index.ts";
+import type { TailStreamsOptions } from "../rest/streams.ts";
 
 export interface ServerOptions {
   config: Pick<Config, "port" | "host" | "poolSize">;
@@ -37,6 +40,8 @@ export interface ServerOptions {
     external?: ExternalJwtConfig;
     keyCacheMs?: number;
   };
+  /** REST tails (plain WebSocket, SSE): heartbeat interval. */
+  rest?: TailStreamsOptions;
 }
 
 export interface RunningServer {
@@ -57,19 +62,6 @@ interface ServerContext {
   res?: http.ServerResponse;
   /** Authentication done before Yoga runs: once per connection for graphql-ws, per request on the JSON fast path. */
   presetAuth?: AuthState;
-}
-
-/** graphql-ws close codes for credentials; 4401 ends graphql-ws clients' retry loop (4403 would be retried). */
-const CLOSE_UNAUTHORIZED = 4401;
-
-async function authState(authenticator: Authenticator, credential: string | undefined): Promise<AuthState> {
-  try {
-    const principal = await authenticator.authenticate(credential);
-    return principal ? { principal } : {};
-  } catch (error) {
-    const mapped = toStarciteError(error);
-    return { error: mapped instanceof StarciteError ? mapped : new StarciteError("database_unavailable", "could not check the credential") };
-  }
 }
 
 /** A WebSocket credential: connection_init payload `{ authorization: "Bearer ..." }`, or ?access_token= on the URL. */
@@ -95,6 +87,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.auth.keyCacheMs !== undefined ? { keyCacheMs: options.auth.keyCacheMs } : {}),
   });
   let closing = false;
+  const rest: RestDeps = { sql, hub, batcher, authenticator, logger, closing: () => closing, streams: new TailStreams(options.rest) };
 
   const maskError = createMaskError(logger);
   const sharedSubscribe = createSharedSubscribe(maskError, (how) => metrics.tailResults.inc({ how }));
@@ -107,7 +100,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     maskedErrors: { maskError },
     plugins: [useBadRequestCode()],
     context: async (initial): Promise<Context> => {
-      const auth = initial.presetAuth ?? (await authState(authenticator, bearer(initial.request.headers.get("authorization"))));
+      const auth = initial.presetAuth ?? (await authenticator.state(bearer(initial.request.headers.get("authorization"))));
       return { sql, hub, batcher, logger, authenticator, auth };
     },
   });
@@ -142,6 +135,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       res.writeHead(200, { "content-type": metrics.registry.contentType }).end(await metrics.registry.metrics());
       return;
     }
+    if (await handleRest(req, res, rest)) return;
     if (closing) {
       res.writeHead(503, { "content-type": "application/json", connection: "close" })
         .end('{"errors":[{"message":"the server is shutting down","extensions":{"code":"shutting_down"}}]}');
@@ -149,7 +143,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     if (path === "/graphql" && isJsonPost(req)) {
       try {
-        const auth = await authState(authenticator, bearer(req.headers.authorization));
+        const auth = await authenticator.state(bearer(req.headers.authorization));
         await serveJsonPost(req, res, yoga.getEnveloped as unknown as Parameters<typeof serveJsonPost>[2], auth);
       } catch (error) {
         logger.error("unexpected error", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
@@ -163,15 +157,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return yoga.handle(req, res, { req, res });
   });
 
-  const wss = new WebSocketServer({ server, path: "/graphql" });
+  const wss = new WebSocketServer({ noServer: true });
+  server.on("upgrade", (req, socket, head) => {
+    if (new URL(req.url ?? "/", "http://localhost").pathname !== "/graphql") return handleTailUpgrade(req, socket, head, rest);
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  });
   const wsServer = useServer<Record<string, unknown> | undefined, { auth: AuthState }>(
     {
       onConnect: async (ctx) => {
-        const auth = await authState(authenticator, wsCredential(ctx.connectionParams, ctx.extra.request));
+        const auth = await authenticator.state(wsCredential(ctx.connectionParams, ctx.extra.request));
         const failure = auth.error ?? (auth.principal ? undefined : new StarciteError("unauthorized", "missing credentials"));
         if (failure) {
           // The reason is "<code>: <message>" (at most 123 bytes); it never echoes the credential.
-          ctx.extra.socket.close(CLOSE_UNAUTHORIZED, `${failure.code}: ${failure.message}`.slice(0, 120));
+          ctx.extra.socket.close(CloseCode.Unauthorized, `${failure.code}: ${failure.message}`.slice(0, 120));
           return false;
         }
         ctx.extra.auth = auth;
@@ -225,7 +223,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     hub,
     authenticator,
-    wsBufferedBytes: () => [...wss.clients].map((c) => c.bufferedAmount),
+    wsBufferedBytes: () => [...[...wss.clients].map((c) => c.bufferedAmount), ...rest.streams.bufferedBytes()],
     async close() {
       if (closing) return;
       closing = true;
@@ -233,7 +231,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       server.closeIdleConnections();
       await batcher.drain();
       // 1001 (going away) is retryable: clients resubscribe elsewhere from their cursor.
-      for (const socket of wss.clients) socket.close(1001, "server shutting down");
+      for (const socket of wss.clients) socket.close(CloseCode.GoingAway, "server shutting down");
+      rest.streams.closeAll();
       await wsServer.dispose();
       hub.close();
       // Let responses already being produced reach their clients before cutting connections.
