@@ -63,8 +63,8 @@ function waitFor(check: () => boolean, watchers: Set<() => void>, timeoutMs: num
 export type Frame = RestEvent | RestEvent[] | { control: "caught_up"; cursor: number };
 
 /** A raw WebSocket client on the plain tail (no subprotocol), as websocat would be. */
-export function wsTail(url: string, headers: Record<string, string> = {}) {
-  const ws = new WebSocket(url, { headers });
+export function wsTail(url: string, headers: Record<string, string> = {}, options: WebSocket.ClientOptions = {}) {
+  const ws = new WebSocket(url, { headers, ...options });
   const frames: Frame[] = [];
   const events: RestEvent[] = [];
   const watchers = new Set<() => void>();
