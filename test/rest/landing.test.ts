@@ -2,14 +2,14 @@
  * The landing page's curl and websocat calls, verbatim, run by bash against a real server. Only the hosts
  * are substituted, and the trailing `\` the page lost after its `-H "Authorization: ..."` lines is restored.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { ROOT } from "../helpers/node.ts";
 import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
 import { adminKey } from "../sdk/support.ts";
+import { websocatBin } from "./support.ts";
 
 /** Copied from the public page (its "Code examples", curl tab), line for line. */
 const PAGE = `# Create a session
@@ -62,11 +62,7 @@ const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   s = await startTestServer({ auth: { mode: "required", tokenSecret: TEST_TOKEN_SECRET } });
-  bin = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-websocat-"));
-  const real = spawnSync("sh", ["-c", "command -v websocat"], { encoding: "utf8" }).stdout.trim();
-  if (!real) {
-    fs.writeFileSync(path.join(bin, "websocat"), `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, "test/rest/websocat.mjs")}" "$@"\n`, { mode: 0o755 });
-  }
+  bin = websocatBin();
   env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, STARCITE_API_KEY: await adminKey(s.db) };
 });
 afterAll(async () => {

@@ -1,7 +1,27 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import http from "node:http";
+import os from "node:os";
+import path from "node:path";
 import WebSocket from "ws";
 import type { RestEvent } from "@starcite/sdk/protocol";
 import { createLogger, type Logger } from "../../src/shared/logger.ts";
+import { ROOT } from "../helpers/node.ts";
+
+/**
+ * A directory to put first on PATH so that `websocat` runs: empty when the real websocat is installed,
+ * else holding a stand-in (test/rest/websocat.mjs: a raw WebSocket client, no subprotocol, one line per
+ * message), since Debian 12 does not package websocat. Remove it with fs.rmSync when done.
+ */
+export function websocatBin(): string {
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-websocat-"));
+  const real = spawnSync("sh", ["-c", "command -v websocat"], { encoding: "utf8" }).stdout.trim();
+  if (!real) {
+    fs.writeFileSync(path.join(bin, "websocat"), `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, "test/rest/websocat.mjs")}" "$@"\n`,
+      { mode: 0o755 });
+  }
+  return bin;
+}
 
 export interface RestResponse<T = any> {
   status: number;
