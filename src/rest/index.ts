@@ -94,6 +94,7 @@ export async function handleRest(req: http.IncomingMessage, res: http.ServerResp
     if (reply) sendJson(res, reply.status, reply.body);
   } catch (thrown) {
     const error = asStarciteError(thrown, deps.logger);
+    deps.logger.info("request error", { route: route.id, code: error.code, message: error.message });
     if (!declaredErrors(route).has(error.code)) {
       deps.logger.warn("undeclared REST error code", { route: route.id, code: error.code, message: error.message });
     }

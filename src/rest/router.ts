@@ -72,8 +72,9 @@ export class Router {
   constructor(readonly routes: readonly Route[]) {
     this.#compiled = routes.map((route) => {
       const names: string[] = [];
-      const source = route.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a?: string, b?: string) => {
-        names.push((a ?? b)!);
+      // Escape regex characters, then turn each {name} into a capture of one path segment.
+      const source = route.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{(\w+)\}/g, (_m, name: string) => {
+        names.push(name);
         return "([^/]+)";
       });
       return { route, pattern: new RegExp(`^${source}$`), names };

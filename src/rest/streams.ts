@@ -10,7 +10,7 @@ import { eventText } from "./wire.ts";
 /** How often open tails get a heartbeat (WebSocket ping / SSE comment) unless configured otherwise. */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 /** A WebSocket peer that answers none of this many pings in a row is cut. */
-const MISSED_PONGS_LIMIT = 3;
+export const MISSED_PONGS_LIMIT = 3;
 /** Largest message a client may send on a tail WebSocket (it has nothing to say; ws closes with 1009 beyond). */
 const MAX_CLIENT_MESSAGE_BYTES = 4096;
 /** `batch_size` bounds (events per frame). */
@@ -137,5 +137,3 @@ export class TailStreams {
     this.#timer = null;
   }
 }
-
-export { MISSED_PONGS_LIMIT };

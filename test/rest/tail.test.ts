@@ -133,10 +133,11 @@ describe("plain WebSocket tail", () => {
 
   test("a token expiring mid-tail closes with 4401 token_expired after delivering everything up to then", async () => {
     const id = await session(1);
-    const tok = await token(id, ["session:read"], 1);
+    // JWT expiry is in whole seconds: a 3 s token lives 2-3 s, long enough to catch up first on a busy machine.
+    const tok = await token(id, ["session:read"], 3);
     const t = ws(`/v1/sessions/${id}/tail`, bearer(tok));
     await t.until(() => t.caughtUp);
-    const closed = await t.untilClosed(5_000);
+    const closed = await t.untilClosed(8_000);
     expect(closed.code).toBe(CloseCode.Unauthorized);
     expect(closed.reason).toMatch(/^token_expired: /);
     expect(t.events.map((e) => e.seq)).toEqual([1]);
@@ -202,9 +203,9 @@ describe("SSE tail", () => {
 
   test("keep-alive comments; a token expiring mid-stream ends it after a tail_error event", async () => {
     const id = await session(1);
-    const t = sse(`/v1/sessions/${id}/tail`, bearer(await token(id, ["session:read"], 1)));
+    const t = sse(`/v1/sessions/${id}/tail`, bearer(await token(id, ["session:read"], 3)));
     await t.until(() => t.comments.filter((c) => c === "keep-alive").length >= 2, 5_000);
-    await t.until(() => t.ended, 5_000);
+    await t.until(() => t.ended, 8_000);
     const last = t.messages.at(-1)!;
     expect(last.event).toBe("tail_error");
     expect(JSON.parse(last.data)).toMatchObject({ error: "token_expired" });
