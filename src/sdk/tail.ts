@@ -48,7 +48,7 @@ const isCloseLike = (value: unknown): value is CloseLike =>
   typeof value === "object" && value !== null && typeof (value as CloseLike).code === "number" && "reason" in value;
 
 /** Close codes after which reconnecting cannot help (4406 and 4409 are graphql-ws protocol errors). */
-const FATAL_CLOSE = new Set<number>([CloseCode.BadRequest, CloseCode.Unauthorized, CloseCode.Forbidden, 4406, CloseCode.Conflict]);
+const FATAL_CLOSE = new Set<number>([CloseCode.BadRequest, CloseCode.Unauthorized, CloseCode.Forbidden, 4406, 4409]);
 
 /** Turns whatever graphql-ws hands to `sink.error` (a CloseEvent, GraphQL errors, an Error) into a StarciteError. */
 export function tailError(value: unknown): StarciteError {
