@@ -103,3 +103,15 @@ export interface Viewer {
   sessionId: string | null;
   expiresAt: string | null;
 }
+
+/**
+ * WebSocket close codes the server uses, and what a client does on each (docs/protocol.md has the details).
+ * Codes the graphql-ws client treats as terminal end its retry loop; the SDK follows the same split.
+ */
+export const CloseCode = {
+  /** The server is shutting down (or restarting): reconnect, elsewhere if you can, and resume from your cursor. */
+  GoingAway: 1001,
+  /** The credential was missing, unknown, revoked or expired (reason "<code>: <message>"): get a new one before reconnecting. */
+  Unauthorized: 4401,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
