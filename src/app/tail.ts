@@ -1,7 +1,7 @@
 import { requireScope, requireSession } from "../auth/guard.ts";
 import { StarciteError } from "../db/errors.ts";
 import { getSession } from "../db/sessions.ts";
-import { TailIterator } from "../live/tail.ts";
+import { TailIterator } from "../live/tail-iterator.ts";
 import type { AppContext } from "./context.ts";
 import { notFound } from "./sessions.ts";
 

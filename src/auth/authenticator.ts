@@ -1,8 +1,8 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { Sql } from "../db/client.ts";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
-import { authenticateApiKey } from "../db/keys.ts";
 import type { AuthState } from "./guard.ts";
+import { authenticateApiKey } from "../db/keys.ts";
 import { isScope, SCOPES, type Principal, type ServicePrincipal } from "./principal.ts";
 import type { SessionTokens } from "./tokens.ts";
 
@@ -71,8 +71,8 @@ export class Authenticator {
   }
 
   /**
-   * What authentication makes of a request's credential, never thrown: its principal, or the error its
-   * first guard will raise (a database that cannot be asked is `database_unavailable`).
+   * The AuthState of a request or connection: a principal, nothing (no credential), or the reason a presented
+   * credential was refused. Never throws: a database failure while checking becomes `database_unavailable`.
    */
   async state(credential: string | undefined): Promise<AuthState> {
     try {

@@ -1,5 +1,5 @@
 import type http from "node:http";
-import { CloseCode } from "@starcite/sdk/protocol";
+import { TailCloseCode } from "@starcite/sdk/protocol";
 import type { RestError } from "@starcite/sdk/protocol";
 import { StarciteError, toStarciteError, type ErrorCode } from "../db/errors.ts";
 import type { Logger } from "../shared/logger.ts";
@@ -34,17 +34,17 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 };
 
 /** Close codes of the plain-WebSocket tail: 4000 + the HTTP status for client errors; standard codes otherwise. */
-export function closeCodeOf(code: ErrorCode): CloseCode {
+export function closeCodeOf(code: ErrorCode): TailCloseCode {
   switch (code) {
     case "shutting_down":
-      return CloseCode.GoingAway;
+      return TailCloseCode.GoingAway;
     case "database_unavailable":
-      return CloseCode.TryAgainLater;
+      return TailCloseCode.TryAgainLater;
     case "internal_error":
-      return CloseCode.InternalError;
+      return TailCloseCode.InternalError;
     default: {
       const candidate = 4000 + HTTP_STATUS[code];
-      return (Object.values(CloseCode) as number[]).includes(candidate) ? (candidate as CloseCode) : CloseCode.BadRequest;
+      return (Object.values(TailCloseCode) as number[]).includes(candidate) ? (candidate as TailCloseCode) : TailCloseCode.BadRequest;
     }
   }
 }

@@ -118,13 +118,20 @@ function refuseUpgrade(socket: Duplex, error: StarciteError): void {
 
 /**
  * WebSocket upgrades on any path but /graphql: the plain tail at /v1/sessions/{id}/tail (no subprotocol);
- * anything else is refused with a JSON 404 before upgrading.
+ * anything else is refused with a JSON 404 before upgrading. False for /graphql (not ours).
  */
-export function handleTailUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, deps: RestDeps): void {
+export function handleTailUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, deps: RestDeps): boolean {
   const { path, query } = pathOf(req);
+  if (path === GRAPHQL_PATH) return false;
   const match = matchOrError("GET", path);
-  if (match instanceof StarciteError) return refuseUpgrade(socket, match);
-  if (match.kind !== "route" || match.route.id !== "tail") return refuseUpgrade(socket, routeNotFound("GET (WebSocket)", path));
+  if (match instanceof StarciteError) {
+    refuseUpgrade(socket, match);
+    return true;
+  }
+  if (match.kind !== "route" || match.route.id !== "tail") {
+    refuseUpgrade(socket, routeNotFound("GET (WebSocket)", path));
+    return true;
+  }
   const sessionId = match.params.id!;
   deps.streams.wss.handleUpgrade(req, socket, head, (ws) => {
     void serveWsTail(ws, req, sessionId, query, deps).catch((error: unknown) => {
@@ -132,4 +139,5 @@ export function handleTailUpgrade(req: http.IncomingMessage, socket: Duplex, hea
       ws.close(1011, `${e.code}: ${e.message}`.slice(0, 120));
     });
   });
+  return true;
 }

@@ -1,7 +1,7 @@
 import type http from "node:http";
 import type { AppContext } from "../app/context.ts";
 import type { StarciteError } from "../db/errors.ts";
-import type { TailIterator } from "../live/tail.ts";
+import type { TailIterator } from "../live/tail-iterator.ts";
 import type { RestDeps } from "./deps.ts";
 import { corsHeaders, errorBody } from "./errors.ts";
 import { pump, type Frame, type TailSink } from "./streams.ts";

@@ -2,7 +2,7 @@ import { WebSocketServer } from "ws";
 import type { TailCaughtUp } from "@starcite/sdk/protocol";
 import { StarciteError } from "../db/errors.ts";
 import type { StoredEvent } from "../db/types.ts";
-import type { TailIterator } from "../live/tail.ts";
+import type { TailIterator } from "../live/tail-iterator.ts";
 import type { Logger } from "../shared/logger.ts";
 import { asStarciteError } from "./errors.ts";
 import { eventText } from "./wire.ts";

@@ -3,7 +3,7 @@ import { bearer } from "../auth/authenticator.ts";
 import type { AppContext } from "../app/context.ts";
 import * as tails from "../app/tail.ts";
 import { StarciteError } from "../db/errors.ts";
-import type { TailIterator } from "../live/tail.ts";
+import type { TailIterator } from "../live/tail-iterator.ts";
 import type { RestDeps } from "./deps.ts";
 import { intParam } from "./input.ts";
 import { MAX_BATCH_SIZE } from "./streams.ts";

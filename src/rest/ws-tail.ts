@@ -1,7 +1,7 @@
 import type http from "node:http";
 import type WebSocket from "ws";
 import { StarciteError } from "../db/errors.ts";
-import type { TailIterator } from "../live/tail.ts";
+import type { TailIterator } from "../live/tail-iterator.ts";
 import type { RestDeps } from "./deps.ts";
 import { asStarciteError, closeCodeOf, closeReason } from "./errors.ts";
 import { MISSED_PONGS_LIMIT, pump, type Frame, type TailSink } from "./streams.ts";

@@ -104,6 +104,39 @@ export interface Viewer {
   expiresAt: string | null;
 }
 
+/**
+ * WebSocket close codes the server uses, and what a client does on each (docs/protocol.md). 4400-4500 are
+ * graphql-ws's own; starcite closes with 4401 (and the reason "<code>: <message>") for a refused credential.
+ */
+export const CloseCode = {
+  /** The client ended the connection. */
+  Normal: 1000,
+  /** The server is shutting down (or restarting): reconnect, elsewhere if you can, and resume from your cursor. */
+  GoingAway: 1001,
+  /** A message the protocol does not allow (malformed, or one only a server may send). Fix the client. */
+  BadRequest: 4400,
+  /** The credential was missing, unknown, revoked or expired: get a new one before reconnecting. */
+  Unauthorized: 4401,
+  /** Refused by policy (graphql-ws reserves it; its client retries it, so starcite uses 4401 for credentials). */
+  Forbidden: 4403,
+  /** Not the graphql-transport-ws subprotocol. */
+  SubprotocolNotAcceptable: 4406,
+  /** No connection_init within the server's wait (3 s). Reconnect. */
+  ConnectionInitialisationTimeout: 4408,
+  /** A subscribe with an id that is already running on this socket. Fix the client. */
+  SubscriberAlreadyExists: 4409,
+  /** A second connection_init on one socket. Fix the client. */
+  TooManyInitialisationRequests: 4429,
+  /** Unexpected server failure. Reconnect with backoff and resume from your cursor. */
+  InternalServerError: 4500,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Close codes after which reconnecting as before cannot help: the client must change something first. */
+export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
+  CloseCode.BadRequest, CloseCode.Unauthorized, CloseCode.Forbidden, CloseCode.SubprotocolNotAcceptable,
+  CloseCode.SubscriberAlreadyExists, CloseCode.TooManyInitialisationRequests,
+]);
 // ---------------------------------------------------------------------------------------------------
 // REST (snake_case, field names of the open-source Starcite REST API) and its plain-WebSocket / SSE tail.
 
@@ -195,13 +228,13 @@ export interface TailCaughtUp {
 }
 
 /**
- * Close codes of the plain-WebSocket tail (`GET /v1/sessions/:id/tail`), also used by the GraphQL
- * WebSocket for a refused credential. The reason is always "<error code>: <message>". 4xxx codes mean
- * the request itself must change (reconnecting as is cannot help), except `TooManyRequests` (back off);
- * 1001 and 1013 are retryable: reconnect from your cursor.
+ * Close codes of the plain-WebSocket tail (`GET /v1/sessions/:id/tail`; graphql-ws on /graphql has its own,
+ * `CloseCode` above): 4000 + the HTTP status of the error that closed it, or a standard code; the reason is
+ * always "<error code>: <message>". 4xxx codes mean the request must change before reconnecting, except
+ * `TooManyRequests` (back off); 1001, 1011 and 1013 are retryable: reconnect from your cursor.
  */
-export const CloseCode = {
-  /** The server ended the tail normally. */
+export const TailCloseCode = {
+  /** The tail ended normally (the client closed it). */
   Normal: 1000,
   /** The server is shutting down (`shutting_down`): reconnect from your cursor, possibly elsewhere. */
   GoingAway: 1001,
@@ -211,8 +244,8 @@ export const CloseCode = {
   TryAgainLater: 1013,
   /** `invalid_argument`, `bad_request`, ...: e.g. a cursor beyond the session's last seq. */
   BadRequest: 4400,
-  /** `unauthorized` or `token_expired`: get a fresh credential, then reconnect from your cursor. */
-  Unauthorized: 4401,
+  /** `unauthorized` or `token_expired`: get a fresh credential, then reconnect from your cursor (as on /graphql). */
+  Unauthorized: CloseCode.Unauthorized,
   /** `forbidden_scope` / `forbidden_actor`. */
   Forbidden: 4403,
   /** `session_not_found` (also another tenant's session, or not the session the token is for). */
@@ -223,4 +256,4 @@ export const CloseCode = {
   TooManyRequests: 4429,
 } as const;
 
-export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+export type TailCloseCode = (typeof TailCloseCode)[keyof typeof TailCloseCode];

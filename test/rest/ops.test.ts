@@ -5,7 +5,7 @@
  */
 import net from "node:net";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { CloseCode } from "@starcite/sdk/protocol";
+import { TailCloseCode } from "@starcite/sdk/protocol";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { sid, waitUntil, within } from "../sql/_support.ts";
 import { call, sseTail, wsTail } from "./support.ts";
@@ -71,7 +71,7 @@ test("shutdown: WebSocket tails close with 1001, SSE tails end after tail_error 
     status: 503, body: { error: "shutting_down", message: expect.any(String) },
   });
   const wsClosed = await w.untilClosed(5_000);
-  expect(wsClosed.code).toBe(CloseCode.GoingAway);
+  expect(wsClosed.code).toBe(TailCloseCode.GoingAway);
   expect(wsClosed.reason).toMatch(/^shutting_down: /);
   await e.until(() => e.ended, 5_000);
   expect(e.messages.at(-1)).toMatchObject({ event: "tail_error" });
@@ -153,7 +153,7 @@ test("an unreachable database: REST answers 503 database_unavailable, tails end 
   expect((await call(s.url, "GET", `/v1/sessions/${id}/events`)).body).toMatchObject({ error: "database_unavailable" });
 
   const wsClosed = await w.untilClosed(10_000);
-  expect(wsClosed.code).toBe(CloseCode.TryAgainLater);
+  expect(wsClosed.code).toBe(TailCloseCode.TryAgainLater);
   expect(wsClosed.reason).toMatch(/^database_unavailable: /);
   await e.until(() => e.ended, 10_000);
   expect(JSON.parse(e.messages.at(-1)!.data)).toMatchObject({ error: "database_unavailable" });

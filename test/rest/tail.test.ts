@@ -4,7 +4,7 @@
  * a reader that stops reading holds about one page in server memory.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { CloseCode } from "@starcite/sdk/protocol";
+import { TailCloseCode } from "@starcite/sdk/protocol";
 import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
 import { apiKey, bearer, expiredToken } from "../auth/helpers.ts";
 import { sid } from "../sql/_support.ts";
@@ -107,16 +107,16 @@ describe("plain WebSocket tail", () => {
   test("errors close with the documented code and a \"<code>: <message>\" reason", async () => {
     const id = await session(2);
     const cases: [string, Record<string, string>, number, string][] = [
-      [`/v1/sessions/${id}/tail`, {}, CloseCode.Unauthorized, "unauthorized"],
-      [`/v1/sessions/${id}/tail`, bearer("sk_not_a_real_key_00000000000000000000"), CloseCode.Unauthorized, "unauthorized"],
-      [`/v1/sessions/${id}/tail`, bearer(await expiredToken(id)), CloseCode.Unauthorized, "token_expired"],
-      [`/v1/sessions/${id}/tail`, bearer(await token(id, ["session:append"])), CloseCode.Forbidden, "forbidden_scope"],
-      [`/v1/sessions/${id}/tail`, bearer(await apiKey(s.db.sql, "acme")), CloseCode.NotFound, "session_not_found"],
-      ["/v1/sessions/ses_missing_x/tail", bearer(key), CloseCode.NotFound, "session_not_found"],
-      [`/v1/sessions/${id}/tail?cursor=3`, bearer(key), CloseCode.BadRequest, "invalid_argument"],
-      [`/v1/sessions/${id}/tail?cursor=-1`, bearer(key), CloseCode.BadRequest, "invalid_argument"],
-      [`/v1/sessions/${id}/tail?cursor=x`, bearer(key), CloseCode.BadRequest, "invalid_argument"],
-      [`/v1/sessions/${id}/tail?batch_size=0`, bearer(key), CloseCode.BadRequest, "invalid_argument"],
+      [`/v1/sessions/${id}/tail`, {}, TailCloseCode.Unauthorized, "unauthorized"],
+      [`/v1/sessions/${id}/tail`, bearer("sk_not_a_real_key_00000000000000000000"), TailCloseCode.Unauthorized, "unauthorized"],
+      [`/v1/sessions/${id}/tail`, bearer(await expiredToken(id)), TailCloseCode.Unauthorized, "token_expired"],
+      [`/v1/sessions/${id}/tail`, bearer(await token(id, ["session:append"])), TailCloseCode.Forbidden, "forbidden_scope"],
+      [`/v1/sessions/${id}/tail`, bearer(await apiKey(s.db.sql, "acme")), TailCloseCode.NotFound, "session_not_found"],
+      ["/v1/sessions/ses_missing_x/tail", bearer(key), TailCloseCode.NotFound, "session_not_found"],
+      [`/v1/sessions/${id}/tail?cursor=3`, bearer(key), TailCloseCode.BadRequest, "invalid_argument"],
+      [`/v1/sessions/${id}/tail?cursor=-1`, bearer(key), TailCloseCode.BadRequest, "invalid_argument"],
+      [`/v1/sessions/${id}/tail?cursor=x`, bearer(key), TailCloseCode.BadRequest, "invalid_argument"],
+      [`/v1/sessions/${id}/tail?batch_size=0`, bearer(key), TailCloseCode.BadRequest, "invalid_argument"],
     ];
     for (const [path, headers, code, error] of cases) {
       const t = ws(path, headers);
@@ -138,7 +138,7 @@ describe("plain WebSocket tail", () => {
     const t = ws(`/v1/sessions/${id}/tail`, bearer(tok));
     await t.until(() => t.caughtUp);
     const closed = await t.untilClosed(8_000);
-    expect(closed.code).toBe(CloseCode.Unauthorized);
+    expect(closed.code).toBe(TailCloseCode.Unauthorized);
     expect(closed.reason).toMatch(/^token_expired: /);
     expect(t.events.map((e) => e.seq)).toEqual([1]);
   });

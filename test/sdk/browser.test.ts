@@ -28,6 +28,9 @@ function findChromium(): string | undefined {
 }
 
 const chromiumPath = findChromium();
+// CI (.ci/run) sets STARCITE_REQUIRE_BROWSER=1: there a missing Chromium fails the run instead of skipping.
+const requireBrowser = process.env.STARCITE_REQUIRE_BROWSER === "1";
+if (requireBrowser && !chromiumPath) throw new Error("STARCITE_REQUIRE_BROWSER=1 but no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)");
 
 /** A minimal DevTools-protocol client: one page, Runtime.evaluate. */
 class Cdp {

@@ -1,5 +1,5 @@
 import * as tail from "../../app/tail.ts";
-import type { TailBatch } from "../../live/tail.ts";
+import type { TailBatch } from "../../live/tail-iterator.ts";
 import { builder } from "../builder.ts";
 import { EventRef } from "./event.ts";
 

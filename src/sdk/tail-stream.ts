@@ -3,7 +3,7 @@ import { backoffDelay, Timers, type ResolvedRetry } from "./backoff.ts";
 import { StarciteError, toStarciteError } from "./errors.ts";
 import { TAIL } from "./queries.ts";
 import { fromGraphQLErrors } from "./transport.ts";
-import { CloseCode, type StarciteEvent, type TailBatch } from "./protocol.ts";
+import { CloseCode, TERMINAL_CLOSE_CODES, type StarciteEvent, type TailBatch } from "./protocol.ts";
 
 /** "replay": history (also what was missed while disconnected); "live": appended after the catch-up point. */
 export type Phase = "replay" | "live";
@@ -47,8 +47,6 @@ interface CloseLike {
 const isCloseLike = (value: unknown): value is CloseLike =>
   typeof value === "object" && value !== null && typeof (value as CloseLike).code === "number" && "reason" in value;
 
-/** Close codes after which reconnecting cannot help (4406 and 4409 are graphql-ws protocol errors). */
-const FATAL_CLOSE = new Set<number>([CloseCode.BadRequest, CloseCode.Unauthorized, CloseCode.Forbidden, 4406, 4409]);
 
 /** Turns whatever graphql-ws hands to `sink.error` (a CloseEvent, GraphQL errors, an Error) into a StarciteError. */
 export function tailError(value: unknown): StarciteError {
@@ -56,7 +54,7 @@ export function tailError(value: unknown): StarciteError {
   if (isCloseLike(value)) {
     // The server closes with "<code>: <message>" when it refuses the credential.
     const m = /^([a-z_]+): (.*)$/s.exec(value.reason ?? "");
-    if (FATAL_CLOSE.has(value.code)) {
+    if (TERMINAL_CLOSE_CODES.has(value.code)) {
       if (m) return new StarciteError(m[1]!, m[2]!, { detail: { closeCode: value.code } });
       return new StarciteError(value.code === CloseCode.Unauthorized ? "unauthorized" : value.code === CloseCode.Forbidden ? "forbidden_scope" : "protocol_error",
         value.reason || `the server closed the connection (${value.code})`, { detail: { closeCode: value.code } });
