@@ -92,18 +92,9 @@ export class TailStreams {
   readonly heartbeatMs: number;
   readonly #open = new Set<OpenStream>();
   #timer: NodeJS.Timeout | null = null;
-  #closed = false;
 
   constructor(options: TailStreamsOptions = {}) {
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  get size(): number {
-    return this.#open.size;
   }
 
   add(stream: OpenStream): () => void {
@@ -130,7 +121,6 @@ export class TailStreams {
 
   /** Shutdown: WebSockets close with 1001, SSE streams end after a `tail_error` event; both say `shutting_down`. */
   closeAll(): void {
-    this.#closed = true;
     const error = new StarciteError("shutting_down", "the server is shutting down; resume from your cursor");
     for (const s of [...this.#open]) s.stop(error);
     if (this.#timer) clearInterval(this.#timer);
