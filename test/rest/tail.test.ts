@@ -232,7 +232,7 @@ test("readers that stop reading hold about one page each in server memory and lo
   sseSocket.pause();
 
   const filler = "x".repeat(4000);
-  const total = 8000;
+  const total = 5000;
   for (let i = 0; i < total / 500; i++) {
     const batch = Array.from({ length: 500 }, (_, k) => ({ type: "chunk", payload: { i: i * 500 + k, filler } }));
     await s.db.sql`select * from starcite.append_batch(${id}, ${s.db.sql.json(batch)}, true)`;
