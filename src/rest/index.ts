@@ -9,7 +9,7 @@ import type { RestDeps } from "./deps.ts";
 import { asStarciteError, corsHeaders, errorBody, HTTP_STATUS, sendError, sendJson } from "./errors.ts";
 import { declaredErrors, Router, type Match } from "./router.ts";
 import { ROUTES } from "./routes.ts";
-import { tailCredential } from "./tail.ts";
+import { tailCredential } from "./tail-request.ts";
 import { serveWsTail } from "./ws-tail.ts";
 
 export type { RestDeps } from "./deps.ts";

@@ -5,7 +5,7 @@ import type { TailIterator } from "../live/tail-iterator.ts";
 import type { RestDeps } from "./deps.ts";
 import { corsHeaders, errorBody } from "./errors.ts";
 import { pump, type Frame, type TailSink } from "./streams.ts";
-import { openTail, parseTailRequest } from "./tail.ts";
+import { openTail, parseTailRequest } from "./tail-request.ts";
 
 /** Keep-alive comments are skipped while this much is already queued for a reader. */
 const HEARTBEAT_SKIP_BYTES = 64 * 1024;

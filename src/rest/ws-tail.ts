@@ -5,7 +5,7 @@ import type { TailIterator } from "../live/tail-iterator.ts";
 import type { RestDeps } from "./deps.ts";
 import { asStarciteError, closeCodeOf, closeReason } from "./errors.ts";
 import { MISSED_PONGS_LIMIT, pump, type Frame, type TailSink } from "./streams.ts";
-import { openTail, parseTailRequest, tailCredential } from "./tail.ts";
+import { openTail, parseTailRequest, tailCredential } from "./tail-request.ts";
 
 /**
  * The plain-WebSocket tail: no subprotocol, one text frame per event (or per `batch_size` events), a

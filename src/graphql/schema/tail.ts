@@ -1,4 +1,4 @@
-import * as tail from "../../app/tail.ts";
+import * as tail from "../../app/tails.ts";
 import type { TailBatch } from "../../live/tail-iterator.ts";
 import { builder } from "../builder.ts";
 import { EventRef } from "./event.ts";

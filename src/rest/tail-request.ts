@@ -1,7 +1,7 @@
 import type http from "node:http";
 import { bearer } from "../auth/authenticator.ts";
 import type { AppContext } from "../app/context.ts";
-import * as tails from "../app/tail.ts";
+import * as tails from "../app/tails.ts";
 import { StarciteError } from "../db/errors.ts";
 import type { TailIterator } from "../live/tail-iterator.ts";
 import type { RestDeps } from "./deps.ts";
