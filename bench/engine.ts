@@ -33,6 +33,7 @@ const EVENTS = Number(values.events);
 const ROUNDS = Number(values.rounds);
 const BATCHES = [1, 10, 50];
 const WARMUP_CALLS = 20;
+/** The application_name bench/lib/env.ts gives this database's pool. */
 const APP = "bench-engine";
 
 const sessionOf = (i: number) => `eng-${i % SESSIONS}`;
@@ -82,17 +83,18 @@ async function inDatabase(sql: Sql, label: string, body: string, calls: unknown[
   }
 }
 
-/** The CPU time so far of every backend of this bench. */
-async function backendsCpuNs(sql: Sql): Promise<number> {
-  const rows = await sql<{ pid: number }[]>`select pid from pg_stat_activity where application_name = ${APP} and pid <> pg_backend_pid()`;
-  return rows.reduce((sum, r) => sum + cpuNs(r.pid), 0);
+/** The backends of this bench's pool. */
+async function backends(sql: Sql): Promise<number[]> {
+  const rows = await sql<{ pid: number }[]>`select pid from pg_stat_activity where application_name = ${APP}`;
+  return rows.map((r) => r.pid);
 }
 
 async function throughput(sql: Sql, label: string, eventsPerCall: number, op: (w: number, i: number) => Promise<unknown>): Promise<Row> {
   await closedLoop(CONNECTIONS, 300, 0, op);
-  const cpu0 = await backendsCpuNs(sql);
+  const pids = await backends(sql);
+  const cpu0 = pids.map(cpuNs);
   const r = await closedLoop(CONNECTIONS, SECONDS * 1000, 0, op);
-  const cpu = (await backendsCpuNs(sql)) - cpu0;
+  const cpu = pids.reduce((sum, pid, i) => sum + cpuNs(pid) - cpu0[i]!, 0);
   if (r.errors > 0) throw new Error(`${label}: ${r.errors} errors, first: ${String(r.firstError)}`);
   const events = r.ops * eventsPerCall;
   return { label, wallUs: 1e6 / (r.rate * eventsPerCall), cpuUs: cpu / 1000 / events, rate: r.rate * eventsPerCall };
@@ -107,10 +109,9 @@ const db = await pg.newDatabase("engine", CONNECTIONS + 2);
 const out: string[] = [];
 try {
   const sql = db.sql;
-  await sql`select set_config('application_name', ${APP}, false)`;
   await createSessions(sql, Array.from({ length: SESSIONS }, (_, i) => sessionOf(i)));
   await createFloorTable(sql);
-  await Promise.all(Array.from({ length: CONNECTIONS + 2 }, () => sql`select set_config('application_name', ${APP}, false)`));
+  await Promise.all(Array.from({ length: CONNECTIONS + 2 }, () => sql`select 1`));
   const floor = floorInserter(sql);
   for (let round = 1; round <= ROUNDS; round++) {
     out.push(`-- in the database, a commit per call (synchronous_commit off)${ROUNDS > 1 ? `, round ${round}` : ""}`);

@@ -33,7 +33,10 @@ language sql immutable parallel safe as $$
     ('internal_error',           'SC000', 500, 'anything unexpected (logged server-side, never detailed to clients)'),
     ('database_unavailable',     null,    503, 'the server cannot reach Postgres (retry / resume)'),
     ('shutting_down',            null,    503, 'the server is draining (retry elsewhere)'),
-    ('bad_request',              null,    400, 'malformed GraphQL: syntax, unknown fields, wrong variable types')
+    ('bad_request',              null,    400, 'malformed GraphQL: syntax, unknown fields, wrong variable types; a REST body that is not JSON'),
+    ('overloaded',               null,    429, 'more than 10,000 appends are waiting for the database on this server: retry with backoff'),
+    ('route_not_found',          null,    404, 'REST: no such route (the body points at `/graphql` and the REST docs)'),
+    ('method_not_allowed',       null,    405, 'REST: the route exists for other methods')
 $$;
 
 comment on function starcite.error_codes() is 'Every error code with its SQLSTATE (null: raised by the server), HTTP status and meaning.';

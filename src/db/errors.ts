@@ -2,45 +2,45 @@ import type { ServerErrorCode } from "@starcite/sdk";
 
 /**
  * The error contract. Every failure the SQL layer knows about is raised with a fixed SQLSTATE in class
- * "SC", a message starting with the code name, and a JSON object in DETAIL; the GraphQL layer puts the code
- * into `extensions.code`, a REST surface answers with the code's HTTP status. The codes, SQLSTATEs and
- * statuses are defined once, in SQL (`starcite.error_codes()`): test/sql/facts.test.ts checks this table, the
- * SDK's code list and the README's against it. `sqlstate: null` marks codes raised by the server, not SQL.
+ * "SC", a message starting with the code name, and a JSON object in DETAIL; GraphQL puts the code into
+ * `extensions.code`, REST answers with the code's HTTP status (src/rest/errors.ts). Codes, SQLSTATEs and
+ * statuses are defined once, in SQL (`starcite.error_codes()`); test/sql/facts.test.ts checks this map, the
+ * HTTP statuses, the SDK's code list and the README against it. null: a code the server raises, not SQL.
  */
-export const ERROR_CODES = {
-  internal_error: { sqlstate: "SC000", httpStatus: 500 },
-  invalid_argument: { sqlstate: "SC001", httpStatus: 400 },
-  invalid_event: { sqlstate: "SC002", httpStatus: 400 },
-  payload_too_large: { sqlstate: "SC003", httpStatus: 413 },
-  session_not_found: { sqlstate: "SC100", httpStatus: 404 },
-  session_exists: { sqlstate: "SC101", httpStatus: 409 },
-  version_conflict: { sqlstate: "SC102", httpStatus: 409 },
-  expected_seq_conflict: { sqlstate: "SC200", httpStatus: 409 },
-  producer_seq_conflict: { sqlstate: "SC201", httpStatus: 409 },
-  producer_replay_conflict: { sqlstate: "SC202", httpStatus: 409 },
-  idempotency_conflict: { sqlstate: "SC203", httpStatus: 409 },
-  unauthorized: { sqlstate: "SC300", httpStatus: 401 },
-  forbidden_scope: { sqlstate: "SC301", httpStatus: 403 },
-  token_expired: { sqlstate: "SC302", httpStatus: 401 },
-  forbidden_actor: { sqlstate: "SC303", httpStatus: 403 },
-  key_not_found: { sqlstate: "SC304", httpStatus: 404 },
-  database_unavailable: { sqlstate: null, httpStatus: 503 },
-  bad_request: { sqlstate: null, httpStatus: 400 },
-  shutting_down: { sqlstate: null, httpStatus: 503 },
-} as const satisfies Record<ServerErrorCode, { sqlstate: `SC${string}` | null; httpStatus: number }>;
+export const ERROR_SQLSTATES = {
+  internal_error: "SC000",
+  invalid_argument: "SC001",
+  invalid_event: "SC002",
+  payload_too_large: "SC003",
+  session_not_found: "SC100",
+  session_exists: "SC101",
+  version_conflict: "SC102",
+  expected_seq_conflict: "SC200",
+  producer_seq_conflict: "SC201",
+  producer_replay_conflict: "SC202",
+  idempotency_conflict: "SC203",
+  unauthorized: "SC300",
+  forbidden_scope: "SC301",
+  token_expired: "SC302",
+  forbidden_actor: "SC303",
+  key_not_found: "SC304",
+  database_unavailable: null,
+  bad_request: null,
+  shutting_down: null,
+  overloaded: null,
+  route_not_found: null,
+  method_not_allowed: null,
+} as const satisfies Record<ServerErrorCode, `SC${string}` | null>;
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+export type ErrorCode = keyof typeof ERROR_SQLSTATES;
 
-/** Codes raised outside SQL (transport, auth, availability). */
-export type ServiceCode = { [C in ErrorCode]: (typeof ERROR_CODES)[C]["sqlstate"] extends null ? C : never }[ErrorCode];
+/** Codes raised outside SQL (transport, auth, availability, REST routing). */
+export type ServiceCode = { [C in ErrorCode]: (typeof ERROR_SQLSTATES)[C] extends null ? C : never }[ErrorCode];
 
 /** The code each SQLSTATE of class SC stands for. */
 export const SQLSTATE_TO_CODE: Readonly<Record<string, ErrorCode>> = Object.fromEntries(
-  Object.entries(ERROR_CODES).flatMap(([code, { sqlstate }]) => (sqlstate ? [[sqlstate, code as ErrorCode]] : [])),
+  Object.entries(ERROR_SQLSTATES).flatMap(([code, sqlstate]) => (sqlstate ? [[sqlstate, code as ErrorCode]] : [])),
 );
-
-/** The HTTP status a REST surface answers a code with. */
-export const httpStatus = (code: ErrorCode): number => ERROR_CODES[code].httpStatus;
 
 export class StarciteError extends Error {
   override readonly name = "StarciteError";

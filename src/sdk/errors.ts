@@ -27,6 +27,9 @@ export const SERVER_ERROR_CODES = [
   "database_unavailable",
   "bad_request",
   "shutting_down",
+  "overloaded",
+  "route_not_found",
+  "method_not_allowed",
 ] as const;
 
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
@@ -35,7 +38,7 @@ export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 export type StarciteErrorCode = ServerErrorCode | "network_error" | "timeout" | "unavailable" | "closed" | "protocol_error";
 
 /** Failures worth retrying: the request may not have reached the log, and a retry cannot hurt an idempotent append. */
-const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down"]);
+const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down", "overloaded"]);
 
 export const isRetryableCode = (code: string): boolean => RETRYABLE.has(code);
 

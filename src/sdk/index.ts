@@ -14,7 +14,7 @@ export {
 } from "./session.ts";
 export { StarciteError, isStarciteError, isRetryableCode, SERVER_ERROR_CODES, type ServerErrorCode, type StarciteErrorCode } from "./errors.ts";
 export { MemoryCursorStore, LocalStorageCursorStore, defaultCursorStore, type CursorStore, type StorageLike } from "./cursor-store.ts";
-export { TailStream, tailError, resolveWebSocketImpl, type TailStreamOptions, type TailStatus, type Phase, type CredentialProvider } from "./tail.ts";
+export { TailStream, tailError, resolveWebSocketImpl, type TailStreamOptions, type TailStatus, type Phase, type CredentialProvider } from "./tail-stream.ts";
 export { Outbox, type OutboxOptions, type SendEvents } from "./outbox.ts";
 export { GraphQLHttp, resolveEndpoints, fromGraphQLErrors, type Endpoints, type FetchLike } from "./transport.ts";
 export { decodeSessionToken, type SessionTokenClaims } from "./token.ts";

@@ -1,5 +1,6 @@
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
+import { loadConfig } from "../../src/shared/config.ts";
 import { silentLogger } from "../../src/shared/logger.ts";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/server/index.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
@@ -22,7 +23,7 @@ export interface TestServer {
 }
 
 /** A real server on a real port over its own test database. */
-export async function startTestServer(overrides: Partial<Omit<ServerOptions, "databaseUrl" | "logger">> = {}, db?: TestDatabase): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<Omit<ServerOptions, "databaseUrl">> = {}, db?: TestDatabase): Promise<TestServer> {
   const database = db ?? (await createTestDatabase());
   const server = await startServer({
     config: { port: 0, host: "127.0.0.1", poolSize: 10 },
@@ -30,6 +31,8 @@ export async function startTestServer(overrides: Partial<Omit<ServerOptions, "da
     logger: silentLogger,
     // Most tests exercise the API itself; auth tests pass { auth: { mode: "required", ... } }.
     auth: { mode: "none", tokenSecret: TEST_TOKEN_SECRET },
+    // The vitest project "no-fast-paths" runs the contract tests with STARCITE_FAST_PATHS=off.
+    fastPaths: loadConfig().fastPaths,
     ...overrides,
   });
   const clients: Client[] = [];

@@ -7,7 +7,8 @@ import path from "node:path";
 import { SERVER_ERROR_CODES } from "@starcite/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SCOPES, TOKEN_SCOPES } from "../../src/auth/principal.ts";
-import { ERROR_CODES, SQLSTATE_TO_CODE, toStarciteError, type ErrorCode } from "../../src/db/errors.ts";
+import { ERROR_SQLSTATES, SQLSTATE_TO_CODE, toStarciteError, type ErrorCode } from "../../src/db/errors.ts";
+import { HTTP_STATUS } from "../../src/rest/errors.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { ROOT } from "../helpers/node.ts";
 
@@ -49,14 +50,15 @@ describe("error codes", () => {
     expect(new Set(sqlstates).size).toBe(sqlstates.length);
     for (const c of codes) {
       expect(c.sqlstate === null || /^SC\d{3}$/.test(c.sqlstate), c.code).toBe(true);
-      expect([400, 401, 403, 404, 409, 413, 429, 500, 503], c.code).toContain(c.http_status);
+      expect([400, 401, 403, 404, 405, 409, 413, 429, 500, 503], c.code).toContain(c.http_status);
       expect(c.description, c.code).not.toBe("");
     }
   });
 
-  test("the server's map (src/db/errors.ts) has exactly these codes, SQLSTATEs and HTTP statuses", () => {
-    expect(Object.fromEntries(codes.map((c) => [c.code, { sqlstate: c.sqlstate, httpStatus: c.http_status }]))).toEqual(ERROR_CODES);
+  test("the server's SQLSTATE map (src/db/errors.ts) and REST's HTTP statuses (src/rest/errors.ts) are this table", () => {
+    expect(Object.fromEntries(codes.map((c) => [c.code, c.sqlstate]))).toEqual(ERROR_SQLSTATES);
     expect(SQLSTATE_TO_CODE).toEqual(Object.fromEntries(codes.filter((c) => c.sqlstate).map((c) => [c.sqlstate, c.code])));
+    expect(Object.fromEntries(codes.map((c) => [c.code, c.http_status]))).toEqual(HTTP_STATUS);
   });
 
   test("the SDK's server code list names exactly these codes", () => {
