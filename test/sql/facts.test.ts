@@ -29,10 +29,11 @@ afterAll(async () => {
 });
 
 const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+const REST_DOC = fs.readFileSync(path.join(ROOT, "docs/rest.md"), "utf8");
 
-/** The rows of the README's Markdown table whose header is exactly `header`, cells trimmed, backticks dropped. */
-function readmeTable(header: string[]): string[][] {
-  const lines = README.split("\n");
+/** The rows of the Markdown table whose header is exactly `header`, cells trimmed, backticks dropped. */
+function readmeTable(header: string[], text = README): string[][] {
+  const lines = text.split("\n");
   const at = lines.findIndex((l) => l.trim() === `| ${header.join(" | ")} |`);
   expect(at, `README table with header ${header.join(" | ")}`).toBeGreaterThanOrEqual(0);
   const rows: string[][] = [];
@@ -68,6 +69,13 @@ describe("error codes", () => {
   test("the README's table is this table, row for row", () => {
     expect(readmeTable(["code", "SQLSTATE", "HTTP", "when"])).toEqual(
       codes.map((c) => [c.code, c.sqlstate ?? "—", String(c.http_status), c.description]));
+  });
+
+  test("docs/rest.md's status table names exactly the codes of each status", () => {
+    const documented = readmeTable(["status", "codes"], REST_DOC)
+      .map(([status, cell]) => [status, [...cell!.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!).sort().join(" ")]);
+    const statuses = [...new Set(codes.map((c) => c.http_status))].sort((a, b) => a - b);
+    expect(documented).toEqual(statuses.map((st) => [String(st), codes.filter((c) => c.http_status === st).map((c) => c.code).sort().join(" ")]));
   });
 
   test("raise_error raises each code with its SQLSTATE, and the data layer maps it back to the code", async () => {
