@@ -32,3 +32,8 @@ export function createPool(url: string, options: PoolOptions = {}): Sql {
     },
   }) as unknown as Sql;
 }
+
+/** Resolves when the database answers a trivial query (the readiness check). */
+export async function ping(sql: Sql): Promise<void> {
+  await sql`select 1`;
+}

@@ -2,7 +2,7 @@ import postgres from "postgres";
 import type { Config } from "../shared/config.ts";
 import type { Logger } from "../shared/logger.ts";
 import { startEmbeddedPostgres } from "./embedded.ts";
-import { migrate } from "./migrate.ts";
+import { migrate, UnknownMigrationsError } from "./migrate.ts";
 
 export interface Database {
   url: string;
@@ -39,6 +39,11 @@ export async function prepareDatabase(config: Config, logger: Logger): Promise<D
     for (const line of out.split("\n").filter(Boolean)) logger.info("dbmate", { line });
   } catch (error) {
     await stop();
+    if (error instanceof UnknownMigrationsError) {
+      throw new UnknownMigrationsError(error.versions, config.databaseUrl
+        ? "drop and recreate the database DATABASE_URL names (or point it at an empty one) and start again"
+        : `delete ${config.dataDir} (the embedded Postgres's data) and run npm start again`);
+    }
     throw error;
   }
   return { url, stop };

@@ -1,42 +1,46 @@
+import type { ServerErrorCode } from "@starcite/sdk";
+
 /**
  * The error contract. Every failure the SQL layer knows about is raised with a fixed SQLSTATE in class
- * "SC", a message starting with the code name, and a JSON object in DETAIL. This module is the one place
- * that maps SQLSTATEs to code names; the GraphQL layer puts `code` into `extensions.code`.
+ * "SC", a message starting with the code name, and a JSON object in DETAIL; GraphQL puts the code into
+ * `extensions.code`, REST answers with the code's HTTP status (src/rest/errors.ts). Codes, SQLSTATEs and
+ * statuses are defined once, in SQL (`starcite.error_codes()`); test/sql/facts.test.ts checks this map, the
+ * HTTP statuses, the SDK's code list and the README against it. null: a code the server raises, not SQL.
  */
-export const SQLSTATE_TO_CODE = {
-  SC000: "internal_error",
-  SC001: "invalid_argument",
-  SC002: "invalid_event",
-  SC003: "payload_too_large",
-  SC100: "session_not_found",
-  SC101: "session_exists",
-  SC102: "version_conflict",
-  SC200: "expected_seq_conflict",
-  SC201: "producer_seq_conflict",
-  SC202: "producer_replay_conflict",
-  SC203: "idempotency_conflict",
-  SC300: "unauthorized",
-  SC301: "forbidden_scope",
-  SC302: "token_expired",
-  SC303: "forbidden_actor",
-  SC304: "key_not_found",
-} as const;
+export const ERROR_SQLSTATES = {
+  internal_error: "SC000",
+  invalid_argument: "SC001",
+  invalid_event: "SC002",
+  payload_too_large: "SC003",
+  session_not_found: "SC100",
+  session_exists: "SC101",
+  version_conflict: "SC102",
+  expected_seq_conflict: "SC200",
+  producer_seq_conflict: "SC201",
+  producer_replay_conflict: "SC202",
+  idempotency_conflict: "SC203",
+  unauthorized: "SC300",
+  forbidden_scope: "SC301",
+  token_expired: "SC302",
+  forbidden_actor: "SC303",
+  key_not_found: "SC304",
+  database_unavailable: null,
+  bad_request: null,
+  shutting_down: null,
+  overloaded: null,
+  route_not_found: null,
+  method_not_allowed: null,
+} as const satisfies Record<ServerErrorCode, `SC${string}` | null>;
 
-type SqlCode = (typeof SQLSTATE_TO_CODE)[keyof typeof SQLSTATE_TO_CODE];
+export type ErrorCode = keyof typeof ERROR_SQLSTATES;
 
-/** Codes raised outside SQL (transport, auth, availability). */
-export type ServiceCode =
-  | "database_unavailable"
-  | "bad_request"
-  | "shutting_down"
-  /** A documented server limit was reached (queued appends): retry with backoff. */
-  | "overloaded"
-  /** REST: no such route. */
-  | "route_not_found"
-  /** REST: the route exists but not for this HTTP method. */
-  | "method_not_allowed";
+/** Codes raised outside SQL (transport, auth, availability, REST routing). */
+export type ServiceCode = { [C in ErrorCode]: (typeof ERROR_SQLSTATES)[C] extends null ? C : never }[ErrorCode];
 
-export type ErrorCode = SqlCode | ServiceCode;
+/** The code each SQLSTATE of class SC stands for. */
+export const SQLSTATE_TO_CODE: Readonly<Record<string, ErrorCode>> = Object.fromEntries(
+  Object.entries(ERROR_SQLSTATES).flatMap(([code, sqlstate]) => (sqlstate ? [[sqlstate, code as ErrorCode]] : [])),
+);
 
 export class StarciteError extends Error {
   override readonly name = "StarciteError";
@@ -65,6 +69,20 @@ function parseDetail(raw: unknown): Record<string, unknown> {
   }
 }
 
+/**
+ * JSON that jsonb cannot hold fails while Postgres decodes the parameter, before any function runs: \u0000
+ * (22P05), invalid UTF-8 (22021), and a lone UTF-16 surrogate such as "\ud800" (22P02, "invalid input syntax
+ * for type json" with a Unicode detail). Only the client can have put it there.
+ */
+function isUnstorableText(e: PgErrorLike): boolean {
+  if (e.code === "22P05" || e.code === "22021") return true;
+  return e.code === "22P02" && typeof e.message === "string" && e.message.includes("type json")
+    && typeof e.detail === "string" && /unicode/i.test(e.detail);
+}
+
+export const unstorableText = (): StarciteError =>
+  new StarciteError("invalid_event", "the event contains text Postgres cannot store (\\u0000, a lone UTF-16 surrogate, invalid UTF-8)");
+
 /** Connection-level failures that mean "the database is not reachable right now". */
 const UNAVAILABLE = new Set([
   "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "CONNECTION_CLOSED", "CONNECTION_ENDED",
@@ -76,15 +94,12 @@ export function toStarciteError(error: unknown): unknown {
   if (error instanceof StarciteError) return error;
   const e = error as PgErrorLike | null;
   if (!e || typeof e !== "object" || typeof e.code !== "string") return error;
-  const code = (SQLSTATE_TO_CODE as Record<string, SqlCode | undefined>)[e.code];
+  const code = SQLSTATE_TO_CODE[e.code];
   if (code) {
     const message = typeof e.message === "string" ? e.message.replace(/^[a-z_]+: /, "") : code;
     return new StarciteError(code, message, parseDetail(e.detail));
   }
-  // JSON that jsonb cannot hold (\u0000, invalid UTF-8) fails while Postgres decodes the parameter.
-  if (e.code === "22P05" || e.code === "22021") {
-    return new StarciteError("invalid_event", "the event contains a character Postgres cannot store (such as \\u0000)", {});
-  }
+  if (isUnstorableText(e)) return unstorableText();
   if (UNAVAILABLE.has(e.code)) {
     return new StarciteError("database_unavailable", "the database is not reachable", {});
   }

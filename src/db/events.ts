@@ -1,5 +1,5 @@
 import type { Sql } from "./client.ts";
-import { mapErrors, SQLSTATE_TO_CODE, StarciteError, type ErrorCode } from "./errors.ts";
+import { mapErrors, SQLSTATE_TO_CODE, StarciteError, unstorableText, type ErrorCode } from "./errors.ts";
 import { toEvent, type EventRow } from "./rows.ts";
 import type { AppendResult, EventInput, JsonValue, StoredEvent } from "./types.ts";
 
@@ -48,8 +48,22 @@ function toOutcome(row: AppendResultRow): AppendOutcome {
   return { ok: true, result: { seq: row.seq!, lastSeq: row.last_seq!, deduped: row.deduped } };
 }
 
+/**
+ * A lone UTF-16 surrogate cannot be encoded as UTF-8: inside JSON parameters Postgres rejects it (and
+ * toStarciteError reports invalid_event), but in a text parameter the driver would silently replace it with
+ * U+FFFD. Text parameters are refused the same way, so that an event gets one answer on every path.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function assertEncodable(values: readonly (string | null | undefined)[]): void {
+  if (values.some((v) => v != null && LONE_SURROGATE.test(v))) {
+    throw unstorableText();
+  }
+}
+
 /** Appends one event with `starcite.append`; throws StarciteError on a rejected event. */
 export async function append(sql: Sql, sessionId: string, event: EventInput, tenantId?: string | null): Promise<AppendResult> {
+  assertEncodable([sessionId, event.type, event.actor, event.source, event.idempotencyKey, event.producerId, tenantId]);
   const [row] = await mapErrors(() => sql<{ seq: number; last_seq: number; deduped: boolean }[]>`
     select * from starcite.append(
       session_id => ${sessionId}, type => ${event.type ?? "content"}, payload => ${sql.json(event.payload)}::jsonb,

@@ -39,14 +39,19 @@ export interface CreateApiKeyInput {
   name: string;
   scopes?: string[] | null;
   expiresAt?: string | null;
+  /**
+   * The scopes of the credential creating the key. Unless they include admin, the new key may hold only scopes
+   * among them (forbidden_scope otherwise). Omitted: a trusted caller (the server's own bootstrap, a DBA).
+   */
+  creatorScopes?: readonly string[] | null;
 }
 
 /** Creates a key (and its tenant if new). The secret is returned here once and never stored. */
 export async function createApiKey(sql: Sql, input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
   const [row] = await mapErrors(() => sql<(ApiKeyRow & { secret: string })[]>`
     select * from starcite.create_api_key(${input.tenantId}, ${input.name},
-      coalesce(${input.scopes ?? null}::text[], array['session:create', 'session:read', 'session:append']),
-      ${input.expiresAt ?? null}::timestamptz)`);
+      coalesce(${input.scopes ?? null}::text[], starcite.default_key_scopes()),
+      ${input.expiresAt ?? null}::timestamptz, ${input.creatorScopes ? [...input.creatorScopes] : null}::text[])`);
   return { key: toApiKey(row!), secret: row!.secret };
 }
 

@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { resolveBinary } from "dbmate";
+import postgres from "postgres";
+import fs from "node:fs";
+import { MIGRATIONS_DIR } from "./source.ts";
 
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../db/migrations");
+export { MIGRATIONS_DIR };
 
 /** dbmate needs sslmode spelled out for a server without TLS (the embedded one). */
 export function dbmateUrl(databaseUrl: string): string {
@@ -14,7 +15,8 @@ export function dbmateUrl(databaseUrl: string): string {
 
 /**
  * Runs the dbmate CLI against `databaseUrl`: `up` applies pending migrations, `down` rolls back the last one.
- * `--no-dump-schema` because a fresh machine has no pg_dump matching the server.
+ * `--no-dump-schema` because a fresh machine has no pg_dump matching the server (db/schema.sql is written
+ * from the catalog by `npm run db:schema` instead).
  */
 export async function dbmate(databaseUrl: string, command: "up" | "down" | "status" | "migrate" | "create",
                              extraArgs: string[] = []): Promise<string> {
@@ -32,4 +34,35 @@ export async function dbmate(databaseUrl: string, command: "up" | "down" | "stat
   });
 }
 
-export const migrate = (databaseUrl: string): Promise<string> => dbmate(databaseUrl, "up");
+/**
+ * The database records migrations that db/migrations does not have: it was migrated by an unreleased
+ * development version whose migrations were since squashed into the baseline. It cannot be upgraded in place.
+ */
+export class UnknownMigrationsError extends Error {
+  override readonly name = "UnknownMigrationsError";
+  constructor(readonly versions: string[], remedy = "drop and recreate the database, then migrate again") {
+    super(`this database was migrated by an unreleased development version of starcite (migrations ${versions.join(", ")}, ` +
+      `since squashed into one baseline) and cannot be upgraded: ${remedy}`);
+  }
+}
+
+/** Applied migration versions (dbmate's schema_migrations) that no file in db/migrations has. */
+export async function unknownMigrations(databaseUrl: string): Promise<string[]> {
+  const known = new Set(fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith(".sql")).map((f) => f.split("_")[0]!));
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [table] = await sql<{ found: boolean }[]>`select to_regclass('schema_migrations') is not null as found`;
+    if (!table!.found) return [];
+    const rows = await sql<{ version: string }[]>`select version from schema_migrations order by version`;
+    return rows.map((r) => r.version).filter((v) => !known.has(v));
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Applies pending migrations; refuses (UnknownMigrationsError) a database migrated by a squashed-away version. */
+export async function migrate(databaseUrl: string): Promise<string> {
+  const unknown = await unknownMigrations(databaseUrl);
+  if (unknown.length > 0) throw new UnknownMigrationsError(unknown);
+  return dbmate(databaseUrl, "up");
+}

@@ -54,3 +54,13 @@ export async function updateSession(sql: Sql, input: UpdateSessionInput): Promis
   );
   return toSession(row!);
 }
+
+/**
+ * Each listed session's last_seq, whatever its tenant (the live hub re-reads the positions of the sessions it
+ * follows after a LISTEN reconnect). Ids that do not exist are left out.
+ */
+export async function lastSeqs(sql: Sql, ids: readonly string[]): Promise<Map<string, number>> {
+  const rows = await mapErrors(() => sql<{ id: string; last_seq: number }[]>`
+    select id, last_seq from starcite.sessions where id = any(${[...ids]}::text[])`);
+  return new Map(rows.map((r) => [r.id, r.last_seq]));
+}

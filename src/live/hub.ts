@@ -1,6 +1,7 @@
 import type { Sql } from "../db/client.ts";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
 import { read } from "../db/events.ts";
+import { lastSeqs } from "../db/sessions.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { Metrics } from "../shared/metrics.ts";
@@ -65,8 +66,7 @@ export class SessionFeed {
   }
 
   async #init(): Promise<void> {
-    const rows = await this.hub.sql<{ last_seq: number }[]>`select last_seq from starcite.sessions where id = ${this.sessionId}`;
-    const last = rows[0]?.last_seq ?? 0;
+    const last = (await lastSeqs(this.hub.sql, [this.sessionId])).get(this.sessionId) ?? 0;
     this.fetchedSeq = Math.max(this.fetchedSeq, last);
     this.knownSeq = Math.max(this.knownSeq, last);
     this.pump();
@@ -267,9 +267,7 @@ export class LiveHub {
     const ids = [...this.#feeds.keys()];
     if (ids.length === 0) return;
     try {
-      const rows = await this.sql<{ id: string; last_seq: number }[]>`
-        select id, last_seq from starcite.sessions where id = any(${ids})`;
-      for (const row of rows) this.#feeds.get(row.id)?.hint(row.last_seq);
+      for (const [id, last] of await lastSeqs(this.sql, ids)) this.#feeds.get(id)?.hint(last);
     } catch (error) {
       this.logger.warn("refresh after reconnect failed", { error: String(error) });
       const e = new StarciteError("database_unavailable", "the database is not reachable; resume from your cursor");

@@ -3,36 +3,39 @@
  * `forbidden_scope`, `producer_replay_conflict`); transport failures get `network_error` or `timeout`.
  */
 
-/** Codes the server documents, plus the SDK's own transport codes. Any other string may appear too. */
-export type StarciteErrorCode =
-  | "internal_error"
-  | "invalid_argument"
-  | "invalid_event"
-  | "payload_too_large"
-  | "session_not_found"
-  | "session_exists"
-  | "version_conflict"
-  | "expected_seq_conflict"
-  | "producer_seq_conflict"
-  | "producer_replay_conflict"
-  | "idempotency_conflict"
-  | "unauthorized"
-  | "forbidden_scope"
-  | "token_expired"
-  | "forbidden_actor"
-  | "key_not_found"
-  | "database_unavailable"
-  | "bad_request"
-  | "shutting_down"
-  | "overloaded"
-  | "route_not_found"
-  | "method_not_allowed"
-  // SDK-side codes
-  | "network_error"
-  | "timeout"
-  | "unavailable"
-  | "closed"
-  | "protocol_error";
+/**
+ * Every code the server documents. The list is defined once, in SQL (`starcite.error_codes()`); a test checks
+ * that this one names exactly the same codes.
+ */
+export const SERVER_ERROR_CODES = [
+  "internal_error",
+  "invalid_argument",
+  "invalid_event",
+  "payload_too_large",
+  "session_not_found",
+  "session_exists",
+  "version_conflict",
+  "expected_seq_conflict",
+  "producer_seq_conflict",
+  "producer_replay_conflict",
+  "idempotency_conflict",
+  "unauthorized",
+  "forbidden_scope",
+  "token_expired",
+  "forbidden_actor",
+  "key_not_found",
+  "database_unavailable",
+  "bad_request",
+  "shutting_down",
+  "overloaded",
+  "route_not_found",
+  "method_not_allowed",
+] as const;
+
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
+
+/** The server's codes, plus the SDK's own transport codes. Any other string may appear too. */
+export type StarciteErrorCode = ServerErrorCode | "network_error" | "timeout" | "unavailable" | "closed" | "protocol_error";
 
 /** Failures worth retrying: the request may not have reached the log, and a retry cannot hurt an idempotent append. */
 const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down", "overloaded"]);

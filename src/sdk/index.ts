@@ -12,7 +12,7 @@ export {
   StarciteSession, makeIdentity, toAppendInput,
   type Identity, type SessionAppendInput, type SessionEvents, type SessionState, type SessionStatus, type EventContext, type StatusDetail,
 } from "./session.ts";
-export { StarciteError, isStarciteError, isRetryableCode, type StarciteErrorCode } from "./errors.ts";
+export { StarciteError, isStarciteError, isRetryableCode, SERVER_ERROR_CODES, type ServerErrorCode, type StarciteErrorCode } from "./errors.ts";
 export { MemoryCursorStore, LocalStorageCursorStore, defaultCursorStore, type CursorStore, type StorageLike } from "./cursor-store.ts";
 export { TailStream, tailError, resolveWebSocketImpl, type TailStreamOptions, type TailStatus, type Phase, type CredentialProvider } from "./tail-stream.ts";
 export { Outbox, type OutboxOptions, type SendEvents } from "./outbox.ts";

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { CloseCode } from "@starcite/sdk/protocol";
 import { Authenticator, bearer, type ExternalJwtConfig } from "../auth/authenticator.ts";
 import { SessionTokens } from "../auth/tokens.ts";
-import { createPool } from "../db/client.ts";
+import { createPool, ping } from "../db/client.ts";
 import { NotificationListener } from "../db/listener.ts";
 import { LiveHub, type HubOptions } from "../live/hub.ts";
 import type { Config } from "../shared/config.ts";
@@ -91,7 +91,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     isClosing: () => closing,
     rest: (req, res) => handleRest(req, res, rest),
     readiness: async () => {
-      const database = await sql`select 1`.then(() => true, () => false);
+      const database = await ping(sql).then(() => true, () => false);
       const ok = database && listener.connected && !closing;
       return { ok, detail: { database, listener: listener.connected, shuttingDown: closing } };
     },

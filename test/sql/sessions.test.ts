@@ -3,6 +3,7 @@
  * keyset paging, the archived filter, and tenant isolation through the starcite.tenant_id setting.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createPool } from "../../src/db/client.ts";
 import { append, appendItems, read } from "../../src/db/events.ts";
 import { createSession, getSession, listSessions, updateSession } from "../../src/db/sessions.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -180,5 +181,49 @@ describe("tenancy", () => {
     ]);
     expect(outcomes.map((o) => (o.ok ? o.result.seq : o.error.code))).toEqual([1, "session_not_found", "session_not_found"]);
     expect(await eventCount(db.sql, theirs)).toBe(1);
+  });
+});
+
+describe("the tables' own rules, for SQL that bypasses the functions", () => {
+  test("a session's id, title and metadata are checked on a raw insert or update, with coded errors; an id never changes", async () => {
+    const e = await pgError(db.sql`insert into starcite.sessions (id) values ('has space')`, "SC001");
+    expect(detailOf(e)).toEqual({ field: "id" });
+    await pgError(db.sql`insert into starcite.sessions (id, title) values ('raw-title', ${"t".repeat(1001)})`, "SC001");
+    const s = await createSessionSql(db.sql);
+    await pgError(db.sql`update starcite.sessions set metadata = ${db.sql.json({ m: "x".repeat(65_536) })}::jsonb where id = ${s}`, "SC003");
+    const moved = await pgError(db.sql`update starcite.sessions set id = 'elsewhere' where id = ${s}`, "SC001");
+    expect(moved.message).toBe("invalid_argument: a session id cannot change");
+    // The counter update that every append makes is not re-checked (and is fine).
+    await db.sql`update starcite.sessions set last_seq = last_seq where id = ${s}`;
+  });
+
+  test("an event needs its session, and a deleted session takes its events with it", async () => {
+    await pgError(db.sql`insert into starcite.events (session_id, seq, type, payload) values ('no-such-session', 1, 'x', '{}')`, "23503");
+    const s = await createSessionSql(db.sql);
+    const keep = await createSessionSql(db.sql);
+    await appendItems(db.sql, [{ sessionId: s, payload: {} }, { sessionId: s, payload: {} }, { sessionId: keep, payload: {} }]);
+    // One statement with a good and a bad row is refused whole.
+    await pgError(db.sql`insert into starcite.events (session_id, seq, type, payload)
+                         values (${s}, 3, 'x', '{}'), ('no-such-session', 1, 'x', '{}')`, "23503");
+    expect(await eventCount(db.sql, s)).toBe(2);
+    await db.sql`delete from starcite.sessions where id = ${s}`;
+    expect(await eventCount(db.sql, s)).toBe(0);
+    expect(await eventCount(db.sql, keep)).toBe(1);
+  });
+
+  test("an event's session cannot be deleted while the transaction that appended to it is open", async () => {
+    const s = await createSessionSql(db.sql);
+    const other = createPool(db.url, { max: 1, applicationName: "deleter" });
+    try {
+      await other`set lock_timeout = '300ms'`;
+      await db.sql.begin(async (tx) => {
+        await tx`insert into starcite.events (session_id, seq, type, payload) values (${s}, 1, 'x', '{}')`;
+        // The foreign key's key-share lock makes a concurrent delete wait (and here, time out).
+        await pgError(other`delete from starcite.sessions where id = ${s}`, "55P03");
+      });
+      expect(await eventCount(db.sql, s)).toBe(1);
+    } finally {
+      await other.end({ timeout: 5 });
+    }
   });
 });

@@ -3,7 +3,7 @@
  * layer), a message starting with the code name, a JSON detail, and writes nothing.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { append, appendBatch, read } from "../../src/db/events.ts";
+import { append, appendBatch, appendItems, read } from "../../src/db/events.ts";
 import { toStarciteError } from "../../src/db/errors.ts";
 import { createSession, getSession, listSessions, updateSession } from "../../src/db/sessions.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
@@ -128,6 +128,26 @@ describe("appends", () => {
     await starciteError(append(db.sql, s, { payload: { text: "nul\u0000byte" } }), "invalid_event");
     await starciteError(appendBatch(db.sql, s, [{ payload: { ok: 1 } }, { payload: { "k\u0000": 1 } }]), "invalid_event");
   });
+
+  test("a lone UTF-16 surrogate is invalid_event on every path, never internal_error or a silent U+FFFD", async () => {
+    // In JSON, Postgres refuses it while decoding the parameter (22P02 "invalid input syntax for type json").
+    const raw = await pgError(db.sql`select * from starcite.append(${s}, 'x', ${db.sql.json({ text: "half \ud800" })}::jsonb)`, "22P02");
+    expect(raw.detail).toMatch(/surrogate/i);
+    // The direct path, through the data layer: in JSON fields and in text fields alike.
+    await starciteError(append(db.sql, s, { payload: { text: "\ud800" } }), "invalid_event");
+    await starciteError(append(db.sql, s, { payload: {}, metadata: { m: "\udc00" } }), "invalid_event");
+    await starciteError(append(db.sql, s, { payload: {}, refs: ["\ud800"] }), "invalid_event");
+    await starciteError(append(db.sql, s, { payload: {}, actor: "agent:\ud800" }), "invalid_event");
+    await starciteError(append(db.sql, s, { payload: {}, type: "t\udfff" }), "invalid_event");
+    // The engine: the whole call's JSON is refused, so the server isolates the culprit (test/graphql/hostile-text).
+    await starciteError(appendItems(db.sql, [{ sessionId: s, payload: {}, actor: "agent:\ud800" }]), "invalid_event");
+    await starciteError(appendBatch(db.sql, s, [{ payload: { ok: 1 } }, { payload: {}, source: "\ud800" }]), "invalid_event");
+    // A well-formed pair is an ordinary character (rolled back, so that this test writes nothing).
+    await expect(db.sql.begin(async (tx) => {
+      expect(await append(tx as never, s, { payload: { emoji: "\ud83d\ude00" }, actor: "agent:\ud83d\ude00" })).toMatchObject({ seq: 2 });
+      throw new Error("undo");
+    })).rejects.toThrow("undo");
+  });
 });
 
 describe("reads", () => {
@@ -188,3 +208,85 @@ test("toStarciteError leaves unknown errors alone and maps connection failures",
   expect(toStarciteError({ code: "ECONNREFUSED" })).toMatchObject({ code: "database_unavailable" });
   expect(toStarciteError({ code: "SC999", message: "x" })).toEqual({ code: "SC999", message: "x" });
 });
+
+describe("one validator for every path", () => {
+  /**
+   * Events as SQL expressions (limits read from starcite.limit_value, so the boundaries follow the one
+   * definition), each with the field it is wrong in, or null when it sits exactly at a limit and is fine.
+   */
+  const L = (name: string) => `starcite.limit_value('${name}')::int`;
+  const cases: [string, Record<string, string>, string | null][] = [
+    ["empty type", { type: "''" }, "type"],
+    ["type over the limit", { type: `repeat('t', ${L("event_type_chars")} + 1)` }, "type"],
+    ["type at the limit", { type: `repeat('t', ${L("event_type_chars")})` }, null],
+    ["array payload", { payload: "'[1]'::jsonb" }, "payload"],
+    ["missing payload", { payload: "null::jsonb" }, "payload"],
+    ["payload over the limit", { payload: `jsonb_build_object('x', repeat('a', ${L("event_payload_bytes")} - 8))` }, "payload"],
+    ["payload at the limit", { payload: `jsonb_build_object('x', repeat('a', ${L("event_payload_bytes")} - 9))` }, null],
+    ["array metadata", { metadata: "'[1]'::jsonb" }, "metadata"],
+    ["metadata over the limit", { metadata: `jsonb_build_object('m', repeat('m', ${L("event_metadata_bytes")}))` }, "metadata"],
+    ["string refs", { refs: `'"x"'::jsonb` }, "refs"],
+    ["refs over the limit", { refs: `jsonb_build_array(repeat('r', ${L("event_refs_bytes")}))` }, "refs"],
+    ["actor over the limit", { actor: `repeat('a', ${L("event_actor_chars")} + 1)` }, "actor"],
+    ["actor at the limit", { actor: `repeat('a', ${L("event_actor_chars")})` }, null],
+    ["source over the limit", { source: `repeat('s', ${L("event_source_chars")} + 1)` }, "source"],
+    ["empty idempotency_key", { idempotency_key: "''" }, "idempotency_key"],
+    ["idempotency_key over the limit", { idempotency_key: `repeat('k', ${L("idempotency_key_chars")} + 1)` }, "idempotency_key"],
+    ["empty producer_id", { producer_id: "''", producer_seq: "1::bigint" }, "producer_id"],
+    ["producer_id over the limit", { producer_id: `repeat('p', ${L("producer_id_chars")} + 1)`, producer_seq: "1::bigint" }, "producer_id"],
+    ["producer_seq 0", { producer_id: "'p'", producer_seq: "0::bigint" }, "producer_seq"],
+    ["producer_id alone", { producer_id: "'p'" }, "producer_seq"],
+    ["producer_seq alone", { producer_seq: "1::bigint" }, "producer_id"],
+    ["negative expected_seq", { expected_seq: "(-1)::bigint" }, "expected_seq"],
+  ];
+  const FIELDS = ["type", "payload", "actor", "source", "metadata", "refs", "idempotency_key", "producer_id", "producer_seq", "expected_seq"];
+  const DEFAULTS: Record<string, string> = { type: "'x'", payload: "'{}'::jsonb" };
+  const valueOf = (event: Record<string, string>, f: string) => event[f] ?? DEFAULTS[f] ?? "null";
+
+  interface Answer { code: string | null; message: string | null; detail: Record<string, unknown> }
+
+  /** starcite.append: its direct path checks the event before anything else. */
+  async function direct(event: Record<string, string>): Promise<Answer> {
+    const args = FIELDS.map((f) => `${f} => ${valueOf(event, f)}`).join(", ");
+    return db.sql.begin(async (tx) => {
+      const answer = await tx.unsafe(`select * from starcite.append(session_id => $1, ${args})`, [s]).then(
+        () => ({ code: null, message: null, detail: {} }),
+        (e: { code: string; message: string; detail?: string }) => ({ code: e.code, message: e.message, detail: JSON.parse(e.detail ?? "{}") }));
+      throw new Rollback(answer);
+    }).catch((e: unknown) => rolledBack<Answer>(e));
+  }
+
+  /** starcite.append_items, with the same values as JSON: the engine decodes and checks them itself. */
+  async function engine(event: Record<string, string>): Promise<Answer> {
+    const pairs = FIELDS.map((f) => `'${f}', ${valueOf(event, f)}`).join(", ");
+    return db.sql.begin(async (tx) => {
+      const [row] = await tx.unsafe<{ error_code: string | null; error_message: string | null; error_detail: Record<string, unknown> | null }[]>(
+        `select * from starcite.append_items(jsonb_build_array(jsonb_build_object('session_id', $1::text, ${pairs})))`, [s]);
+      throw new Rollback({ code: row!.error_code, message: row!.error_message, detail: row!.error_detail ?? {} });
+    }).catch((e: unknown) => rolledBack<Answer>(e));
+  }
+
+  const SQLSTATE: Record<string, string> = { invalid_event: "SC002", payload_too_large: "SC003" };
+
+  test.each(cases)("%s: the same code, message and detail from append's direct path and from the engine", async (_, event, field) => {
+    const [d, e] = [await direct(event), await engine(event)];
+    if (field === null) {
+      expect(d.code, d.message ?? "").toBeNull();
+      expect(e.code, e.message ?? "").toBeNull();
+      return;
+    }
+    expect(e.detail).toMatchObject({ field });
+    expect(d).toEqual({ code: SQLSTATE[e.code!], message: e.message, detail: { ...e.detail, index: 0 } });
+  });
+});
+
+class Rollback extends Error {
+  constructor(readonly value: unknown) {
+    super("rollback");
+  }
+}
+
+function rolledBack<T>(e: unknown): T {
+  if (e instanceof Rollback) return e.value as T;
+  throw e;
+}

@@ -110,10 +110,7 @@ builder.mutationFields((t) => ({
       forbidTokens(p, "manage keys");
       const tenantId = adminTenant(p, args.tenantId);
       const scopes = (args.scopes ?? null) as string[] | null;
-      if (scopes?.includes("admin") && !p.scopes.has("admin")) {
-        throw new StarciteError("forbidden_scope", "granting the admin scope needs the admin scope", { required: ["admin"] });
-      }
-      return createApiKey(ctx.sql, { tenantId, name: args.name, scopes, expiresAt: args.expiresAt ?? null });
+      return createApiKey(ctx.sql, { tenantId, name: args.name, scopes, expiresAt: args.expiresAt ?? null, creatorScopes: [...p.scopes] });
     },
   }),
   revokeApiKey: t.field({

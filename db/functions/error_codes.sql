@@ -1,0 +1,32 @@
+-- Every error code the product knows, defined here once: its SQLSTATE (null for codes raised outside SQL by
+-- the server), the HTTP status a REST surface answers with, and when it happens. raise_error derives the
+-- SQLSTATE from it; src/db/errors.ts, the SDK's code list and the README's table are tested against it.
+create function starcite.error_codes()
+returns table (code text, sqlstate text, http_status integer, description text)
+language sql immutable parallel safe as $$
+  values
+    ('invalid_argument',         'SC001', 400, 'an argument is out of range or malformed: limit, cursor, session id, scopes, tenant'),
+    ('invalid_event',            'SC002', 400, 'empty or too long `type`, non-object `payload`, `producer_id` without `producer_seq`, text Postgres cannot store, ...'),
+    ('payload_too_large',        'SC003', 413, 'payload over 262,144 bytes; metadata or refs over 16,384; session metadata over 65,536'),
+    ('session_not_found',        'SC100', 404, 'no such session in your tenant (or not the session your token is for)'),
+    ('session_exists',           'SC101', 409, '`create_session` with a taken id'),
+    ('version_conflict',         'SC102', 409, '`update_session` with a stale `expected_version`'),
+    ('expected_seq_conflict',    'SC200', 409, '`expected_seq` ≠ the session''s `last_seq` (detail: `last_seq`)'),
+    ('producer_seq_conflict',    'SC201', 409, '`producer_seq` is not the producer''s last + 1 (detail: `expected_producer_seq`)'),
+    ('producer_replay_conflict', 'SC202', 409, 'a used `producer_seq` with different content (detail: original `seq`)'),
+    ('idempotency_conflict',     'SC203', 409, 'a used `idempotency_key` with different content'),
+    ('unauthorized',             'SC300', 401, 'missing, unknown, revoked or expired credential'),
+    ('forbidden_scope',          'SC301', 403, 'the credential lacks the scope (or is a session token doing a backend''s job), or grants a scope it does not hold'),
+    ('token_expired',            'SC302', 401, 'the session token expired (a tail ends with it: refresh and resume from the cursor)'),
+    ('forbidden_actor',          'SC303', 403, 'a session token tried to append as someone else'),
+    ('key_not_found',            'SC304', 404, 'revoking an unknown key'),
+    ('internal_error',           'SC000', 500, 'anything unexpected (logged server-side, never detailed to clients)'),
+    ('database_unavailable',     null,    503, 'the server cannot reach Postgres (retry / resume)'),
+    ('shutting_down',            null,    503, 'the server is draining (retry elsewhere)'),
+    ('bad_request',              null,    400, 'malformed GraphQL: syntax, unknown fields, wrong variable types; a REST body that is not JSON'),
+    ('overloaded',               null,    429, 'more than 10,000 appends are waiting for the database on this server: retry with backoff'),
+    ('route_not_found',          null,    404, 'REST: no such route (the body points at `/graphql` and the REST docs)'),
+    ('method_not_allowed',       null,    405, 'REST: the route exists for other methods')
+$$;
+
+comment on function starcite.error_codes() is 'Every error code with its SQLSTATE (null: raised by the server), HTTP status and meaning.';

@@ -1,0 +1,25 @@
+-- Every documented limit, defined here once. The functions read them with starcite.limit_value(name), which
+-- the planner folds into a constant; the README's limits table is tested against this list.
+create function starcite.limits()
+returns table (name text, value bigint, description text)
+language sql immutable parallel safe as $$
+  values
+    ('session_id_chars',       128,    'characters in a session id (`[A-Za-z0-9_.:-]`, starting with a letter or digit)'),
+    ('session_title_chars',    1000,   'characters in a session title'),
+    ('session_metadata_bytes', 65536,  'bytes of a session''s metadata (as JSON text)'),
+    ('tenant_id_chars',        64,     'characters in a tenant id (`[A-Za-z0-9_.-]`, starting with a letter or digit)'),
+    ('event_type_chars',       128,    'characters in an event''s `type` (at least 1)'),
+    ('event_payload_bytes',    262144, 'bytes of an event''s `payload` (a JSON object, as JSON text)'),
+    ('event_metadata_bytes',   16384,  'bytes of an event''s `metadata` (as JSON text)'),
+    ('event_refs_bytes',       16384,  'bytes of an event''s `refs` (as JSON text)'),
+    ('event_actor_chars',      256,    'characters in an event''s `actor`'),
+    ('event_source_chars',     256,    'characters in an event''s `source`'),
+    ('idempotency_key_chars',  256,    'characters in an `idempotency_key` (at least 1)'),
+    ('producer_id_chars',      256,    'characters in a `producer_id` (at least 1)'),
+    ('events_per_call',        1000,   'events in one `append_batch` or `append_items` call'),
+    ('events_per_read',        1000,   '`max_events` of one `read`'),
+    ('sessions_per_list',      1000,   '`max_sessions` of one `list_sessions`'),
+    ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)')
+$$;
+
+comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';
