@@ -29,7 +29,10 @@ export type StarciteErrorCode =
   | "timeout"
   | "unavailable"
   | "closed"
-  | "protocol_error";
+  | "protocol_error"
+  // chat envelopes (@starcite/sdk/ai)
+  | "invalid_chat_event"
+  | "aborted";
 
 /** Failures worth retrying: the request may not have reached the log, and a retry cannot hurt an idempotent append. */
 const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down"]);

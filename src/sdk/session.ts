@@ -37,6 +37,31 @@ export interface SessionAppendInput {
   expectedSeq?: number;
 }
 
+/** What `session.producer()` takes. */
+export interface ProducerOptions {
+  /**
+   * Stable across restarts for the same stream of events (e.g. derived from the message it writes), so a
+   * retry after a crash re-sends the same (producerId, producerSeq) pairs and the server dedups them.
+   */
+  producerId: string;
+  /** producerSeq of this producer's first event (default 1). */
+  firstProducerSeq?: number;
+  /** Least time between two requests (default 0): events queued meanwhile share one `appendBatch`. */
+  lingerMs?: number;
+}
+
+/** An extra append queue on a session, with its own producer id (see `session.producer()`). */
+export interface Producer {
+  readonly producerId: string;
+  /** Events queued or in flight. */
+  readonly pending: number;
+  append(input: SessionAppendInput): Promise<AppendResult>;
+  /** Resolves once every append issued so far has been confirmed (or has failed). */
+  flush(): Promise<void>;
+  /** Rejects what is still queued with `closed`. */
+  close(): void;
+}
+
 export interface EventContext {
   phase: Phase;
 }
@@ -122,6 +147,7 @@ export class StarciteSession {
   #status: SessionStatus = "idle";
   #error: StarciteError | undefined;
   #closed = false;
+  readonly #producers = new Set<Outbox>();
 
   constructor(config: SessionConfig) {
     this.#c = config;
@@ -135,6 +161,11 @@ export class StarciteSession {
     });
   }
 
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** The producer id this session's appends carry (stable for the session object's life). */
   get producerId(): string {
     return this.#outbox.producerId;
@@ -146,6 +177,10 @@ export class StarciteSession {
    * refused (e.g. `invalid_event`, `forbidden_actor`, `expected_seq_conflict`) or retries run out.
    */
   append(input: SessionAppendInput): Promise<AppendResult> {
+    return this.#enqueue(this.#outbox, input);
+  }
+
+  #enqueue(outbox: Outbox, input: SessionAppendInput): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(new StarciteError("closed", "the session is closed"));
     let event: Omit<AppendEventInput, "producerId" | "producerSeq">;
     try {
@@ -155,7 +190,41 @@ export class StarciteSession {
     }
     // The token already pins the actor; saying it too keeps it on servers running without auth.
     if (event.actor === undefined && this.identity) event.actor = this.identity.actor;
-    return this.#outbox.enqueue(event);
+    return outbox.enqueue(event);
+  }
+
+  /**
+   * Another append queue on this session with its own producer id: ordered, retried and deduplicated
+   * like `append()`, independent of the session's own queue. A producer id derived from what it writes
+   * (an agent turn's message id) makes a crashed-and-retried writer's events dedup instead of doubling.
+   * Two live producers must not share an id.
+   */
+  producer(options: ProducerOptions): Producer {
+    if (!options || typeof options.producerId !== "string" || options.producerId === "") {
+      throw new StarciteError("invalid_argument", "producer({ producerId }) needs a non-empty producerId");
+    }
+    const outbox = new Outbox({
+      producerId: options.producerId,
+      retry: resolveRetry(this.#c.appendRetry, 30),
+      ...(options.firstProducerSeq !== undefined ? { firstProducerSeq: options.firstProducerSeq } : {}),
+      ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+      ...(this.#c.maxBatchSize !== undefined ? { maxBatchSize: this.#c.maxBatchSize } : {}),
+      send: (events) => this.#sendEvents(events),
+    });
+    if (this.#closed) outbox.close();
+    else this.#producers.add(outbox);
+    return {
+      producerId: outbox.producerId,
+      get pending() {
+        return outbox.pending;
+      },
+      append: (input) => this.#enqueue(outbox, input),
+      flush: () => outbox.flush(),
+      close: () => {
+        outbox.close();
+        this.#producers.delete(outbox);
+      },
+    };
   }
 
   /** Resolves once every append issued so far has been confirmed (or has failed). */
@@ -208,6 +277,8 @@ export class StarciteSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#outbox.close();
+    for (const producer of this.#producers) producer.close();
+    this.#producers.clear();
     this.#abort.abort();
     const tail = this.#tail;
     this.#tail = undefined;
