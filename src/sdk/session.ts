@@ -161,6 +161,16 @@ export class StarciteSession {
     });
   }
 
+  /** The tail's state (as in `state().status`, without copying the events). */
+  get status(): SessionStatus {
+    return this.#status;
+  }
+
+  /** The fatal error that stopped the stream, if any (as in `state().error`). */
+  get error(): StarciteError | undefined {
+    return this.#error;
+  }
+
   /** True once `close()` was called. */
   get closed(): boolean {
     return this.#closed;

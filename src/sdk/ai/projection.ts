@@ -129,6 +129,7 @@ export class ChatProjection {
   #lastSeq = 0;
   /** Seq of the last user message that no turn or stop has answered yet. */
   #awaiting: number | undefined;
+  #awaitingId: string | undefined;
   /** Seq of the last user message or `start` chunk: an error older than it is history. */
   #lastActivity = 0;
   #lastError: { seq: number; text: string } | undefined;
@@ -168,8 +169,8 @@ export class ChatProjection {
   /** The user message no turn has answered yet (nor a stop cancelled). */
   get awaiting(): { seq: number; messageId: string } | undefined {
     if (this.#awaiting === undefined) return undefined;
-    const entry = this.#entries.findLast((e) => e.seq === this.#awaiting);
-    return entry ? { seq: entry.seq, messageId: entry.id } : undefined;
+    const entry = this.#byId.get(this.#awaitingId!);
+    return entry ? { seq: this.#awaiting, messageId: entry.id } : undefined;
   }
 
   /** The turn a stop or a reconnect is about: the latest open one. */
@@ -236,6 +237,7 @@ export class ChatProjection {
     this.#entries.push(entry);
     this.#byId.set(entry.id, entry);
     this.#awaiting = event.seq;
+    this.#awaitingId = entry.id;
     this.#lastActivity = event.seq;
     return this.#changed();
   }
@@ -480,7 +482,12 @@ export class ChatProjection {
 
   #findTool(entry: Entry, toolCallId: string): Part | undefined {
     const inStep = this.#currentStepParts(entry).find((p) => isToolPart(p) && p.toolCallId === toolCallId);
-    return inStep ?? entry.parts.findLast((p) => isToolPart(p) && p.toolCallId === toolCallId);
+    if (inStep) return inStep;
+    for (let i = entry.parts.length - 1; i >= 0; i--) {
+      const part = entry.parts[i]!;
+      if (isToolPart(part) && part.toolCallId === toolCallId) return part;
+    }
+    return undefined;
   }
 
   #upsertTool(entry: Entry, dynamic: boolean, o: Obj, existing?: Part): void {

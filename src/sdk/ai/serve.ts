@@ -40,7 +40,7 @@ export function serveChat(
 
   const check = () => {
     const waiting = projection.awaiting;
-    if (stopped || !waiting || answered.has(waiting.seq) || session.state().status !== "live") return;
+    if (stopped || !waiting || answered.has(waiting.seq) || session.status !== "live") return;
     answered.add(waiting.seq);
     const messageId = `${waiting.messageId}-reply`;
     const stop = watchStop(session, { messageId, since: waiting.seq });

@@ -33,7 +33,7 @@ class ChatLog {
   caughtUp(): Promise<void> {
     this.#live ??= new Promise<void>((resolve, reject) => {
       const check = () => {
-        const { status, error } = this.#session.state();
+        const { status, error } = this.#session;
         if (status === "live") resolve();
         else if (status === "failed" || status === "closed") reject(error ?? new StarciteError("closed", "the session is closed"));
         else return false;
