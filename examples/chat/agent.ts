@@ -22,10 +22,12 @@ export interface MockModelOptions {
   chunkDelayInMs?: number;
   /** Called for every token the model produces: a stopped turn stops calling it. */
   onToken?: (delta: string) => void;
+  /** Called when the consumer cancels the stream (a stopped turn). */
+  onCancel?: () => void;
 }
 
 /** The AI SDK's mock model streaming `answerFor(last user text)` token by token, with delays. */
-export function mockModel({ chunkDelayInMs = 40, onToken }: MockModelOptions = {}): LanguageModel {
+export function mockModel({ chunkDelayInMs = 40, onToken, onCancel }: MockModelOptions = {}): LanguageModel {
   return new MockLanguageModelV4({
     doStream: async ({ prompt }) => {
       const lastUser = [...prompt].reverse().find((m) => m.role === "user");
@@ -43,14 +45,19 @@ export function mockModel({ chunkDelayInMs = 40, onToken }: MockModelOptions = {
           usage: { inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 1, text: 1, reasoning: 0 } },
         },
       ];
-      const counted = simulateReadableStream({ chunks: parts, initialDelayInMs: 0, chunkDelayInMs }).pipeThrough(
-        new TransformStream<LanguageModelV4StreamPart, LanguageModelV4StreamPart>({
-          transform(part, controller) {
-            if (part.type === "text-delta") onToken?.(part.delta);
-            controller.enqueue(part);
-          },
-        }),
-      );
+      const source = simulateReadableStream({ chunks: parts, initialDelayInMs: 0, chunkDelayInMs }).getReader();
+      const counted = new ReadableStream<LanguageModelV4StreamPart>({
+        async pull(controller) {
+          const next = await source.read();
+          if (next.done) return controller.close();
+          if (next.value.type === "text-delta") onToken?.(next.value.delta);
+          controller.enqueue(next.value);
+        },
+        async cancel(reason) {
+          onCancel?.();
+          await source.cancel(reason);
+        },
+      });
       return { stream: counted };
     },
   });

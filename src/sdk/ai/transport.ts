@@ -101,7 +101,7 @@ class ChatLog {
           if (done) return;
           done = true;
           stopWatching();
-          controller.close();
+          controller.error(abortSignal.reason);
         }, { once: true });
       },
       cancel: stopWatching,
