@@ -1,5 +1,5 @@
 import type { ChatStatus, FileUIPart, UIMessage } from "ai";
-import { StarciteError, toStarciteError, type SessionStatus, type StarciteSession } from "@starcite/sdk";
+import { followSession, StarciteError, toStarciteError, type SessionStatus, type StarciteSession } from "@starcite/sdk";
 import { ChatProjection, stopEvent, userMessageEvent } from "@starcite/sdk/ai";
 
 export interface ChatSnapshot {
@@ -81,11 +81,16 @@ export class ChatStore {
 
   #attach(): void {
     const session = this.#session;
-    // A listener added again (StrictMode, a remount) is first given every event so far: applied once only.
-    this.#off = [
-      session.on("event", (event) => {
+    // The whole log, also what came before the session's stored cursor; a follower added again (StrictMode,
+    // a remount) starts at seq 1, and the projection skips what it has applied.
+    const follower = followSession(session, {
+      onEvent: (event) => {
         if (this.#projection.apply(event)) this.#changed();
-      }),
+      },
+      onError: (error) => this.#reportError(error),
+    });
+    this.#off = [
+      () => follower.stop(),
       session.on("status", () => this.#changed()),
       session.on("error", (error) => {
         this.#localError = error;

@@ -1,8 +1,8 @@
 import { useCallback, useSyncExternalStore } from "react";
-import type { AppendResult, SessionAppendInput, SessionStatus, StarciteError, StarciteEvent, StarciteSession } from "@starcite/sdk";
+import { followSession, type AppendResult, type SessionAppendInput, type SessionStatus, type StarciteError, type StarciteEvent, type StarciteSession } from "@starcite/sdk";
 
 export interface UseStarciteSessionResult {
-  /** Every event received, in seq order (replay, then live). */
+  /** Every event of the session from seq 1, in seq order (history, then live). */
   events: StarciteEvent[];
   append: (input: SessionAppendInput) => Promise<AppendResult>;
   status: SessionStatus;
@@ -31,12 +31,15 @@ class SessionStore {
   subscribe = (listener: () => void): (() => void) => {
     this.#listeners.add(listener);
     if (this.#listeners.size === 1) {
-      this.#off = [
-        this.#session.on("event", (event) => {
+      const follower = followSession(this.#session, {
+        onEvent: (event) => {
           if (event.seq <= (this.#events.at(-1)?.seq ?? 0)) return;
           this.#events.push(event);
           this.#changed();
-        }),
+        },
+      });
+      this.#off = [
+        () => follower.stop(),
         this.#session.on("status", () => this.#changed()),
         this.#session.on("error", () => this.#changed()),
       ];

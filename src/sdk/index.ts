@@ -12,6 +12,7 @@ export {
   StarciteSession, makeIdentity, toAppendInput,
   type Identity, type Producer, type ProducerOptions, type SessionAppendInput, type SessionEvents, type SessionState, type SessionStatus, type EventContext, type StatusDetail,
 } from "./session.ts";
+export { followSession, type Follower, type FollowHandlers } from "./follow.ts";
 export { StarciteError, isStarciteError, isRetryableCode, toStarciteError, type StarciteErrorCode } from "./errors.ts";
 export { MemoryCursorStore, LocalStorageCursorStore, defaultCursorStore, type CursorStore, type StorageLike } from "./cursor-store.ts";
 export { TailStream, tailError, resolveWebSocketImpl, type TailStreamOptions, type TailStatus, type Phase, type CredentialProvider } from "./tail.ts";

@@ -2,10 +2,10 @@ import { resolveRetry, type RetryOptions } from "./backoff.ts";
 import type { CursorStore } from "./cursor-store.ts";
 import { isStarciteError, StarciteError, toStarciteError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
-import { APPEND, APPEND_BATCH } from "./queries.ts";
+import { APPEND, APPEND_BATCH, READ_EVENTS } from "./queries.ts";
 import { TailStream, type CredentialProvider, type Phase, type TailStatus } from "./tail.ts";
 import type { GraphQLHttp } from "./transport.ts";
-import type { AppendEventInput, AppendResult, JsonObject, JsonValue, PrincipalType, StarciteEvent } from "./protocol.ts";
+import type { AppendEventInput, AppendResult, EventPage, JsonObject, JsonValue, PrincipalType, StarciteEvent } from "./protocol.ts";
 
 /** Who a session speaks for: a user or an agent. Its appends get actor "<type>:<id>". */
 export interface Identity {
@@ -171,6 +171,11 @@ export class StarciteSession {
     return this.#error;
   }
 
+  /** Seq of the last event received (as in `state().cursor`). */
+  get cursor(): number {
+    return this.#cursor;
+  }
+
   /** True once `close()` was called. */
   get closed(): boolean {
     return this.#closed;
@@ -264,6 +269,18 @@ export class StarciteSession {
     this.#tailStarting = true;
     void this.#startTail();
     return this;
+  }
+
+  /**
+   * One page of the session's log over HTTP with the session's own credential: events with seq > after
+   * (limit 1..1000, default 100). For history before the tail's cursor; `on("event")` is the live path.
+   */
+  async readEvents({ after = 0, limit = 100 }: { after?: number; limit?: number } = {}): Promise<EventPage> {
+    try {
+      return (await this.#request<{ events: EventPage }>(READ_EVENTS, { sessionId: this.id, after, limit })).events;
+    } catch (error) {
+      throw toStarciteError(error);
+    }
   }
 
   /** The events received so far, in seq order (a copy). */

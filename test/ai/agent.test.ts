@@ -199,7 +199,11 @@ describe("createStarciteChatTransport", () => {
     const [a, b] = stream.tee();
     let message: UIMessage | undefined;
     const reading = (async () => { for await (const m of readUIMessageStream({ stream: b })) message = m; })();
-    for await (const c of a) chunks.push(c);
+    for (const reader = a.getReader(); ;) {
+      const next = await reader.read();
+      if (next.done) break;
+      chunks.push(next.value);
+    }
     await reading;
     return { chunks, message };
   }
@@ -256,5 +260,30 @@ describe("createStarciteChatTransport", () => {
     expect(log.some((e) => e.type === "chat.user.stop" && e.payload.messageId === "u1-reply")).toBe(true);
     stopServing();
     await Promise.all([session.close(), agent.close()]);
+  });
+});
+
+describe("followSession", () => {
+  test("a session resuming after a stored cursor still hands over the whole log, history first, then live", async () => {
+    const { MemoryCursorStore, followSession } = await import("@starcite/sdk");
+    const writer = await agentSession("ses_ai_follow");
+    for (let k = 1; k <= 1205; k++) void writer.append({ type: "step", payload: { k } });
+    await writer.flush();
+    const store = new MemoryCursorStore();
+    const reader = await admin.session({ identity: admin.user({ id: "alice" }), id: "ses_ai_follow", cursorStore: store });
+    store.save("ses_ai_follow:user:alice", 1200); // as a reloaded page would have it
+    const direct: number[] = [];
+    reader.on("event", (e) => direct.push(e.seq));
+    const seqs: number[] = [];
+    let caughtUp = 0;
+    const follower = followSession(reader, { onEvent: (e) => seqs.push(e.seq), onCaughtUp: () => caughtUp++ });
+    await until(() => caughtUp > 0, 10_000, "caught up");
+    expect(direct).toEqual([1201, 1202, 1203, 1204, 1205]);
+    expect(seqs).toEqual(Array.from({ length: 1205 }, (_, i) => i + 1));
+    await writer.append({ text: "live" });
+    await until(() => seqs.length === 1206, 10_000, "live event");
+    expect(follower.caughtUp).toBe(true);
+    follower.stop();
+    await Promise.all([writer.close(), reader.close()]);
   });
 });

@@ -1,5 +1,6 @@
 import type { UIMessage, UIMessageChunk } from "ai";
 import { toStarciteError, type StarciteError } from "../errors.ts";
+import { followSession } from "../follow.ts";
 import type { StarciteSession } from "../session.ts";
 import { ChatProjection } from "./projection.ts";
 import { appendUIMessageStream, watchStop, type AppendUIMessageStreamResult } from "./stream.ts";
@@ -40,7 +41,7 @@ export function serveChat(
 
   const check = () => {
     const waiting = projection.awaiting;
-    if (stopped || !waiting || answered.has(waiting.seq) || session.status !== "live") return;
+    if (stopped || !waiting || answered.has(waiting.seq) || !follower.caughtUp) return;
     answered.add(waiting.seq);
     const messageId = `${waiting.messageId}-reply`;
     const stop = watchStop(session, { messageId, since: waiting.seq });
@@ -65,18 +66,16 @@ export function serveChat(
     })();
   };
 
-  const offEvent = session.on("event", (event) => {
-    projection.apply(event);
-    check();
+  const follower = followSession(session, {
+    onEvent: (event) => {
+      projection.apply(event);
+      check();
+    },
+    onCaughtUp: check,
+    onError: (error) => options.onError?.(error),
   });
-  const offStatus = session.on("status", (status) => {
-    if (status === "live") check();
-  });
-  // Already live: the listener's catch-up runs in a microtask queued before this one.
-  queueMicrotask(check);
   return () => {
     stopped = true;
-    offEvent();
-    offStatus();
+    follower.stop();
   };
 }

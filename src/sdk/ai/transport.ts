@@ -1,5 +1,6 @@
 import type { ChatTransport, UIMessage, UIMessageChunk } from "ai";
 import { StarciteError } from "../errors.ts";
+import { followSession, type Follower } from "../follow.ts";
 import type { StarciteEvent } from "../protocol.ts";
 import type { StarciteSession } from "../session.ts";
 import { CHAT_ASSISTANT_CHUNK, CHAT_USER_MESSAGE, stopEvent, userMessageEvent } from "./envelopes.ts";
@@ -21,29 +22,26 @@ class ChatLog {
   readonly records: ChunkRecord[] = [];
   readonly userSeqs = new Map<string, number>();
   readonly watchers = new Set<(record: ChunkRecord) => void>();
+  readonly #follower: Follower;
   readonly #session: StarciteSession;
-  #live: Promise<void> | undefined;
+  #caughtUp: (() => void)[] = [];
 
   constructor(session: StarciteSession) {
     this.#session = session;
-    session.on("event", (event) => this.#apply(event));
+    this.#follower = followSession(session, {
+      onEvent: (event) => this.#apply(event),
+      onCaughtUp: () => {
+        for (const resolve of this.#caughtUp.splice(0)) resolve();
+      },
+    });
   }
 
-  /** Resolves once the session has caught up with the log (its first live point). */
+  /** Resolves once the whole log up to the session's catch-up point has been applied. */
   caughtUp(): Promise<void> {
-    this.#live ??= new Promise<void>((resolve, reject) => {
-      const check = () => {
-        const { status, error } = this.#session;
-        if (status === "live") resolve();
-        else if (status === "failed" || status === "closed") reject(error ?? new StarciteError("closed", "the session is closed"));
-        else return false;
-        offStatus();
-        return true;
-      };
-      const offStatus = this.#session.on("status", () => void check());
-      queueMicrotask(check);
-    });
-    return this.#live;
+    if (this.#follower.caughtUp) return Promise.resolve();
+    const { status, error } = this.#session;
+    if (status === "failed" || status === "closed") return Promise.reject(error ?? new StarciteError("closed", "the session is closed"));
+    return new Promise((resolve) => this.#caughtUp.push(resolve));
   }
 
   #apply(event: StarciteEvent): void {
