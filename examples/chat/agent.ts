@@ -22,7 +22,7 @@ export interface MockModelOptions {
   chunkDelayInMs?: number;
   /** Called for every token the model produces: a stopped turn stops calling it. */
   onToken?: (delta: string) => void;
-  /** Called when the consumer cancels the stream (a stopped turn). */
+  /** Called when the consumer cancels the stream before its end (a stopped turn). */
   onCancel?: () => void;
 }
 
@@ -46,15 +46,17 @@ export function mockModel({ chunkDelayInMs = 40, onToken, onCancel }: MockModelO
         },
       ];
       const source = simulateReadableStream({ chunks: parts, initialDelayInMs: 0, chunkDelayInMs }).getReader();
+      let finished = false;
       const counted = new ReadableStream<LanguageModelV4StreamPart>({
         async pull(controller) {
           const next = await source.read();
           if (next.done) return controller.close();
+          if (next.value.type === "finish") finished = true;
           if (next.value.type === "text-delta") onToken?.(next.value.delta);
           controller.enqueue(next.value);
         },
         async cancel(reason) {
-          onCancel?.();
+          if (!finished) onCancel?.();
           await source.cancel(reason);
         },
       });

@@ -287,7 +287,18 @@ export class TailStream {
 
   #reconnectAfter(ms: number): void {
     if (this.#stopped) return;
-    this.#timers.after(ms, () => void this.#connect());
+    // A browser coming back online reconnects at once rather than sitting out the rest of its backoff.
+    const events = globalThis as { addEventListener?: (type: string, fn: () => void) => void; removeEventListener?: (type: string, fn: () => void) => void };
+    let done = false;
+    const go = () => {
+      if (done) return;
+      done = true;
+      cancel();
+      events.removeEventListener?.("online", go);
+      void this.#connect();
+    };
+    const cancel = this.#timers.after(ms, go);
+    if (ms > 0) events.addEventListener?.("online", go);
   }
 
   #fatal(error: StarciteError): void {
