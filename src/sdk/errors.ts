@@ -31,8 +31,7 @@ export type StarciteErrorCode =
   | "closed"
   | "protocol_error"
   // chat envelopes (@starcite/sdk/ai)
-  | "invalid_chat_event"
-  | "aborted";
+  | "invalid_chat_event";
 
 /** Failures worth retrying: the request may not have reached the log, and a retry cannot hurt an idempotent append. */
 const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down"]);

@@ -133,7 +133,7 @@ describe("stop", () => {
     expect(watch.signal.aborted).toBe(false);
     const stop = await user.append(stopEvent());
     await until(() => watch.signal.aborted, 10_000, "aborted");
-    expect((watch.signal.reason as { detail: { seq: number } }).detail.seq).toBe(stop.seq);
+    expect(watch.signal.reason).toMatchObject({ name: "AbortError", message: `stopped by user:alice (event ${stop.seq})` });
     watch.dispose();
     await Promise.all([user.close(), agent.close()]);
   });

@@ -1,7 +1,7 @@
 import type { UIMessageChunk } from "ai";
 import { StarciteError, toStarciteError } from "../errors.ts";
 import type { AppendResult } from "../protocol.ts";
-import type { StarciteSession } from "../session.ts";
+import type { Producer, StarciteSession } from "../session.ts";
 import { assistantChunkEvent, CHAT_USER_STOP } from "./envelopes.ts";
 
 export interface AppendUIMessageStreamOptions {
@@ -45,17 +45,8 @@ export async function appendUIMessageStream(
   options: AppendUIMessageStreamOptions,
 ): Promise<AppendUIMessageStreamResult> {
   const { messageId, signal } = options;
-  if (typeof messageId !== "string" || messageId === "") throw new StarciteError("invalid_argument", "appendUIMessageStream needs a messageId");
-  const producer = session.producer({
-    producerId: options.producerId ?? `${session.identity ? `${session.identity.actor}/` : ""}chat/${messageId}`,
-    lingerMs: options.lingerMs ?? 20,
-  });
-  const writes: Promise<AppendResult>[] = [];
-  const write = (chunk: UIMessageChunk) => {
-    const written = producer.append(assistantChunkEvent(chunk, messageId));
-    written.catch(() => {}); // collected below
-    writes.push(written);
-  };
+  const writer = new ChunkWriter(session, messageId, options);
+  const write = (chunk: UIMessageChunk) => writer.write(chunk);
   const reader = stream.getReader();
   const cancel = () => void reader.cancel(signal?.reason).catch(() => {});
   signal?.addEventListener("abort", cancel, { once: true });
@@ -101,17 +92,42 @@ export async function appendUIMessageStream(
       write({ type: "finish" });
     }
   }
-  const settled = await Promise.allSettled(writes);
-  producer.close();
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed) throw toStarciteError(failed.reason);
-  return {
-    messageId,
-    chunks: settled.length,
-    deduped: settled.filter((s) => s.status === "fulfilled" && s.value.deduped).length,
-    aborted: ended === "abort",
-    errorText,
-  };
+  const { chunks, deduped } = await writer.settle();
+  return { messageId, chunks, deduped, aborted: ended === "abort", errorText };
+}
+
+/**
+ * The chunk events of one assistant turn, written through a producer of their own whose id is derived
+ * from the message (so a retried writer's events dedup). `settle()` waits for all of them and throws
+ * the first refusal.
+ */
+export class ChunkWriter {
+  readonly #producer: Producer;
+  readonly #messageId: string;
+  readonly #writes: Promise<AppendResult>[] = [];
+
+  constructor(session: StarciteSession, messageId: string, options: { producerId?: string; lingerMs?: number } = {}) {
+    if (typeof messageId !== "string" || messageId === "") throw new StarciteError("invalid_argument", "a chat turn needs a messageId");
+    this.#messageId = messageId;
+    this.#producer = session.producer({
+      producerId: options.producerId ?? `${session.identity ? `${session.identity.actor}/` : ""}chat/${messageId}`,
+      lingerMs: options.lingerMs ?? 20,
+    });
+  }
+
+  write(chunk: UIMessageChunk): void {
+    const written = this.#producer.append(assistantChunkEvent(chunk, this.#messageId));
+    written.catch(() => {}); // reported by settle()
+    this.#writes.push(written);
+  }
+
+  async settle(): Promise<{ chunks: number; deduped: number }> {
+    const settled = await Promise.allSettled(this.#writes);
+    this.#producer.close();
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw toStarciteError(failed.reason);
+    return { chunks: settled.length, deduped: settled.filter((r) => r.status === "fulfilled" && r.value.deduped).length };
+  }
 }
 
 export interface StopWatch {
@@ -134,7 +150,8 @@ export function watchStop(session: StarciteSession, { messageId, since }: { mess
     const named = event.payload.messageId;
     if (named !== undefined && named !== messageId) return;
     off();
-    controller.abort(new StarciteError("aborted", `stopped by ${event.actor ?? "a user"} (event ${event.seq})`, { detail: { seq: event.seq } }));
+    // An AbortError, as fetch and the AI SDK expect from a cancelled call.
+    controller.abort(new DOMException(`stopped by ${event.actor ?? "a user"} (event ${event.seq})`, "AbortError"));
   });
   return { signal: controller.signal, dispose: off };
 }
