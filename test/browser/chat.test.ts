@@ -41,20 +41,28 @@ beforeAll(async () => {
   const api = chatApi(backend, agents);
 
   const esbuild = await import("esbuild");
-  const bundle = await esbuild.build({
+  const build = async (react?: string) => (await esbuild.build({
     entryPoints: [path.join(here, "../../examples/chat/src/main.tsx")],
     bundle: true, platform: "browser", format: "esm", write: false, logLevel: "silent",
     jsx: "automatic", conditions: ["@starcite/source"], define: { "process.env.NODE_ENV": '"development"' },
-  });
-  const app = bundle.outputFiles[0]!.text;
-  const html = fs.readFileSync(path.join(here, "../../examples/chat/index.html"), "utf8")
+    ...(react ? { alias: { react: `${react}/react`, "react-dom": `${react}/react-dom` } } : {}),
+  })).outputFiles[0]!.text;
+  // The same app against React 19 (the repository's) and React 18 (test/react18's own node_modules).
+  const [app, app18] = await Promise.all([build(), build(path.join(here, "../react18/node_modules"))]);
+  expect(app18).toContain('"18.3.');
+  expect(app).toContain('"19.');
+  const page = (script: string) => fs.readFileSync(path.join(here, "../../examples/chat/index.html"), "utf8")
     .replace("<!--starcite-config-->", `<script>globalThis.STARCITE_URL = ${JSON.stringify(proxy.url)};</script>`)
-    .replace("/src/main.tsx", "/app.js");
+    .replace("/src/main.tsx", script);
+  const html = page("/app.js");
+  const html18 = page("/app18.js");
   site = http.createServer((req, res) => {
     void (async () => {
       if (await api(req, res)) return;
-      if (req.url === "/app.js") res.writeHead(200, { "content-type": "text/javascript" }).end(app);
-      else if (req.url === "/" || req.url?.startsWith("/?")) res.writeHead(200, { "content-type": "text/html" }).end(html);
+      if (req.url === "/app.js" || req.url === "/app18.js") res.writeHead(200, { "content-type": "text/javascript" }).end(req.url === "/app.js" ? app : app18);
+      else if (req.url === "/" || req.url?.startsWith("/?")) {
+        res.writeHead(200, { "content-type": "text/html" }).end(new URL(req.url, siteUrl).searchParams.get("react") === "18" ? html18 : html);
+      }
       else res.writeHead(404).end();
     })();
   });
@@ -128,9 +136,10 @@ async function newPage(): Promise<Page> {
   return page;
 }
 
-async function openChat(sessionId?: string): Promise<{ page: Page; sessionId: string }> {
+async function openChat(sessionId?: string, react?: "18"): Promise<{ page: Page; sessionId: string }> {
   const page = await newPage();
-  await page.goto(sessionId ? `${siteUrl}/?session=${sessionId}` : `${siteUrl}/`);
+  const query = new URLSearchParams({ ...(sessionId ? { session: sessionId } : {}), ...(react ? { react } : {}) });
+  await page.goto(`${siteUrl}/?${query}`);
   await page.waitForSelector("[data-testid=input]");
   await pageUntil(page, async () => (await statusOf(page)) === "ready", "chat ready");
   return { page, sessionId: new URL(page.url()).searchParams.get("session")! };
@@ -170,23 +179,23 @@ function expectMonotonic(samples: Sample[], question: string, full: string) {
 }
 
 describe.skipIf(!chromiumPath)("the chat example in headless Chromium", () => {
-  test("send a message: it streams to completion, the first token shows within a few hundred ms", async () => {
-    const { page, sessionId } = await openChat();
+  test.each([["19", undefined], ["18", "18"]] as const)("React %s, StrictMode: send a message, it streams to completion", async (_v, react) => {
+    const { page, sessionId } = await openChat(undefined, react);
     const q = "What does clause 4.2 say?";
     await send(page, q);
     await streamingPast(page, 5);
     await recordFirstToken(page);
     expect(await statusOf(page)).toBe("streaming");
-    await shot(page, "1-send-streaming");
+    await shot(page, `1-send-react${_v}-streaming`);
     await ready(page);
-    await shot(page, "1-send-done");
+    await shot(page, `1-send-react${_v}-done`);
     const full = answerFor(q);
     expect(await assistantText(page)).toBe(full);
     const o = await observed(page);
     expect(o.errors).toEqual([]);
     expectMonotonic(o.samples, q, full);
     const first = o.samples.find((x) => x.roles.includes("assistant") && x.texts[x.roles.indexOf("assistant")]!.length > 0)!;
-    measured.timeToFirstTokenColdMs = Math.round(first.t - o.sentAt!);
+    if (_v === "19") measured.timeToFirstTokenColdMs = Math.round(first.t - o.sentAt!);
     const statuses = o.samples.map((x) => x.status).filter((x, i, all) => x !== undefined && x !== all[i - 1]);
     expect(statuses).toEqual(["ready", "submitted", "streaming", "ready"]);
     // StrictMode mounted everything twice: the question is in the log once.

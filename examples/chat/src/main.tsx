@@ -18,11 +18,14 @@ async function sessionToken(): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
+// Once per page load: StrictMode runs effects twice, and two calls would create two sessions.
+let tokenOnce: Promise<string> | undefined;
+
 function App() {
   const [token, setToken] = useState<string>();
   const [problem, setProblem] = useState<string>();
   useEffect(() => {
-    sessionToken().then(setToken, (e: unknown) => setProblem(String(e)));
+    (tokenOnce ??= sessionToken()).then(setToken, (e: unknown) => setProblem(String(e)));
   }, []);
   if (problem) return <p role="alert">{problem}</p>;
   if (!token) return <p>Connecting…</p>;
