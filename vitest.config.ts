@@ -16,12 +16,27 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions, externalConditions: ["@starcite/source"] } },
   test: {
-    include: ["test/**/*.test.ts"],
     globalSetup: ["test/setup/global.ts"],
     pool: "forks",
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Each file gets its own database cloned from a migrated template, so files run in parallel.
     fileParallelism: true,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "starcite",
+          include: ["test/**/*.test.ts"],
+          // Suites with their own npm scripts (and a place in .ci/run): packed tarballs, fault injection.
+          exclude: ["test/packages/**", "test/faults/**", "node_modules/**"],
+        },
+      },
+      {
+        // The GraphQL contract once more with the fast paths off: they must not change any answer.
+        extends: true,
+        test: { name: "no-fast-paths", include: ["test/graphql/contract.test.ts"], env: { STARCITE_FAST_PATHS: "off" } },
+      },
+    ],
   },
 });

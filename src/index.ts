@@ -13,5 +13,5 @@ export { createSession, getSession, listSessions, updateSession } from "./db/ses
 export { append, appendBatch, appendItems, read, type AddressedEvent, type AppendOutcome } from "./db/events.ts";
 export { createApiKey, listApiKeys, revokeApiKey, type ApiKey } from "./db/keys.ts";
 export { StarciteError, SQLSTATE_TO_CODE, type ErrorCode } from "./db/errors.ts";
-export { NotificationListener, EVENTS_CHANNEL, type SessionAdvanced } from "./live/listener.ts";
+export { NotificationListener, EVENTS_CHANNEL, type SessionAdvanced } from "./db/listener.ts";
 export type { AppendResult, EventInput, JsonObject, JsonValue, Session, StoredEvent } from "./db/types.ts";

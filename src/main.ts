@@ -72,6 +72,7 @@ async function run(config: Config, logger: Logger, lifecycle: Lifecycle): Promis
     databaseUrl: database.url,
     logger,
     graphiql: !config.production,
+    fastPaths: config.fastPaths,
     auth: {
       mode: config.authMode,
       tokenSecret,

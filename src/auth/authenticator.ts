@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { Sql } from "../db/client.ts";
-import { StarciteError } from "../db/errors.ts";
+import { StarciteError, toStarciteError } from "../db/errors.ts";
+import type { AuthState } from "./guard.ts";
 import { authenticateApiKey } from "../db/keys.ts";
 import { isScope, SCOPES, type Principal, type ServicePrincipal } from "./principal.ts";
 import type { SessionTokens } from "./tokens.ts";
@@ -67,6 +68,20 @@ export class Authenticator {
       return this.#externalJwt(credential);
     }
     throw new StarciteError("unauthorized", "unrecognised credential: expected an API key (sk_...) or a session token");
+  }
+
+  /**
+   * The AuthState of a request or connection: a principal, nothing (no credential), or the reason a presented
+   * credential was refused. Never throws: a database failure while checking becomes `database_unavailable`.
+   */
+  async state(credential: string | undefined): Promise<AuthState> {
+    try {
+      const principal = await this.authenticate(credential);
+      return principal ? { principal } : {};
+    } catch (error) {
+      const mapped = toStarciteError(error);
+      return { error: mapped instanceof StarciteError ? mapped : new StarciteError("database_unavailable", "could not check the credential") };
+    }
   }
 
   async #apiKey(secret: string): Promise<ServicePrincipal> {

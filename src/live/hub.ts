@@ -4,7 +4,7 @@ import { read } from "../db/events.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { Metrics } from "../shared/metrics.ts";
-import type { NotificationListener, SessionAdvanced } from "./listener.ts";
+import type { NotificationListener, SessionAdvanced } from "../db/listener.ts";
 
 export interface HubOptions {
   /** Events per database read (hub reads and subscriber catch-up pages). */

@@ -3,7 +3,7 @@ import { defaultCursorStore, type CursorStore } from "./cursor-store.ts";
 import { isStarciteError, StarciteError } from "./errors.ts";
 import * as Q from "./queries.ts";
 import { makeIdentity, StarciteSession, type Identity } from "./session.ts";
-import type { CredentialProvider } from "./tail.ts";
+import type { CredentialProvider } from "./tail-stream.ts";
 import { decodeSessionToken } from "./token.ts";
 import { GraphQLHttp, resolveEndpoints, type Endpoints, type FetchLike } from "./transport.ts";
 import type {

@@ -15,7 +15,7 @@ export {
 export { followSession, type Follower, type FollowHandlers } from "./follow.ts";
 export { StarciteError, isStarciteError, isRetryableCode, toStarciteError, type StarciteErrorCode } from "./errors.ts";
 export { MemoryCursorStore, LocalStorageCursorStore, defaultCursorStore, type CursorStore, type StorageLike } from "./cursor-store.ts";
-export { TailStream, tailError, resolveWebSocketImpl, type TailStreamOptions, type TailStatus, type Phase, type CredentialProvider } from "./tail.ts";
+export { TailStream, tailError, resolveWebSocketImpl, type TailStreamOptions, type TailStatus, type Phase, type CredentialProvider } from "./tail-stream.ts";
 export { Outbox, type OutboxOptions, type SendEvents } from "./outbox.ts";
 export { GraphQLHttp, resolveEndpoints, fromGraphQLErrors, type Endpoints, type FetchLike } from "./transport.ts";
 export { decodeSessionToken, type SessionTokenClaims } from "./token.ts";

@@ -103,3 +103,37 @@ export interface Viewer {
   sessionId: string | null;
   expiresAt: string | null;
 }
+
+/**
+ * WebSocket close codes the server uses, and what a client does on each (docs/protocol.md). 4400-4500 are
+ * graphql-ws's own; starcite closes with 4401 (and the reason "<code>: <message>") for a refused credential.
+ */
+export const CloseCode = {
+  /** The client ended the connection. */
+  Normal: 1000,
+  /** The server is shutting down (or restarting): reconnect, elsewhere if you can, and resume from your cursor. */
+  GoingAway: 1001,
+  /** A message the protocol does not allow (malformed, or one only a server may send). Fix the client. */
+  BadRequest: 4400,
+  /** The credential was missing, unknown, revoked or expired: get a new one before reconnecting. */
+  Unauthorized: 4401,
+  /** Refused by policy (graphql-ws reserves it; its client retries it, so starcite uses 4401 for credentials). */
+  Forbidden: 4403,
+  /** Not the graphql-transport-ws subprotocol. */
+  SubprotocolNotAcceptable: 4406,
+  /** No connection_init within the server's wait (3 s). Reconnect. */
+  ConnectionInitialisationTimeout: 4408,
+  /** A subscribe with an id that is already running on this socket. Fix the client. */
+  SubscriberAlreadyExists: 4409,
+  /** A second connection_init on one socket. Fix the client. */
+  TooManyInitialisationRequests: 4429,
+  /** Unexpected server failure. Reconnect with backoff and resume from your cursor. */
+  InternalServerError: 4500,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Close codes after which reconnecting as before cannot help: the client must change something first. */
+export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
+  CloseCode.BadRequest, CloseCode.Unauthorized, CloseCode.Forbidden, CloseCode.SubprotocolNotAcceptable,
+  CloseCode.SubscriberAlreadyExists, CloseCode.TooManyInitialisationRequests,
+]);

@@ -3,7 +3,7 @@ import type { CursorStore } from "./cursor-store.ts";
 import { isStarciteError, StarciteError, toStarciteError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
 import { APPEND, APPEND_BATCH, READ_EVENTS } from "./queries.ts";
-import { TailStream, type CredentialProvider, type Phase, type TailStatus } from "./tail.ts";
+import { TailStream, type CredentialProvider, type Phase, type TailStatus } from "./tail-stream.ts";
 import type { GraphQLHttp } from "./transport.ts";
 import type { AppendEventInput, AppendResult, EventPage, JsonObject, JsonValue, PrincipalType, StarciteEvent } from "./protocol.ts";
 

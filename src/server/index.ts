@@ -1,25 +1,19 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createYoga } from "graphql-yoga";
-import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
-import type { ExecutionArgs } from "graphql";
-import type { Config } from "../shared/config.ts";
-import { createPool } from "../db/client.ts";
-import { AppendBatcher, type BatcherOptions } from "../write/batcher.ts";
-import { LiveHub, type HubOptions } from "../live/hub.ts";
-import { NotificationListener } from "../live/listener.ts";
-import type { Logger } from "../shared/logger.ts";
-import type { Context } from "../graphql/context.ts";
-import { createMaskError, syntaxErrors, useBadRequestCode } from "../graphql/errors.ts";
-import { schema } from "../graphql/schema/index.ts";
-import { Metrics } from "../shared/metrics.ts";
-import { isJsonPost, serveJsonPost } from "./http-graphql.ts";
-import { createSharedSubscribe } from "./subscriptions.ts";
+import { CloseCode } from "@starcite/sdk/protocol";
 import { Authenticator, bearer, type ExternalJwtConfig } from "../auth/authenticator.ts";
-import type { AuthState } from "../auth/guard.ts";
 import { SessionTokens } from "../auth/tokens.ts";
-import { StarciteError, toStarciteError } from "../db/errors.ts";
+import { createPool } from "../db/client.ts";
+import { NotificationListener } from "../db/listener.ts";
+import { LiveHub, type HubOptions } from "../live/hub.ts";
+import type { Config } from "../shared/config.ts";
+import type { Logger } from "../shared/logger.ts";
+import { Metrics } from "../shared/metrics.ts";
+import { AppendBatcher, type BatcherOptions } from "../write/batcher.ts";
+import { createGraphQLEngine } from "./graphql.ts";
+import { createRequestHandler } from "./http.ts";
+import { gracefulStop, InflightResponses } from "./lifecycle.ts";
+import { createGraphQLWebSockets } from "./websocket.ts";
 
 export interface ServerOptions {
   config: Pick<Config, "port" | "host" | "poolSize">;
@@ -27,6 +21,12 @@ export interface ServerOptions {
   logger: Logger;
   /** GraphiQL at /graphql in a browser (default: when NODE_ENV is not production). */
   graphiql?: boolean;
+  /**
+   * The two paths that bypass parts of Yoga for speed: JSON POSTs through the envelop pipeline without the
+   * Fetch adapter, and tail results shared across subscribers (default on; STARCITE_FAST_PATHS=off turns them
+   * off, and the contract tests run both ways).
+   */
+  fastPaths?: boolean;
   hub?: HubOptions;
   batcher?: BatcherOptions;
   auth: {
@@ -52,36 +52,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-interface ServerContext {
-  req: http.IncomingMessage;
-  res?: http.ServerResponse;
-  /** Authentication done before Yoga runs: once per connection for graphql-ws, per request on the JSON fast path. */
-  presetAuth?: AuthState;
-}
-
-/** graphql-ws close codes for credentials; 4401 ends graphql-ws clients' retry loop (4403 would be retried). */
-const CLOSE_UNAUTHORIZED = 4401;
-
-async function authState(authenticator: Authenticator, credential: string | undefined): Promise<AuthState> {
-  try {
-    const principal = await authenticator.authenticate(credential);
-    return principal ? { principal } : {};
-  } catch (error) {
-    const mapped = toStarciteError(error);
-    return { error: mapped instanceof StarciteError ? mapped : new StarciteError("database_unavailable", "could not check the credential") };
-  }
-}
-
-/** A WebSocket credential: connection_init payload `{ authorization: "Bearer ..." }`, or ?access_token= on the URL. */
-function wsCredential(params: Record<string, unknown> | undefined, request: http.IncomingMessage): string | undefined {
-  const header = params?.authorization ?? params?.Authorization;
-  if (typeof header === "string") return bearer(header) ?? header;
-  const url = new URL(request.url ?? "/", "http://localhost");
-  return url.searchParams.get("access_token") ?? undefined;
-}
-
+/**
+ * The composition root: one pool, one LISTEN connection, the live hub, the write batcher and the
+ * authenticator, shared by the HTTP handler and the WebSocket transports on one port.
+ */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config, databaseUrl, logger } = options;
+  const fastPaths = options.fastPaths ?? true;
   const metrics = new Metrics();
   const sql = createPool(databaseUrl, { max: config.poolSize });
   const listener = new NotificationListener(databaseUrl);
@@ -96,118 +73,33 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   let closing = false;
 
-  const maskError = createMaskError(logger);
-  const sharedSubscribe = createSharedSubscribe(maskError, (how) => metrics.tailResults.inc({ how }));
-  const yoga = createYoga<ServerContext, Context>({
-    schema,
-    graphqlEndpoint: "/graphql",
-    graphiql: (options.graphiql ?? process.env.NODE_ENV !== "production") ? { subscriptionsProtocol: "WS" } : false,
-    landingPage: false,
-    logging: false,
-    maskedErrors: { maskError },
-    plugins: [useBadRequestCode()],
-    context: async (initial): Promise<Context> => {
-      const auth = initial.presetAuth ?? (await authState(authenticator, bearer(initial.request.headers.get("authorization"))));
-      return { sql, hub, batcher, logger, authenticator, auth };
-    },
+  const engine = createGraphQLEngine({
+    context: (auth) => ({ sql, hub, batcher, logger, authenticator, auth }),
+    authenticate: (header) => authenticator.state(bearer(header)),
+    logger,
+    graphiql: options.graphiql ?? process.env.NODE_ENV !== "production",
+    countTailResult: (how) => metrics.tailResults.inc({ how }),
   });
-
-  let inflight = 0;
-  let settled: (() => void) | null = null;
-  const server = http.createServer(async (req, res) => {
-    inflight++;
-    res.once("close", () => {
-      inflight--;
-      if (inflight === 0) settled?.();
-    });
-    const path = (req.url ?? "/").split("?")[0];
-    if (path === "/health/live") {
-      res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
-      return;
-    }
-    if (path === "/health/ready") {
-      let database = false;
-      try {
-        await sql`select 1`;
-        database = true;
-      } catch {
-        database = false;
-      }
+  const inflight = new InflightResponses();
+  const handle = createRequestHandler({
+    engine, authenticator, metrics, logger, fastPaths,
+    isClosing: () => closing,
+    readiness: async () => {
+      const database = await sql`select 1`.then(() => true, () => false);
       const ok = database && listener.connected && !closing;
-      res.writeHead(ok ? 200 : 503, { "content-type": "application/json" })
-        .end(JSON.stringify({ status: ok ? "ok" : "unavailable", database, listener: listener.connected, shuttingDown: closing }));
-      return;
-    }
-    if (path === "/metrics") {
-      res.writeHead(200, { "content-type": metrics.registry.contentType }).end(await metrics.registry.metrics());
-      return;
-    }
-    if (closing) {
-      res.writeHead(503, { "content-type": "application/json", connection: "close" })
-        .end('{"errors":[{"message":"the server is shutting down","extensions":{"code":"shutting_down"}}]}');
-      return;
-    }
-    if (path === "/graphql" && isJsonPost(req)) {
-      try {
-        const auth = await authState(authenticator, bearer(req.headers.authorization));
-        await serveJsonPost(req, res, yoga.getEnveloped as unknown as Parameters<typeof serveJsonPost>[2], auth);
-      } catch (error) {
-        logger.error("unexpected error", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-        if (!res.headersSent) {
-          res.writeHead(500, { "content-type": "application/json" })
-            .end('{"errors":[{"message":"Unexpected error.","extensions":{"code":"internal_error"}}]}');
-        }
-      }
-      return;
-    }
-    return yoga.handle(req, res, { req, res });
-  });
-
-  const wss = new WebSocketServer({ server, path: "/graphql" });
-  const wsServer = useServer<Record<string, unknown> | undefined, { auth: AuthState }>(
-    {
-      onConnect: async (ctx) => {
-        const auth = await authState(authenticator, wsCredential(ctx.connectionParams, ctx.extra.request));
-        const failure = auth.error ?? (auth.principal ? undefined : new StarciteError("unauthorized", "missing credentials"));
-        if (failure) {
-          // The reason is "<code>: <message>" (at most 123 bytes); it never echoes the credential.
-          ctx.extra.socket.close(CLOSE_UNAUTHORIZED, `${failure.code}: ${failure.message}`.slice(0, 120));
-          return false;
-        }
-        ctx.extra.auth = auth;
-        return true;
-      },
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
-      subscribe: (args) => sharedSubscribe(args as Parameters<typeof sharedSubscribe>[0]) as never,
-      onSubscribe: async (ctx, _id, payload) => {
-        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          presetAuth: ctx.extra.auth ?? {},
-        });
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return syntaxErrors(error);
-        }
-        const args: ExecutionArgs = {
-          schema: s,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
-      },
+      return { ok, detail: { database, listener: listener.connected, shuttingDown: closing } };
     },
-    wss,
-  );
+  });
+  const server = http.createServer((req, res) => {
+    inflight.track(res);
+    void handle(req, res);
+  });
+  const sockets = createGraphQLWebSockets({ engine, authenticator, fastPaths });
+  server.on("upgrade", (req, socket, head) => {
+    if (closing || !sockets.handleUpgrade(req, socket, head)) {
+      socket.end(`HTTP/1.1 ${closing ? "503 Service Unavailable" : "404 Not Found"}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    }
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -215,38 +107,46 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       server.off("error", reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await listener.stop();
+    await sql.end({ timeout: 1 });
+    throw error;
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
 
+  let stopped: Promise<void> | null = null;
+  let httpClosed: Promise<void> = Promise.resolve();
   return {
     url: `http://${host}:${port}`,
     port,
     metrics,
     hub,
     authenticator,
-    wsBufferedBytes: () => [...wss.clients].map((c) => c.bufferedAmount),
-    async close() {
-      if (closing) return;
-      closing = true;
-      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await batcher.drain();
-      // 1001 (going away) is retryable: clients resubscribe elsewhere from their cursor.
-      for (const socket of wss.clients) socket.close(1001, "server shutting down");
-      await wsServer.dispose();
-      hub.close();
-      // Let responses already being produced reach their clients before cutting connections.
-      if (inflight > 0) {
-        await new Promise<void>((resolve) => {
-          settled = resolve;
-          setTimeout(resolve, 5000).unref();
-        });
-      }
-      server.closeAllConnections();
-      await httpClosed;
-      await listener.stop();
-      await sql.end({ timeout: 5 });
+    wsBufferedBytes: () => sockets.bufferedBytes(),
+    close() {
+      stopped ??= gracefulStop({
+        refuseNew: () => {
+          closing = true;
+          httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
+        },
+        drainWrites: () => batcher.drain(),
+        closeStreams: async () => {
+          await sockets.close(CloseCode.GoingAway, "server shutting down");
+          hub.close();
+        },
+        closeHttp: async () => {
+          await inflight.settled(5000);
+          server.closeAllConnections();
+          await httpClosed;
+        },
+        releaseDatabase: async () => {
+          await listener.stop();
+          await sql.end({ timeout: 5 });
+        },
+      });
+      return stopped;
     },
   };
 }

@@ -26,6 +26,8 @@ export interface Config {
   jwksUrl: string | undefined;
   jwtIssuer: string | undefined;
   jwtAudience: string | undefined;
+  /** STARCITE_FAST_PATHS=off: no JSON-POST fast path and no shared tail results (for checking they change nothing). */
+  fastPaths: boolean;
   /** Where the CLI keeps its config (and where the first start stores the development API key). */
   configDir: string;
 }
@@ -36,6 +38,14 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "on") return true;
+  if (raw === "off") return false;
+  throw new Error(`${name} must be "on" or "off", got ${JSON.stringify(raw)}`);
 }
 
 function authMode(raw: string | undefined): "required" | "none" {
@@ -65,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwksUrl: env.STARCITE_JWKS_URL || undefined,
     jwtIssuer: env.STARCITE_JWT_ISSUER || undefined,
     jwtAudience: env.STARCITE_JWT_AUDIENCE || undefined,
+    fastPaths: onOff(env, "STARCITE_FAST_PATHS", true),
     configDir: path.resolve(env.STARCITE_CONFIG_DIR || path.join(os.homedir(), ".starcite")),
   };
 }

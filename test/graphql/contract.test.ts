@@ -719,3 +719,23 @@ describe("group commit", () => {
     expect(batches).toBeLessThan(23);
   });
 });
+
+describe("fast paths", () => {
+  test("STARCITE_FAST_PATHS decides whether tail results are shared (the no-fast-paths project runs this file with it off)", async () => {
+    const fast = process.env.STARCITE_FAST_PATHS !== "off";
+    // A labelled counter has no line until it is first incremented.
+    const tailResults = async () => {
+      const text = await (await fetch(`${t.url}/metrics`)).text();
+      return [...text.matchAll(/^starcite_tail_results_total\{how="\w+"\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const id = await newSession();
+    await append(id, { payload: { n: 1 } });
+    const before = await tailResults();
+    const client = t.wsClient();
+    const tails = [collectTail(client, id), collectTail(client, id)];
+    await Promise.all(tails.map((tail) => tail.until(() => tail.events.length === 1 && tail.batches.some((b) => b.live), 10_000)));
+    tails.forEach((tail) => tail.unsubscribe());
+    const after = await tailResults();
+    expect(after - before > 0).toBe(fast);
+  });
+});

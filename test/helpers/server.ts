@@ -1,5 +1,6 @@
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
+import { loadConfig } from "../../src/shared/config.ts";
 import { silentLogger } from "../../src/shared/logger.ts";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/server/index.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
@@ -30,6 +31,8 @@ export async function startTestServer(overrides: Partial<Omit<ServerOptions, "da
     logger: silentLogger,
     // Most tests exercise the API itself; auth tests pass { auth: { mode: "required", ... } }.
     auth: { mode: "none", tokenSecret: TEST_TOKEN_SECRET },
+    // The vitest project "no-fast-paths" runs the contract tests with STARCITE_FAST_PATHS=off.
+    fastPaths: loadConfig().fastPaths,
     ...overrides,
   });
   const clients: Client[] = [];

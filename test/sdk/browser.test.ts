@@ -14,6 +14,7 @@ import { CHROMIUM_FLAGS, findChromium, freshProfile, removeProfile } from "../br
  * is installed, unless STARCITE_REQUIRE_BROWSER=1 (CI), where that fails.
  */
 const chromiumPath = findChromium();
+// CI (.ci/run) sets STARCITE_REQUIRE_BROWSER=1: there findChromium() fails the run instead of skipping.
 
 /** A minimal DevTools-protocol client: one page, Runtime.evaluate. */
 class Cdp {

@@ -5,7 +5,7 @@
 import { once } from "node:events";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { append, appendBatch } from "../../src/db/events.ts";
-import { NotificationListener, type SessionAdvanced } from "../../src/live/listener.ts";
+import { NotificationListener, type SessionAdvanced } from "../../src/db/listener.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createSessionSql, waitUntil, within } from "./_support.ts";
 

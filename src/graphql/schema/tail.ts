@@ -1,6 +1,6 @@
 import { StarciteError } from "../../db/errors.ts";
 import { getSession } from "../../db/sessions.ts";
-import { TailIterator, type TailBatch } from "../../live/tail.ts";
+import { TailIterator, type TailBatch } from "../../live/tail-iterator.ts";
 import { builder } from "../builder.ts";
 import { requireScope, requireSession } from "../../auth/guard.ts";
 import { EventRef } from "./event.ts";

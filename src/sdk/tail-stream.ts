@@ -3,7 +3,7 @@ import { backoffDelay, Timers, type ResolvedRetry } from "./backoff.ts";
 import { StarciteError, toStarciteError } from "./errors.ts";
 import { TAIL } from "./queries.ts";
 import { fromGraphQLErrors } from "./transport.ts";
-import type { StarciteEvent, TailBatch } from "./protocol.ts";
+import { CloseCode, TERMINAL_CLOSE_CODES, type StarciteEvent, type TailBatch } from "./protocol.ts";
 
 /** "replay": history (also what was missed while disconnected); "live": appended after the catch-up point. */
 export type Phase = "replay" | "live";
@@ -47,8 +47,6 @@ interface CloseLike {
 const isCloseLike = (value: unknown): value is CloseLike =>
   typeof value === "object" && value !== null && typeof (value as CloseLike).code === "number" && "reason" in value;
 
-/** Close codes after which reconnecting cannot help. */
-const FATAL_CLOSE = new Set([4400, 4401, 4403, 4406, 4409]);
 
 /** Turns whatever graphql-ws hands to `sink.error` (a CloseEvent, GraphQL errors, an Error) into a StarciteError. */
 export function tailError(value: unknown): StarciteError {
@@ -56,9 +54,9 @@ export function tailError(value: unknown): StarciteError {
   if (isCloseLike(value)) {
     // The server closes with "<code>: <message>" when it refuses the credential.
     const m = /^([a-z_]+): (.*)$/s.exec(value.reason ?? "");
-    if (FATAL_CLOSE.has(value.code)) {
+    if (TERMINAL_CLOSE_CODES.has(value.code)) {
       if (m) return new StarciteError(m[1]!, m[2]!, { detail: { closeCode: value.code } });
-      return new StarciteError(value.code === 4401 ? "unauthorized" : value.code === 4403 ? "forbidden_scope" : "protocol_error",
+      return new StarciteError(value.code === CloseCode.Unauthorized ? "unauthorized" : value.code === CloseCode.Forbidden ? "forbidden_scope" : "protocol_error",
         value.reason || `the server closed the connection (${value.code})`, { detail: { closeCode: value.code } });
     }
     return new StarciteError("network_error", `connection closed (${value.code}${value.reason ? ` ${value.reason}` : ""})`,

@@ -1,0 +1,30 @@
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
+import type { GraphiQLOptions } from "graphql-yoga";
+
+/**
+ * GraphiQL at GET /graphql in a browser, with every asset bundled from npm (`@graphql-yoga/render-graphiql`)
+ * instead of a public CDN, so it works offline and behind strict networks. The first tab explains how to
+ * authenticate, since every operation needs a credential.
+ */
+export const GRAPHIQL_DEFAULT_QUERY = `# starcite GraphQL API
+#
+# Every operation needs a credential. Open "Headers" (bottom left) and send your API key or a session token:
+#   { "Authorization": "Bearer sk_..." }
+# The first \`npm start\` printed a development key and saved it for the CLI in ~/.starcite/config.json
+# (\`starcite config show\` says where it is). Subscriptions (tail) run over WebSocket on this same path
+# and send the same header in connection_init.
+
+query Viewer {
+  viewer { kind id tenantId scopes }
+}
+`;
+
+export const graphiqlOptions: GraphiQLOptions = {
+  title: "starcite GraphiQL",
+  subscriptionsProtocol: "WS",
+  defaultQuery: GRAPHIQL_DEFAULT_QUERY,
+  defaultHeaders: JSON.stringify({ Authorization: "Bearer <your API key or session token>" }, null, 2),
+  shouldPersistHeaders: true,
+};
+
+export { renderGraphiQL };

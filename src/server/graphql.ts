@@ -1,0 +1,48 @@
+import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import type { AuthState } from "../auth/guard.ts";
+import type { Context } from "../graphql/context.ts";
+import { createMaskError, useBadRequestCode } from "../graphql/errors.ts";
+import { schema } from "../graphql/schema/index.ts";
+import { graphiqlOptions, renderGraphiQL } from "./graphiql.ts";
+import { createSharedSubscribe } from "./subscriptions.ts";
+import type http from "node:http";
+
+/** What the transports hand to Yoga when they build a request's context. */
+export interface ServerContext {
+  req: http.IncomingMessage;
+  res?: http.ServerResponse;
+  /** Authentication done before Yoga runs: once per connection for graphql-ws, per request on the JSON fast path. */
+  presetAuth?: AuthState;
+}
+
+export interface GraphQLEngine {
+  yoga: YogaServerInstance<ServerContext, Context>;
+  /** Subscriptions with one result per tail batch shared by subscribers at the same point (the fast path). */
+  sharedSubscribe: ReturnType<typeof createSharedSubscribe>;
+}
+
+/**
+ * Yoga over the Pothos schema, with the error mask that gives every error an `extensions.code`. One context
+ * factory serves HTTP and WebSocket alike; `context` supplies the per-process parts.
+ */
+export function createGraphQLEngine(options: {
+  context: (auth: AuthState) => Context;
+  authenticate: (authorizationHeader: string | null) => Promise<AuthState>;
+  logger: Context["logger"];
+  graphiql: boolean;
+  countTailResult: (how: "computed" | "shared") => void;
+}): GraphQLEngine {
+  const maskError = createMaskError(options.logger);
+  const yoga = createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql: options.graphiql ? graphiqlOptions : false,
+    renderGraphiQL,
+    landingPage: false,
+    logging: false,
+    maskedErrors: { maskError },
+    plugins: [useBadRequestCode()],
+    context: async (initial) => options.context(initial.presetAuth ?? (await options.authenticate(initial.request.headers.get("authorization")))),
+  });
+  return { yoga, sharedSubscribe: createSharedSubscribe(maskError, options.countTailResult) };
+}
