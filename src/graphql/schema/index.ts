@@ -2,7 +2,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphq
 import { builder } from "../builder.ts";
 import "./session.ts";
 import "./event.ts";
-import "./tail-stream.ts";
+import "./tail.ts";
 import "./auth.ts";
 
 builder.queryType({});
