@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -47,8 +48,13 @@ beforeAll(async () => {
     jsx: "automatic", conditions: ["@starcite/source"], define: { "process.env.NODE_ENV": '"development"' },
     ...(react ? { alias: { react: `${react}/react`, "react-dom": `${react}/react-dom` } } : {}),
   })).outputFiles[0]!.text;
-  // The same app against React 19 (the repository's) and React 18 (test/react18's own node_modules).
-  const [app, app18] = await Promise.all([build(), build(path.join(here, "../react18/node_modules"))]);
+  // The same app against React 19 (the repository's) and React 18: test/react18 is a package of its own (two
+  // Reacts cannot share the workspace's node_modules), installed from its lockfile on first use.
+  const react18 = path.join(here, "../react18");
+  if (!fs.existsSync(path.join(react18, "node_modules/react-dom/package.json"))) {
+    execFileSync("npm", ["ci", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: react18, stdio: "ignore" });
+  }
+  const [app, app18] = await Promise.all([build(), build(path.join(react18, "node_modules"))]);
   expect(app18).toContain('"18.3.');
   expect(app).toContain('"19.');
   const page = (script: string) => fs.readFileSync(path.join(here, "../../examples/chat/index.html"), "utf8")
