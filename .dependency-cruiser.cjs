@@ -2,7 +2,7 @@
  * The layering rules CI enforces (`npm run lint:deps`). Each rule says why; README "Architecture" shows
  * the folders. A rule that needs an exception is a design question first.
  */
-const SERVER_LAYERS = "(shared|db|live|write|auth|graphql|rest|server|startup|cli)";
+const SERVER_LAYERS = "(shared|db|live|write|auth|app|graphql|rest|server|startup|cli)";
 
 module.exports = {
   forbidden: [
@@ -52,7 +52,7 @@ module.exports = {
       severity: "error",
       comment: "The data layer knows nothing of fan-out, writes, auth, transports or the CLI.",
       from: { path: "^src/db/" },
-      to: { path: "^src/(live|write|auth|graphql|rest|server|startup|cli)/" },
+      to: { path: "^src/(live|write|auth|app|graphql|rest|server|startup|cli)/" },
     },
     {
       name: "shared-is-a-leaf",
@@ -63,8 +63,8 @@ module.exports = {
     {
       name: "core-layers-know-no-transport",
       severity: "error",
-      comment: "Fan-out, the write path and auth serve GraphQL, REST, WebSocket and SSE alike: no transport, no CLI.",
-      from: { path: "^src/(live|write|auth)/" },
+      comment: "Fan-out, the write path, auth and the operations (src/app) serve GraphQL, REST, WebSocket and SSE alike: no transport, no CLI.",
+      from: { path: "^src/(live|write|auth|app)/" },
       to: { path: ["^src/(graphql|rest|server|startup|cli)/", "^node_modules/(graphql|graphql-yoga|graphql-ws|ws|@pothos)/"] },
     },
     {
@@ -86,7 +86,7 @@ module.exports = {
       severity: "error",
       comment: "The CLI is a client: the SDK for the API, src/db/migrate.ts for `starcite migrate` only.",
       from: { path: "^src/cli/" },
-      to: { path: "^src/(live|write|auth|graphql|rest|server|startup|shared)/|^src/db/(?!migrate\\.ts$)" },
+      to: { path: "^src/(live|write|auth|app|graphql|rest|server|startup|shared)/|^src/db/(?!migrate\\.ts$)" },
     },
     {
       name: "src-never-imports-tests-or-bench",

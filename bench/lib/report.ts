@@ -32,8 +32,8 @@ export interface ResultRow {
 export type CompareMetric = "append latency (sequential)" | "throughput, 32 producers, many sessions/streams"
   | "throughput, 32 producers, one session/stream" | "append-to-reader latency @100/s"
   | "append-to-reader latency @1000/s" | "replay 100k from 0";
-export type System = "Postgres floor" | "starcite SQL" | "starcite GraphQL" | "Durable Streams" | "Redis Streams";
-const SYSTEMS: System[] = ["Postgres floor", "starcite SQL", "starcite GraphQL", "Durable Streams", "Redis Streams"];
+export type System = "Postgres floor" | "starcite SQL" | "starcite GraphQL" | "starcite REST" | "Durable Streams" | "Redis Streams";
+const SYSTEMS: System[] = ["Postgres floor", "starcite SQL", "starcite GraphQL", "starcite REST", "Durable Streams", "Redis Streams"];
 const METRICS: CompareMetric[] = ["append latency (sequential)", "throughput, 32 producers, many sessions/streams",
   "throughput, 32 producers, one session/stream", "append-to-reader latency @100/s", "append-to-reader latency @1000/s",
   "replay 100k from 0"];

@@ -3,9 +3,11 @@
  *    floor:   INSERT ... RETURNING + commit of the same row into a plain table (postgres.js)
  *    1b SQL:  select ... from starcite.append(...) (postgres.js)
  *    1a GQL:  mutation append over keep-alive HTTP to the server in a child process
+ *    1c REST: POST /v1/sessions/:id/append over keep-alive HTTP to the same server
  * The three run in interleaved rounds so drift (checkpoints, cache) hits all of them alike.
  */
 import { GraphQLClient, hasGraphQL } from "../lib/graphql.ts";
+import { RestClient } from "../lib/rest.ts";
 import { payloadOf, sequential, type LoadResult } from "../lib/load.ts";
 import { compareToFloor, type ResultRow } from "../lib/report.ts";
 import { skippedRow, type Scenario } from "../lib/scenario.ts";
@@ -34,7 +36,7 @@ function combine(parts: LoadResult[]): LoadResult {
 export const appendLatency: Scenario = {
   id: "1",
   name: "append-latency",
-  title: "append latency, one producer, sequential, 256-byte payload (GraphQL HTTP, SQL, bare INSERT floor)",
+  title: "append latency, one producer, sequential, 256-byte payload (GraphQL and REST over HTTP, SQL, bare INSERT floor)",
   async run(ctx) {
     const total = ctx.scale(10_000, 500);
     const perRound = Math.ceil(total / ROUNDS);
@@ -52,16 +54,20 @@ export const appendLatency: Scenario = {
       const gql = gqlAvailable ? new GraphQLClient(server.url, 4) : null;
       if (gql) await gql.createSession("lat-gql");
       else notes.push("GraphQL case skipped: the server has no /graphql yet");
+      const rest = gql ? new RestClient(server.url, 4) : null;
+      if (rest) await rest.createSession("lat-rest");
 
-      const parts: Record<"floor" | "sql" | "gql", LoadResult[]> = { floor: [], sql: [], gql: [] };
+      const parts: Record<"floor" | "sql" | "gql" | "rest", LoadResult[]> = { floor: [], sql: [], gql: [], rest: [] };
       await checkpoint(sql);
       for (let round = 0; round < ROUNDS; round++) {
         const w = round === 0 ? warmup : 0;
         parts.floor.push(await sequential(perRound, w, (i) => floor("lat-floor", payloadOf(i))));
         parts.sql.push(await sequential(perRound, w, (i) => sqlAppend(sql, "lat-sql", payloadOf(i))));
         if (gql) parts.gql.push(await sequential(perRound, w, (i) => gql.append("lat-gql", payloadOf(i))));
+        if (rest) parts.rest.push(await sequential(perRound, w, (i) => rest.append("lat-rest", payloadOf(i))));
       }
       gql?.close();
+      rest?.close();
 
       const floorRow: ResultRow = loadRow("floor: INSERT ... RETURNING (postgres.js)", combine(parts.floor), "appends/s");
       floorRow.compare = { metric: "append latency (sequential)", system: "Postgres floor" };
@@ -73,6 +79,9 @@ export const appendLatency: Scenario = {
         gqlRow = loadRow("1a GraphQL: mutation append (HTTP keep-alive)", combine(parts.gql), "appends/s");
         gqlRow.compare = { metric: "append latency (sequential)", system: "starcite GraphQL" };
         rows.push(gqlRow);
+        const restRow = loadRow("1c REST: POST /v1/sessions/:id/append (HTTP keep-alive)", combine(parts.rest), "appends/s");
+        restRow.compare = { metric: "append latency (sequential)", system: "starcite REST" };
+        rows.push(restRow);
       } else {
         rows.push(skippedRow("1a GraphQL: mutation append", "no /graphql on the server yet"));
       }

@@ -25,7 +25,16 @@ export const SQLSTATE_TO_CODE = {
 type SqlCode = (typeof SQLSTATE_TO_CODE)[keyof typeof SQLSTATE_TO_CODE];
 
 /** Codes raised outside SQL (transport, auth, availability). */
-export type ServiceCode = "database_unavailable" | "bad_request" | "shutting_down";
+export type ServiceCode =
+  | "database_unavailable"
+  | "bad_request"
+  | "shutting_down"
+  /** A documented server limit was reached (queued appends): retry with backoff. */
+  | "overloaded"
+  /** REST: no such route. */
+  | "route_not_found"
+  /** REST: the route exists but not for this HTTP method. */
+  | "method_not_allowed";
 
 export type ErrorCode = SqlCode | ServiceCode;
 

@@ -24,6 +24,9 @@ export type StarciteErrorCode =
   | "database_unavailable"
   | "bad_request"
   | "shutting_down"
+  | "overloaded"
+  | "route_not_found"
+  | "method_not_allowed"
   // SDK-side codes
   | "network_error"
   | "timeout"
@@ -34,7 +37,7 @@ export type StarciteErrorCode =
   | "invalid_chat_event";
 
 /** Failures worth retrying: the request may not have reached the log, and a retry cannot hurt an idempotent append. */
-const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down"]);
+const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down", "overloaded"]);
 
 export const isRetryableCode = (code: string): boolean => RETRYABLE.has(code);
 

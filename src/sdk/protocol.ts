@@ -137,3 +137,123 @@ export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
   CloseCode.BadRequest, CloseCode.Unauthorized, CloseCode.Forbidden, CloseCode.SubprotocolNotAcceptable,
   CloseCode.SubscriberAlreadyExists, CloseCode.TooManyInitialisationRequests,
 ]);
+// ---------------------------------------------------------------------------------------------------
+// REST (snake_case, field names of the open-source Starcite REST API) and its plain-WebSocket / SSE tail.
+
+/** A session as REST returns it. */
+export interface RestSession {
+  id: string;
+  title: string | null;
+  metadata: JsonObject;
+  last_seq: number;
+  archived: boolean;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** An event as REST and the plain tails deliver it. */
+export interface RestEvent {
+  session_id: string;
+  seq: number;
+  type: string;
+  payload: JsonObject;
+  actor: string | null;
+  source: string | null;
+  metadata: JsonObject | null;
+  refs: JsonValue | null;
+  idempotency_key: string | null;
+  producer_id: string | null;
+  producer_seq: number | null;
+  /** ISO-8601 with microseconds. */
+  inserted_at: string;
+}
+
+/** One event to append over REST. */
+export interface RestAppendInput {
+  type?: string;
+  payload: JsonObject;
+  actor?: string;
+  source?: string;
+  metadata?: JsonObject;
+  refs?: JsonValue;
+  idempotency_key?: string;
+  producer_id?: string;
+  producer_seq?: number;
+  expected_seq?: number;
+}
+
+export interface RestAppendResult {
+  seq: number;
+  last_seq: number;
+  deduped: boolean;
+}
+
+export interface RestEventPage {
+  events: RestEvent[];
+  /** Pass as `cursor` for the next page (equals the cursor given when the page is empty). */
+  next_cursor: number;
+  last_seq: number;
+}
+
+export interface RestSessionPage {
+  sessions: RestSession[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
+}
+
+export interface RestSessionToken {
+  token: string;
+  /** Seconds until the token expires. */
+  expires_in: number;
+  expires_at: string;
+}
+
+/** Every REST error body. */
+export interface RestError {
+  error: string;
+  message: string;
+  /** Code-specific fields (e.g. `expected_producer_seq`, `field`), when there are any. */
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * The control frame of the plain-WebSocket tail (an SSE tail sends the same object as `event: caught_up`).
+ * Frames with a `control` key are control frames; every other frame is an event (or an array of events).
+ */
+export interface TailCaughtUp {
+  control: "caught_up";
+  /** Seq of the last replayed event: every later frame is live. */
+  cursor: number;
+}
+
+/**
+ * Close codes of the plain-WebSocket tail (`GET /v1/sessions/:id/tail`; graphql-ws on /graphql has its own,
+ * `CloseCode` above): 4000 + the HTTP status of the error that closed it, or a standard code; the reason is
+ * always "<error code>: <message>". 4xxx codes mean the request must change before reconnecting, except
+ * `TooManyRequests` (back off); 1001, 1011 and 1013 are retryable: reconnect from your cursor.
+ */
+export const TailCloseCode = {
+  /** The tail ended normally (the client closed it). */
+  Normal: 1000,
+  /** The server is shutting down (`shutting_down`): reconnect from your cursor, possibly elsewhere. */
+  GoingAway: 1001,
+  /** An unexpected server error (`internal_error`). */
+  InternalError: 1011,
+  /** The database is unreachable (`database_unavailable`): reconnect from your cursor with backoff. */
+  TryAgainLater: 1013,
+  /** `invalid_argument`, `bad_request`, ...: e.g. a cursor beyond the session's last seq. */
+  BadRequest: 4400,
+  /** `unauthorized` or `token_expired`: get a fresh credential, then reconnect from your cursor (as on /graphql). */
+  Unauthorized: CloseCode.Unauthorized,
+  /** `forbidden_scope` / `forbidden_actor`. */
+  Forbidden: 4403,
+  /** `session_not_found` (also another tenant's session, or not the session the token is for). */
+  NotFound: 4404,
+  Conflict: 4409,
+  PayloadTooLarge: 4413,
+  /** `overloaded`: back off, then reconnect from your cursor. */
+  TooManyRequests: 4429,
+} as const;
+
+export type TailCloseCode = (typeof TailCloseCode)[keyof typeof TailCloseCode];

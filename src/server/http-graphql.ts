@@ -2,6 +2,7 @@ import type http from "node:http";
 import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError } from "graphql";
 import type { AuthState } from "../auth/guard.ts";
 import { syntaxErrors } from "../graphql/errors.ts";
+import { MAX_REQUEST_BODY_BYTES } from "../shared/limits.ts";
 
 /** The part of Yoga this handler uses: its envelop pipeline (parse/validate caches, error masking, context). */
 interface Enveloped {
@@ -12,7 +13,7 @@ interface Enveloped {
   execute: (args: ExecutionArgs) => unknown;
 }
 
-const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
 
 /**
  * The hot path: `POST /graphql` with a JSON body is executed straight through Yoga's envelop pipeline (the

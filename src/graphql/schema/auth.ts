@@ -1,11 +1,9 @@
 import { forbidTokens, isToken, requirePrincipal, requireScope } from "../../auth/guard.ts";
-import { describePrincipal, isScope, TOKEN_SCOPES, type Principal, type Scope } from "../../auth/principal.ts";
+import { describePrincipal, type Principal } from "../../auth/principal.ts";
+import * as tokens from "../../app/tokens.ts";
 import { StarciteError } from "../../db/errors.ts";
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKey } from "../../db/keys.ts";
-import { getSession } from "../../db/sessions.ts";
 import { builder } from "../builder.ts";
-
-const MAX_TOKEN_TTL = 7 * 24 * 3600;
 
 const PrincipalTypeRef = builder.enumType("PrincipalType", { values: ["user", "agent"] as const });
 
@@ -93,40 +91,10 @@ builder.mutationFields((t) => ({
       sessionId: t.arg.id({ required: true }),
       principal: t.arg({ type: PrincipalInputRef, required: true }),
       scopes: t.arg.stringList(),
-      ttlSeconds: t.arg.int({ defaultValue: 3600 }),
+      ttlSeconds: t.arg.int({ defaultValue: tokens.DEFAULT_TOKEN_TTL_SECONDS }),
     },
-    resolve: async (_root, args, ctx) => {
-      const p = requirePrincipal(ctx.auth);
-      forbidTokens(p, "mint tokens");
-      const sessionId = String(args.sessionId);
-      const scopes = (args.scopes ?? ["session:read", "session:append"]) as string[];
-      const bad = scopes.filter((s) => !isScope(s) || !TOKEN_SCOPES.includes(s));
-      if (bad.length || scopes.length === 0) {
-        throw new StarciteError("invalid_argument", `token scopes must be a non-empty subset of ${TOKEN_SCOPES.join(", ")}`, { field: "scopes" });
-      }
-      const missing = scopes.filter((s) => !p.scopes.has(s as Scope));
-      if (missing.length) {
-        throw new StarciteError("forbidden_scope", `cannot grant scopes you do not hold: ${missing.join(", ")}`, { required: missing });
-      }
-      const ttl = args.ttlSeconds ?? 3600;
-      if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL) {
-        throw new StarciteError("invalid_argument", `ttlSeconds must be between 1 and ${MAX_TOKEN_TTL}`, { field: "ttlSeconds" });
-      }
-      const id = args.principal.id;
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$/.test(id)) {
-        throw new StarciteError("invalid_argument", "principal id must be 1-128 characters of [A-Za-z0-9_.@:-]", { field: "principal.id" });
-      }
-      if (!(await getSession(ctx.sql, sessionId, p.tenantId))) {
-        throw new StarciteError("session_not_found", `session ${sessionId} does not exist`, { session_id: sessionId });
-      }
-      return ctx.authenticator.tokens.mint({
-        tenantId: p.tenantId,
-        sessionId,
-        principal: { type: args.principal.type, id },
-        scopes: scopes as Scope[],
-        ttlSeconds: ttl,
-      });
-    },
+    resolve: (_root, args, ctx) =>
+      tokens.mint(ctx, { sessionId: String(args.sessionId), principal: args.principal, scopes: args.scopes, ttlSeconds: args.ttlSeconds }),
   }),
   createApiKey: t.field({
     type: CreatedApiKeyRef,

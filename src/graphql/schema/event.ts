@@ -1,11 +1,6 @@
-import { StarciteError } from "../../db/errors.ts";
-import { appendItems, read } from "../../db/events.ts";
-import { getSession } from "../../db/sessions.ts";
-import type { AppendResult, EventInput, JsonValue, StoredEvent } from "../../db/types.ts";
+import * as events from "../../app/events.ts";
+import type { AppendResult, StoredEvent } from "../../db/types.ts";
 import { builder } from "../builder.ts";
-import { actorFor, requireScope, requireSession } from "../../auth/guard.ts";
-import type { Principal } from "../../auth/principal.ts";
-import { jsonObjectArg } from "./session.ts";
 
 export const EventRef = builder.objectRef<StoredEvent>("Event").implement({
   description: "One entry of a session's log.",
@@ -49,40 +44,13 @@ export const AppendResultRef = builder.objectRef<AppendResult>("AppendResult").i
   }),
 });
 
-interface EventPage {
-  events: StoredEvent[];
-  nextCursor: number;
-  lastSeq: number;
-}
-
-export const EventPageRef = builder.objectRef<EventPage>("EventPage").implement({
+export const EventPageRef = builder.objectRef<events.EventPage>("EventPage").implement({
   fields: (t) => ({
     events: t.field({ type: [EventRef], resolve: (p) => p.events }),
     nextCursor: t.exposeInt("nextCursor", { description: "Pass as `after` to get the next page." }),
     lastSeq: t.exposeInt("lastSeq"),
   }),
 });
-
-type AppendInputShape = typeof AppendInputRef.$inferInput;
-
-export function toEventInput(input: AppendInputShape, principal: Principal): EventInput {
-  const payload = input.payload as JsonValue;
-  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
-    throw new StarciteError("invalid_event", "payload must be a JSON object", { field: "payload" });
-  }
-  return {
-    type: input.type ?? "content",
-    payload,
-    actor: actorFor(principal, input.actor),
-    source: input.source,
-    metadata: jsonObjectArg(input.metadata, "metadata"),
-    refs: input.refs ?? null,
-    idempotencyKey: input.idempotencyKey,
-    producerId: input.producerId,
-    producerSeq: input.producerSeq,
-    expectedSeq: input.expectedSeq,
-  };
-}
 
 builder.queryFields((t) => ({
   events: t.field({
@@ -93,16 +61,7 @@ builder.queryFields((t) => ({
       after: t.arg.int({ defaultValue: 0 }),
       limit: t.arg.int({ defaultValue: 100 }),
     },
-    resolve: async (_root, args, ctx) => {
-      const sessionId = String(args.sessionId);
-      const p = requireScope(ctx.auth, "session:read");
-      requireSession(p, sessionId);
-      const after = args.after ?? 0;
-      const events = await read(ctx.sql, sessionId, after, args.limit ?? 100, p.tenantId);
-      const session = await getSession(ctx.sql, sessionId, p.tenantId);
-      const lastSeq = Math.max(session?.lastSeq ?? 0, events.at(-1)?.seq ?? 0);
-      return { events, nextCursor: events.at(-1)?.seq ?? after, lastSeq };
-    },
+    resolve: (_root, args, ctx) => events.page(ctx, String(args.sessionId), args.after ?? 0, args.limit ?? 100),
   }),
 }));
 
@@ -111,30 +70,12 @@ builder.mutationFields((t) => ({
     type: AppendResultRef,
     description: "Appends one event. Concurrent appends are group-committed; each gets its own result or error.",
     args: { sessionId: t.arg.id({ required: true }), event: t.arg({ type: AppendInputRef, required: true }) },
-    resolve: (_root, args, ctx) => {
-      const sessionId = String(args.sessionId);
-      const p = requireScope(ctx.auth, "session:append");
-      requireSession(p, sessionId);
-      return ctx.batcher.append({ ...toEventInput(args.event, p), sessionId, tenantId: p.tenantId });
-    },
+    resolve: (_root, args, ctx) => events.append(ctx, String(args.sessionId), args.event),
   }),
   appendBatch: t.field({
     type: [AppendResultRef],
     description: "Appends events atomically, in order: all of them or (on the first error) none.",
     args: { sessionId: t.arg.id({ required: true }), events: t.arg({ type: [AppendInputRef], required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const sessionId = String(args.sessionId);
-      const p = requireScope(ctx.auth, "session:append");
-      requireSession(p, sessionId);
-      const outcomes = await appendItems(
-        ctx.sql,
-        args.events.map((e) => ({ ...toEventInput(e, p), sessionId, tenantId: p.tenantId })),
-        true,
-      );
-      return outcomes.map((o) => {
-        if (!o.ok) throw o.error;
-        return o.result;
-      });
-    },
+    resolve: (_root, args, ctx) => events.appendBatch(ctx, String(args.sessionId), args.events),
   }),
 }));

@@ -1,8 +1,6 @@
-import { createSession, getSession, listSessions, updateSession } from "../../db/sessions.ts";
-import type { JsonObject, JsonValue, Session } from "../../db/types.ts";
-import { StarciteError } from "../../db/errors.ts";
+import * as sessions from "../../app/sessions.ts";
+import type { Session } from "../../db/types.ts";
 import { builder } from "../builder.ts";
-import { forbidTokens, isToken, requireScope, requireSession } from "../../auth/guard.ts";
 
 export const SessionRef = builder.objectRef<Session>("Session").implement({
   description: "One ordered, durable timeline of events.",
@@ -18,26 +16,13 @@ export const SessionRef = builder.objectRef<Session>("Session").implement({
   }),
 });
 
-/** JSON arguments that must be objects (metadata) are checked here so the error names the argument. */
-export function jsonObjectArg(value: JsonValue | null | undefined, field: string): JsonObject | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value !== "object" || Array.isArray(value)) {
-    throw new StarciteError("invalid_argument", `${field} must be a JSON object`, { field });
-  }
-  return value;
-}
-
 builder.queryFields((t) => ({
   session: t.field({
     type: SessionRef,
     nullable: true,
     description: "The session, or null if it does not exist (or belongs to another tenant).",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => {
-      const p = requireScope(ctx.auth, "session:read");
-      requireSession(p, String(id));
-      return getSession(ctx.sql, String(id), p.tenantId);
-    },
+    resolve: (_root, { id }, ctx) => sessions.get(ctx, String(id)),
   }),
   sessions: t.field({
     type: [SessionRef],
@@ -47,17 +32,8 @@ builder.queryFields((t) => ({
       after: t.arg.id(),
       archived: t.arg.boolean({ defaultValue: false }),
     },
-    resolve: async (_root, args, ctx) => {
-      const p = requireScope(ctx.auth, "session:read", "session:create");
-      const sessions = await listSessions(ctx.sql, {
-        limit: args.limit ?? 100,
-        after: args.after == null ? null : String(args.after),
-        archived: args.archived ?? false,
-        tenantId: p.tenantId,
-      });
-      // A session token sees only its own session.
-      return isToken(p) ? sessions.filter((s) => s.id === p.sessionId) : sessions;
-    },
+    resolve: (_root, args, ctx) =>
+      sessions.list(ctx, { limit: args.limit, after: args.after == null ? null : String(args.after), archived: args.archived }),
   }),
 }));
 
@@ -66,16 +42,8 @@ builder.mutationFields((t) => ({
     type: SessionRef,
     description: "Creates a session. Without `id`, one is generated (ses_...). A taken id is `session_exists`.",
     args: { id: t.arg.id(), title: t.arg.string(), metadata: t.arg({ type: "JSON" }) },
-    resolve: (_root, args, ctx) => {
-      const p = requireScope(ctx.auth, "session:create");
-      forbidTokens(p, "create sessions");
-      return createSession(ctx.sql, {
-        id: args.id == null ? null : String(args.id),
-        title: args.title,
-        metadata: jsonObjectArg(args.metadata, "metadata"),
-        tenantId: p.tenantId,
-      });
-    },
+    resolve: (_root, args, ctx) =>
+      sessions.create(ctx, { id: args.id == null ? null : String(args.id), title: args.title, metadata: args.metadata }),
   }),
   updateSession: t.field({
     type: SessionRef,
@@ -87,17 +55,13 @@ builder.mutationFields((t) => ({
       expectedVersion: t.arg.int(),
       archived: t.arg.boolean(),
     },
-    resolve: (_root, args, ctx) => {
-      const p = requireScope(ctx.auth, "session:create");
-      forbidTokens(p, "update sessions");
-      return updateSession(ctx.sql, {
-        tenantId: p.tenantId,
+    resolve: (_root, args, ctx) =>
+      sessions.update(ctx, {
         id: String(args.id),
         title: args.title,
-        metadata: jsonObjectArg(args.metadata, "metadata"),
+        metadata: args.metadata,
         expectedVersion: args.expectedVersion,
         archived: args.archived,
-      });
-    },
+      }),
   }),
 }));

@@ -1,8 +1,6 @@
-import { StarciteError } from "../../db/errors.ts";
-import { getSession } from "../../db/sessions.ts";
-import { TailIterator, type TailBatch } from "../../live/tail-iterator.ts";
+import * as tail from "../../app/tail.ts";
+import type { TailBatch } from "../../live/tail-iterator.ts";
 import { builder } from "../builder.ts";
-import { requireScope, requireSession } from "../../auth/guard.ts";
 import { EventRef } from "./event.ts";
 
 export const TailBatchRef = builder.objectRef<TailBatch>("TailBatch").implement({
@@ -22,36 +20,7 @@ builder.subscriptionFields((t) => ({
       sessionId: t.arg.id({ required: true }),
       cursor: t.arg.int({ defaultValue: 0 }),
     },
-    subscribe: async (_root, args, ctx) => {
-      const sessionId = String(args.sessionId);
-      const p = requireScope(ctx.auth, "session:read");
-      requireSession(p, sessionId);
-      const cursor = args.cursor ?? 0;
-      if (cursor < 0) throw new StarciteError("invalid_argument", "cursor must be >= 0", { field: "cursor" });
-      const session = await getSession(ctx.sql, sessionId, p.tenantId);
-      if (!session) throw new StarciteError("session_not_found", `session ${sessionId} does not exist`, { session_id: sessionId });
-      if (cursor > session.lastSeq) {
-        throw new StarciteError("invalid_argument", `cursor ${cursor} is beyond the session's last seq ${session.lastSeq}`,
-          { field: "cursor", last_seq: session.lastSeq });
-      }
-      return new TailIterator(ctx.sql, ctx.hub, {
-        sessionId,
-        cursor,
-        tenantId: p.tenantId,
-        // The tail ends when the credential does, so clients refresh it and resume from their cursor.
-        ...(p.expiresAt !== null
-          ? {
-              deadline: {
-                at: p.expiresAt,
-                error: () =>
-                  p.kind === "service"
-                    ? new StarciteError("unauthorized", "the API key has expired")
-                    : new StarciteError("token_expired", "the token expired; resume from your cursor with a fresh one"),
-              },
-            }
-          : {}),
-      });
-    },
+    subscribe: (_root, args, ctx) => tail.open(ctx, String(args.sessionId), args.cursor ?? 0),
     resolve: (batch) => batch,
   }),
 }));

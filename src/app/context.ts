@@ -1,0 +1,17 @@
+import type { Authenticator } from "../auth/authenticator.ts";
+import type { AuthState } from "../auth/guard.ts";
+import type { Sql } from "../db/client.ts";
+import type { LiveHub } from "../live/hub.ts";
+import type { AppendBatcher } from "../write/batcher.ts";
+
+/**
+ * What an operation needs, whichever transport called it (GraphQL resolvers, REST handlers, the tail
+ * adapters): the data layer, the write and read paths, and who is calling.
+ */
+export interface AppContext {
+  sql: Sql;
+  hub: LiveHub;
+  batcher: AppendBatcher;
+  authenticator: Authenticator;
+  auth: AuthState;
+}

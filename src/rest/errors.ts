@@ -1,0 +1,91 @@
+import type http from "node:http";
+import { TailCloseCode } from "@starcite/sdk/protocol";
+import type { RestError } from "@starcite/sdk/protocol";
+import { StarciteError, toStarciteError, type ErrorCode } from "../db/errors.ts";
+import type { Logger } from "../shared/logger.ts";
+
+/**
+ * The HTTP status of every error code: the one table REST (and the tails' close codes) derive from.
+ * Exhaustive by type, so a new code cannot ship without its status.
+ */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  invalid_argument: 400,
+  invalid_event: 400,
+  bad_request: 400,
+  unauthorized: 401,
+  token_expired: 401,
+  forbidden_scope: 403,
+  forbidden_actor: 403,
+  session_not_found: 404,
+  key_not_found: 404,
+  route_not_found: 404,
+  method_not_allowed: 405,
+  session_exists: 409,
+  version_conflict: 409,
+  expected_seq_conflict: 409,
+  producer_seq_conflict: 409,
+  producer_replay_conflict: 409,
+  idempotency_conflict: 409,
+  payload_too_large: 413,
+  overloaded: 429,
+  internal_error: 500,
+  database_unavailable: 503,
+  shutting_down: 503,
+};
+
+/** Close codes of the plain-WebSocket tail: 4000 + the HTTP status for client errors; standard codes otherwise. */
+export function closeCodeOf(code: ErrorCode): TailCloseCode {
+  switch (code) {
+    case "shutting_down":
+      return TailCloseCode.GoingAway;
+    case "database_unavailable":
+      return TailCloseCode.TryAgainLater;
+    case "internal_error":
+      return TailCloseCode.InternalError;
+    default: {
+      const candidate = 4000 + HTTP_STATUS[code];
+      return (Object.values(TailCloseCode) as number[]).includes(candidate) ? (candidate as TailCloseCode) : TailCloseCode.BadRequest;
+    }
+  }
+}
+
+/** A WebSocket close reason: "<code>: <message>", within the protocol's 123 bytes. */
+export function closeReason(error: StarciteError): string {
+  const reason = `${error.code}: ${error.message}`;
+  return Buffer.byteLength(reason) <= 123 ? reason : Buffer.from(reason).subarray(0, 120).toString("utf8").replace(/\uFFFD$/, "") + "...";
+}
+
+/** Anything thrown while serving a request, as a StarciteError; real bugs are logged and become internal_error. */
+export function asStarciteError(error: unknown, logger: Logger): StarciteError {
+  const mapped = toStarciteError(error);
+  if (mapped instanceof StarciteError) return mapped;
+  logger.error("unexpected error", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  return new StarciteError("internal_error", "Unexpected error.");
+}
+
+export function errorBody(error: StarciteError): RestError {
+  const body: RestError = { error: error.code, message: error.message };
+  if (Object.keys(error.detail).length > 0) body.detail = error.detail;
+  return body;
+}
+
+/** Browsers call from other origins: the same answer Yoga gives on /graphql (the caller's origin, with credentials). */
+export function corsHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
+  const origin = req.headers.origin;
+  return origin ? { "access-control-allow-origin": origin, "access-control-allow-credentials": "true", vary: "Origin" } : {};
+}
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(json),
+    ...corsHeaders(res.req),
+    ...headers,
+  });
+  res.end(json);
+}
+
+export function sendError(res: http.ServerResponse, error: StarciteError, headers: http.OutgoingHttpHeaders = {}): void {
+  sendJson(res, HTTP_STATUS[error.code], errorBody(error), headers);
+}

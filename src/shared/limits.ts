@@ -1,0 +1,2 @@
+/** Largest HTTP request body the server reads (GraphQL POSTs and REST alike); larger ones get 413 `payload_too_large`. */
+export const MAX_REQUEST_BODY_BYTES = 32 * 1024 * 1024;
