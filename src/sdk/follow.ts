@@ -39,7 +39,7 @@ export function followSession(session: StarciteSession, handlers: FollowHandlers
     if (stopped || event.seq <= seq) return;
     if (filling || event.seq > seq + 1) {
       waiting.push(event);
-      if (!filling) void fill(event.seq - 1);
+      if (!filling && timer === undefined) void fill(event.seq - 1);
       return;
     }
     seq = event.seq;
@@ -64,7 +64,10 @@ export function followSession(session: StarciteSession, handlers: FollowHandlers
       if (stopped) return;
       handlers.onError?.(toStarciteError(error));
       filling = false;
-      timer = setTimeout(() => void fill(upTo), backoffDelay(failures++, retry));
+      timer = setTimeout(() => {
+        timer = undefined;
+        void fill(Math.max(upTo, (waiting[0]?.seq ?? 1) - 1));
+      }, backoffDelay(failures++, retry));
       return;
     }
     filling = false;
@@ -74,7 +77,7 @@ export function followSession(session: StarciteSession, handlers: FollowHandlers
 
   const caughtUp = () => !filling && session.status === "live" && seq >= session.cursor;
   const catchUp = () => {
-    if (stopped || filling || session.status !== "live") return;
+    if (stopped || filling || timer !== undefined || session.status !== "live") return;
     if (session.cursor > seq) void fill(session.cursor);
     else handlers.onCaughtUp?.();
   };

@@ -102,6 +102,8 @@ export class TailStream {
   #caughtUp = false;
   #refreshedSinceBatch = false;
   #stopped = false;
+  /** Removes the "online" listener of a pending reconnect. */
+  #offOnline: (() => void) | undefined;
 
   constructor(options: TailStreamOptions) {
     this.#o = options;
@@ -127,6 +129,7 @@ export class TailStream {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#timers.cancelAll();
+    this.#offOnline?.();
     this.#setStatus("closed");
     await this.#teardown();
   }
@@ -287,22 +290,26 @@ export class TailStream {
     if (this.#stopped) return;
     // A browser coming back online reconnects at once rather than sitting out the rest of its backoff.
     const events = globalThis as { addEventListener?: (type: string, fn: () => void) => void; removeEventListener?: (type: string, fn: () => void) => void };
-    let done = false;
     const go = () => {
-      if (done) return;
-      done = true;
       cancel();
-      events.removeEventListener?.("online", go);
+      this.#offOnline?.();
       void this.#connect();
     };
     const cancel = this.#timers.after(ms, go);
-    if (ms > 0) events.addEventListener?.("online", go);
+    if (ms > 0 && events.addEventListener) {
+      events.addEventListener("online", go);
+      this.#offOnline = () => {
+        this.#offOnline = undefined;
+        events.removeEventListener?.("online", go);
+      };
+    }
   }
 
   #fatal(error: StarciteError): void {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#timers.cancelAll();
+    this.#offOnline?.();
     void this.#teardown();
     this.#setStatus("failed", { error });
     this.#o.onError(error);
