@@ -46,7 +46,6 @@ export async function appendUIMessageStream(
 ): Promise<AppendUIMessageStreamResult> {
   const { messageId, signal } = options;
   const writer = new ChunkWriter(session, messageId, options);
-  const write = (chunk: UIMessageChunk) => writer.write(chunk);
   const reader = stream.getReader();
   const cancel = () => void reader.cancel(signal?.reason).catch(() => {});
   signal?.addEventListener("abort", cancel, { once: true });
@@ -68,10 +67,10 @@ export async function appendUIMessageStream(
         if (started) continue;
         chunk = { ...chunk, messageId };
       } else if (!started) {
-        write({ type: "start", messageId });
+        writer.write({ type: "start", messageId });
       }
       started = true;
-      write(chunk);
+      writer.write(chunk);
       if (END.has(chunk.type)) {
         ended = chunk.type;
         cancel();
@@ -81,15 +80,15 @@ export async function appendUIMessageStream(
   } finally {
     signal?.removeEventListener("abort", cancel);
   }
-  if (!started) write({ type: "start", messageId });
+  if (!started) writer.write({ type: "start", messageId });
   if (!ended) {
     if (signal?.aborted) {
       cancel();
-      write({ type: "abort" });
+      writer.write({ type: "abort" });
       ended = "abort";
     } else {
-      if (errorText !== undefined) write({ type: "error", errorText });
-      write({ type: "finish" });
+      if (errorText !== undefined) writer.write({ type: "error", errorText });
+      writer.write({ type: "finish" });
     }
   }
   const { chunks, deduped } = await writer.settle();
