@@ -2,10 +2,10 @@ import { resolveRetry, type RetryOptions } from "./backoff.ts";
 import type { CursorStore } from "./cursor-store.ts";
 import { isStarciteError, StarciteError, toStarciteError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
-import { APPEND, APPEND_BATCH } from "./queries.ts";
+import { APPEND, APPEND_BATCH, READ_EVENTS } from "./queries.ts";
 import { TailStream, type CredentialProvider, type Phase, type TailStatus } from "./tail-stream.ts";
 import type { GraphQLHttp } from "./transport.ts";
-import type { AppendEventInput, AppendResult, JsonObject, JsonValue, PrincipalType, StarciteEvent } from "./protocol.ts";
+import type { AppendEventInput, AppendResult, EventPage, JsonObject, JsonValue, PrincipalType, StarciteEvent } from "./protocol.ts";
 
 /** Who a session speaks for: a user or an agent. Its appends get actor "<type>:<id>". */
 export interface Identity {
@@ -35,6 +35,31 @@ export interface SessionAppendInput {
   idempotencyKey?: string;
   /** Append only if the session's last seq equals this (`expected_seq_conflict` otherwise). */
   expectedSeq?: number;
+}
+
+/** What `session.producer()` takes. */
+export interface ProducerOptions {
+  /**
+   * Stable across restarts for the same stream of events (e.g. derived from the message it writes), so a
+   * retry after a crash re-sends the same (producerId, producerSeq) pairs and the server dedups them.
+   */
+  producerId: string;
+  /** producerSeq of this producer's first event (default 1). */
+  firstProducerSeq?: number;
+  /** Least time between two requests (default 0): events queued meanwhile share one `appendBatch`. */
+  lingerMs?: number;
+}
+
+/** An extra append queue on a session, with its own producer id (see `session.producer()`). */
+export interface Producer {
+  readonly producerId: string;
+  /** Events queued or in flight. */
+  readonly pending: number;
+  append(input: SessionAppendInput): Promise<AppendResult>;
+  /** Resolves once every append issued so far has been confirmed (or has failed). */
+  flush(): Promise<void>;
+  /** Rejects what is still queued with `closed`. */
+  close(): void;
 }
 
 export interface EventContext {
@@ -122,6 +147,7 @@ export class StarciteSession {
   #status: SessionStatus = "idle";
   #error: StarciteError | undefined;
   #closed = false;
+  readonly #producers = new Set<Outbox>();
 
   constructor(config: SessionConfig) {
     this.#c = config;
@@ -135,6 +161,26 @@ export class StarciteSession {
     });
   }
 
+  /** The tail's state (as in `state().status`, without copying the events). */
+  get status(): SessionStatus {
+    return this.#status;
+  }
+
+  /** The fatal error that stopped the stream, if any (as in `state().error`). */
+  get error(): StarciteError | undefined {
+    return this.#error;
+  }
+
+  /** Seq of the last event received (as in `state().cursor`). */
+  get cursor(): number {
+    return this.#cursor;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** The producer id this session's appends carry (stable for the session object's life). */
   get producerId(): string {
     return this.#outbox.producerId;
@@ -146,6 +192,10 @@ export class StarciteSession {
    * refused (e.g. `invalid_event`, `forbidden_actor`, `expected_seq_conflict`) or retries run out.
    */
   append(input: SessionAppendInput): Promise<AppendResult> {
+    return this.#enqueue(this.#outbox, input);
+  }
+
+  #enqueue(outbox: Outbox, input: SessionAppendInput): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(new StarciteError("closed", "the session is closed"));
     let event: Omit<AppendEventInput, "producerId" | "producerSeq">;
     try {
@@ -155,7 +205,41 @@ export class StarciteSession {
     }
     // The token already pins the actor; saying it too keeps it on servers running without auth.
     if (event.actor === undefined && this.identity) event.actor = this.identity.actor;
-    return this.#outbox.enqueue(event);
+    return outbox.enqueue(event);
+  }
+
+  /**
+   * Another append queue on this session with its own producer id: ordered, retried and deduplicated
+   * like `append()`, independent of the session's own queue. A producer id derived from what it writes
+   * (an agent turn's message id) makes a crashed-and-retried writer's events dedup instead of doubling.
+   * Two live producers must not share an id.
+   */
+  producer(options: ProducerOptions): Producer {
+    if (!options || typeof options.producerId !== "string" || options.producerId === "") {
+      throw new StarciteError("invalid_argument", "producer({ producerId }) needs a non-empty producerId");
+    }
+    const outbox = new Outbox({
+      producerId: options.producerId,
+      retry: resolveRetry(this.#c.appendRetry, 30),
+      ...(options.firstProducerSeq !== undefined ? { firstProducerSeq: options.firstProducerSeq } : {}),
+      ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+      ...(this.#c.maxBatchSize !== undefined ? { maxBatchSize: this.#c.maxBatchSize } : {}),
+      send: (events) => this.#sendEvents(events),
+    });
+    if (this.#closed) outbox.close();
+    else this.#producers.add(outbox);
+    return {
+      producerId: outbox.producerId,
+      get pending() {
+        return outbox.pending;
+      },
+      append: (input) => this.#enqueue(outbox, input),
+      flush: () => outbox.flush(),
+      close: () => {
+        outbox.close();
+        this.#producers.delete(outbox);
+      },
+    };
   }
 
   /** Resolves once every append issued so far has been confirmed (or has failed). */
@@ -187,6 +271,18 @@ export class StarciteSession {
     return this;
   }
 
+  /**
+   * One page of the session's log over HTTP with the session's own credential: events with seq > after
+   * (limit 1..1000, default 100). For history before the tail's cursor; `on("event")` is the live path.
+   */
+  async readEvents({ after = 0, limit = 100 }: { after?: number; limit?: number } = {}): Promise<EventPage> {
+    try {
+      return (await this.#request<{ events: EventPage }>(READ_EVENTS, { sessionId: this.id, after, limit })).events;
+    } catch (error) {
+      throw toStarciteError(error);
+    }
+  }
+
   /** The events received so far, in seq order (a copy). */
   events(): StarciteEvent[] {
     return this.#events.slice();
@@ -208,6 +304,8 @@ export class StarciteSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#outbox.close();
+    for (const producer of this.#producers) producer.close();
+    this.#producers.clear();
     this.#abort.abort();
     const tail = this.#tail;
     this.#tail = undefined;
