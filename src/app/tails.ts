@@ -23,6 +23,7 @@ export async function open(ctx: AppContext, sessionId: string, cursor: number): 
     sessionId,
     cursor,
     tenantId: p.tenantId,
+    epoch: session.createdAt,
     ...(p.expiresAt !== null
       ? {
           deadline: {

@@ -98,3 +98,31 @@ export async function read(sql: Sql, sessionId: string, afterSeq = 0, limit = 10
   const rows = await mapErrors(() => sql<EventRow[]>`select * from starcite.read(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`);
   return rows.map(toEvent);
 }
+
+/** Which stored columns a JSON page carries, under which keys, in order (see `starcite.read_json`). */
+export interface JsonProjection {
+  readonly fields: readonly EventColumn[];
+  readonly keys: readonly string[];
+}
+
+export type EventColumn = "seq" | "session_id" | "type" | "payload" | "actor" | "source" | "metadata" | "refs"
+  | "idempotency_key" | "producer_id" | "producer_seq" | "inserted_at";
+
+/** A page of events as one JSON array text, serialised once by the database. */
+export interface JsonPage {
+  /** `[{...},{...}]` */
+  json: string;
+  count: number;
+  /** Seq of its last event (the `after` of the page when it is empty). */
+  lastSeq: number;
+}
+
+/** Events with seq > afterSeq as one JSON array (`starcite.read_json`): up to maxEvents, or about maxBytes of payloads. */
+export async function readJson(sql: Sql, sessionId: string, afterSeq: number, maxEvents: number, maxBytes: number,
+                               projection: JsonProjection, tenantId?: string | null): Promise<JsonPage> {
+  const [row] = await mapErrors(() => sql<{ events: string; n: number; last_seq: number | null }[]>`
+    select * from starcite.read_json(${sessionId}, ${afterSeq}, ${maxEvents}, ${maxBytes},
+                                     ${projection.fields as string[]}::text[], ${projection.keys as string[]}::text[],
+                                     ${tenantId ?? null})`);
+  return { json: row!.events, count: row!.n, lastSeq: row!.last_seq ?? afterSeq };
+}

@@ -6,6 +6,7 @@ import type { StoredEvent } from "../db/types.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { Metrics } from "../shared/metrics.ts";
 import type { NotificationListener, SessionAdvanced } from "../db/listener.ts";
+import { JsonPages } from "./json-pages.ts";
 
 export interface HubOptions {
   /** Events per database read (hub reads and subscriber catch-up pages). */
@@ -18,6 +19,14 @@ export interface HubOptions {
   totalRingBytes?: number;
   /** How long the LISTEN connection may be down before subscribers get `database_unavailable`. */
   unavailableAfterMs?: number;
+  /** Catch-up pages serialised by the database (the GraphQL fast path): most events per page. */
+  catchUpPageEvents?: number;
+  /** About how many bytes of payload one such page holds. */
+  catchUpPageBytes?: number;
+  /** Bytes of full catch-up pages kept for readers starting at the same point (0: none). */
+  catchUpCacheBytes?: number;
+  /** Catch-up pages read ahead of their readers at once, process-wide. */
+  catchUpPrefetch?: number;
 }
 
 const DEFAULTS: Required<HubOptions> = {
@@ -26,6 +35,10 @@ const DEFAULTS: Required<HubOptions> = {
   ringBytes: 1024 * 1024,
   totalRingBytes: 256 * 1024 * 1024,
   unavailableAfterMs: 5000,
+  catchUpPageEvents: 10_000,
+  catchUpPageBytes: 2 * 1024 * 1024,
+  catchUpCacheBytes: 64 * 1024 * 1024,
+  catchUpPrefetch: 16,
 };
 
 /**
@@ -198,6 +211,8 @@ function approxSize(e: StoredEvent): number {
  */
 export class LiveHub {
   readonly options: Required<HubOptions>;
+  /** Catch-up pages serialised once by the database, shared and cached across readers. */
+  readonly pages: JsonPages;
   readonly #feeds = new Map<string, SessionFeed>();
   #downTimer: NodeJS.Timeout | null = null;
   #unsubscribe: () => void;
@@ -210,6 +225,15 @@ export class LiveHub {
     options: HubOptions = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.pages = new JsonPages(sql, {
+      pageEvents: this.options.catchUpPageEvents,
+      pageBytes: this.options.catchUpPageBytes,
+      cacheBytes: this.options.catchUpCacheBytes,
+      prefetchSlots: this.options.catchUpPrefetch,
+    }, (how) => {
+      metrics.catchUpPages.inc({ how });
+      if (how === "database") metrics.eventReads.inc({ source: "catchup" });
+    });
     const onAdvanced = (n: SessionAdvanced) => {
       this.metrics.notifications.inc();
       this.#feeds.get(n.sessionId)?.hint(n.lastSeq);
@@ -284,5 +308,6 @@ export class LiveHub {
       feed.close();
     }
     this.#feeds.clear();
+    this.pages.clear();
   }
 }

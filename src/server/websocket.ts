@@ -8,6 +8,7 @@ import { bearer, type Authenticator } from "../auth/authenticator.ts";
 import type { AuthState } from "../auth/guard.ts";
 import { StarciteError } from "../db/errors.ts";
 import { syntaxErrors } from "../graphql/errors.ts";
+import { EncodedResult, FrameSocket } from "./frames.ts";
 import type { GraphQLEngine } from "./graphql.ts";
 
 export interface WebSocketDeps {
@@ -47,7 +48,8 @@ function wsCredential(params: Record<string, unknown> | undefined, request: http
 export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
   const { engine, authenticator } = deps;
   // noServer: upgrades are routed by path, and listen errors stay with the HTTP server.
-  const wss = new WebSocketServer({ noServer: true });
+  // FrameSocket writes tail batches serialised once for all their subscribers (frames.ts).
+  const wss = new WebSocketServer({ noServer: true, WebSocket: FrameSocket });
   const graphqlWs = useServer<Record<string, unknown> | undefined, { auth: AuthState }>(
     {
       onConnect: async (ctx) => {
@@ -64,6 +66,8 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
       // rootValue carries the envelop pipeline's own execute/subscribe (set in onSubscribe below).
       execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
       subscribe: (args) => (deps.fastPaths ? engine.sharedSubscribe(args) : (args.rootValue as Enveloped).subscribe(args)) as never,
+      // A shared, already serialised batch goes out as it is.
+      onNext: (_ctx, _id, _payload, _args, result) => (result instanceof EncodedResult ? (result as never) : undefined),
       onSubscribe: async (ctx, _id, payload) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = engine.yoga.getEnveloped({
           ...ctx,
