@@ -11,7 +11,7 @@ import { closedLoop, payloadOf } from "../lib/load.ts";
 import { compareToFloor, type ResultRow } from "../lib/report.ts";
 import { skippedRow, type Scenario } from "../lib/scenario.ts";
 import { checkpoint } from "../lib/env.ts";
-import { cpuMeter, createFloorTable, createSessions, floorInserter, loadRow, metricSum, scrapeMetrics, sqlAppend, target } from "./common.ts";
+import { cpuMeter, createFloorTable, dbCpuMeter, createSessions, floorInserter, loadRow, metricSum, scrapeMetrics, sqlAppend, target } from "./common.ts";
 
 const PRODUCERS = 32;
 const SESSIONS = 1000;
@@ -41,8 +41,11 @@ export const appendThroughput: Scenario = {
         const before = serverStats ? await server.stats() : undefined;
         const m0 = serverStats ? await scrapeMetrics(`${server.url}/metrics`) : null;
         const cpu = cpuMeter();
+        const dbCpu = dbCpuMeter(ctx.pg);
         const r = await closedLoop(PRODUCERS, durationMs, warmupMs, op);
         const extra: Record<string, number> = { benchCpu: cpu() };
+        const dbCores = dbCpu();
+        if (dbCores !== undefined) extra.dbCpu = dbCores;
         if (before) {
           const after = await server.stats();
           const wall = (r.seconds + warmupMs / 1000) * 1000;

@@ -99,6 +99,31 @@ export async function read(sql: Sql, sessionId: string, afterSeq = 0, limit = 10
   return rows.map(toEvent);
 }
 
+/** One session's part of a `readMany`: its events with seq > after, at most max. */
+export interface ReadRequest {
+  sessionId: string;
+  after: number;
+  max: number;
+}
+
+/**
+ * The new events of many sessions of one tenant in one statement (`starcite.read_many`), by session id in seq
+ * order; sessions the tenant does not have are absent.
+ */
+export async function readMany(sql: Sql, requests: readonly ReadRequest[], tenantId?: string | null): Promise<Map<string, StoredEvent[]>> {
+  const rows = await mapErrors(() => sql<EventRow[]>`
+    select * from starcite.read_many(${requests.map((r) => r.sessionId)}::text[], ${requests.map((r) => r.after)}::bigint[],
+                                     ${requests.map((r) => r.max)}::integer[], ${tenantId ?? null})`);
+  const out = new Map<string, StoredEvent[]>();
+  for (const row of rows) {
+    const event = toEvent(row);
+    let list = out.get(event.sessionId);
+    if (!list) out.set(event.sessionId, (list = []));
+    list.push(event);
+  }
+  return out;
+}
+
 /** Which stored columns a JSON page carries, under which keys, in order (see `starcite.read_json`). */
 export interface JsonProjection {
   readonly fields: readonly EventColumn[];

@@ -1,6 +1,6 @@
 import type { Sql } from "../db/client.ts";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
-import { read } from "../db/events.ts";
+import { readMany, type ReadRequest } from "../db/events.ts";
 import { lastSeqs } from "../db/sessions.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { Logger } from "../shared/logger.ts";
@@ -60,8 +60,6 @@ export class SessionFeed {
   #slices = new Map<number, StoredEvent[]>();
   #ringBytes = 0;
   #waiters = new Set<() => void>();
-  #pumping = false;
-  #retry: NodeJS.Timeout | null = null;
   #closed = false;
   readonly ready: Promise<void>;
 
@@ -127,34 +125,21 @@ export class SessionFeed {
     this.failure = null;
   }
 
-  /** Single-flight: reads until the ring holds everything hints announced. */
+  /** Asks the hub to read until the ring holds everything hints announced (the hub batches reads across feeds). */
   pump(): void {
-    if (this.#pumping || this.#closed || this.fetchedSeq < 0 || this.knownSeq <= this.fetchedSeq) return;
-    this.#pumping = true;
-    void (async () => {
-      try {
-        while (!this.#closed && this.knownSeq > this.fetchedSeq) {
-          this.hub.metrics.eventReads.inc({ source: "hub" });
-          const events = await read(this.hub.sql, this.sessionId, this.fetchedSeq, this.hub.options.pageSize, this.tenantId);
-          if (events.length === 0) break;
-          this.#push(events);
-          this.#wakeAll();
-        }
-      } catch (error) {
-        this.hub.logger.warn("feed read failed; retrying", { sessionId: this.sessionId, error: String(error) });
-        if (!this.#closed && !this.#retry) {
-          this.#retry = setTimeout(() => {
-            this.#retry = null;
-            this.pump();
-          }, 500);
-          this.#retry.unref();
-        }
-        const mapped = toStarciteError(error);
-        if (mapped instanceof StarciteError && mapped.code === "session_not_found") this.fail(mapped);
-      } finally {
-        this.#pumping = false;
-      }
-    })();
+    if (this.#closed || this.fetchedSeq < 0 || this.knownSeq <= this.fetchedSeq) return;
+    this.hub.wantRead(this);
+  }
+
+  /** Events the hub read past fetchedSeq: into the ring, subscribers woken. */
+  deliver(events: StoredEvent[]): void {
+    if (this.#closed || events.length === 0) return;
+    this.#push(events);
+    this.#wakeAll();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   #push(events: StoredEvent[]): void {
@@ -186,8 +171,6 @@ export class SessionFeed {
 
   close(): void {
     this.#closed = true;
-    if (this.#retry) clearTimeout(this.#retry);
-    this.#retry = null;
     this.#ring = [];
     this.#slices.clear();
     this.#wakeAll();
@@ -214,6 +197,10 @@ export class LiveHub {
   /** Catch-up pages serialised once by the database, shared and cached across readers. */
   readonly pages: JsonPages;
   readonly #feeds = new Map<string, SessionFeed>();
+  /** Feeds behind their hints, in the order they asked; read together, a round at a time. */
+  readonly #behind = new Set<SessionFeed>();
+  #reading = false;
+  #retry: NodeJS.Timeout | null = null;
   #downTimer: NodeJS.Timeout | null = null;
   #unsubscribe: () => void;
 
@@ -266,6 +253,73 @@ export class LiveHub {
     return this.#feeds.size;
   }
 
+  /** A feed is behind its hints: read its new events in the next round. */
+  wantRead(feed: SessionFeed): void {
+    this.#behind.add(feed);
+    if (this.#reading || this.#retry) return;
+    this.#reading = true;
+    // Feeds hinted in the same tick (one notification per session per commit) join this round.
+    queueMicrotask(() => void this.#readRounds());
+  }
+
+  /**
+   * The live fan-out's reads: every session that advanced, in one statement per tenant (`starcite.read_many`),
+   * each round at most about one page of events in all, until no feed is behind. So a burst of commits
+   * across many sessions costs a few reads, not one per session.
+   */
+  async #readRounds(): Promise<void> {
+    const { pageSize } = this.options;
+    try {
+      while (this.#behind.size > 0) {
+        const round: SessionFeed[] = [];
+        const byTenant = new Map<string | undefined, ReadRequest[]>();
+        let budget = pageSize;
+        for (const feed of this.#behind) {
+          if (round.length > 0 && budget <= 0) break;
+          this.#behind.delete(feed);
+          if (feed.closed || feed.knownSeq <= feed.fetchedSeq) continue;
+          const max = Math.max(1, Math.min(pageSize, feed.knownSeq - feed.fetchedSeq, budget));
+          budget -= max;
+          round.push(feed);
+          let requests = byTenant.get(feed.tenantId);
+          if (!requests) byTenant.set(feed.tenantId, (requests = []));
+          requests.push({ sessionId: feed.sessionId, after: feed.fetchedSeq, max });
+        }
+        if (round.length === 0) continue;
+        let read: Map<string, StoredEvent[]>[];
+        try {
+          read = await Promise.all([...byTenant].map(([tenantId, requests]) => {
+            this.metrics.eventReads.inc({ source: "hub" });
+            return readMany(this.sql, requests, tenantId);
+          }));
+        } catch (error) {
+          this.logger.warn("feed read failed; retrying", { sessions: round.length, error: String(error) });
+          for (const feed of round) this.#behind.add(feed);
+          this.#retry = setTimeout(() => {
+            this.#retry = null;
+            if (this.#behind.size > 0 && !this.#reading) {
+              this.#reading = true;
+              void this.#readRounds();
+            }
+          }, 500);
+          this.#retry.unref();
+          return;
+        }
+        const events = new Map<string, StoredEvent[]>();
+        for (const part of read) for (const [id, list] of part) events.set(id, list);
+        for (const feed of round) {
+          const got = events.get(feed.sessionId);
+          // Nothing to read (a hint ahead of what this tenant can see): wait for the next hint.
+          if (!got || got.length === 0) continue;
+          feed.deliver(got);
+          if (feed.knownSeq > feed.fetchedSeq) this.#behind.add(feed);
+        }
+      }
+    } finally {
+      this.#reading = false;
+    }
+  }
+
   acquire(sessionId: string, tenantId?: string): SessionFeed {
     let feed = this.#feeds.get(sessionId);
     if (!feed || feed.failure) {
@@ -302,6 +356,9 @@ export class LiveHub {
   close(): void {
     this.#unsubscribe();
     if (this.#downTimer) clearTimeout(this.#downTimer);
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = null;
+    this.#behind.clear();
     const error = new StarciteError("shutting_down", "the server is shutting down; resume from your cursor");
     for (const feed of this.#feeds.values()) {
       feed.fail(error);

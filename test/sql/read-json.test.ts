@@ -1,9 +1,10 @@
 /**
  * starcite.read_json: a page of events serialised once by the database, as the GraphQL tail's catch-up reads it.
  * It must hold the same events as starcite.read, in the projection and order asked for, and stop at its limits.
+ * starcite.read_many: what the live fan-out reads when many sessions advanced at once.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { read, readJson, type EventColumn } from "../../src/db/events.ts";
+import { read, readJson, readMany, type EventColumn } from "../../src/db/events.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createSessionSql, starciteError } from "./_support.ts";
 
@@ -84,5 +85,35 @@ describe("starcite.read_json", () => {
     await db.sql`select starcite.create_tenant('other')`;
     await starciteError(readJson(db.sql, s, 0, 10, 1000, all, "other"), "session_not_found");
     await starciteError(readJson(db.sql, "ses_missing", 0, 10, 1000, all), "session_not_found");
+  });
+});
+
+describe("starcite.read_many", () => {
+  test("each session's events after its own cursor, at most its own max, in seq order; unknown sessions give nothing", async () => {
+    const t = await createSessionSql(db.sql);
+    await db.sql`select * from starcite.append_batch(${t}, ${db.sql.json([{ payload: { a: 1 } }, { payload: { a: 2 } }])}, true)`;
+    const got = await readMany(db.sql, [
+      { sessionId: s, after: 10, max: 3 },
+      { sessionId: t, after: 0, max: 100 },
+      { sessionId: "ses_missing", after: 0, max: 5 },
+    ]);
+    expect([...got.keys()].sort()).toEqual([s, t].sort());
+    expect(got.get(s)).toEqual(await read(db.sql, s, 10, 3));
+    expect(got.get(t)).toEqual(await read(db.sql, t, 0, 100));
+    expect(await readMany(db.sql, [{ sessionId: s, after: 30, max: 10 }])).toEqual(new Map());
+  });
+
+  test("another tenant's sessions give nothing", async () => {
+    await db.sql`select starcite.create_tenant('elsewhere')`;
+    expect(await readMany(db.sql, [{ sessionId: s, after: 0, max: 10 }], "elsewhere")).toEqual(new Map());
+  });
+
+  test.each([
+    ["a max of 0", [{ sessionId: "x", after: 0, max: 0 }]],
+    ["a max over the read limit", [{ sessionId: "x", after: 0, max: 1001 }]],
+    ["a negative cursor", [{ sessionId: "x", after: -1, max: 1 }]],
+    ["more sessions than the read limit", Array.from({ length: 1001 }, (_, i) => ({ sessionId: `x${i}`, after: 0, max: 1 }))],
+  ])("%s: invalid_argument", async (_what, requests) => {
+    await starciteError(readMany(db.sql, requests), "invalid_argument");
   });
 });
