@@ -1,6 +1,6 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
-import type { ExecutionArgs } from "graphql";
+import { getOperationAST, type ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { CloseCode } from "@starcite/sdk/protocol";
@@ -69,19 +69,21 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
       // A shared, already serialised batch goes out as it is.
       onNext: (_ctx, _id, _payload, _args, result) => (result instanceof EncodedResult ? (result as never) : undefined),
       onSubscribe: async (ctx, _id, payload) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = engine.yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          presetAuth: ctx.extra.auth ?? {},
-        });
+        const envelop = (presetAuth: AuthState) =>
+          engine.yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload, presetAuth });
+        let enveloped = envelop(ctx.extra.auth ?? {});
         let document;
         try {
-          document = parse(payload.query);
+          document = enveloped.parse(payload.query);
         } catch (error) {
           return syntaxErrors(error);
         }
+        // A query or mutation (an append over the socket a client already holds) is authenticated as an HTTP
+        // request would be: a key revoked since the socket opened stops working here too.
+        if (getOperationAST(document, payload.operationName)?.operation !== "subscription") {
+          enveloped = envelop(await authenticator.state(wsCredential(ctx.connectionParams, ctx.extra.request)));
+        }
+        const { schema, execute, subscribe, contextFactory, validate } = enveloped;
         const args: ExecutionArgs = {
           schema,
           operationName: payload.operationName,
