@@ -29,6 +29,9 @@ const DEV_PRINCIPAL: ServicePrincipal = {
   expiresAt: null,
 };
 
+/** API keys are ~30 characters and session tokens a few hundred; external JWTs stay well below this. */
+const MAX_CREDENTIAL_CHARS = 8192;
+
 /** Reads "Bearer <credential>"; anything else is not a credential. */
 export function bearer(header: string | null | undefined): string | undefined {
   if (!header) return undefined;
@@ -61,6 +64,10 @@ export class Authenticator {
   async authenticate(credential: string | undefined): Promise<Principal | undefined> {
     if (this.mode === "none") return DEV_PRINCIPAL;
     if (!credential) return undefined;
+    // Never hand the database (or a JWT parser) a string no real credential can be.
+    if (credential.length > MAX_CREDENTIAL_CHARS || !/^[\x21-\x7e]+$/.test(credential)) {
+      throw new StarciteError("unauthorized", "unrecognised credential: expected an API key (sk_...) or a session token");
+    }
     if (credential.startsWith("sk_")) return this.#apiKey(credential);
     if (credential.split(".").length === 3) {
       const issuer = peekIssuer(credential);

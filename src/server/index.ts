@@ -64,7 +64,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const listener = new NotificationListener(databaseUrl);
   await listener.start();
   const hub = new LiveHub(sql, listener, metrics, logger, options.hub);
-  const batcher = new AppendBatcher(sql, metrics, options.batcher);
+  const batcher = new AppendBatcher(sql, metrics, { logger, ...options.batcher });
   const authenticator = new Authenticator(sql, {
     mode: options.auth.mode,
     tokens: new SessionTokens(options.auth.tokenSecret),

@@ -2,6 +2,7 @@ import type { Sql } from "../db/client.ts";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
 import { append, appendItems, type AddressedEvent, type AppendOutcome } from "../db/events.ts";
 import type { AppendResult } from "../db/types.ts";
+import type { Logger } from "../shared/logger.ts";
 import type { Metrics } from "../shared/metrics.ts";
 
 export interface BatcherOptions {
@@ -9,6 +10,8 @@ export interface BatcherOptions {
   maxBatch?: number;
   /** Append transactions in flight at once. */
   maxInFlight?: number;
+  /** Where an unforeseen failure is logged with its cause (callers only see `internal_error`). */
+  logger?: Logger;
 }
 
 interface Pending {
@@ -27,6 +30,7 @@ interface Pending {
 export class AppendBatcher {
   readonly #maxBatch: number;
   readonly #maxInFlight: number;
+  readonly #logger: Logger | undefined;
   #queue: Pending[] = [];
   #inFlight = 0;
   #scheduled = false;
@@ -40,6 +44,12 @@ export class AppendBatcher {
   ) {
     this.#maxBatch = options.maxBatch ?? 500;
     this.#maxInFlight = options.maxInFlight ?? 2;
+    this.#logger = options.logger;
+  }
+
+  #internal(error: unknown): StarciteError {
+    this.#logger?.error("unexpected error", { where: "append", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    return new StarciteError("internal_error", "append failed");
   }
 
   append(event: AddressedEvent): Promise<AppendResult> {
@@ -86,13 +96,14 @@ export class AppendBatcher {
             outcomes.push(...(await appendItems(this.sql, [p.event])));
           } catch (e) {
             const m = toStarciteError(e);
-            outcomes.push({ ok: false, error: m instanceof StarciteError ? m : new StarciteError("internal_error", "append failed") });
+            outcomes.push({ ok: false, error: m instanceof StarciteError ? m : this.#internal(e) });
           }
         }
       }
       outcomes.forEach((outcome, i) => this.#settle(batch[i]!, outcome));
     } catch (error) {
-      for (const p of batch) this.#settle(p, { ok: false, error: error instanceof StarciteError ? error : new StarciteError("internal_error", "append failed") });
+      const failure = error instanceof StarciteError ? error : this.#internal(error);
+      for (const p of batch) this.#settle(p, { ok: false, error: failure });
     } finally {
       this.#inFlight--;
       this.#schedule();

@@ -23,7 +23,7 @@ export interface TestServer {
 }
 
 /** A real server on a real port over its own test database. */
-export async function startTestServer(overrides: Partial<Omit<ServerOptions, "databaseUrl" | "logger">> = {}, db?: TestDatabase): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<Omit<ServerOptions, "databaseUrl">> = {}, db?: TestDatabase): Promise<TestServer> {
   const database = db ?? (await createTestDatabase());
   const server = await startServer({
     config: { port: 0, host: "127.0.0.1", poolSize: 10 },

@@ -3,6 +3,7 @@ import { describePrincipal, isScope, TOKEN_SCOPES, type Principal, type Scope } 
 import { StarciteError } from "../../db/errors.ts";
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKey } from "../../db/keys.ts";
 import { getSession } from "../../db/sessions.ts";
+import { checkKeyName, checkOptionalText, checkSessionRef, checkText } from "../../write/validate.ts";
 import { builder } from "../builder.ts";
 
 const MAX_TOKEN_TTL = 7 * 24 * 3600;
@@ -59,6 +60,7 @@ const ViewerRef = builder.objectRef<Principal>("Viewer").implement({
 
 /** The tenant a key-admin call targets: its own, or (with the admin scope) any. */
 function adminTenant(p: Principal, requested: string | null | undefined): string {
+  checkOptionalText(requested, "tenantId", "invalid_argument");
   if (requested == null || requested === p.tenantId) return p.tenantId;
   if (!p.scopes.has("admin")) {
     throw new StarciteError("forbidden_scope", "managing another tenant's keys needs the admin scope", { required: ["admin"] });
@@ -98,7 +100,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const p = requirePrincipal(ctx.auth);
       forbidTokens(p, "mint tokens");
-      const sessionId = String(args.sessionId);
+      const sessionId = checkSessionRef(String(args.sessionId));
       const scopes = (args.scopes ?? ["session:read", "session:append"]) as string[];
       const bad = scopes.filter((s) => !isScope(s) || !TOKEN_SCOPES.includes(s));
       if (bad.length || scopes.length === 0) {
@@ -142,6 +144,8 @@ builder.mutationFields((t) => ({
       forbidTokens(p, "manage keys");
       const tenantId = adminTenant(p, args.tenantId);
       const scopes = (args.scopes ?? null) as string[] | null;
+      checkKeyName(args.name);
+      for (const scope of scopes ?? []) checkText(scope, "scopes", "invalid_argument", 64);
       if (scopes?.includes("admin") && !p.scopes.has("admin")) {
         throw new StarciteError("forbidden_scope", "granting the admin scope needs the admin scope", { required: ["admin"] });
       }
@@ -155,7 +159,8 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const p = requireScope(ctx.auth, "keys:admin");
       forbidTokens(p, "manage keys");
-      const key = await revokeApiKey(ctx.sql, String(args.id), p.scopes.has("admin") ? null : p.tenantId);
+      const id = checkText(String(args.id), "id", "invalid_argument");
+      const key = await revokeApiKey(ctx.sql, id, p.scopes.has("admin") ? null : p.tenantId);
       ctx.authenticator.forgetKey(key.id);
       return key;
     },

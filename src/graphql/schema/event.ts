@@ -1,11 +1,10 @@
-import { StarciteError } from "../../db/errors.ts";
 import { appendItems, read } from "../../db/events.ts";
 import { getSession } from "../../db/sessions.ts";
 import type { AppendResult, EventInput, JsonValue, StoredEvent } from "../../db/types.ts";
 import { builder } from "../builder.ts";
 import { actorFor, requireScope, requireSession } from "../../auth/guard.ts";
 import type { Principal } from "../../auth/principal.ts";
-import { jsonObjectArg } from "./session.ts";
+import { checkSessionRef, validateEvent, validateEvents } from "../../write/validate.ts";
 
 export const EventRef = builder.objectRef<StoredEvent>("Event").implement({
   description: "One entry of a session's log.",
@@ -65,18 +64,15 @@ export const EventPageRef = builder.objectRef<EventPage>("EventPage").implement(
 
 type AppendInputShape = typeof AppendInputRef.$inferInput;
 
+/** The GraphQL input as the write path's EventInput (unchecked; see validateEvent), with the actor the credential may use. */
 export function toEventInput(input: AppendInputShape, principal: Principal): EventInput {
-  const payload = input.payload as JsonValue;
-  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
-    throw new StarciteError("invalid_event", "payload must be a JSON object", { field: "payload" });
-  }
   return {
     type: input.type ?? "content",
-    payload,
+    payload: input.payload as EventInput["payload"],
     actor: actorFor(principal, input.actor),
     source: input.source,
-    metadata: jsonObjectArg(input.metadata, "metadata"),
-    refs: input.refs ?? null,
+    metadata: (input.metadata ?? null) as EventInput["metadata"],
+    refs: (input.refs ?? null) as JsonValue | null,
     idempotencyKey: input.idempotencyKey,
     producerId: input.producerId,
     producerSeq: input.producerSeq,
@@ -94,8 +90,8 @@ builder.queryFields((t) => ({
       limit: t.arg.int({ defaultValue: 100 }),
     },
     resolve: async (_root, args, ctx) => {
-      const sessionId = String(args.sessionId);
       const p = requireScope(ctx.auth, "session:read");
+      const sessionId = checkSessionRef(String(args.sessionId));
       requireSession(p, sessionId);
       const after = args.after ?? 0;
       const events = await read(ctx.sql, sessionId, after, args.limit ?? 100, p.tenantId);
@@ -112,10 +108,10 @@ builder.mutationFields((t) => ({
     description: "Appends one event. Concurrent appends are group-committed; each gets its own result or error.",
     args: { sessionId: t.arg.id({ required: true }), event: t.arg({ type: AppendInputRef, required: true }) },
     resolve: (_root, args, ctx) => {
-      const sessionId = String(args.sessionId);
       const p = requireScope(ctx.auth, "session:append");
+      const sessionId = checkSessionRef(String(args.sessionId));
       requireSession(p, sessionId);
-      return ctx.batcher.append({ ...toEventInput(args.event, p), sessionId, tenantId: p.tenantId });
+      return ctx.batcher.append({ ...validateEvent(toEventInput(args.event, p)), sessionId, tenantId: p.tenantId });
     },
   }),
   appendBatch: t.field({
@@ -123,14 +119,11 @@ builder.mutationFields((t) => ({
     description: "Appends events atomically, in order: all of them or (on the first error) none.",
     args: { sessionId: t.arg.id({ required: true }), events: t.arg({ type: [AppendInputRef], required: true }) },
     resolve: async (_root, args, ctx) => {
-      const sessionId = String(args.sessionId);
       const p = requireScope(ctx.auth, "session:append");
+      const sessionId = checkSessionRef(String(args.sessionId));
       requireSession(p, sessionId);
-      const outcomes = await appendItems(
-        ctx.sql,
-        args.events.map((e) => ({ ...toEventInput(e, p), sessionId, tenantId: p.tenantId })),
-        true,
-      );
+      const events = validateEvents(args.events.map((e) => toEventInput(e, p)));
+      const outcomes = await appendItems(ctx.sql, events.map((e) => ({ ...e, sessionId, tenantId: p.tenantId })), true);
       return outcomes.map((o) => {
         if (!o.ok) throw o.error;
         return o.result;

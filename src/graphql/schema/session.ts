@@ -1,6 +1,6 @@
 import { createSession, getSession, listSessions, updateSession } from "../../db/sessions.ts";
-import type { JsonObject, JsonValue, Session } from "../../db/types.ts";
-import { StarciteError } from "../../db/errors.ts";
+import type { Session } from "../../db/types.ts";
+import { checkOptionalText, checkSessionId, checkSessionRef, validateSessionFields } from "../../write/validate.ts";
 import { builder } from "../builder.ts";
 import { forbidTokens, isToken, requireScope, requireSession } from "../../auth/guard.ts";
 
@@ -18,15 +18,6 @@ export const SessionRef = builder.objectRef<Session>("Session").implement({
   }),
 });
 
-/** JSON arguments that must be objects (metadata) are checked here so the error names the argument. */
-export function jsonObjectArg(value: JsonValue | null | undefined, field: string): JsonObject | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value !== "object" || Array.isArray(value)) {
-    throw new StarciteError("invalid_argument", `${field} must be a JSON object`, { field });
-  }
-  return value;
-}
-
 builder.queryFields((t) => ({
   session: t.field({
     type: SessionRef,
@@ -35,8 +26,9 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => {
       const p = requireScope(ctx.auth, "session:read");
-      requireSession(p, String(id));
-      return getSession(ctx.sql, String(id), p.tenantId);
+      const sessionId = checkSessionRef(String(id), "id");
+      requireSession(p, sessionId);
+      return getSession(ctx.sql, sessionId, p.tenantId);
     },
   }),
   sessions: t.field({
@@ -51,7 +43,7 @@ builder.queryFields((t) => ({
       const p = requireScope(ctx.auth, "session:read", "session:create");
       const sessions = await listSessions(ctx.sql, {
         limit: args.limit ?? 100,
-        after: args.after == null ? null : String(args.after),
+        after: checkOptionalText(args.after == null ? null : String(args.after), "after", "invalid_argument"),
         archived: args.archived ?? false,
         tenantId: p.tenantId,
       });
@@ -70,9 +62,8 @@ builder.mutationFields((t) => ({
       const p = requireScope(ctx.auth, "session:create");
       forbidTokens(p, "create sessions");
       return createSession(ctx.sql, {
-        id: args.id == null ? null : String(args.id),
-        title: args.title,
-        metadata: jsonObjectArg(args.metadata, "metadata"),
+        id: args.id == null ? null : checkSessionId(String(args.id)),
+        ...validateSessionFields(args),
         tenantId: p.tenantId,
       });
     },
@@ -92,9 +83,8 @@ builder.mutationFields((t) => ({
       forbidTokens(p, "update sessions");
       return updateSession(ctx.sql, {
         tenantId: p.tenantId,
-        id: String(args.id),
-        title: args.title,
-        metadata: jsonObjectArg(args.metadata, "metadata"),
+        id: checkSessionRef(String(args.id), "id"),
+        ...validateSessionFields(args),
         expectedVersion: args.expectedVersion,
         archived: args.archived,
       });

@@ -4,6 +4,7 @@ import { TailIterator, type TailBatch } from "../../live/tail.ts";
 import { builder } from "../builder.ts";
 import { requireScope, requireSession } from "../../auth/guard.ts";
 import { EventRef } from "./event.ts";
+import { checkSessionRef } from "../../write/validate.ts";
 
 export const TailBatchRef = builder.objectRef<TailBatch>("TailBatch").implement({
   fields: (t) => ({
@@ -23,8 +24,8 @@ builder.subscriptionFields((t) => ({
       cursor: t.arg.int({ defaultValue: 0 }),
     },
     subscribe: async (_root, args, ctx) => {
-      const sessionId = String(args.sessionId);
       const p = requireScope(ctx.auth, "session:read");
+      const sessionId = checkSessionRef(String(args.sessionId));
       requireSession(p, sessionId);
       const cursor = args.cursor ?? 0;
       if (cursor < 0) throw new StarciteError("invalid_argument", "cursor must be >= 0", { field: "cursor" });
