@@ -25,7 +25,8 @@ export const SQLSTATE_TO_CODE = {
 type SqlCode = (typeof SQLSTATE_TO_CODE)[keyof typeof SQLSTATE_TO_CODE];
 
 /** Codes raised outside SQL (transport, auth, availability). */
-export type ServiceCode = "database_unavailable" | "bad_request" | "shutting_down";
+export type ServiceCode =
+  | "database_unavailable" | "bad_request" | "shutting_down" | "not_found" | "unsupported_media_type" | "too_many_requests";
 
 export type ErrorCode = SqlCode | ServiceCode;
 

@@ -3,6 +3,8 @@ import type { EventInput, JsonObject, JsonValue } from "../db/types.ts";
 import { ARGUMENT_CHARS, EVENT_LIMITS, KEY_LIMITS, SESSION_LIMITS } from "../shared/limits.ts";
 
 /**
+ * Field names in errors are the SQL layer's (snake_case), so `extensions.field` is the same whichever layer refused.
+ *
  * The checks every surface (GraphQL, REST, ...) runs on what it is about to write, before Postgres sees it:
  * strings Postgres cannot take (NUL) or that are not Unicode (lone surrogates: a text parameter would store
  * U+FFFD while the same string inside JSON is refused, so one input got two answers), JSON nesting, sizes and
@@ -84,7 +86,7 @@ export function checkJson(value: unknown, field: string, code: ErrorCode, maxDep
           stack.push([item, depth + 1]);
         }
       }
-    } else if (typeof v !== "boolean") {
+    } else if (v !== null && typeof v !== "boolean") {
       fail(code, field, "is not JSON");
     }
   }
@@ -125,16 +127,16 @@ export function validateEvent(input: EventInput): EventInput {
   }
   checkOptionalText(input.actor, "actor", "invalid_event", L.textChars);
   checkOptionalText(input.source, "source", "invalid_event", L.textChars);
-  for (const [field, value] of [["idempotencyKey", input.idempotencyKey], ["producerId", input.producerId]] as const) {
+  for (const [field, value] of [["idempotency_key", input.idempotencyKey], ["producer_id", input.producerId]] as const) {
     if (value == null) continue;
     if (value === "") fail("invalid_event", field, "must not be empty");
     checkText(value, field, "invalid_event", L.textChars);
   }
-  const producerSeq = checkSeq(input.producerSeq, "producerSeq", 1);
-  const expectedSeq = checkSeq(input.expectedSeq, "expectedSeq", 0);
+  const producerSeq = checkSeq(input.producerSeq, "producer_seq", 1);
+  const expectedSeq = checkSeq(input.expectedSeq, "expected_seq", 0);
   if ((input.producerId == null) !== (producerSeq == null)) {
-    fail("invalid_event", input.producerId == null ? "producerId" : "producerSeq", "must be given together with " +
-      (input.producerId == null ? "producerSeq" : "producerId"));
+    throw new StarciteError("invalid_event", "producer_id and producer_seq must be given together",
+      { field: input.producerId == null ? "producer_id" : "producer_seq" });
   }
   return {
     type,
@@ -177,7 +179,7 @@ export function checkSessionId(id: string, field = "id"): string {
 }
 
 /** A session id to look up: anything storable; an id that cannot exist is simply not found later. */
-export const checkSessionRef = (id: string, field = "sessionId"): string => checkText(id, field, "invalid_argument", ARGUMENT_CHARS);
+export const checkSessionRef = (id: string, field = "session_id"): string => checkText(id, field, "invalid_argument", ARGUMENT_CHARS);
 
 /** createSession / updateSession fields. */
 export function validateSessionFields(input: { title?: string | null; metadata?: JsonValue | null }): { title: string | null; metadata: JsonObject | null } {

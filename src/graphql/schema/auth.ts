@@ -60,7 +60,7 @@ const ViewerRef = builder.objectRef<Principal>("Viewer").implement({
 
 /** The tenant a key-admin call targets: its own, or (with the admin scope) any. */
 function adminTenant(p: Principal, requested: string | null | undefined): string {
-  checkOptionalText(requested, "tenantId", "invalid_argument");
+  checkOptionalText(requested, "tenant_id", "invalid_argument");
   if (requested == null || requested === p.tenantId) return p.tenantId;
   if (!p.scopes.has("admin")) {
     throw new StarciteError("forbidden_scope", "managing another tenant's keys needs the admin scope", { required: ["admin"] });
