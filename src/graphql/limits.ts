@@ -40,6 +40,9 @@ export function documentLimitErrors(document: DocumentNode, limits: DocumentLimi
       if (selection.kind !== Kind.FRAGMENT_SPREAD && selection.selectionSet) written.push(selection.selectionSet);
     }
   }
+  if (fragments.size > limits.fragments) {
+    return [limitError(`the document defines ${fragments.size} fragments; at most ${limits.fragments} are allowed`, "fragments", limits.fragments)];
+  }
   if (aliases > limits.aliases) return [limitError(`the document has ${aliases} aliases; at most ${limits.aliases} are allowed`, "aliases", limits.aliases)];
   if (directives > limits.directives) {
     return [limitError(`the document has ${directives} directives; at most ${limits.directives} are allowed`, "directives", limits.directives)];

@@ -132,15 +132,18 @@ export function readBody(req: http.IncomingMessage, res: http.ServerResponse, op
       }
       chunks.push(chunk);
     };
+    // A client that disconnects mid-body is not a server error: nothing to answer, nothing to log above debug.
+    const gone = (reason: string) => {
+      if (done) return;
+      options.logger.debug("client went away while sending", { reason });
+      finish(null);
+    };
+    if (req.destroyed && !req.complete) return gone("closed before the body was read");
     req.on("data", onData);
     req.on("end", () => finish(Buffer.concat(chunks).toString("utf8")));
-    // A client that disconnects mid-body is not a server error: nothing to answer, nothing to log above debug.
-    req.on("error", (error) => {
-      options.logger.debug("client went away while sending", { error: String(error) });
-      finish(null);
-    });
+    req.on("error", (error) => gone(String(error)));
     req.on("close", () => {
-      if (!req.complete) finish(null);
+      if (!req.complete) gone("connection closed");
     });
   });
 }
