@@ -129,7 +129,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (Number(req.headers["content-length"] ?? 0) <= limits.bodyBytes) res.writeContinue();
     void handle(req, res);
   });
-  const sockets = createGraphQLWebSockets({ engine, authenticator, fastPaths });
+  const sockets = createGraphQLWebSockets({
+    engine, authenticator, logger, fastPaths,
+    limits: { frameBytes: limits.frameBytes, operationsPerSocket: limits.operationsPerSocket, socketsPerCredential: limits.socketsPerCredential },
+  });
   server.on("upgrade", (req, socket, head) => {
     if (closing || !sockets.handleUpgrade(req, socket, head)) {
       socket.end(`HTTP/1.1 ${closing ? "503 Service Unavailable" : "404 Not Found"}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);

@@ -39,6 +39,7 @@ builder.subscriptionFields((t) => ({
         sessionId,
         cursor,
         tenantId: p.tenantId,
+        ...(ctx.auth.lapse ? { stop: ctx.auth.lapse } : {}),
         // The tail ends when the credential does, so clients refresh it and resume from their cursor.
         ...(p.expiresAt !== null
           ? {
