@@ -91,3 +91,20 @@ export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
     throw toStarciteError(error);
   }
 }
+
+/**
+ * For reads only (safe to repeat): like mapErrors, but a connection that died under the query (a terminated
+ * backend, a reset socket) is retried twice on a fresh one before `database_unavailable` is reported. A pool
+ * whose connections were all killed at once (a failover, a pooler restart) then costs a read nothing.
+ */
+export async function mapReadErrors<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const mapped = toStarciteError(error);
+      if (attempt >= 2 || !(mapped instanceof StarciteError) || mapped.code !== "database_unavailable") throw mapped;
+      await new Promise((resolve) => setTimeout(resolve, 25 * (attempt + 1)));
+    }
+  }
+}

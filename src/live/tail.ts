@@ -3,6 +3,7 @@ import { StarciteError } from "../db/errors.ts";
 import { read } from "../db/events.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { LiveHub, SessionFeed } from "./hub.ts";
+import { readThroughOutage } from "./retry.ts";
 
 export interface TailBatch {
   events: StoredEvent[];
@@ -101,7 +102,9 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
       let events = feed.eventsAfter(this.#cursor, pageSize);
       if (events === null) {
         this.hub.metrics.eventReads.inc({ source: "catchup" });
-        events = await read(this.sql, this.options.sessionId, this.#cursor, pageSize, this.options.tenantId);
+        const from = this.#cursor;
+        events = await readThroughOutage(() => read(this.sql, this.options.sessionId, from, pageSize, this.options.tenantId),
+          this.hub.options.unavailableAfterMs, this.#abort.signal);
         if (this.#done) return null;
       }
       if (events.length > 0) {
