@@ -24,6 +24,9 @@ export type StarciteErrorCode =
   | "database_unavailable"
   | "bad_request"
   | "shutting_down"
+  | "not_found"
+  | "unsupported_media_type"
+  | "too_many_requests"
   // SDK-side codes
   | "network_error"
   | "timeout"
@@ -32,7 +35,7 @@ export type StarciteErrorCode =
   | "protocol_error";
 
 /** Failures worth retrying: the request may not have reached the log, and a retry cannot hurt an idempotent append. */
-const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down"]);
+const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down", "too_many_requests"]);
 
 export const isRetryableCode = (code: string): boolean => RETRYABLE.has(code);
 

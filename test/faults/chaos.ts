@@ -52,8 +52,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const readers: Reader[] = [];
   const sessions = Array.from({ length: options.sessions }, (_, i) => `ses_chaos_${i}`);
   try {
+    log(`cluster up at +${Date.now() - started} ms`);
     await Promise.all(servers.map((s) => s.start()));
     await proxy.start();
+    log(`servers up at +${Date.now() - started} ms`);
     const admin = postgres(cluster.url, { max: 1, onnotice: () => {} });
     for (const id of sessions) await admin`select * from starcite.create_session(${id})`;
     await admin.end();
@@ -99,6 +101,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         case "pgFast":
         case "pgImmediate":
           await cluster.restart(kind === "pgFast" ? "fast" : "immediate");
+          log(`postgres back at +${Date.now() - started} ms`);
           break;
         case "terminateAll":
           await cluster.terminate("all");
@@ -121,6 +124,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
       faults[kind] = (faults[kind] ?? 0) + 1;
       await ready();
+      log(`recovered from ${kind} at +${Date.now() - started} ms`);
     }
 
     await delay(1000);
@@ -132,6 +136,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await waitFor("readers to catch up", () => readers.every((r) => r.cursor >= (lasts.get(r.sessionId) ?? 0)), 60_000).catch((e: Error) => log(e.message));
     readers.forEach((r) => r.stop());
 
+    log(`readers caught up at +${Date.now() - started} ms`);
     const { violations, events } = await check(cluster.url, producers, readers, sessions);
     return {
       seed: options.seed,
