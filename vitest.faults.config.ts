@@ -11,7 +11,7 @@ export default defineConfig({
     ...base.test,
     projects: undefined,
     include: ["test/faults/**/*.test.ts", "test/hostile/fuzz.test.ts"],
-    env: { STARCITE_FUZZ_RUNS: process.env.STARCITE_FUZZ_RUNS ?? "250" },
+    env: { STARCITE_FUZZ_RUNS: process.env.STARCITE_FUZZ_RUNS ?? "150" },
     testTimeout: 30 * 60_000,
   },
 });
