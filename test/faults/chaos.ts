@@ -14,6 +14,8 @@ export interface ChaosOptions {
   shuffle?: boolean;
   producers: number;
   readers: number;
+  /** Server processes sharing the database (default 2; "secondServer" needs two). */
+  servers?: number;
   sessions: number;
   /** Pause between faults (ms, randomised up to 2x). */
   gapMs: number;
@@ -45,7 +47,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => {});
   const cluster = new Cluster();
   await cluster.start();
-  const servers = [new ServerProcess(await freePort(), cluster.url), new ServerProcess(await freePort(), cluster.url)];
+  const servers: ServerProcess[] = [];
+  for (let i = 0; i < (options.servers ?? 2); i++) servers.push(new ServerProcess(await freePort(), cluster.url));
   const proxy = new Proxy(() => servers.filter((s) => s.alive).map((s) => s.port), random);
   const faults: Record<string, number> = {};
   const producers: Producer[] = [];
@@ -95,7 +98,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           break;
         case "secondServer":
           // The second process leaves (gracefully) and comes back: both share the database throughout.
-          await servers[1]!.stop();
+          await servers.at(-1)!.stop();
           await delay(300);
           break;
         case "pgFast":
