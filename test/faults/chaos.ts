@@ -141,6 +141,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     log(`readers caught up at +${Date.now() - started} ms`);
     const { violations, events } = await check(cluster.url, producers, readers, sessions);
+    for (const s of servers) violations.push(...s.crashes);
     return {
       seed: options.seed,
       acknowledged: producers.reduce((n, p) => n + p.acks.length, 0),
@@ -151,6 +152,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       violations,
       durationMs: Date.now() - started,
     };
+  } catch (error) {
+    // Say what the servers said before the run broke off.
+    for (const s of servers) log(`server ${s.port} log tail: ${s.log.join("").slice(-3000)} crashes: ${s.crashes.join(" | ")}`);
+    throw error;
   } finally {
     producers.forEach((p) => p.stop());
     readers.forEach((r) => r.stop());

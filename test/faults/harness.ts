@@ -70,7 +70,12 @@ export class Cluster {
         return true;
       }
     });
-    this.handle = await startEmbeddedPostgres({ dataDir: path.join(this.tmp, "pg"), port: this.port, settings: { max_connections: 200 } });
+    // A start that never reports ready must fail the run with a reason, not hang it.
+    let timer: NodeJS.Timeout | undefined;
+    this.handle = await Promise.race([
+      startEmbeddedPostgres({ dataDir: path.join(this.tmp, "pg"), port: this.port, settings: { max_connections: 200 } }),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`postgres did not start again within 60 s after a ${mode} stop`)), 60_000))),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** pg_terminate_backend of the servers' connections: all at once, or the LISTEN ones one by one. */
@@ -107,6 +112,8 @@ export class ServerProcess {
   child: ChildProcess | null = null;
   paused = false;
   readonly log: string[] = [];
+  /** Exits the suite did not cause (a crash is a finding, reported by the checker). */
+  readonly crashes: string[] = [];
 
   constructor(readonly port: number, readonly databaseUrl: string) {}
 
@@ -121,6 +128,9 @@ export class ServerProcess {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
+    child.once("exit", (code, signal) => {
+      if (this.child === child) this.crashes.push(`server on ${this.port} exited by itself (code ${code}, signal ${signal}): ${this.log.join("").slice(-1500)}`);
+    });
     child.stderr!.on("data", (d: Buffer) => {
       this.log.push(d.toString());
       if (this.log.length > 200) this.log.shift();
