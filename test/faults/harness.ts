@@ -54,13 +54,23 @@ export class Cluster {
     await migrate(this.url);
   }
 
-  #postmasterPid(): number {
-    return Number(fs.readFileSync(path.join(this.tmp, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
+  /** The postmaster's pid, once postmaster.pid holds one (never 0: process.kill(0) signals our whole process group). */
+  async #postmasterPid(): Promise<number> {
+    let pid = 0;
+    await waitFor("postmaster.pid", () => {
+      try {
+        pid = Number(fs.readFileSync(path.join(this.tmp, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
+      } catch {
+        pid = 0;
+      }
+      return Number.isInteger(pid) && pid > 1;
+    });
+    return pid;
   }
 
   /** `pg_ctl stop -m fast` (SIGINT) or `-m immediate` (SIGQUIT, crash recovery on start), then start again. */
   async restart(mode: "fast" | "immediate"): Promise<void> {
-    const pid = this.#postmasterPid();
+    const pid = await this.#postmasterPid();
     process.kill(pid, mode === "fast" ? "SIGINT" : "SIGQUIT");
     await waitFor(`postmaster ${pid} to exit`, () => {
       try {
