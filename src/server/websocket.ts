@@ -235,6 +235,13 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
           try {
             await cb(text);
           } catch (error) {
+            // A peer that vanished mid-send (EPIPE, a reset) is the network's doing, not a server error.
+            const code = (error as { code?: unknown }).code;
+            if (socket.readyState !== socket.OPEN || code === "EPIPE" || code === "ECONNRESET") {
+              logger.debug("websocket peer gone", { error: String(error) });
+              socket.terminate();
+              return;
+            }
             logger.error("unexpected error", { where: "websocket", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
             socket.close(CloseCode.InternalServerError, "Internal server error");
           }
