@@ -85,7 +85,10 @@ describe("request targets and hosts", () => {
   test("unknown paths and methods: 404 / 405 with codes", async () => {
     const nf = await fetch(`${s.url}/nope`);
     expect(nf.status).toBe(404);
-    expect((await nf.json()).errors[0].extensions.code).toBe("route_not_found");
+    // Paths outside /graphql answer in REST's shape, pointing at /graphql and the REST docs.
+    const body = await nf.json();
+    expect(body.error).toBe("route_not_found");
+    expect(body.message).toContain("/graphql");
     const put = await fetch(`${s.url}/graphql`, { method: "PUT", body: "{}" });
     expect(put.status).toBe(405);
     expect((await put.json()).errors[0].extensions.code).toBe("bad_request");
