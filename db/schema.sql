@@ -180,1013 +180,133 @@ CREATE UNIQUE INDEX events_producer_idx ON starcite.events USING btree (session_
 
 CREATE INDEX sessions_tenant_list_idx ON starcite.sessions USING btree (tenant_id, archived, id);
 
--- Functions
+-- Functions (bodies in db/functions/<name>.sql)
 
-CREATE OR REPLACE FUNCTION starcite.append(session_id text, type text, payload jsonb, actor text DEFAULT NULL::text, source text DEFAULT NULL::text, metadata jsonb DEFAULT NULL::jsonb, refs jsonb DEFAULT NULL::jsonb, idempotency_key text DEFAULT NULL::text, producer_id text DEFAULT NULL::text, producer_seq bigint DEFAULT NULL::bigint, expected_seq bigint DEFAULT NULL::bigint, tenant_id text DEFAULT NULL::text)
- RETURNS TABLE(seq bigint, last_seq bigint, deduped boolean)
- LANGUAGE plpgsql
-AS $function$
-declare
-  _tenant text := starcite.resolve_tenant(append.tenant_id);
-  _last bigint;
-  _plast bigint;
-begin
-  if append.idempotency_key is null and append.expected_seq is null
-     and starcite.check_event(append.type, append.payload, append.actor, append.source, append.metadata,
-                              append.refs, null, append.producer_id, append.producer_seq, null) is null then
-    update starcite.sessions s set last_seq = s.last_seq + 1, updated_at = clock_timestamp()
-    where s.id = append.session_id and s.tenant_id = _tenant
-    returning s.last_seq into _last;
+-- starcite.append(session_id text, type text, payload jsonb, actor text DEFAULT NULL::text, source text DEFAULT NULL::text, metadata jsonb DEFAULT NULL::jsonb, refs jsonb DEFAULT NULL::jsonb, idempotency_key text DEFAULT NULL::text, producer_id text DEFAULT NULL::text, producer_seq bigint DEFAULT NULL::bigint, expected_seq bigint DEFAULT NULL::bigint, tenant_id text DEFAULT NULL::text)
+--   returns TABLE(seq bigint, last_seq bigint, deduped boolean); language plpgsql, volatile; body md5 088d3d73b6e2b6d870a8c87e0f6a0e49
 
-    if _last is not null and append.producer_id is not null then
-      -- Under the lock: is this the producer's next seq (or its first)?
-      select max(e.producer_seq) into _plast from starcite.events e
-      where e.session_id = append.session_id and e.producer_id = append.producer_id;
-      if _plast is not null and append.producer_seq <> _plast + 1 then
-        -- A retry or a conflict: give back the seq and let the engine decide.
-        update starcite.sessions s set last_seq = s.last_seq - 1 where s.id = append.session_id;
-        _last := null;
-      end if;
-    end if;
+-- starcite.append_batch(session_id text, events jsonb, atomic boolean DEFAULT false, tenant_id text DEFAULT NULL::text)
+--   returns TABLE(idx integer, seq bigint, last_seq bigint, deduped boolean, error_code text, error_message text); language plpgsql, volatile; body md5 13c07eff7d0f25eec83c2a5ce2b6e335
 
-    if _last is not null then
-      insert into starcite.events (session_id, seq, type, payload, actor, source, metadata, refs, producer_id, producer_seq)
-      values (append.session_id, _last, append.type, append.payload, append.actor, append.source,
-              nullif(append.metadata, 'null'), nullif(append.refs, 'null'), append.producer_id, append.producer_seq);
-      seq := _last;
-      last_seq := _last;
-      deduped := false;
-      return next;
-      return;
-    end if;
-  end if;
+-- starcite.append_items(items jsonb, atomic boolean DEFAULT false)
+--   returns SETOF starcite.append_result; language plpgsql, volatile; body md5 f80973335c9d2014d9e39794968487a5
 
-  return query
-    select r.seq, r.last_seq, r.deduped
-    from starcite.append_items(
-      jsonb_build_array(jsonb_build_object(
-        'session_id', append.session_id, 'type', coalesce(append.type, ''), 'payload', append.payload,
-        'actor', append.actor, 'source', append.source, 'metadata', append.metadata, 'refs', append.refs,
-        'idempotency_key', append.idempotency_key, 'producer_id', append.producer_id,
-        'producer_seq', append.producer_seq, 'expected_seq', append.expected_seq, 'tenant_id', _tenant)),
-      true) r;
-end
-$function$;
+-- starcite.authenticate_api_key(secret text)
+--   returns TABLE(key_id text, tenant_id text, scopes text[], expires_at timestamp with time zone); language plpgsql, stable; body md5 1e395af49ef49f959ff8085c83f65e06
 
-CREATE OR REPLACE FUNCTION starcite.append_batch(session_id text, events jsonb, atomic boolean DEFAULT false, tenant_id text DEFAULT NULL::text)
- RETURNS TABLE(idx integer, seq bigint, last_seq bigint, deduped boolean, error_code text, error_message text)
- LANGUAGE plpgsql
-AS $function$
-declare
-  _tenant text := starcite.resolve_tenant(append_batch.tenant_id);
-begin
-  if events is null or jsonb_typeof(events) <> 'array' then
-    perform starcite.raise_error('invalid_argument', 'events must be a JSON array', '{"field":"events"}');
-  end if;
-  return query
-    select r.idx, r.seq, r.last_seq, r.deduped, r.error_code, r.error_message
-    from starcite.append_items(
-      (select coalesce(jsonb_agg(
-                case when jsonb_typeof(e) = 'object'
-                     then e || jsonb_build_object('session_id', append_batch.session_id, 'tenant_id', _tenant)
-                     else e end
-                order by o), '[]')
-       from jsonb_array_elements(events) with ordinality as x(e, o)),
-      append_batch.atomic) r;
-end
-$function$;
+-- starcite.check_event(type text, payload jsonb, actor text, source text, metadata jsonb, refs jsonb, idempotency_key text, producer_id text, producer_seq bigint, expected_seq bigint)
+--   returns text; language sql, immutable, parallel safe; body md5 13d4b39052fe86aa49bb8c27fca511ab
 
-CREATE OR REPLACE FUNCTION starcite.append_items(items jsonb, atomic boolean DEFAULT false)
- RETURNS SETOF starcite.append_result
- LANGUAGE plpgsql
- SET plan_cache_mode TO 'force_generic_plan'
-AS $function$
-declare
-  _n             integer;
-  _items         starcite.append_item[];   -- decoded and checked, by idx
-  _rows          tid[];                    -- the locked sessions' rows (the lock keeps them in place),
-  _lasts         bigint[];                 -- and their running last_seq, in session id order
-  _at            integer[];                -- by idx: the position of the item's session among them
-  _keyed         boolean;                  -- whether any item has an idempotency key or a producer
-  _facts         starcite.append_facts[];  -- by idx: what the item's dedup depends on (see its type)
-  -- By idx: the item's seq (the original one when deduped), whether this call appends it, and what later
-  -- items of the call with the same key continue from.
-  _seqs          bigint[];
-  _new           boolean[];
-  _key_owner     integer[];                -- the item of this call that appended its idempotency key
-  _seq_owner     integer[];                -- the item of this call that appended its producer_seq
-  _producer_last bigint[];                 -- its producer's last producer_seq after it
-  _appended      boolean := false;
-  _fact          starcite.append_facts;
-  _item          starcite.append_item;
-  _k             integer;
-  _err           starcite.append_error;
-  _dup           bigint;                   -- the seq of the event this item repeats
-  _found         bigint;
-  _owner         integer;
-  _plast         bigint;
-begin
-  if items is null or jsonb_typeof(items) <> 'array' then
-    perform starcite.raise_error('invalid_argument', 'events must be a JSON array', '{"field":"events"}');
-  end if;
-  _n := jsonb_array_length(items);
-  if _n > starcite.limit_value('events_per_call') then
-    perform starcite.raise_error('invalid_argument',
-      format('at most %s events per call, got %s', starcite.limit_value('events_per_call'), _n),
-      jsonb_build_object('field', 'events', 'max', starcite.limit_value('events_per_call'), 'count', _n));
-  end if;
-  if _n = 0 then
-    return;
-  end if;
+-- starcite.check_item_json(item jsonb)
+--   returns text; language sql, immutable, parallel safe; body md5 e4dddf3687dadcc72dc5e9b7c6444519
 
-  _items := array(select i from starcite.decode_items(items, starcite.current_tenant()) i order by i.idx);
-  _new := array_fill(false, array[_n]);
+-- starcite.check_page_size(size integer, limit_name text)
+--   returns void; language plpgsql, stable; body md5 b06cb6c34ca3b7e197d6f1a784df8c33
 
-  with locked as (
-    select s.id, s.tenant_id, s.ctid, s.last_seq, row_number() over (order by s.id) as k
-    from (select s.id, s.tenant_id, s.ctid, s.last_seq
-          from starcite.sessions s
-          where (s.id, s.tenant_id) in (select i.session_id, i.tenant_id from unnest(_items) i where i.problem is null)
-          order by s.id
-          for no key update) s)
-  select array(select l.ctid from locked l order by l.k), array(select l.last_seq from locked l order by l.k),
-         array(select l.k from unnest(_items) i
-               left join locked l on l.id = i.session_id and l.tenant_id = i.tenant_id and i.problem is null
-               order by i.idx),
-         exists (select 1 from unnest(_items) i where i.idempotency_key is not null or i.producer_id is not null)
-    into _rows, _lasts, _at, _keyed;
+-- starcite.check_session_fields(title text, metadata jsonb)
+--   returns void; language plpgsql, stable; body md5 b64e5421bd1e778ace81b511a990225d
 
-  if _keyed then
-    -- After the locks, in a statement of its own, so that it sees every event committed before them.
-    _facts := array(
-      select row(lag(i.idx) over (partition by i.problem is null, i.session_id, i.tenant_id, i.idempotency_key
-                                  order by i.idx),
-                 lag(i.idx) over (partition by i.problem is null, i.session_id, i.tenant_id, i.producer_id
-                                  order by i.idx),
-                 lag(i.idx) over (partition by i.problem is null, i.session_id, i.tenant_id, i.producer_id,
-                                               i.producer_seq order by i.idx),
-                 keyed.seq, keyed.same, produced.last, repeated.seq, repeated.same)::starcite.append_facts
-      from unnest(_items) i
-      left join lateral (select e.seq, starcite.same_event_content(e, starcite.item_event(i)) as same
-                         from starcite.events e
-                         where i.idempotency_key is not null
-                           and e.session_id = i.session_id and e.idempotency_key = i.idempotency_key) keyed on true
-      left join lateral (select max(e.producer_seq) as last
-                         from starcite.events e
-                         where i.producer_id is not null
-                           and e.session_id = i.session_id and e.producer_id = i.producer_id) produced on true
-      left join lateral (select e.seq, starcite.same_event_content(e, starcite.item_event(i)) as same
-                         from starcite.events e
-                         where e.session_id = i.session_id and e.producer_id = i.producer_id
-                           and e.producer_seq = i.producer_seq and i.producer_seq <= produced.last) repeated on true
-      order by i.idx);
-  end if;
+-- starcite.create_api_key(tenant_id text, name text, scopes text[] DEFAULT starcite.default_key_scopes(), expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, creator_scopes text[] DEFAULT NULL::text[])
+--   returns SETOF starcite.created_api_key; language plpgsql, volatile; body md5 fc300d4112581812d9f5ba01120b1139
 
-  for _i in 1 .. _n loop
-    _item := _items[_i];
-    _k := _at[_i];
-    _err := null;
-    _dup := null;
-    if _item.problem is not null then
-      _err := starcite.event_error(_item.problem, _item.payload);
-    elsif _k is null then
-      _err := row('session_not_found', format('session %s does not exist', _item.session_id),
-                  jsonb_build_object('session_id', _item.session_id));
-    end if;
-    if _k is not null and _keyed then
-      _fact := _facts[_i];
+-- starcite.create_session(id text DEFAULT NULL::text, title text DEFAULT NULL::text, metadata jsonb DEFAULT NULL::jsonb, tenant_id text DEFAULT NULL::text)
+--   returns starcite.sessions; language plpgsql, volatile; body md5 d0f5f96f467b8e2f64502de0a91424fd
 
-      -- Dedup by idempotency key: the event that already holds the key in this session wins.
-      if _item.idempotency_key is not null then
-        _owner := case when _new[_fact.key_prev] then _fact.key_prev else _key_owner[_fact.key_prev] end;
-        _key_owner[_i] := _owner;
-        _found := coalesce(_fact.keyed_seq, _seqs[_owner]);
-        if _found is not null then
-          if coalesce(_fact.keyed_same, starcite.same_event_content(starcite.item_event(_item),
-                                                                    starcite.item_event(_items[_owner]))) then
-            _dup := _found;
-          else
-            _err := row('idempotency_conflict',
-                        format('idempotency_key %s was already used for seq %s with different content',
-                               _item.idempotency_key, _found),
-                        jsonb_build_object('idempotency_key', _item.idempotency_key, 'seq', _found));
-          end if;
-        end if;
-      end if;
+-- starcite.create_tenant(id text, name text DEFAULT NULL::text)
+--   returns starcite.tenants; language plpgsql, volatile; body md5 bba5b0277fbfdaaafd2bde465dca223b
 
-      -- Dedup by producer: producer_seq continues the producer's run; an earlier one is a retry.
-      if _item.producer_id is not null then
-        _plast := case when _fact.producer_prev is null then _fact.producer_last
-                       else _producer_last[_fact.producer_prev] end;
-        _producer_last[_i] := _plast;
-        _owner := case when _new[_fact.seq_prev] then _fact.seq_prev else _seq_owner[_fact.seq_prev] end;
-        _seq_owner[_i] := _owner;
-        if _err.code is null and _dup is null and _item.producer_seq <= _plast then
-          _found := coalesce(_fact.repeated_seq, _seqs[_owner]);
-          if _found is null then
-            -- Below the producer's first seq: it was never appended, so it cannot be a retry.
-            _err := starcite.producer_seq_error(_item, _plast);
-          elsif coalesce(_fact.repeated_same, starcite.same_event_content(starcite.item_event(_item),
-                                                                          starcite.item_event(_items[_owner]))) then
-            _dup := _found;
-          else
-            _err := row('producer_replay_conflict',
-                        format('producer %s already appended producer_seq %s (seq %s) with different content',
-                               _item.producer_id, _item.producer_seq, _found),
-                        jsonb_build_object('producer_id', _item.producer_id, 'producer_seq', _item.producer_seq,
-                                           'seq', _found));
-          end if;
-        elsif _err.code is null and _dup is null and _item.producer_seq <> _plast + 1 then
-          _err := starcite.producer_seq_error(_item, _plast);
-        end if;
-      end if;
-    end if;
+-- starcite.current_tenant()
+--   returns text; language sql, stable, parallel safe; body md5 6c409c754dc7ccf1d4e3c18f69406a8e
 
-    -- Optimistic concurrency, checked after dedup so that a retried conditional append still dedupes.
-    if _err.code is null and _dup is null and _item.expected_seq <> _lasts[_k] then
-      _err := row('expected_seq_conflict',
-                  format('session %s is at seq %s, expected %s', _item.session_id, _lasts[_k], _item.expected_seq),
-                  jsonb_build_object('session_id', _item.session_id, 'last_seq', _lasts[_k],
-                                     'expected_seq', _item.expected_seq));
-    end if;
+-- starcite.decode_items(items jsonb, tenant_id text)
+--   returns SETOF starcite.append_item; language sql, stable, parallel safe; body md5 af9917bff623f910980a153c9fa30616
 
-    if _err.code is not null then
-      if atomic then
-        perform starcite.raise_error(_err.code, _err.message,
-          coalesce(_err.detail, '{}') || jsonb_build_object('index', _i - 1));
-      end if;
-      return next row(_i, null, null, false, _err.code, _err.code || ': ' || _err.message,
-                      coalesce(_err.detail, '{}'))::starcite.append_result;
-    elsif _dup is not null then
-      _seqs[_i] := _dup;
-      return next row(_i, _dup, _lasts[_k], true, null, null, null)::starcite.append_result;
-    else
-      _lasts[_k] := _lasts[_k] + 1;
-      _seqs[_i] := _lasts[_k];
-      _new[_i] := true;
-      _appended := true;
-      if _item.producer_id is not null then
-        _producer_last[_i] := _item.producer_seq;
-      end if;
-      return next row(_i, _lasts[_k], _lasts[_k], false, null, null, null)::starcite.append_result;
-    end if;
-  end loop;
+-- starcite.default_key_scopes()
+--   returns text[]; language sql, immutable, parallel safe; body md5 bc2873b32cfff6f273c41e945d6bf3b6
 
-  if _appended then
-    insert into starcite.events (session_id, seq, type, payload, actor, source, metadata, refs, idempotency_key,
-                                 producer_id, producer_seq)
-    select i.session_id, _seqs[i.idx], i.type, i.payload, i.actor, i.source, i.metadata, i.refs, i.idempotency_key,
-           i.producer_id, i.producer_seq
-    from unnest(_items) i
-    where _new[i.idx]
-    order by i.idx;
-    update starcite.sessions s set last_seq = v.last_seq, updated_at = clock_timestamp()
-    from unnest(_rows, _lasts) as v(row_id, last_seq)
-    where s.ctid = v.row_id and s.last_seq <> v.last_seq;
-  end if;
-end
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.authenticate_api_key(secret text)
- RETURNS TABLE(key_id text, tenant_id text, scopes text[], expires_at timestamp with time zone)
- LANGUAGE plpgsql
- STABLE
-AS $function$
-declare
-  _key starcite.api_keys;
-begin
-  select k.* into _key from starcite.api_keys k
-  where k.key_hash = sha256(convert_to(authenticate_api_key.secret, 'UTF8'));
-  if _key.id is null then
-    perform starcite.raise_error('unauthorized', 'unknown API key');
-  elsif _key.revoked_at is not null then
-    perform starcite.raise_error('unauthorized', format('API key %s was revoked', _key.id),
-      jsonb_build_object('key_id', _key.id));
-  elsif _key.expires_at is not null and _key.expires_at <= now() then
-    perform starcite.raise_error('unauthorized', format('API key %s has expired', _key.id),
-      jsonb_build_object('key_id', _key.id));
-  end if;
-  return query select _key.id, _key.tenant_id, _key.scopes, _key.expires_at;
-end
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.check_event(type text, payload jsonb, actor text, source text, metadata jsonb, refs jsonb, idempotency_key text, producer_id text, producer_seq bigint, expected_seq bigint)
- RETURNS text
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-AS $function$
-  select case
-    when coalesce(check_event.type, '') = '' then 'type'
-    when char_length(check_event.type) > starcite.limit_value('event_type_chars') then 'type_length'
-    when jsonb_typeof(check_event.payload) is distinct from 'object' then 'payload'
-    when octet_length(check_event.payload::text) > starcite.limit_value('event_payload_bytes') then 'payload_size'
-    when coalesce(jsonb_typeof(check_event.metadata), 'null') not in ('object', 'null') then 'metadata'
-    when octet_length(check_event.metadata::text) > starcite.limit_value('event_metadata_bytes') then 'metadata_size'
-    when coalesce(jsonb_typeof(check_event.refs), 'null') not in ('object', 'array', 'null') then 'refs'
-    when octet_length(check_event.refs::text) > starcite.limit_value('event_refs_bytes') then 'refs_size'
-    when char_length(check_event.actor) > starcite.limit_value('event_actor_chars') then 'actor'
-    when char_length(check_event.source) > starcite.limit_value('event_source_chars') then 'source'
-    when check_event.idempotency_key = ''
-         or char_length(check_event.idempotency_key) > starcite.limit_value('idempotency_key_chars') then 'idempotency_key'
-    when check_event.producer_id = ''
-         or char_length(check_event.producer_id) > starcite.limit_value('producer_id_chars') then 'producer_id'
-    when check_event.producer_seq < 1 then 'producer_seq'
-    when check_event.producer_seq is null and check_event.producer_id is not null then 'producer_seq_missing'
-    when check_event.producer_id is null and check_event.producer_seq is not null then 'producer_id_missing'
-    when check_event.expected_seq < 0 then 'expected_seq'
-  end
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.check_item_json(item jsonb)
- RETURNS text
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-AS $function$
-  select case
-    when jsonb_typeof(check_item_json.item) is distinct from 'object' then 'item'
-    when jsonb_typeof(check_item_json.item->'session_id') is distinct from 'string' then 'session_id'
-    when coalesce(jsonb_typeof(check_item_json.item->'type'), 'null') not in ('string', 'null') then 'type'
-    when coalesce(jsonb_typeof(check_item_json.item->'actor'), 'null') not in ('string', 'null') then 'actor'
-    when coalesce(jsonb_typeof(check_item_json.item->'source'), 'null') not in ('string', 'null') then 'source'
-    when coalesce(jsonb_typeof(check_item_json.item->'idempotency_key'), 'null') not in ('string', 'null') then 'idempotency_key'
-    when coalesce(jsonb_typeof(check_item_json.item->'producer_id'), 'null') not in ('string', 'null') then 'producer_id'
-    when jsonb_typeof(check_item_json.item->'producer_seq') <> 'null'
-         and starcite.json_bigint(check_item_json.item->'producer_seq') is null then 'producer_seq'
-    when jsonb_typeof(check_item_json.item->'expected_seq') <> 'null'
-         and starcite.json_bigint(check_item_json.item->'expected_seq') is null then 'expected_seq'
-  end
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.check_page_size(size integer, limit_name text)
- RETURNS void
- LANGUAGE plpgsql
- STABLE
-AS $function$
-declare
-  _max bigint := starcite.limit_value(check_page_size.limit_name);
-begin
-  if check_page_size.size is null or check_page_size.size < 1 or check_page_size.size > _max then
-    perform starcite.raise_error('invalid_argument', format('limit must be between 1 and %s', _max),
-      jsonb_build_object('field', 'limit', 'min', 1, 'max', _max));
-  end if;
-end
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.check_session_fields(title text, metadata jsonb)
- RETURNS void
- LANGUAGE plpgsql
- STABLE
-AS $function$
-begin
-  if char_length(check_session_fields.title) > starcite.limit_value('session_title_chars') then
-    perform starcite.raise_error('invalid_argument',
-      format('title is longer than %s characters', starcite.limit_value('session_title_chars')),
-      jsonb_build_object('field', 'title'));
-  end if;
-  if check_session_fields.metadata is not null and jsonb_typeof(check_session_fields.metadata) <> 'object' then
-    perform starcite.raise_error('invalid_argument', 'metadata must be a JSON object', jsonb_build_object('field', 'metadata'));
-  end if;
-  if octet_length(check_session_fields.metadata::text) > starcite.limit_value('session_metadata_bytes') then
-    perform starcite.raise_error('payload_too_large',
-      format('session metadata is larger than %s bytes', starcite.limit_value('session_metadata_bytes')),
-      jsonb_build_object('field', 'metadata', 'limit', starcite.limit_value('session_metadata_bytes')));
-  end if;
-end
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.create_api_key(tenant_id text, name text, scopes text[] DEFAULT starcite.default_key_scopes(), expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, creator_scopes text[] DEFAULT NULL::text[])
- RETURNS SETOF starcite.created_api_key
- LANGUAGE plpgsql
-AS $function$
-declare
-  _secret text := 'sk_' || starcite.random_token(2);
-  _id text := 'key_' || left(starcite.random_token(1), 16);
-  _missing text[];
-begin
-  if create_api_key.name is null
-     or char_length(create_api_key.name) not between 1 and starcite.limit_value('api_key_name_chars') then
-    perform starcite.raise_error('invalid_argument',
-      format('name must be 1-%s characters', starcite.limit_value('api_key_name_chars')), '{"field":"name"}');
-  end if;
-  if not starcite.valid_scopes(create_api_key.scopes) then
-    perform starcite.raise_error('invalid_argument',
-      format('scopes must be a non-empty subset of %s; got %s',
-             (select string_agg(s.name, ', ' order by s.n) from starcite.scopes() with ordinality s(name, api_key_default, session_token, description, n)),
-             coalesce(array_to_string(create_api_key.scopes, ', '), 'none')),
-      '{"field":"scopes"}');
-  end if;
-  if create_api_key.creator_scopes is not null and not 'admin' = any (create_api_key.creator_scopes) then
-    _missing := array(select distinct s from unnest(create_api_key.scopes) s
-                      where s <> all (create_api_key.creator_scopes) order by s);
-    if cardinality(_missing) > 0 then
-      perform starcite.raise_error('forbidden_scope',
-        format('cannot grant scopes you do not hold: %s', array_to_string(_missing, ', ')),
-        jsonb_build_object('required', _missing));
-    end if;
-  end if;
-  if create_api_key.expires_at is not null and create_api_key.expires_at <= now() then
-    perform starcite.raise_error('invalid_argument', 'expires_at must be in the future', '{"field":"expires_at"}');
-  end if;
-  perform starcite.create_tenant(create_api_key.tenant_id);
-
-  return query
-    insert into starcite.api_keys (id, tenant_id, name, key_hash, key_prefix, scopes, expires_at)
-    values (_id, create_api_key.tenant_id, create_api_key.name, sha256(convert_to(_secret, 'UTF8')),
-            left(_secret, 11), (select array_agg(distinct s order by s) from unnest(create_api_key.scopes) s),
-            create_api_key.expires_at)
-    returning api_keys.id, _secret, api_keys.tenant_id, api_keys.name, api_keys.key_prefix, api_keys.scopes,
-              api_keys.created_at, api_keys.expires_at;
-end
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.create_session(id text DEFAULT NULL::text, title text DEFAULT NULL::text, metadata jsonb DEFAULT NULL::jsonb, tenant_id text DEFAULT NULL::text)
- RETURNS starcite.sessions
- LANGUAGE plpgsql
-AS $function$
-declare
-  _id text := coalesce(create_session.id, starcite.generate_session_id());
-  _tenant text := starcite.resolve_tenant(create_session.tenant_id);
-  _row starcite.sessions;
-begin
-  if not exists (select 1 from starcite.tenants t where t.id = _tenant) then
-    perform starcite.raise_error('invalid_argument', format('tenant %s does not exist', _tenant),
-      jsonb_build_object('field', 'tenant_id'));
-  end if;
-
-  insert into starcite.sessions (id, tenant_id, title, metadata)
-  values (_id, _tenant, create_session.title, coalesce(create_session.metadata, '{}'))
-  on conflict on constraint sessions_pkey do nothing
-  returning * into _row;
-
-  if _row.id is null then
-    perform starcite.raise_error('session_exists', format('session %s already exists', _id),
-      jsonb_build_object('session_id', _id));
-  end if;
-  return _row;
-end
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.create_tenant(id text, name text DEFAULT NULL::text)
- RETURNS starcite.tenants
- LANGUAGE plpgsql
-AS $function$
-declare
-  _row starcite.tenants;
-begin
-  if create_tenant.id is null or not starcite.valid_tenant_id(create_tenant.id) then
-    perform starcite.raise_error('invalid_argument',
-      format('tenant id must be 1-%s characters of [A-Za-z0-9_.-], starting with a letter or digit',
-             starcite.limit_value('tenant_id_chars')),
-      '{"field":"tenant_id"}');
-  end if;
-  insert into starcite.tenants (id, name) values (create_tenant.id, create_tenant.name)
-  on conflict on constraint tenants_pkey do update set name = coalesce(excluded.name, starcite.tenants.name)
-  returning * into _row;
-  return _row;
-end
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.current_tenant()
- RETURNS text
- LANGUAGE sql
- STABLE PARALLEL SAFE
-AS $function$
-  select coalesce(nullif(current_setting('starcite.tenant_id', true), ''), 'default')
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.decode_items(items jsonb, tenant_id text)
- RETURNS SETOF starcite.append_item
- LANGUAGE sql
- STABLE PARALLEL SAFE
-AS $function$
-  select d.idx, d.session_id, d.tenant_id, d.type, d.payload, d.actor, d.source, d.metadata, d.refs,
-         d.idempotency_key, d.producer_id, d.producer_seq, d.expected_seq,
-         coalesce(starcite.check_item_json(d.item),
-                  starcite.check_event(d.type, d.payload, d.actor, d.source, d.metadata, d.refs, d.idempotency_key,
-                                       d.producer_id, d.producer_seq, d.expected_seq)) as problem
-  from (select x.idx::integer, x.item,
-               x.item->>'session_id' as session_id,
-               coalesce(x.item->>'tenant_id', decode_items.tenant_id) as tenant_id,
-               coalesce(x.item->>'type', 'content') as type,
-               x.item->'payload' as payload,
-               x.item->>'actor' as actor,
-               x.item->>'source' as source,
-               nullif(x.item->'metadata', 'null') as metadata,
-               nullif(x.item->'refs', 'null') as refs,
-               x.item->>'idempotency_key' as idempotency_key,
-               x.item->>'producer_id' as producer_id,
-               starcite.json_bigint(x.item->'producer_seq') as producer_seq,
-               starcite.json_bigint(x.item->'expected_seq') as expected_seq
-        from jsonb_array_elements(decode_items.items) with ordinality as x(item, idx)) d
-  order by d.idx
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.default_key_scopes()
- RETURNS text[]
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-AS $function$
-  select array(select s.name from starcite.scopes() s where s.api_key_default order by s.name)
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.error_codes()
- RETURNS TABLE(code text, sqlstate text, http_status integer, description text)
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-AS $function$
-  values
-    ('invalid_argument',         'SC001', 400, 'an argument is out of range or malformed: limit, cursor, session id, scopes, tenant'),
-    ('invalid_event',            'SC002', 400, 'empty or too long `type`, non-object `payload`, `producer_id` without `producer_seq`, text Postgres cannot store, ...'),
-    ('payload_too_large',        'SC003', 413, 'payload over 262,144 bytes; metadata or refs over 16,384; session metadata over 65,536'),
-    ('session_not_found',        'SC100', 404, 'no such session in your tenant (or not the session your token is for)'),
-    ('session_exists',           'SC101', 409, '`create_session` with a taken id'),
-    ('version_conflict',         'SC102', 409, '`update_session` with a stale `expected_version`'),
-    ('expected_seq_conflict',    'SC200', 409, '`expected_seq` ≠ the session''s `last_seq` (detail: `last_seq`)'),
-    ('producer_seq_conflict',    'SC201', 409, '`producer_seq` is not the producer''s last + 1 (detail: `expected_producer_seq`)'),
-    ('producer_replay_conflict', 'SC202', 409, 'a used `producer_seq` with different content (detail: original `seq`)'),
-    ('idempotency_conflict',     'SC203', 409, 'a used `idempotency_key` with different content'),
-    ('unauthorized',             'SC300', 401, 'missing, unknown, revoked or expired credential'),
-    ('forbidden_scope',          'SC301', 403, 'the credential lacks the scope (or is a session token doing a backend''s job), or grants a scope it does not hold'),
-    ('token_expired',            'SC302', 401, 'the session token expired (a tail ends with it: refresh and resume from the cursor)'),
-    ('forbidden_actor',          'SC303', 403, 'a session token tried to append as someone else'),
-    ('key_not_found',            'SC304', 404, 'revoking an unknown key'),
-    ('internal_error',           'SC000', 500, 'anything unexpected (logged server-side, never detailed to clients)'),
-    ('database_unavailable',     null,    503, 'the server cannot reach Postgres (retry / resume)'),
-    ('shutting_down',            null,    503, 'the server is draining (retry elsewhere)'),
-    ('bad_request',              null,    400, 'malformed GraphQL: syntax, unknown fields, wrong variable types; a REST body that is not JSON'),
-    ('overloaded',               null,    429, 'more than 10,000 appends are waiting for the database on this server: retry with backoff'),
-    ('route_not_found',          null,    404, 'REST: no such route (the body points at `/graphql` and the REST docs)'),
-    ('method_not_allowed',       null,    405, 'REST: the route exists for other methods')
-$function$;
+-- starcite.error_codes()
+--   returns TABLE(code text, sqlstate text, http_status integer, description text); language sql, immutable, parallel safe; body md5 269c126c182e43809f7568d76113a220
 comment on function starcite.error_codes() is 'Every error code with its SQLSTATE (null: raised by the server), HTTP status and meaning.';
 
-CREATE OR REPLACE FUNCTION starcite.error_sqlstate(code text)
- RETURNS text
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-AS $function$
-  select coalesce((select c.sqlstate from starcite.error_codes() c where c.code = error_sqlstate.code), 'SC000')
-$function$;
+-- starcite.error_sqlstate(code text)
+--   returns text; language sql, immutable, parallel safe; body md5 85359658196fea302dc825328c0595fd
 
-CREATE OR REPLACE FUNCTION starcite.event_error(problem text, payload jsonb)
- RETURNS starcite.append_error
- LANGUAGE sql
- STABLE PARALLEL SAFE
-AS $function$
-  select case event_error.problem
-    when 'payload_size' then
-      row('payload_too_large',
-          format('payload is %s bytes, the limit is %s', octet_length(event_error.payload::text),
-                 starcite.limit_value('event_payload_bytes')),
-          jsonb_build_object('field', 'payload', 'limit', starcite.limit_value('event_payload_bytes'),
-                             'size', octet_length(event_error.payload::text)))::starcite.append_error
-    when 'metadata_size' then
-      row('payload_too_large', format('metadata is larger than %s bytes', starcite.limit_value('event_metadata_bytes')),
-          jsonb_build_object('field', 'metadata', 'limit', starcite.limit_value('event_metadata_bytes')))::starcite.append_error
-    when 'refs_size' then
-      row('payload_too_large', format('refs is larger than %s bytes', starcite.limit_value('event_refs_bytes')),
-          jsonb_build_object('field', 'refs', 'limit', starcite.limit_value('event_refs_bytes')))::starcite.append_error
-    else
-      row('invalid_event',
-          case event_error.problem
-            when 'item' then 'each event must be a JSON object'
-            when 'session_id' then 'session_id is required'
-            when 'type' then 'type must be a non-empty string'
-            when 'type_length' then format('type is longer than %s characters', starcite.limit_value('event_type_chars'))
-            when 'payload' then 'payload must be a JSON object'
-            when 'metadata' then 'metadata must be a JSON object'
-            when 'refs' then 'refs must be a JSON object or array'
-            when 'actor' then format('actor must be a string of at most %s characters',
-                                     starcite.limit_value('event_actor_chars'))
-            when 'source' then format('source must be a string of at most %s characters',
-                                      starcite.limit_value('event_source_chars'))
-            when 'idempotency_key' then format('idempotency_key must be a non-empty string of at most %s characters',
-                                               starcite.limit_value('idempotency_key_chars'))
-            when 'producer_id' then format('producer_id must be a non-empty string of at most %s characters',
-                                           starcite.limit_value('producer_id_chars'))
-            when 'producer_seq' then 'producer_seq must be an integer >= 1'
-            when 'producer_seq_missing' then 'producer_id and producer_seq must be given together'
-            when 'producer_id_missing' then 'producer_id and producer_seq must be given together'
-            when 'expected_seq' then 'expected_seq must be an integer >= 0'
-          end,
-          case event_error.problem
-            when 'item' then '{}'::jsonb
-            when 'type_length' then '{"field":"type"}'
-            when 'producer_seq_missing' then '{"field":"producer_seq"}'
-            when 'producer_id_missing' then '{"field":"producer_id"}'
-            else jsonb_build_object('field', event_error.problem)
-          end)::starcite.append_error
-  end
-$function$;
+-- starcite.event_error(problem text, payload jsonb)
+--   returns starcite.append_error; language sql, stable, parallel safe; body md5 3c3a0e25866dc4b3baa5b7795dd2385e
 
-CREATE OR REPLACE FUNCTION starcite.generate_session_id()
- RETURNS text
- LANGUAGE sql
-AS $function$
-  select 'ses_' || rtrim(translate(encode(uuid_send(gen_random_uuid()), 'base64'), '+/', '-_'), '=')
-$function$;
+-- starcite.generate_session_id()
+--   returns text; language sql, volatile; body md5 6fcbf114b542295cb53a44e9be351bb5
 
-CREATE OR REPLACE FUNCTION starcite.get_session(id text, tenant_id text DEFAULT NULL::text)
- RETURNS starcite.sessions
- LANGUAGE sql
- STABLE
-AS $function$
-  select s.* from starcite.sessions s
-  where s.id = get_session.id and s.tenant_id = starcite.resolve_tenant(get_session.tenant_id)
-$function$;
+-- starcite.get_session(id text, tenant_id text DEFAULT NULL::text)
+--   returns starcite.sessions; language sql, stable; body md5 dcaafcfba01a08898efdc3a4fed087a6
 
-CREATE OR REPLACE FUNCTION starcite.item_event(item starcite.append_item)
- RETURNS starcite.events
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-AS $function$
-  select row(item.session_id, null, item.type, item.payload, item.actor, item.source, item.metadata, item.refs,
-             item.idempotency_key, item.producer_id, item.producer_seq, null)::starcite.events
-$function$;
+-- starcite.item_event(item starcite.append_item)
+--   returns starcite.events; language sql, immutable, parallel safe; body md5 6445c64b99866fbab2c0ebb5be29b7a4
 
-CREATE OR REPLACE FUNCTION starcite.json_bigint(value jsonb)
- RETURNS bigint
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-AS $function$
-  select case when jsonb_typeof(json_bigint.value) in ('number', 'string')
-                   and (json_bigint.value #>> '{}') ~ '^-?[0-9]{1,18}$'
-              then (json_bigint.value #>> '{}')::bigint end
-$function$;
+-- starcite.json_bigint(value jsonb)
+--   returns bigint; language sql, immutable, parallel safe; body md5 e4d887844a5ead683c7e48c1fa2bb1bd
 
-CREATE OR REPLACE FUNCTION starcite.limit_value(name text)
- RETURNS bigint
- LANGUAGE plpgsql
- IMMUTABLE PARALLEL SAFE STRICT
-AS $function$
-declare
-  _value bigint;
-begin
-  select l.value into _value from starcite.limits() l where l.name = limit_value.name;
-  if _value is null then
-    raise exception 'starcite.limit_value: unknown limit %', limit_value.name;
-  end if;
-  return _value;
-end
-$function$;
+-- starcite.limit_value(name text)
+--   returns bigint; language plpgsql, immutable, parallel safe; body md5 ea3c3ea91c304492a5c63c428c2ac5ce
 
-CREATE OR REPLACE FUNCTION starcite.limits()
- RETURNS TABLE(name text, value bigint, description text)
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-AS $function$
-  values
-    ('session_id_chars',       128,    'characters in a session id (`[A-Za-z0-9_.:-]`, starting with a letter or digit)'),
-    ('session_title_chars',    1000,   'characters in a session title'),
-    ('session_metadata_bytes', 65536,  'bytes of a session''s metadata (as JSON text)'),
-    ('tenant_id_chars',        64,     'characters in a tenant id (`[A-Za-z0-9_.-]`, starting with a letter or digit)'),
-    ('event_type_chars',       128,    'characters in an event''s `type` (at least 1)'),
-    ('event_payload_bytes',    262144, 'bytes of an event''s `payload` (a JSON object, as JSON text)'),
-    ('event_metadata_bytes',   16384,  'bytes of an event''s `metadata` (as JSON text)'),
-    ('event_refs_bytes',       16384,  'bytes of an event''s `refs` (as JSON text)'),
-    ('event_actor_chars',      256,    'characters in an event''s `actor`'),
-    ('event_source_chars',     256,    'characters in an event''s `source`'),
-    ('idempotency_key_chars',  256,    'characters in an `idempotency_key` (at least 1)'),
-    ('producer_id_chars',      256,    'characters in a `producer_id` (at least 1)'),
-    ('events_per_call',        1000,   'events in one `append_batch` or `append_items` call'),
-    ('events_per_read',        1000,   '`max_events` of one `read`'),
-    ('events_per_json_read',   10000,  '`max_events` of one `read_json` (a page serialised once, for catch-up)'),
-    ('json_read_bytes',        8388608, '`max_bytes` of one `read_json`: it stops after the event whose payload crosses it'),
-    ('sessions_per_list',      1000,   '`max_sessions` of one `list_sessions`'),
-    ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)')
-$function$;
+-- starcite.limits()
+--   returns TABLE(name text, value bigint, description text); language sql, immutable, parallel safe; body md5 60035191070cc7ce5429ec8b71e4530b
 comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';
 
-CREATE OR REPLACE FUNCTION starcite.list_api_keys(tenant_id text DEFAULT NULL::text)
- RETURNS SETOF starcite.api_key_info
- LANGUAGE sql
- STABLE
-AS $function$
-  select k.id, k.tenant_id, k.name, k.key_prefix, k.scopes, k.created_at, k.expires_at, k.revoked_at
-  from starcite.api_keys k
-  where list_api_keys.tenant_id is null or k.tenant_id = list_api_keys.tenant_id
-  order by k.tenant_id, k.created_at, k.id
-$function$;
+-- starcite.list_api_keys(tenant_id text DEFAULT NULL::text)
+--   returns SETOF starcite.api_key_info; language sql, stable; body md5 8ab4782d9ed45e7563209f5dd8d8c122
 
-CREATE OR REPLACE FUNCTION starcite.list_sessions(max_sessions integer DEFAULT 100, after_id text DEFAULT NULL::text, archived boolean DEFAULT false, tenant_id text DEFAULT NULL::text)
- RETURNS SETOF starcite.sessions
- LANGUAGE plpgsql
- STABLE
-AS $function$
-begin
-  perform starcite.check_page_size(list_sessions.max_sessions, 'sessions_per_list');
-  return query
-    select s.* from starcite.sessions s
-    where s.tenant_id = starcite.resolve_tenant(list_sessions.tenant_id)
-      and s.archived = coalesce(list_sessions.archived, false)
-      and (list_sessions.after_id is null or s.id > list_sessions.after_id)
-    order by s.id
-    limit list_sessions.max_sessions;
-end
-$function$;
+-- starcite.list_sessions(max_sessions integer DEFAULT 100, after_id text DEFAULT NULL::text, archived boolean DEFAULT false, tenant_id text DEFAULT NULL::text)
+--   returns SETOF starcite.sessions; language plpgsql, stable; body md5 74d3721572a5c14894d07cb5d76a700b
 
-CREATE OR REPLACE FUNCTION starcite.producer_seq_error(item starcite.append_item, last_producer_seq bigint)
- RETURNS starcite.append_error
- LANGUAGE sql
- STABLE PARALLEL SAFE
-AS $function$
-  select row('producer_seq_conflict',
-             format('producer %s is at producer_seq %s; expected %s, got %s',
-                    item.producer_id, last_producer_seq, last_producer_seq + 1, item.producer_seq),
-             jsonb_build_object('producer_id', item.producer_id, 'expected_producer_seq', last_producer_seq + 1,
-                                'producer_seq', item.producer_seq, 'last_producer_seq', last_producer_seq))::starcite.append_error
-$function$;
+-- starcite.producer_seq_error(item starcite.append_item, last_producer_seq bigint)
+--   returns starcite.append_error; language sql, stable, parallel safe; body md5 da71bcc98aa964db242fbda7a55e5c20
 
-CREATE OR REPLACE FUNCTION starcite.raise_error(code text, message text, detail jsonb DEFAULT '{}'::jsonb)
- RETURNS void
- LANGUAGE plpgsql
-AS $function$
-begin
-  raise exception using
-    errcode = starcite.error_sqlstate(raise_error.code),
-    message = raise_error.code || ': ' || raise_error.message,
-    detail = coalesce(raise_error.detail, '{}')::text;
-end
-$function$;
+-- starcite.raise_error(code text, message text, detail jsonb DEFAULT '{}'::jsonb)
+--   returns void; language plpgsql, volatile; body md5 ed6255b8c20c66ed7a9dfd0d3fd5c133
 
-CREATE OR REPLACE FUNCTION starcite.random_token(bytes_from_uuids integer DEFAULT 2)
- RETURNS text
- LANGUAGE sql
-AS $function$
-  select rtrim(translate(encode(string_agg(uuid_send(gen_random_uuid()), ''::bytea), 'base64'), '+/', '-_'), '=')
-  from generate_series(1, bytes_from_uuids)
-$function$;
+-- starcite.random_token(bytes_from_uuids integer DEFAULT 2)
+--   returns text; language sql, volatile; body md5 d0e0a196df19e1fcf55cbf881d7b77d8
 
-CREATE OR REPLACE FUNCTION starcite.read(session_id text, after_seq bigint DEFAULT 0, max_events integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
- RETURNS SETOF starcite.events
- LANGUAGE plpgsql
- STABLE
-AS $function$
-begin
-  if after_seq is null or after_seq < 0 then
-    perform starcite.raise_error('invalid_argument', 'after_seq must be >= 0', '{"field":"after_seq"}');
-  end if;
-  perform starcite.check_page_size(read.max_events, 'events_per_read');
-  if not exists (select 1 from starcite.sessions s
-                 where s.id = read.session_id and s.tenant_id = starcite.resolve_tenant(read.tenant_id)) then
-    perform starcite.raise_error('session_not_found', format('session %s does not exist', read.session_id),
-      jsonb_build_object('session_id', read.session_id));
-  end if;
-  return query
-    select e.* from starcite.events e
-    where e.session_id = read.session_id and e.seq > read.after_seq
-    order by e.seq
-    limit read.max_events;
-end
-$function$;
+-- starcite.read(session_id text, after_seq bigint DEFAULT 0, max_events integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
+--   returns SETOF starcite.events; language plpgsql, stable; body md5 6531554a799cc531beb80989932846a9
 
-CREATE OR REPLACE FUNCTION starcite.read_json(session_id text, after_seq bigint, max_events integer, max_bytes integer, fields text[], keys text[], tenant_id text DEFAULT NULL::text)
- RETURNS TABLE(events text, n integer, last_seq bigint)
- LANGUAGE plpgsql
- STABLE
-AS $function$
-declare
-  _object text;
-begin
-  if after_seq is null or after_seq < 0 then
-    perform starcite.raise_error('invalid_argument', 'after_seq must be >= 0', '{"field":"after_seq"}');
-  end if;
-  perform starcite.check_page_size(read_json.max_events, 'events_per_json_read');
-  if read_json.max_bytes is null or read_json.max_bytes < 1
-     or read_json.max_bytes > starcite.limit_value('json_read_bytes') then
-    perform starcite.raise_error('invalid_argument',
-      format('max_bytes must be between 1 and %s', starcite.limit_value('json_read_bytes')),
-      jsonb_build_object('field', 'max_bytes', 'min', 1, 'max', starcite.limit_value('json_read_bytes')));
-  end if;
-  if fields is null or keys is null or cardinality(fields) = 0 or cardinality(fields) <> cardinality(keys)
-     or array_position(keys, null) is not null then
-    perform starcite.raise_error('invalid_argument', 'fields and keys must be arrays of the same non-zero length',
-      '{"field":"fields"}');
-  end if;
-  if exists (select 1 from unnest(read_json.fields) f
-             where f is null or f not in ('seq', 'session_id', 'type', 'payload', 'actor', 'source', 'metadata', 'refs',
-                                          'idempotency_key', 'producer_id', 'producer_seq', 'inserted_at')) then
-    perform starcite.raise_error('invalid_argument', 'unknown field in fields', '{"field":"fields"}');
-  end if;
+-- starcite.read_json(session_id text, after_seq bigint, max_events integer, max_bytes integer, fields text[], keys text[], tenant_id text DEFAULT NULL::text)
+--   returns TABLE(events text, n integer, last_seq bigint); language plpgsql, stable; body md5 71cb681a8d7322fb6d37f33ec8a35bc9
 
-  -- The object's expression, built from a closed list: a key only ever appears as a quoted literal.
-  select '''{'' || ' || string_agg(
-           quote_literal(case when f.ord > 1 then ',' else '' end || to_json(f.key)::text || ':') || ' || ' ||
-           case f.field
-             when 'seq' then 'e.seq::text'
-             when 'session_id' then 'to_json(e.session_id)::text'
-             when 'type' then 'to_json(e.type)::text'
-             when 'payload' then 'e.payload::text'
-             when 'actor' then 'coalesce(to_json(e.actor)::text, ''null'')'
-             when 'source' then 'coalesce(to_json(e.source)::text, ''null'')'
-             when 'metadata' then 'coalesce(e.metadata::text, ''null'')'
-             when 'refs' then 'coalesce(e.refs::text, ''null'')'
-             when 'idempotency_key' then 'coalesce(to_json(e.idempotency_key)::text, ''null'')'
-             when 'producer_id' then 'coalesce(to_json(e.producer_id)::text, ''null'')'
-             when 'producer_seq' then 'coalesce(e.producer_seq::text, ''null'')'
-             when 'inserted_at' then
-               '''"'' || to_char(e.inserted_at at time zone ''UTC'', ''YYYY-MM-DD"T"HH24:MI:SS.US"Z"'') || ''"'''
-           end, ' || ' order by f.ord) || ' || ''}'''
-    into _object
-    from unnest(read_json.fields, read_json.keys) with ordinality as f(field, key, ord);
+-- starcite.read_many(session_ids text[], after_seqs bigint[], max_events integer[], tenant_id text DEFAULT NULL::text)
+--   returns SETOF starcite.events; language plpgsql, stable; body md5 e021a5338967d1222845895fd6da5a2a
 
-  if not exists (select 1 from starcite.sessions s
-                 where s.id = read_json.session_id and s.tenant_id = starcite.resolve_tenant(read_json.tenant_id)) then
-    perform starcite.raise_error('session_not_found', format('session %s does not exist', read_json.session_id),
-      jsonb_build_object('session_id', read_json.session_id));
-  end if;
+-- starcite.resolve_tenant(tenant_id text)
+--   returns text; language sql, stable, parallel safe; body md5 3f666c377d9e9ec1ab5e9c3891a402c2
 
-  return query execute format($q$
-    select coalesce('[' || string_agg(%s, ',' order by e.seq) || ']', '[]'), count(*)::integer, max(e.seq)
-    from (select p.* from (select e.*, sum(pg_column_size(e.payload)) over (order by e.seq) as upto
-                           from starcite.events e
-                           where e.session_id = $1 and e.seq > $2
-                           order by e.seq
-                           limit $3) p
-          where p.upto - pg_column_size(p.payload) < $4) e$q$, _object)
-    using read_json.session_id, read_json.after_seq, read_json.max_events, read_json.max_bytes;
-end
-$function$;
+-- starcite.revoke_api_key(id text, tenant_id text DEFAULT NULL::text)
+--   returns SETOF starcite.api_key_info; language plpgsql, volatile; body md5 df1ecf6bb8904ed08f41f457caaf349b
 
-CREATE OR REPLACE FUNCTION starcite.read_many(session_ids text[], after_seqs bigint[], max_events integer[], tenant_id text DEFAULT NULL::text)
- RETURNS SETOF starcite.events
- LANGUAGE plpgsql
- STABLE
-AS $function$
-begin
-  if session_ids is null or after_seqs is null or max_events is null
-     or cardinality(session_ids) <> cardinality(after_seqs) or cardinality(session_ids) <> cardinality(max_events) then
-    perform starcite.raise_error('invalid_argument', 'session_ids, after_seqs and max_events must be arrays of the same length',
-      '{"field":"session_ids"}');
-  end if;
-  if cardinality(session_ids) > starcite.limit_value('events_per_read') then
-    perform starcite.raise_error('invalid_argument',
-      format('at most %s sessions per call', starcite.limit_value('events_per_read')),
-      jsonb_build_object('field', 'session_ids', 'max', starcite.limit_value('events_per_read')));
-  end if;
-  if exists (select 1 from unnest(after_seqs, max_events) as c(after_seq, n)
-             where c.after_seq is null or c.after_seq < 0 or c.n is null or c.n < 1
-                or c.n > starcite.limit_value('events_per_read')) then
-    perform starcite.raise_error('invalid_argument',
-      format('every after_seq must be >= 0 and every max_events between 1 and %s', starcite.limit_value('events_per_read')),
-      '{"field":"max_events"}');
-  end if;
-  return query
-    select e.*
-    from unnest(session_ids, after_seqs, max_events) as c(session_id, after_seq, n)
-    join starcite.sessions s on s.id = c.session_id and s.tenant_id = starcite.resolve_tenant(read_many.tenant_id)
-    cross join lateral (select e.* from starcite.events e
-                        where e.session_id = c.session_id and e.seq > c.after_seq
-                        order by e.seq
-                        limit c.n) e;
-end
-$function$;
+-- starcite.same_event_content(a starcite.events, b starcite.events)
+--   returns boolean; language sql, immutable, parallel safe; body md5 b25da17a56f46d60e11b2c6e7945aa98
 
-CREATE OR REPLACE FUNCTION starcite.resolve_tenant(tenant_id text)
- RETURNS text
- LANGUAGE sql
- STABLE PARALLEL SAFE
-AS $function$
-  select coalesce(resolve_tenant.tenant_id, starcite.current_tenant())
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.revoke_api_key(id text, tenant_id text DEFAULT NULL::text)
- RETURNS SETOF starcite.api_key_info
- LANGUAGE plpgsql
-AS $function$
-begin
-  return query
-    update starcite.api_keys k set revoked_at = coalesce(k.revoked_at, now())
-    where k.id = revoke_api_key.id and (revoke_api_key.tenant_id is null or k.tenant_id = revoke_api_key.tenant_id)
-    returning k.id, k.tenant_id, k.name, k.key_prefix, k.scopes, k.created_at, k.expires_at, k.revoked_at;
-  if not found then
-    perform starcite.raise_error('key_not_found', format('API key %s does not exist', revoke_api_key.id),
-      jsonb_build_object('key_id', revoke_api_key.id));
-  end if;
-end
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.same_event_content(a starcite.events, b starcite.events)
- RETURNS boolean
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-AS $function$
-  select a.type = b.type
-     and a.payload = b.payload
-     and a.actor is not distinct from b.actor
-     and a.source is not distinct from b.source
-     and a.metadata is not distinct from b.metadata
-     and a.refs is not distinct from b.refs
-     and a.idempotency_key is not distinct from b.idempotency_key
-     and a.producer_id is not distinct from b.producer_id
-     and a.producer_seq is not distinct from b.producer_seq
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.scopes()
- RETURNS TABLE(name text, api_key_default boolean, session_token boolean, description text)
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-AS $function$
-  values
-    ('session:create', true,  false, 'create, update and list sessions'),
-    ('session:read',   true,  true,  'read, list and tail sessions'),
-    ('session:append', true,  true,  'append'),
-    ('keys:admin',     false, false, 'manage your tenant''s API keys'),
-    ('admin',          false, false, 'manage any tenant''s keys (the development key has it)')
-$function$;
+-- starcite.scopes()
+--   returns TABLE(name text, api_key_default boolean, session_token boolean, description text); language sql, immutable, parallel safe; body md5 d0302233d269c270fae7c4d0bf119b1f
 comment on function starcite.scopes() is 'Every scope a credential can hold: a new key''s default, whether a session token may carry it, what it allows.';
 
-CREATE OR REPLACE FUNCTION starcite.tg_events__notify()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-begin
-  perform pg_notify('starcite_events',
-                    json_build_object('session_id', n.session_id, 'last_seq', max(n.seq))::text)
-  from new_events n
-  group by n.session_id;
-  return null;
-end
-$function$;
+-- starcite.tg_events__notify()
+--   returns trigger; language plpgsql, volatile; body md5 82d823539b7bef610e14ddc1b0a8e9a0
 
-CREATE OR REPLACE FUNCTION starcite.tg_sessions__check()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-begin
-  if tg_op = 'UPDATE' and new.id is distinct from old.id then
-    perform starcite.raise_error('invalid_argument', 'a session id cannot change', '{"field":"id"}');
-  end if;
-  if new.id is null or not starcite.valid_session_id(new.id) then
-    perform starcite.raise_error('invalid_argument',
-      format('session id must be 1-%s characters of [A-Za-z0-9_.:-], starting with a letter or digit',
-             starcite.limit_value('session_id_chars')),
-      '{"field":"id"}');
-  end if;
-  perform starcite.check_session_fields(new.title, new.metadata);
-  return new;
-end
-$function$;
+-- starcite.tg_sessions__check()
+--   returns trigger; language plpgsql, volatile; body md5 cd57a15268cf72648257f5a33f0178c1
 
-CREATE OR REPLACE FUNCTION starcite.update_session(id text, title text DEFAULT NULL::text, metadata jsonb DEFAULT NULL::jsonb, expected_version bigint DEFAULT NULL::bigint, archived boolean DEFAULT NULL::boolean, tenant_id text DEFAULT NULL::text)
- RETURNS starcite.sessions
- LANGUAGE plpgsql
-AS $function$
-declare
-  _row starcite.sessions;
-begin
-  select s.* into _row from starcite.sessions s
-  where s.id = update_session.id and s.tenant_id = starcite.resolve_tenant(update_session.tenant_id)
-  for no key update;
-  if _row.id is null then
-    perform starcite.raise_error('session_not_found', format('session %s does not exist', update_session.id),
-      jsonb_build_object('session_id', update_session.id));
-  end if;
-  if update_session.expected_version is not null and update_session.expected_version <> _row.version then
-    perform starcite.raise_error('version_conflict',
-      format('session %s is at version %s, expected %s', _row.id, _row.version, update_session.expected_version),
-      jsonb_build_object('session_id', _row.id, 'version', _row.version,
-                         'expected_version', update_session.expected_version));
-  end if;
+-- starcite.update_session(id text, title text DEFAULT NULL::text, metadata jsonb DEFAULT NULL::jsonb, expected_version bigint DEFAULT NULL::bigint, archived boolean DEFAULT NULL::boolean, tenant_id text DEFAULT NULL::text)
+--   returns starcite.sessions; language plpgsql, volatile; body md5 12b057c5fb273a4c7892ded671560b31
 
-  update starcite.sessions s set
-    title = coalesce(update_session.title, s.title),
-    metadata = coalesce(update_session.metadata, s.metadata),
-    archived = coalesce(update_session.archived, s.archived),
-    version = s.version + 1,
-    updated_at = clock_timestamp()
-  where s.id = _row.id
-  returning s.* into _row;
-  return _row;
-end
-$function$;
+-- starcite.valid_scopes(scopes text[])
+--   returns boolean; language sql, immutable, parallel safe; body md5 2009e237bf88c867abacb9313295a397
 
-CREATE OR REPLACE FUNCTION starcite.valid_scopes(scopes text[])
- RETURNS boolean
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-AS $function$
-  select coalesce(cardinality(valid_scopes.scopes), 0) > 0
-     and valid_scopes.scopes <@ array(select s.name from starcite.scopes() s)
-$function$;
+-- starcite.valid_session_id(id text)
+--   returns boolean; language sql, immutable, parallel safe; body md5 150126b569b486743c092d74ef2bdeac
 
-CREATE OR REPLACE FUNCTION starcite.valid_session_id(id text)
- RETURNS boolean
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-AS $function$
-  select valid_session_id.id ~ '^[A-Za-z0-9][A-Za-z0-9_.:-]*$'
-     and char_length(valid_session_id.id) <= starcite.limit_value('session_id_chars')
-$function$;
-
-CREATE OR REPLACE FUNCTION starcite.valid_tenant_id(id text)
- RETURNS boolean
- LANGUAGE sql
- IMMUTABLE PARALLEL SAFE
-AS $function$
-  select valid_tenant_id.id ~ '^[A-Za-z0-9][A-Za-z0-9_.-]*$'
-     and char_length(valid_tenant_id.id) <= starcite.limit_value('tenant_id_chars')
-$function$;
+-- starcite.valid_tenant_id(id text)
+--   returns boolean; language sql, immutable, parallel safe; body md5 a2fa9b7125218e611fdc7bef8aa16b8a
 
 -- Triggers
 

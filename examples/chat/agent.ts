@@ -24,10 +24,12 @@ export interface MockModelOptions {
   onToken?: (delta: string) => void;
   /** Called when the consumer cancels the stream before its end (a stopped turn). */
   onCancel?: () => void;
+  /** Awaited before each token: lets a test hold the answer half-written for as long as it needs. */
+  beforeToken?: () => Promise<void> | void;
 }
 
 /** The AI SDK's mock model streaming `answerFor(last user text)` token by token, with delays. */
-export function mockModel({ chunkDelayInMs = 40, onToken, onCancel }: MockModelOptions = {}): LanguageModel {
+export function mockModel({ chunkDelayInMs = 40, onToken, onCancel, beforeToken }: MockModelOptions = {}): LanguageModel {
   return new MockLanguageModelV4({
     doStream: async ({ prompt }) => {
       const lastUser = [...prompt].reverse().find((m) => m.role === "user");
@@ -52,7 +54,10 @@ export function mockModel({ chunkDelayInMs = 40, onToken, onCancel }: MockModelO
           const next = await source.read();
           if (next.done) return controller.close();
           if (next.value.type === "finish") finished = true;
-          if (next.value.type === "text-delta") onToken?.(next.value.delta);
+          if (next.value.type === "text-delta") {
+            await beforeToken?.();
+            onToken?.(next.value.delta);
+          }
           controller.enqueue(next.value);
         },
         async cancel(reason) {

@@ -7,6 +7,7 @@ import type { Logger } from "../shared/logger.ts";
 import type { Metrics } from "../shared/metrics.ts";
 import type { NotificationListener, SessionAdvanced } from "../db/listener.ts";
 import { JsonPages } from "./json-pages.ts";
+import { readThroughOutage } from "./retry.ts";
 
 export interface HubOptions {
   /** Events per database read (hub reads and subscriber catch-up pages). */
@@ -77,7 +78,8 @@ export class SessionFeed {
   }
 
   async #init(): Promise<void> {
-    const last = (await lastSeqs(this.hub.sql, [this.sessionId])).get(this.sessionId) ?? 0;
+    const seqs = await readThroughOutage(() => lastSeqs(this.hub.sql, [this.sessionId]), this.hub.options.unavailableAfterMs);
+    const last = seqs.get(this.sessionId) ?? 0;
     this.fetchedSeq = Math.max(this.fetchedSeq, last);
     this.knownSeq = Math.max(this.knownSeq, last);
     this.pump();
@@ -201,7 +203,13 @@ export class LiveHub {
   readonly #behind = new Set<SessionFeed>();
   #reading = false;
   #retry: NodeJS.Timeout | null = null;
+  /** When live reads started failing (0 while they succeed): past the outage budget, subscribers get database_unavailable. */
+  #failingSince = 0;
+  #retries = 0;
   #downTimer: NodeJS.Timeout | null = null;
+  /** When the LISTEN connection was lost (0 while it is up and caught up). */
+  #downSince = 0;
+  #refreshing: AbortController | null = null;
   #unsubscribe: () => void;
 
   constructor(
@@ -226,6 +234,7 @@ export class LiveHub {
       this.#feeds.get(n.sessionId)?.hint(n.lastSeq);
     };
     const onDisconnected = () => {
+      if (this.#downSince === 0) this.#downSince = Date.now();
       if (this.#downTimer) return;
       this.#downTimer = setTimeout(() => {
         const error = new StarciteError("database_unavailable", "lost the connection to the database; resume from your cursor");
@@ -277,7 +286,7 @@ export class LiveHub {
         for (const feed of this.#behind) {
           if (round.length > 0 && budget <= 0) break;
           this.#behind.delete(feed);
-          if (feed.closed || feed.knownSeq <= feed.fetchedSeq) continue;
+          if (feed.closed || feed.failure || feed.knownSeq <= feed.fetchedSeq) continue;
           const max = Math.max(1, Math.min(pageSize, feed.knownSeq - feed.fetchedSeq, budget));
           budget -= max;
           round.push(feed);
@@ -293,18 +302,11 @@ export class LiveHub {
             return readMany(this.sql, requests, tenantId);
           }));
         } catch (error) {
-          this.logger.warn("feed read failed; retrying", { sessions: round.length, error: String(error) });
-          for (const feed of round) this.#behind.add(feed);
-          this.#retry = setTimeout(() => {
-            this.#retry = null;
-            if (this.#behind.size > 0 && !this.#reading) {
-              this.#reading = true;
-              void this.#readRounds();
-            }
-          }, 500);
-          this.#retry.unref();
+          this.#readFailed(round, error);
           return;
         }
+        this.#failingSince = 0;
+        this.#retries = 0;
         const events = new Map<string, StoredEvent[]>();
         for (const part of read) for (const [id, list] of part) events.set(id, list);
         for (const feed of round) {
@@ -318,6 +320,35 @@ export class LiveHub {
     } finally {
       this.#reading = false;
     }
+  }
+
+  /**
+   * A round's read failed: its feeds are read again with backoff (50 ms doubling to 1 s), since a pool connection
+   * killed under a read (a failover, a pooler restart) usually works on the next one. Once reads have failed for
+   * longer than the outage budget, the feeds waiting for them fail with database_unavailable and their
+   * subscribers resume from their cursors.
+   */
+  #readFailed(round: SessionFeed[], error: unknown): void {
+    this.logger.warn("feed read failed; retrying", { sessions: round.length, error: String(error) });
+    const now = Date.now();
+    if (this.#failingSince === 0) this.#failingSince = now;
+    if (now - this.#failingSince >= this.options.unavailableAfterMs) {
+      const e = new StarciteError("database_unavailable", "the database is not reachable; resume from your cursor");
+      for (const feed of [...round, ...this.#behind]) feed.fail(e);
+      this.#behind.clear();
+      this.#failingSince = 0;
+      this.#retries = 0;
+      return;
+    }
+    for (const feed of round) this.#behind.add(feed);
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      if (this.#behind.size > 0 && !this.#reading) {
+        this.#reading = true;
+        void this.#readRounds();
+      }
+    }, Math.min(50 * 2 ** this.#retries++, 1000));
+    this.#retry.unref();
   }
 
   acquire(sessionId: string, tenantId?: string): SessionFeed {
@@ -340,21 +371,38 @@ export class LiveHub {
     }
   }
 
-  /** Hints every feed with its session's current last_seq (after a listener reconnect). */
+  /**
+   * Hints every feed with its session's current last_seq (after a listener reconnect): notifications sent while
+   * it was down are gone. The re-read may meet pool connections killed along with the LISTEN one, so it is
+   * retried with backoff; feeds fail only once the outage (counted from the disconnect) outlasts its budget.
+   */
   async #refreshAll(): Promise<void> {
-    const ids = [...this.#feeds.keys()];
-    if (ids.length === 0) return;
+    this.#refreshing?.abort();
+    const refreshing = (this.#refreshing = new AbortController());
+    const since = this.#downSince || Date.now();
+    const budget = Math.max(0, this.options.unavailableAfterMs - (Date.now() - since));
     try {
-      for (const [id, last] of await lastSeqs(this.sql, ids)) this.#feeds.get(id)?.hint(last);
+      const ids = [...this.#feeds.keys()];
+      if (ids.length > 0) {
+        const seqs = await readThroughOutage(() => lastSeqs(this.sql, ids), budget, refreshing.signal);
+        if (refreshing.signal.aborted) return;
+        for (const [id, last] of seqs) this.#feeds.get(id)?.hint(last);
+      }
+      this.#downSince = 0;
     } catch (error) {
+      if (refreshing.signal.aborted) return;
       this.logger.warn("refresh after reconnect failed", { error: String(error) });
       const e = new StarciteError("database_unavailable", "the database is not reachable; resume from your cursor");
       for (const feed of this.#feeds.values()) feed.fail(e);
+      this.#downSince = 0;
+    } finally {
+      if (this.#refreshing === refreshing) this.#refreshing = null;
     }
   }
 
   close(): void {
     this.#unsubscribe();
+    this.#refreshing?.abort();
     if (this.#downTimer) clearTimeout(this.#downTimer);
     if (this.#retry) clearTimeout(this.#retry);
     this.#retry = null;

@@ -4,6 +4,7 @@ import { read, type JsonPage } from "../db/events.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { LiveHub, SessionFeed } from "./hub.ts";
 import type { Prefetched, SharedProjection } from "./json-pages.ts";
+import { readThroughOutage } from "./retry.ts";
 
 export interface RowBatch {
   events: StoredEvent[];
@@ -41,6 +42,8 @@ export interface TailOptions {
   epoch?: string;
   /** Ends the tail with this error when it fires (e.g. the credential expires). */
   deadline?: { at: number; error: () => StarciteError };
+  /** Ends the tail with the signal's reason (a StarciteError) when it aborts (e.g. the credential is revoked). */
+  stop?: AbortSignal;
   onClose?: () => void;
 }
 
@@ -60,6 +63,12 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
   #deadlineHit = false;
   #projection: SharedProjection | null = null;
   #prefetched: Prefetched | null = null;
+  #stopped: StarciteError | null = null;
+  #onStop = () => {
+    this.#stopped = this.options.stop?.reason instanceof StarciteError ? this.options.stop.reason
+      : new StarciteError("unauthorized", "the credential is no longer valid");
+    this.#abort.abort();
+  };
 
   constructor(
     private readonly sql: Sql,
@@ -77,6 +86,8 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
       }, Math.min(ms, 2 ** 31 - 1));
       this.#timer.unref();
     }
+    if (options.stop?.aborted) this.#onStop();
+    else options.stop?.addEventListener("abort", this.#onStop, { once: true });
   }
 
   [Symbol.asyncIterator](): this {
@@ -118,6 +129,7 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     }
     for (;;) {
       if (this.#deadlineHit) throw this.options.deadline!.error();
+      if (this.#stopped) throw this.#stopped;
       if (this.#done) return null;
       if (feed.failure) throw feed.failure;
 
@@ -136,7 +148,9 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
       }
       if (events === null) {
         this.hub.metrics.eventReads.inc({ source: "catchup" });
-        events = await read(this.sql, this.options.sessionId, this.#cursor, pageSize, this.options.tenantId);
+        const from = this.#cursor;
+        events = await readThroughOutage(() => read(this.sql, this.options.sessionId, from, pageSize, this.options.tenantId),
+          this.hub.options.unavailableAfterMs, this.#abort.signal);
         if (this.#done) return null;
       }
       if (events.length > 0) {
@@ -176,7 +190,8 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
         ahead.release();
       }
     }
-    page ??= await pages.read(address(this.#cursor));
+    const from = this.#cursor;
+    page ??= await readThroughOutage(() => pages.read(address(from)), this.hub.options.unavailableAfterMs, this.#abort.signal);
     const full = page.count === pages.options.pageEvents || page.json.length >= pages.options.pageBytes;
     if (full && !this.#done && page.lastSeq + pages.options.pageEvents <= PAGE_SEQ_MAX) {
       this.#prefetched = pages.prefetch(address(page.lastSeq));
@@ -201,6 +216,7 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     this.#prefetched?.release();
     this.#prefetched = null;
     if (this.#timer) clearTimeout(this.#timer);
+    this.options.stop?.removeEventListener("abort", this.#onStop);
     this.hub.release(this.#feed);
     this.hub.metrics.subscriptions.dec();
     this.options.onClose?.();

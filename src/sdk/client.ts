@@ -34,6 +34,12 @@ export interface StarciteOptions {
   maxBatchSize?: number;
   /** WebSocket ping interval for tails (default 10 s). */
   keepAliveMs?: number;
+  /**
+   * Newest events a session handle keeps in memory for `events()`, `state()` and listeners added late (default
+   * 1000; `Infinity` keeps all). A late listener gets older history paged from the server, so it still sees
+   * every event once, in order.
+   */
+  retainEvents?: number;
 }
 
 interface CommonSessionOptions {
@@ -43,6 +49,8 @@ interface CommonSessionOptions {
   cursorStore?: CursorStore;
   /** Producer id for this session's outbox (default: random per session object). Must not be shared by two live outboxes. */
   producerId?: string;
+  /** Overrides the client's `retainEvents` for this session. */
+  retainEvents?: number;
 }
 
 export interface TokenSessionOptions extends CommonSessionOptions {
@@ -203,6 +211,7 @@ export class Starcite {
       reconnect: o.reconnect,
       maxBatchSize: o.maxBatchSize,
       keepAliveMs: o.keepAliveMs,
+      retainEvents: options.retainEvents ?? o.retainEvents,
     });
   }
 

@@ -30,6 +30,8 @@ export const SERVER_ERROR_CODES = [
   "overloaded",
   "route_not_found",
   "method_not_allowed",
+  "unsupported_media_type",
+  "too_many_requests",
 ] as const;
 
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
@@ -38,7 +40,7 @@ export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 export type StarciteErrorCode = ServerErrorCode | "network_error" | "timeout" | "unavailable" | "closed" | "protocol_error" | "invalid_chat_event";
 
 /** Failures worth retrying: the request may not have reached the log, and a retry cannot hurt an idempotent append. */
-const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down", "overloaded"]);
+const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down", "overloaded", "too_many_requests"]);
 
 export const isRetryableCode = (code: string): boolean => RETRYABLE.has(code);
 

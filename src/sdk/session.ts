@@ -7,6 +7,9 @@ import { TailStream, type CredentialProvider, type Phase, type TailStatus } from
 import type { GraphQLHttp } from "./transport.ts";
 import type { AppendEventInput, AppendResult, EventPage, JsonObject, JsonValue, PrincipalType, StarciteEvent } from "./protocol.ts";
 
+/** Events a session handle keeps by default (see `retainEvents`). */
+export const DEFAULT_RETAIN_EVENTS = 1000;
+
 /** Who a session speaks for: a user or an agent. Its appends get actor "<type>:<id>". */
 export interface Identity {
   readonly type: PrincipalType;
@@ -87,7 +90,7 @@ export interface SessionState {
   status: SessionStatus;
   /** Seq of the last event received (0 before any). */
   cursor: number;
-  /** Events received so far, in seq order. */
+  /** The newest events received (at most `retainEvents`), in seq order. */
   events: StarciteEvent[];
   /** Appends not yet confirmed by the server. */
   pendingAppends: number;
@@ -112,6 +115,8 @@ export interface SessionConfig {
   reconnect: RetryOptions | undefined;
   maxBatchSize: number | undefined;
   keepAliveMs: number | undefined;
+  /** Newest events kept for events(), state() and late listeners (default 1000). */
+  retainEvents?: number | undefined;
 }
 
 interface Listener<K extends keyof SessionEvents> {
@@ -140,8 +145,12 @@ export class StarciteSession {
   readonly #outbox: Outbox;
   readonly #abort = new AbortController();
   readonly #listeners: { [K in keyof SessionEvents]: Set<Listener<K>> } = { event: new Set(), error: new Set(), status: new Set() };
+  /** The newest events, at most #retain of them (older ones are paged from the server when a late listener needs them). */
   #events: StarciteEvent[] = [];
+  readonly #retain: number;
   #cursor = 0;
+  /** The cursor the tail started from: a late listener's history begins after it. */
+  #origin = 0;
   #tail: TailStream | undefined;
   #tailStarting = false;
   #status: SessionStatus = "idle";
@@ -153,6 +162,9 @@ export class StarciteSession {
     this.#c = config;
     this.id = config.id;
     this.identity = config.identity;
+    const retain = config.retainEvents ?? DEFAULT_RETAIN_EVENTS;
+    if (!(retain >= 0)) throw new StarciteError("invalid_argument", "retainEvents must be >= 0");
+    this.#retain = retain;
     this.#outbox = new Outbox({
       producerId: config.producerId,
       retry: resolveRetry(config.appendRetry, 30),
@@ -249,10 +261,10 @@ export class StarciteSession {
 
   on<K extends keyof SessionEvents>(name: K, fn: SessionEvents[K]): () => void {
     if (this.#closed) return () => {};
-    const listener: Listener<K> = { fn, upTo: 0, ready: name !== "event" || this.#events.length === 0 };
+    const listener: Listener<K> = { fn, upTo: this.#origin, ready: name !== "event" || this.#cursor === this.#origin };
     (this.#listeners[name] as Set<Listener<K>>).add(listener);
     if (name === "event") {
-      if (!listener.ready) queueMicrotask(() => this.#catchUp(listener as unknown as Listener<"event">));
+      if (!listener.ready) queueMicrotask(() => void this.#catchUp(listener as unknown as Listener<"event">));
       this.subscribe();
     }
     return () => this.off(name, fn);
@@ -283,9 +295,9 @@ export class StarciteSession {
     }
   }
 
-  /** The events received so far, in seq order (a copy). */
+  /** The newest events received (at most `retainEvents`), in seq order (a copy). */
   events(): StarciteEvent[] {
-    return this.#events.slice();
+    return this.#events.slice(-this.#retain || this.#events.length);
   }
 
   state(): SessionState {
@@ -293,7 +305,7 @@ export class StarciteSession {
       id: this.id,
       status: this.#status,
       cursor: this.#cursor,
-      events: this.#events.slice(),
+      events: this.events(),
       pendingAppends: this.#outbox.pending,
       error: this.#error,
     };
@@ -325,6 +337,8 @@ export class StarciteSession {
     }
     if (this.#closed) return;
     this.#cursor = cursor;
+    this.#origin = cursor;
+    for (const l of this.#listeners.event) if (l.upTo < cursor) l.upTo = cursor;
     const tail = new TailStream({
       url: this.#c.wsUrl,
       sessionId: this.id,
@@ -353,7 +367,11 @@ export class StarciteSession {
     for (const event of events) {
       if (event.seq <= this.#cursor) continue;
       this.#cursor = event.seq;
-      this.#events.push(event);
+      if (this.#retain > 0) {
+        this.#events.push(event);
+        // Drop in chunks, so trimming costs O(1) per event on average.
+        if (this.#events.length >= this.#retain + Math.max(16, this.#retain >> 3)) this.#events.splice(0, this.#events.length - this.#retain);
+      }
       for (const l of this.#listeners.event) {
         if (!l.ready || event.seq <= l.upTo) continue;
         l.upTo = event.seq;
@@ -373,20 +391,46 @@ export class StarciteSession {
     }
   }
 
-  /** A listener added after events arrived first gets those (as replay), then joins the live fan-out. */
-  #catchUp(listener: Listener<"event">): void {
-    if (!this.#listeners.event.has(listener)) return;
-    for (const event of this.#events) {
-      if (event.seq <= listener.upTo) continue;
+  /**
+   * A listener added after events arrived first gets those (as replay), then joins the live fan-out. What the
+   * handle no longer keeps is paged from the server first, so the listener still sees every event once, in order.
+   */
+  async #catchUp(listener: Listener<"event">): Promise<void> {
+    const live = () => this.#listeners.event.has(listener) && !this.#closed;
+    const deliver = (event: StarciteEvent): boolean => {
+      if (event.seq !== listener.upTo + 1) return true;
       listener.upTo = event.seq;
       try {
         listener.fn(event, { phase: "replay" });
       } catch (error) {
         report(error);
       }
-      if (this.#closed || !this.#listeners.event.has(listener)) return;
+      return live();
+    };
+    while (live() && listener.upTo < this.#cursor) {
+      if (this.#retained(0) !== undefined && this.#retained(0)!.seq <= listener.upTo + 1) {
+        // Synchronous to the end of what is kept: nothing can arrive in between, and the listener is live after.
+        for (const event of this.#events.slice()) if (event.seq > listener.upTo && !deliver(event)) return;
+        continue;
+      }
+      let page: EventPage;
+      try {
+        const data = await this.#request<{ events: EventPage }>(READ_EVENTS, { sessionId: this.id, after: listener.upTo, limit: 1000 });
+        page = data.events;
+      } catch (error) {
+        if (!live()) return;
+        const failure = toStarciteError(error);
+        this.#emit("error", (fn) => fn(failure));
+        return;
+      }
+      if (page.events.length === 0) break;
+      for (const event of page.events) if (event.seq <= this.#cursor && !deliver(event)) return;
     }
-    listener.ready = true;
+    if (live()) listener.ready = true;
+  }
+
+  #retained(i: number): StarciteEvent | undefined {
+    return this.#events[i];
   }
 
   #setStatus(status: SessionStatus, detail: StatusDetail): void {

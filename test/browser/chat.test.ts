@@ -30,7 +30,7 @@ let site: http.Server;
 let siteUrl: string;
 let context: BrowserContext;
 let profile: string;
-const model = { tokens: 0, cancels: 0 };
+const model = { tokens: 0, cancels: 0, hold: null as Promise<void> | null };
 const measured: Record<string, number | string> = {};
 
 beforeAll(async () => {
@@ -38,7 +38,8 @@ beforeAll(async () => {
   s = await startTestServer({ auth: { mode: "required", tokenSecret: TEST_TOKEN_SECRET } });
   proxy = await startProxy(s.server.port);
   backend = new Starcite({ baseUrl: s.url, apiKey: await adminKey(s.db) });
-  agents = new ChatAgents(backend, mockModel({ chunkDelayInMs: TOKEN_MS, onToken: () => model.tokens++, onCancel: () => model.cancels++ }));
+  agents = new ChatAgents(backend, mockModel({ chunkDelayInMs: TOKEN_MS, onToken: () => model.tokens++, onCancel: () => model.cancels++,
+    beforeToken: () => model.hold ?? undefined }));
   const api = chatApi(backend, agents);
 
   const esbuild = await import("esbuild");
@@ -241,11 +242,17 @@ describe.skipIf(!chromiumPath)("the chat example in headless Chromium", () => {
     await send(a, q);
     await streamingPast(a, 10);
     await recordFirstToken(a);
+    // Hold the model mid-answer until the second tab shows the partial text, whatever the machine's speed.
+    let release!: () => void;
+    model.hold = new Promise<void>((resolve) => (release = resolve));
     const b = await newPage();
     await b.goto(`${siteUrl}/?session=${sessionId}`);
     await streamingPast(b, 1);
     await shot(a, "3-tabs-a-streaming");
     await shot(b, "3-tabs-b-streaming");
+    const partial = await assistantText(b);
+    model.hold = null;
+    release();
     await Promise.all([ready(a), ready(b)]);
     await shot(b, "3-tabs-b-done");
     const [oa, ob] = await Promise.all([observed(a), observed(b)]);
@@ -253,9 +260,11 @@ describe.skipIf(!chromiumPath)("the chat example in headless Chromium", () => {
     expect(ob.samples.at(-1)!.texts).toEqual(oa.samples.at(-1)!.texts);
     expect(await assistantText(b)).toBe(full);
     expectMonotonic(ob.samples, q, full);
-    // B did not just load the final answer: it watched it grow.
+    // B did not just load the final answer: it showed the partial one first, then watched it grow live.
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.length).toBeLessThan(full.length);
     const grown = new Set(ob.samples.map((x) => x.texts[x.roles.indexOf("assistant")]).filter(Boolean));
-    expect(grown.size).toBeGreaterThan(3);
+    expect(grown.has(partial) && grown.has(full)).toBe(true);
     await Promise.all([a.close(), b.close()]);
   });
 
