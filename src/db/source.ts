@@ -1,7 +1,7 @@
 /**
  * The schema's source: one file per SQL object under db/ (functions/, tables/, types/, triggers/), applied in
- * the order db/build-order.txt gives. The baseline migration is these files, concatenated by
- * `npm run db:build`; tests check that it matches them and that they match the committed db/schema.sql.
+ * the order db/build-order.txt gives. The baseline migration is these files, concatenated (writeBaseline); tests
+ * check that it matches them and that they match the committed db/schema.sql.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -42,11 +42,31 @@ export function schemaSource(): string {
     .join("\n");
 }
 
-/** The migration whose version every later migration builds on; nothing before it exists. */
-export function baselineFile(): string {
-  const files = fs.readdirSync(MIGRATIONS_DIR).filter((f) => /^\d+_baseline\.sql$/.test(f)).sort();
-  if (files.length !== 1) throw new Error(`expected exactly one *_baseline.sql in ${MIGRATIONS_DIR}, found ${files.length}`);
-  return path.join(MIGRATIONS_DIR, files[0]!);
+/**
+ * The migration every later one builds on. Until the first release it is not committed: it is built from the
+ * source files (by `npm install`'s prepare step, `npm run db:build`, and before every migration run in a
+ * checkout), so each function body is written once, in its own file. At the first release it is committed and
+ * frozen (db/README.md, "After a release").
+ */
+export const BASELINE_FILE = path.join(MIGRATIONS_DIR, "20261202000000_baseline.sql");
+
+/** True in a checkout, where db/'s source files are (a published package ships the built baseline only). */
+export const hasSchemaSource = (): boolean => fs.existsSync(ORDER_FILE);
+
+/**
+ * Writes the baseline from the source files when they are here and it differs from them. The write is atomic
+ * (a temporary file renamed over it): processes migrating at once never read a half-written migration.
+ * Returns whether it wrote.
+ */
+export function writeBaseline(): boolean {
+  if (!hasSchemaSource()) return false;
+  const text = baselineMigration();
+  if (fs.existsSync(BASELINE_FILE) && fs.readFileSync(BASELINE_FILE, "utf8") === text) return false;
+  fs.mkdirSync(MIGRATIONS_DIR, { recursive: true });
+  const tmp = `${BASELINE_FILE}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, BASELINE_FILE);
+  return true;
 }
 
 /** The baseline migration's text as `npm run db:build` writes it. */

@@ -1,5 +1,6 @@
 /**
  * `npm run db:build`: writes the baseline migration from the files in db/, then db/schema.sql.
+ * `npm run db:baseline`: the baseline migration only (no database needed; `npm run build` runs it).
  * `npm run db:schema`: writes db/schema.sql only, from a scratch database migrated with db/migrations.
  * The scratch database lives on DATABASE_URL's server when it is set (its role needs CREATEDB), else on an
  * embedded Postgres in the system temp directory.
@@ -13,7 +14,7 @@ import { dumpSchema } from "./catalog.ts";
 import { createPool } from "./client.ts";
 import { freePort, startEmbeddedPostgres } from "./embedded.ts";
 import { migrate } from "./migrate.ts";
-import { baselineFile, baselineMigration, DB_DIR, SCHEMA_FILE } from "./source.ts";
+import { BASELINE_FILE, DB_DIR, SCHEMA_FILE, writeBaseline } from "./source.ts";
 
 async function withScratchDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
   let adminUrl = process.env.DATABASE_URL;
@@ -57,15 +58,15 @@ async function writeSchema(): Promise<void> {
 
 const task = process.argv[2];
 try {
-  if (task === "build") {
-    const file = baselineFile();
-    fs.writeFileSync(file, baselineMigration());
-    process.stdout.write(`wrote ${path.relative(process.cwd(), file)} from ${path.relative(process.cwd(), DB_DIR)}/\n`);
-    await writeSchema();
+  if (task === "build" || task === "baseline") {
+    // stderr: `npm pack --json` runs this (prepare) and its stdout must stay JSON.
+    const wrote = writeBaseline();
+    process.stderr.write(`${wrote ? "built" : "up to date:"} ${path.relative(process.cwd(), BASELINE_FILE)} from ${path.relative(process.cwd(), DB_DIR)}/\n`);
+    if (task === "build") await writeSchema();
   } else if (task === "schema") {
     await writeSchema();
   } else {
-    process.stderr.write("usage: tsx src/db/tasks.ts build|schema\n");
+    process.stderr.write("usage: tsx src/db/tasks.ts build|baseline|schema\n");
     process.exitCode = 2;
   }
 } catch (error) {

@@ -45,23 +45,26 @@ const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "d
 export const isRetryableCode = (code: string): boolean => RETRYABLE.has(code);
 
 export interface StarciteErrorOptions {
-  /** The rest of the server's `extensions` (e.g. `expectedProducerSeq`, `field`). */
-  detail?: Record<string, unknown>;
   /** HTTP status, when the error came from an HTTP response. */
   status?: number;
   cause?: unknown;
 }
 
+/**
+ * The one error class of starcite, server and clients alike: the server raises it (src/db/errors.ts narrows
+ * its codes to the server's), and the SDK turns every server error, socket close and transport failure into it.
+ */
 export class StarciteError extends Error {
   override readonly name = "StarciteError";
   readonly code: StarciteErrorCode | (string & {});
+  /** The rest of the server's `extensions` / REST body (e.g. `expectedProducerSeq`, `field`). */
   readonly detail: Record<string, unknown>;
   readonly status: number | undefined;
 
-  constructor(code: StarciteErrorCode | (string & {}), message: string, options: StarciteErrorOptions = {}) {
+  constructor(code: StarciteErrorCode | (string & {}), message: string, detail: Record<string, unknown> = {}, options: StarciteErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.detail = options.detail ?? {};
+    this.detail = detail;
     this.status = options.status;
   }
 
@@ -84,13 +87,13 @@ export function toStarciteError(error: unknown, fallbackCode: StarciteErrorCode 
   if (isStarciteError(error)) return error;
   if (error instanceof Error) {
     if (error.name === "TimeoutError" || error.name === "AbortError") {
-      return new StarciteError("timeout", "the request timed out", { cause: error });
+      return new StarciteError("timeout", "the request timed out", {}, { cause: error });
     }
     // fetch reports "fetch failed" with the real reason (ECONNREFUSED, a reset socket, ...) in `cause`.
     const cause = (error as { cause?: { message?: unknown; code?: unknown } }).cause;
     const reason = cause && typeof cause.message === "string" && cause.message ? cause.message
       : cause && typeof cause.code === "string" ? cause.code : error.message;
-    return new StarciteError(fallbackCode, reason, { cause: error });
+    return new StarciteError(fallbackCode, reason, {}, { cause: error });
   }
   return new StarciteError(fallbackCode, String(error));
 }

@@ -264,3 +264,14 @@ export const TailCloseCode = {
 } as const;
 
 export type TailCloseCode = (typeof TailCloseCode)[keyof typeof TailCloseCode];
+
+/** The error model: the codes every surface answers with and the one error class (shared with the server). */
+export {
+  StarciteError,
+  isStarciteError,
+  isRetryableCode,
+  SERVER_ERROR_CODES,
+  type ServerErrorCode,
+  type StarciteErrorCode,
+  type StarciteErrorOptions,
+} from "./errors.ts";

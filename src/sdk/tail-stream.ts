@@ -55,12 +55,12 @@ export function tailError(value: unknown): StarciteError {
     // The server closes with "<code>: <message>" when it refuses the credential.
     const m = /^([a-z_]+): (.*)$/s.exec(value.reason ?? "");
     if (TERMINAL_CLOSE_CODES.has(value.code)) {
-      if (m) return new StarciteError(m[1]!, m[2]!, { detail: { closeCode: value.code } });
+      if (m) return new StarciteError(m[1]!, m[2]!, { closeCode: value.code });
       return new StarciteError(value.code === CloseCode.Unauthorized ? "unauthorized" : value.code === CloseCode.Forbidden ? "forbidden_scope" : "protocol_error",
-        value.reason || `the server closed the connection (${value.code})`, { detail: { closeCode: value.code } });
+        value.reason || `the server closed the connection (${value.code})`, { closeCode: value.code });
     }
     return new StarciteError("network_error", `connection closed (${value.code}${value.reason ? ` ${value.reason}` : ""})`,
-      { detail: { closeCode: value.code } });
+      { closeCode: value.code });
   }
   if (typeof value === "object" && value !== null && "type" in value && (value as { type: unknown }).type === "error") {
     // A DOM/ws ErrorEvent: the socket could not connect or broke.

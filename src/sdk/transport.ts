@@ -51,10 +51,8 @@ export function fromGraphQLErrors(errors: readonly GraphQLErrorShape[], status?:
   const ext = first.extensions ?? {};
   const { code, ...detail } = ext;
   const message = typeof first.message === "string" ? first.message : "request failed";
-  return new StarciteError(typeof code === "string" ? code : "bad_request", message, {
-    detail: errors.length > 1 ? { ...detail, errors } : detail,
-    ...(status !== undefined ? { status } : {}),
-  });
+  return new StarciteError(typeof code === "string" ? code : "bad_request", message, errors.length > 1 ? { ...detail, errors } : detail,
+    status !== undefined ? { status } : {});
 }
 
 /** GraphQL over HTTP with fetch: one POST per operation; errors become StarciteErrors with the server's code. */
@@ -92,10 +90,10 @@ export class GraphQLHttp {
       });
       text = await response.text();
     } catch (error) {
-      if (signal?.aborted) throw new StarciteError("closed", "the request was cancelled", { cause: error });
-      if (timeout.signal.aborted) throw new StarciteError("timeout", `no response from ${this.url} within ${this.#timeoutMs} ms`, { cause: error });
+      if (signal?.aborted) throw new StarciteError("closed", "the request was cancelled", {}, { cause: error });
+      if (timeout.signal.aborted) throw new StarciteError("timeout", `no response from ${this.url} within ${this.#timeoutMs} ms`, {}, { cause: error });
       const failure = toStarciteError(error);
-      throw new StarciteError(failure.code, `cannot reach ${this.url}: ${failure.message}`, { cause: error });
+      throw new StarciteError(failure.code, `cannot reach ${this.url}: ${failure.message}`, {}, { cause: error });
     } finally {
       clearTimeout(timer);
     }
@@ -109,7 +107,7 @@ export class GraphQLHttp {
     if (!response.ok || !body || !body.data) {
       const transient = response.status >= 500 || response.status === 429 || response.status === 408;
       throw new StarciteError(transient ? "unavailable" : "protocol_error",
-        `unexpected response from ${this.url}: HTTP ${response.status}${text ? ` ${text.slice(0, 200)}` : ""}`, { status: response.status });
+        `unexpected response from ${this.url}: HTTP ${response.status}${text ? ` ${text.slice(0, 200)}` : ""}`, {}, { status: response.status });
     }
     return body.data as T;
   }

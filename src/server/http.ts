@@ -85,7 +85,7 @@ export function createRequestHandler(deps: HttpDeps): (req: http.IncomingMessage
 
   async function serveGraphQL(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (req.method !== "POST" && req.method !== "GET") {
-      sendError(res, 405, "bad_request", "GraphQL takes GET (queries) or POST", { allow: "GET, POST, OPTIONS" });
+      sendError(res, 405, "method_not_allowed", "GraphQL takes GET (queries) or POST", { allow: "GET, POST, OPTIONS" });
       return;
     }
     const auth = await authenticate(req, res);

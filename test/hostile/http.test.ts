@@ -91,7 +91,7 @@ describe("request targets and hosts", () => {
     expect(body.message).toContain("/graphql");
     const put = await fetch(`${s.url}/graphql`, { method: "PUT", body: "{}" });
     expect(put.status).toBe(405);
-    expect((await put.json()).errors[0].extensions.code).toBe("bad_request");
+    expect((await put.json()).errors[0].extensions.code).toBe("method_not_allowed");
   });
 });
 

@@ -212,7 +212,7 @@ export class ChatProjection {
   }
 
   #reject(event: StarciteEvent, reason: string): false {
-    this.#onError?.(new StarciteError("invalid_chat_event", `event ${event.seq} (${event.type}): ${reason}`, { detail: { seq: event.seq, type: event.type, reason } }));
+    this.#onError?.(new StarciteError("invalid_chat_event", `event ${event.seq} (${event.type}): ${reason}`, { seq: event.seq, type: event.type, reason }));
     return false;
   }
 
