@@ -101,7 +101,7 @@ async function throughput(sql: Sql, label: string, eventsPerCall: number, op: (w
 }
 
 const format = (r: Row) =>
-  `${r.label.padEnd(46)} ${r.rate === undefined ? "" : `${Math.round(r.rate).toString().padStart(6)} events/s `}` +
+  `${r.label.padEnd(52)} ${r.rate === undefined ? "" : `${Math.round(r.rate).toString().padStart(6)} events/s `}` +
   `${r.wallUs.toFixed(1).padStart(7)} µs/event wall ${r.cpuUs.toFixed(1).padStart(7)} µs/event Postgres CPU`;
 
 const pg = await startPostgres((line) => process.stderr.write(`${line}\n`));
@@ -123,6 +123,15 @@ try {
       const calls = Array.from({ length: Math.ceil(EVENTS / size) + WARMUP_CALLS }, (_, c) => itemsOf(c * size, size));
       out.push(format(await inDatabase(sql, `append_items, ${size} per call`, `perform count(*) from starcite.append_items(_c);`, calls, size)));
     }
+    // The SDK's shape: a producer's appendBatch of 50 into one session, producer_id and consecutive producer_seq.
+    const sdkCalls = Array.from({ length: Math.ceil(EVENTS / 50) + WARMUP_CALLS }, (_, c) =>
+      Array.from({ length: 50 }, (_, k) => ({ session_id: sessionOf(c), type: "content", payload: payloadOf(c * 50 + k),
+        producer_id: `sdk-${round}-${c}`, producer_seq: k + 1 })));
+    out.push(format(await inDatabase(sql, "append_items, 50 per call, one session, producer", `perform count(*) from starcite.append_items(_c, true);`, sdkCalls, 50)));
+    out.push(format(await inDatabase(sql, "floor: one INSERT of 50 rows",
+      `insert into public.floor_events (session_id, seq, type, payload) select 'f' || _i, k, 'content', x from jsonb_array_elements(_c) with ordinality as a(x, k);`,
+      Array.from({ length: Math.ceil(EVENTS / 50) + WARMUP_CALLS }, (_, c) => Array.from({ length: 50 }, (_, k) => payloadOf(c * 50 + k))), 50)));
+    await sql`truncate public.floor_events`;
     out.push(format(await inDatabase(sql, "append (direct path)", `perform * from starcite.append(_c->>'s', 'content', _c->'p');`, singles, 1)));
     const producer = `producer-${round}`;
     out.push(format(await inDatabase(sql, "append with producer_id/producer_seq",

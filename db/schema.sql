@@ -251,7 +251,7 @@ comment on function starcite.error_codes() is 'Every error code with its SQLSTAT
 --   returns bigint; language plpgsql, immutable, parallel safe; body md5 ea3c3ea91c304492a5c63c428c2ac5ce
 
 -- starcite.limits()
---   returns TABLE(name text, value bigint, description text); language sql, immutable, parallel safe; body md5 7f8db9456aad389f1abe0d490603c9eb
+--   returns TABLE(name text, value bigint, description text); language sql, immutable, parallel safe; body md5 60035191070cc7ce5429ec8b71e4530b
 comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';
 
 -- starcite.list_api_keys(tenant_id text DEFAULT NULL::text)
@@ -271,6 +271,12 @@ comment on function starcite.limits() is 'Every documented limit: its name, valu
 
 -- starcite.read(session_id text, after_seq bigint DEFAULT 0, max_events integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
 --   returns SETOF starcite.events; language plpgsql, stable; body md5 6531554a799cc531beb80989932846a9
+
+-- starcite.read_json(session_id text, after_seq bigint, max_events integer, max_bytes integer, fields text[], keys text[], tenant_id text DEFAULT NULL::text)
+--   returns TABLE(events text, n integer, last_seq bigint); language plpgsql, stable; body md5 71cb681a8d7322fb6d37f33ec8a35bc9
+
+-- starcite.read_many(session_ids text[], after_seqs bigint[], max_events integer[], tenant_id text DEFAULT NULL::text)
+--   returns SETOF starcite.events; language plpgsql, stable; body md5 e021a5338967d1222845895fd6da5a2a
 
 -- starcite.resolve_tenant(tenant_id text)
 --   returns text; language sql, stable, parallel safe; body md5 3f666c377d9e9ec1ab5e9c3891a402c2

@@ -24,6 +24,11 @@ export interface PostgresEnv {
   newDatabase(label: string, poolMax?: number): Promise<BenchDatabase>;
   /** A scratch directory under os.tmpdir(), removed at stop. */
   tmpDir: string;
+  /**
+   * CPU seconds used by the Postgres cluster so far (postmaster, its live children and the children it reaped),
+   * from /proc; undefined when the server is not a local process this user can read.
+   */
+  cpuSeconds(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -52,6 +57,7 @@ export async function startPostgres(log: (line: string) => void): Promise<Postgr
     stopCluster = cluster.stop;
   }
   let version = "?";
+  let postmaster: number | undefined;
   try {
     // A migrated template; each scenario gets a clone of it and drops it afterwards, so runs never see each
     // other's sessions (also on a DATABASE_URL server, where the role needs CREATEDB).
@@ -71,6 +77,9 @@ export async function startPostgres(log: (line: string) => void): Promise<Postgr
     const probe = postgres(adminUrl, { max: 1, onnotice: () => {} });
     const [row] = await probe<{ server_version: string }[]>`show server_version`;
     version = row?.server_version ?? "?";
+    const [backend] = await probe<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    // A remote server's pid means nothing here.
+    if (!external) postmaster = parentOf(backend!.pid);
     await probe.end();
   } catch (error) {
     if (external) {
@@ -87,6 +96,7 @@ export async function startPostgres(log: (line: string) => void): Promise<Postgr
     version,
     external: Boolean(external),
     tmpDir,
+    cpuSeconds: () => (postmaster === undefined ? undefined : clusterCpuSeconds(postmaster)),
     async newDatabase(label, poolMax = 40) {
       const name = `bench_${label.replace(/[^a-z0-9]/gi, "_").toLowerCase()}_${randomBytes(3).toString("hex")}`;
       const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
@@ -115,6 +125,41 @@ export async function startPostgres(log: (line: string) => void): Promise<Postgr
       fs.rmSync(tmpDir, { recursive: true, force: true });
     },
   };
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const m = /^PPid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** utime, stime, cutime, cstime of a process (in seconds), or null when it is gone. */
+function cpuOf(pid: number): { own: number; reaped: number; ppid: number } | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command may contain spaces; fields after it are space-separated.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { ppid: Number(f[1]), own: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND, reaped: (Number(f[13]) + Number(f[14])) / TICKS_PER_SECOND };
+  } catch {
+    return null;
+  }
+}
+
+function clusterCpuSeconds(postmaster: number): number | undefined {
+  const root = cpuOf(postmaster);
+  if (!root) return undefined;
+  let total = root.own + root.reaped;
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const c = cpuOf(Number(name));
+    if (c && c.ppid === postmaster) total += c.own;
+  }
+  return total;
 }
 
 function withDb(url: string, db: string): string {

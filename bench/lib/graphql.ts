@@ -75,6 +75,40 @@ export class GraphQLClient {
   }
 }
 
+/**
+ * Mutations over one graphql-ws socket held open (what the SDK does while its tail is open): the real
+ * graphql-ws client, one operation per call.
+ */
+export class GraphQLSocket {
+  readonly client: Client;
+
+  constructor(wsEndpoint: string) {
+    this.client = createClient({ url: wsEndpoint, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, keepAlive: 0 });
+  }
+
+  query<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      let data: T | undefined;
+      this.client.subscribe<T>({ query, variables }, {
+        next: (r) => {
+          if (r.errors?.length) reject(new Error(`GraphQL: ${String(r.errors[0]!.extensions?.code ?? "")} ${r.errors[0]!.message}`));
+          else data = r.data as T;
+        },
+        error: (e) => reject(e instanceof Error ? e : new Error(`graphql-ws: ${JSON.stringify(e)}`)),
+        complete: () => (data === undefined ? reject(new Error("no result")) : resolve(data)),
+      });
+    });
+  }
+
+  async append(sessionId: string, payload: unknown, type = "content"): Promise<{ seq: number; lastSeq: number }> {
+    return (await this.query<{ append: { seq: number; lastSeq: number } }>(APPEND_MUTATION, { s: sessionId, e: { type, payload } })).append;
+  }
+
+  close(): Promise<void> {
+    return this.client.dispose() as Promise<void>;
+  }
+}
+
 /** True when the server answers GraphQL at /graphql (the API may not be built yet). */
 export async function hasGraphQL(serverUrl: string): Promise<boolean> {
   const agent = keepAliveAgent(1);

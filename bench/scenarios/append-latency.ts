@@ -4,9 +4,10 @@
  *    1b SQL:  select ... from starcite.append(...) (postgres.js)
  *    1a GQL:  mutation append over keep-alive HTTP to the server in a child process
  *    1c REST: POST /v1/sessions/:id/append over keep-alive HTTP to the same server
- * The three run in interleaved rounds so drift (checkpoints, cache) hits all of them alike.
+ *    1d GraphQL over WebSocket: the append mutation over one graphql-ws socket held open (graphql-ws client)
+ * The cases run in interleaved rounds so drift (checkpoints, cache) hits all of them alike.
  */
-import { GraphQLClient, hasGraphQL } from "../lib/graphql.ts";
+import { GraphQLClient, GraphQLSocket, hasGraphQL } from "../lib/graphql.ts";
 import { RestClient } from "../lib/rest.ts";
 import { payloadOf, sequential, type LoadResult } from "../lib/load.ts";
 import { compareToFloor, type ResultRow } from "../lib/report.ts";
@@ -56,8 +57,10 @@ export const appendLatency: Scenario = {
       else notes.push("GraphQL case skipped: the server has no /graphql yet");
       const rest = gql ? new RestClient(server.url, 4) : null;
       if (rest) await rest.createSession("lat-rest");
+      const socket = gql ? new GraphQLSocket(gql.wsEndpoint) : null;
+      if (gql) await gql.createSession("lat-ws");
 
-      const parts: Record<"floor" | "sql" | "gql" | "rest", LoadResult[]> = { floor: [], sql: [], gql: [], rest: [] };
+      const parts: Record<"floor" | "sql" | "gql" | "rest" | "ws", LoadResult[]> = { floor: [], sql: [], gql: [], rest: [], ws: [] };
       await checkpoint(sql);
       for (let round = 0; round < ROUNDS; round++) {
         const w = round === 0 ? warmup : 0;
@@ -65,9 +68,11 @@ export const appendLatency: Scenario = {
         parts.sql.push(await sequential(perRound, w, (i) => sqlAppend(sql, "lat-sql", payloadOf(i))));
         if (gql) parts.gql.push(await sequential(perRound, w, (i) => gql.append("lat-gql", payloadOf(i))));
         if (rest) parts.rest.push(await sequential(perRound, w, (i) => rest.append("lat-rest", payloadOf(i))));
+        if (socket) parts.ws.push(await sequential(perRound, w, (i) => socket.append("lat-ws", payloadOf(i))));
       }
       gql?.close();
       rest?.close();
+      await socket?.close();
 
       const floorRow: ResultRow = loadRow("floor: INSERT ... RETURNING (postgres.js)", combine(parts.floor), "appends/s");
       floorRow.compare = { metric: "append latency (sequential)", system: "Postgres floor" };
@@ -75,6 +80,7 @@ export const appendLatency: Scenario = {
       sqlRow.compare = { metric: "append latency (sequential)", system: "starcite SQL" };
       const rows: ResultRow[] = [floorRow, sqlRow];
       let gqlRow: ResultRow | undefined;
+      let wsRow: ResultRow | undefined;
       if (gql) {
         gqlRow = loadRow("1a GraphQL: mutation append (HTTP keep-alive)", combine(parts.gql), "appends/s");
         gqlRow.compare = { metric: "append latency (sequential)", system: "starcite GraphQL" };
@@ -82,6 +88,8 @@ export const appendLatency: Scenario = {
         const restRow = loadRow("1c REST: POST /v1/sessions/:id/append (HTTP keep-alive)", combine(parts.rest), "appends/s");
         restRow.compare = { metric: "append latency (sequential)", system: "starcite REST" };
         rows.push(restRow);
+        wsRow = loadRow("1d GraphQL over WebSocket: mutation append on an open graphql-ws socket", combine(parts.ws), "appends/s");
+        rows.push(wsRow);
       } else {
         rows.push(skippedRow("1a GraphQL: mutation append", "no /graphql on the server yet"));
       }
@@ -90,6 +98,10 @@ export const appendLatency: Scenario = {
         target("p99 <= 1.5x floor", sqlRow.vsFloor!.p99! <= 1.5),
         target("p99.9 < 10 ms", sqlRow.latency!.p999 < 10),
       ];
+      if (wsRow) {
+        wsRow.targets = [target("p99 <= 2x SQL append's p99", wsRow.latency!.p99 <= 2 * sqlRow.latency!.p99)];
+        wsRow.extra = { ...wsRow.extra, p99VsSql: wsRow.latency!.p99 / sqlRow.latency!.p99 };
+      }
       if (gqlRow) {
         gqlRow.targets = [
           target("p99 <= 3x floor", gqlRow.vsFloor!.p99! <= 3),

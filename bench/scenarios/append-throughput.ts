@@ -5,15 +5,19 @@
  *    floor: bare INSERTs from 32 concurrent clients into the plain floor table (many sessions).
  *    Through SQL (32 postgres.js connections, one statement per append) and through GraphQL (32 keep-alive
  *    HTTP connections to the server in a child process, which may group-commit concurrent appends).
+ *    2d: 32 SDK producers (one session each) keeping 100 appends queued, so their outboxes send appendBatch of 50.
  */
 import { GraphQLClient, hasGraphQL } from "../lib/graphql.ts";
 import { closedLoop, payloadOf } from "../lib/load.ts";
 import { compareToFloor, type ResultRow } from "../lib/report.ts";
 import { skippedRow, type Scenario } from "../lib/scenario.ts";
 import { checkpoint } from "../lib/env.ts";
-import { cpuMeter, createFloorTable, createSessions, floorInserter, loadRow, metricSum, scrapeMetrics, sqlAppend, target } from "./common.ts";
+import { sdkClient, windowedAppends } from "../lib/sdk.ts";
+import { cpuMeter, createFloorTable, dbCpuMeter, createSessions, floorInserter, loadRow, metricSum, scrapeMetrics, sqlAppend, target } from "./common.ts";
 
 const PRODUCERS = 32;
+/** Events per appendBatch the SDK producers send. */
+const SDK_BATCH = 50;
 const SESSIONS = 1000;
 
 export const appendThroughput: Scenario = {
@@ -30,7 +34,7 @@ export const appendThroughput: Scenario = {
       const sql = db.sql;
       await createFloorTable(sql);
       const ids = Array.from({ length: SESSIONS }, (_, i) => `tp-${i}`);
-      await createSessions(sql, [...ids, "tp-hot"]);
+      await createSessions(sql, [...ids, "tp-hot", ...Array.from({ length: PRODUCERS }, (_, w) => `tp-sdk-${w}`)]);
       // Warm the connection pool to its full size before measuring.
       await Promise.all(Array.from({ length: PRODUCERS }, () => sql`select 1`));
       const pick = (w: number, i: number) => ids[(w * 31 + i) % SESSIONS]!;
@@ -41,8 +45,11 @@ export const appendThroughput: Scenario = {
         const before = serverStats ? await server.stats() : undefined;
         const m0 = serverStats ? await scrapeMetrics(`${server.url}/metrics`) : null;
         const cpu = cpuMeter();
+        const dbCpu = dbCpuMeter(ctx.pg);
         const r = await closedLoop(PRODUCERS, durationMs, warmupMs, op);
         const extra: Record<string, number> = { benchCpu: cpu() };
+        const dbCores = dbCpu();
+        if (dbCores !== undefined) extra.dbCpu = dbCores;
         if (before) {
           const after = await server.stats();
           const wall = (r.seconds + warmupMs / 1000) * 1000;
@@ -73,12 +80,33 @@ export const appendThroughput: Scenario = {
 
       let gqlSpread: ResultRow | undefined;
       let gqlHot: ResultRow | undefined;
+      let sdkRow: ResultRow | undefined;
       if (await hasGraphQL(server.url)) {
         const gql = new GraphQLClient(server.url, PRODUCERS);
         await gql.createSession("tp-gql-hot");
         gqlSpread = await run("2a GraphQL: append, 1,000 sessions", (w, i) => gql.append(pick(w, i), payloadOf(i)), true);
         gqlHot = await run("2b GraphQL: append, one hot session", (_w, i) => gql.append("tp-gql-hot", payloadOf(i)), true);
         gql.close();
+
+        // The SDK's outbox: events queued while a request is in flight go together in the next one.
+        const client = sdkClient(server.url, { maxBatchSize: SDK_BATCH });
+        const sdkSessions = await Promise.all(Array.from({ length: PRODUCERS }, (_, w) => client.session({ id: `tp-sdk-${w}` })));
+        await checkpoint(sql);
+        const s0 = await server.stats();
+        const cpu = cpuMeter();
+        const dbCpu = dbCpuMeter(ctx.pg);
+        const r = await windowedAppends(sdkSessions, 2 * SDK_BATCH, durationMs, warmupMs);
+        const extra: Record<string, number | string> = { benchCpu: cpu() };
+        const dbCores = dbCpu();
+        if (dbCores !== undefined) extra.dbCpu = dbCores;
+        const s1 = await server.stats();
+        extra.serverCpu = (s1.cpuUserMs + s1.cpuSystemMs - s0.cpuUserMs - s0.cpuSystemMs) / ((r.seconds * 1000) + warmupMs);
+        if (r.errors) extra.errors = r.errors;
+        if (r.firstError) extra.firstError = String(r.firstError instanceof Error ? r.firstError.message : r.firstError).slice(0, 120);
+        sdkRow = { case: `2d SDK: ${PRODUCERS} producers, outbox appendBatch of ${SDK_BATCH} (HTTP)`, latency: r.latency.summary(),
+          throughput: r.rate, throughputUnit: "events/s", extra: { ...extra, note: "latency is per event, outbox queueing included" } };
+        rows.push(sdkRow);
+        await Promise.all(sdkSessions.map((x) => x.close()));
       } else {
         rows.push(skippedRow("2a/2b GraphQL", "no /graphql on the server yet"));
         notes.push("GraphQL cases skipped: the server has no /graphql yet");
@@ -95,6 +123,9 @@ export const appendThroughput: Scenario = {
         gqlHot.compare = { metric: "throughput, 32 producers, one session/stream", system: "starcite GraphQL" };
         gqlSpread.targets = [target(">= floor (group commit)", gqlSpread.vsFloor!.throughput! >= 1)];
         gqlHot.targets = [target(">= 5,000/s", gqlHot.throughput! >= 5000)];
+      }
+      if (sdkRow) {
+        sdkRow.targets = [target(">= 50,000 events/s (Redis Streams with per-write fsync: 36.6k/s)", sdkRow.throughput! >= 50_000)];
       }
       notes.push(`${PRODUCERS} closed-loop producers, ${warmupMs} ms warm-up then ${durationMs} ms measured per case; ` +
         "latency columns are per-append latency under that load; benchCpu/serverCpu are cores used by the load generator / server");

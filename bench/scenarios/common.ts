@@ -104,6 +104,17 @@ export function cpuMeter(): () => number {
   };
 }
 
+/** Cores the Postgres cluster used over a window (undefined when it is not a local process). */
+export function dbCpuMeter(pg: { cpuSeconds(): number | undefined }): () => number | undefined {
+  const c0 = pg.cpuSeconds();
+  const t0 = process.hrtime.bigint();
+  return () => {
+    const c1 = pg.cpuSeconds();
+    if (c0 === undefined || c1 === undefined) return undefined;
+    return (c1 - c0) / (Number(process.hrtime.bigint() - t0) / 1e9);
+  };
+}
+
 /** Reads Prometheus text from `url` and returns metric samples by name{labels}. */
 export async function scrapeMetrics(url: string): Promise<Map<string, number> | null> {
   try {

@@ -3,7 +3,7 @@
  *    (an append-only segment file per stream, fdatasync per append, LMDB for metadata) in a child process
  *    on loopback, driven with the same shapes as starcite:
  *      sequential append latency; 32 clients over 32 streams and on one stream; append-to-SSE-reader latency
- *      at a steady 100 and 1,000 events/s; replay of 100,000 messages (HTTP catch-up GET and SSE from -1).
+ *      at a steady 100 and 1,000 events/s. (Its replay runs in scenario 5, next to starcite's.)
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -12,7 +12,7 @@ import { closedLoop, openLoop, payloadOf, sequential, waitFor } from "../lib/loa
 import type { ResultRow } from "../lib/report.ts";
 import type { Scenario } from "../lib/scenario.ts";
 import { startChildServer } from "../lib/servers.ts";
-import { Recorder, msSince, now } from "../lib/stats.ts";
+import { Recorder, now } from "../lib/stats.ts";
 import { scanIndexes } from "../lib/graphql.ts";
 import { e2eCases } from "./e2e-latency.ts";
 import { loadRow } from "./common.ts";
@@ -22,7 +22,7 @@ const JSON_HEADERS = { "content-type": "application/json" };
 export const durableStreams: Scenario = {
   id: "7",
   name: "durable-streams",
-  title: "peer: Durable Streams reference server (file store) - append latency, 32-client throughput, SSE latency, replay",
+  title: "peer: Durable Streams reference server (file store) - append latency, 32-client throughput, SSE latency",
   async run(ctx) {
     const version = (await import("@durable-streams/server/package.json", { with: { type: "json" } })).default.version;
     ctx.machine.durableStreamsServer = version;
@@ -105,59 +105,11 @@ export const durableStreams: Scenario = {
         });
       }
 
-      // Replay of 100k messages. Seeded 100 per POST (a JSON array appends one message per element) so the
-      // seeding takes seconds rather than minutes; each POST is one frame in the segment file.
-      const count = ctx.scale(100_000, 10_000);
-      await create("replay");
-      const seedStart = now();
-      const perPost = 100;
-      for (let i = 0; i < count; i += perPost) {
-        const batch = Array.from({ length: Math.min(perPost, count - i) }, (_, k) => payloadOf(i + k));
-        await appendJson("replay", JSON.stringify(batch));
-      }
-      notes.push(`replay stream seeded with ${count} messages, ${perPost} per POST, in ${msSince(seedStart).toFixed(0)} ms`);
-      const getRates: number[] = [];
-      const sseRates: number[] = [];
-      for (let r = 0; r <= 3; r++) {
-        const t0 = now();
-        const res = await expectOk(request(agent, "GET", `${streamUrl("replay")}?offset=-1`), "replay GET");
-        const n = (JSON.parse(res.body) as unknown[]).length;
-        if (n !== count) throw new Error(`replay GET returned ${n} messages, expected ${count}`);
-        if (r > 0) getRates.push(count / (msSince(t0) / 1000));
-
-        const t1 = now();
-        let seen = 0;
-        let done = false;
-        const sse = openSse(`${streamUrl("replay")}?offset=-1&live=sse`, (event, data) => {
-          if (event === "data") seen += (JSON.parse(data) as unknown[]).length;
-          else if (event === "control" && data.includes('"upToDate":true')) done = true;
-        });
-        await sse.opened;
-        await waitFor(() => done, 60_000, "SSE replay to catch up", 1);
-        const ms = msSince(t1);
-        sse.close();
-        if (seen !== count) throw new Error(`SSE replay delivered ${seen} messages, expected ${count}`);
-        if (r > 0) sseRates.push(count / (ms / 1000));
-      }
-      rows.push({
-        case: "7 replay: GET offset=-1 (catch-up, one response)",
-        throughput: Math.max(...getRates),
-        throughputUnit: "msgs/s",
-        extra: { runs: getRates.map((x) => Math.round(x)).join("/") },
-        compare: { metric: "replay 100k from 0", system: "Durable Streams" },
-      });
-      rows.push({
-        case: "7 replay: SSE from offset=-1 until upToDate",
-        throughput: Math.max(...sseRates),
-        throughputUnit: "msgs/s",
-        extra: { runs: sseRates.map((x) => Math.round(x)).join("/") },
-      });
       const slow = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").split("\n").filter((l) => l.includes("store.append slow")).length : 0;
       if (slow) notes.push(`the server logged ${slow} appends slower than 50 ms ("store.append slow": write, fsync or LMDB stalls)`);
       const st = await server.stats();
       notes.push(`server CPU over the whole scenario ${((st.cpuUserMs + st.cpuSystemMs) / 1000).toFixed(1)} s, peak RSS ${(st.peakRss / 2 ** 20).toFixed(0)} MiB`);
-      notes.push("the replay stream's messages were appended 100 per POST, so each SSE data event carries 100 messages; " +
-        "best of 3 runs after a warm-up read");
+      notes.push("its replay is measured in scenario 5, interleaved with starcite's");
       return { rows, notes };
     } finally {
       agent.destroy();

@@ -17,7 +17,7 @@ import { SkipScenario, type Scenario } from "../lib/scenario.ts";
 import type { ChildServer } from "../lib/servers.ts";
 import type { Sql } from "../../src/db/client.ts";
 import { Recorder, msSince, now } from "../lib/stats.ts";
-import { cpuMeter, createSessions, metricSum, scrapeMetrics, target } from "./common.ts";
+import { cpuMeter, createSessions, dbCpuMeter, metricSum, scrapeMetrics, target } from "./common.ts";
 
 export interface OpenedSubscribers {
   subs: Subscription[];
@@ -67,7 +67,7 @@ interface FanoutCase {
 }
 
 /** Opens the case's subscribers once, then runs each rate against them; one row per rate. */
-async function runCase(server: ChildServer, sql: Sql, c: FanoutCase, tag: string): Promise<ResultRow[]> {
+async function runCase(server: ChildServer, sql: Sql, c: FanoutCase, tag: string, pg: { cpuSeconds(): number | undefined }): Promise<ResultRow[]> {
   const gql = new GraphQLClient(server.url, 128);
   const sessions = Array.from({ length: c.sessions }, (_, i) => `fan-${tag}-${i}`);
   await createSessions(sql, sessions);
@@ -110,15 +110,20 @@ async function runCase(server: ChildServer, sql: Sql, c: FanoutCase, tag: string
       const m0 = await scrapeMetrics(`${server.url}/metrics`);
       const s0 = await server.stats();
       const bench = cpuMeter();
+      const db = dbCpuMeter(pg);
       const t0 = now();
-      const r = await openLoop(run.rate, run.durationMs, (i) => {
-        sentAt[i] = now();
-        return gql.append(sessions[i % sessions.length]!, payloadOf(base + i));
+      const appendLatency = new Recorder(total);
+      const r = await openLoop(run.rate, run.durationMs, async (i) => {
+        const t = now();
+        sentAt[i] = t;
+        await gql.append(sessions[i % sessions.length]!, payloadOf(base + i));
+        appendLatency.add(Number(now() - t) / 1e6);
       });
       const expected = (r.started - r.errors) * perSession;
       await waitFor(() => deliveries >= expected, 30_000, "every subscriber to receive every event").catch(() => {});
       const wallMs = msSince(t0);
       const benchCores = bench();
+      const dbCores = db();
       const s1 = await server.stats();
       const m1 = await scrapeMetrics(`${server.url}/metrics`);
       // A labelled counter appears in /metrics only once it was first incremented: absent before means 0.
@@ -136,8 +141,11 @@ async function runCase(server: ChildServer, sql: Sql, c: FanoutCase, tag: string
         throughput: deliveries / (wallMs / 1000),
         throughputUnit: "deliveries/s",
         extra: {
+          appendP50: appendLatency.summary().p50,
+          appendP99: appendLatency.summary().p99,
           serverCpu: (s1.cpuUserMs + s1.cpuSystemMs - s0.cpuUserMs - s0.cpuSystemMs) / wallMs,
           benchCpu: benchCores,
+          ...(dbCores !== undefined ? { dbCpu: dbCores } : {}),
           peakRssMiB: Math.round(s1.peakRss / 2 ** 20),
           idleRssMiB: Math.round(rssIdle / 2 ** 20),
           readsPerBatch: reads / batches,
@@ -176,9 +184,19 @@ export const fanout: Scenario = {
           runs: [{ rate: 100, durationMs: long }, { rate: ctx.scale(1000, 100) * (ctx.quick ? 3 : 1), durationMs: long }] },
       ];
       const rows: ResultRow[] = [];
+      // BENCH_FANOUT_CASES=4b runs only those cases (for profiling one of them); the targets need all three.
+      const only = process.env.BENCH_FANOUT_CASES?.split(",").map((x) => x.trim());
+      if (only) {
+        for (const [k, c] of cases.entries()) {
+          if (!only.includes(c.label)) continue;
+          ctx.log(`  ${c.label}: opening ${c.subscribers} subscribers`);
+          rows.push(...(await runCase(server, db.sql, c, String(k), ctx.pg)));
+        }
+        return { rows, notes: [`only ${only.join(", ")} (BENCH_FANOUT_CASES)`] };
+      }
       for (const [k, c] of cases.entries()) {
         ctx.log(`  ${c.label}: opening ${c.subscribers} subscribers`);
-        rows.push(...(await runCase(server, db.sql, c, String(k))));
+        rows.push(...(await runCase(server, db.sql, c, String(k), ctx.pg)));
       }
       const [r0, ra, rb] = rows as [ResultRow, ResultRow, ResultRow, ResultRow];
       const rpa = (r: ResultRow) => Number(r.extra?.readsPerAdvance);

@@ -24,6 +24,7 @@ export async function open(ctx: AppContext, sessionId: string, cursor: number): 
     sessionId,
     cursor,
     tenantId: p.tenantId,
+    epoch: session.createdAt,
     // A credential revoked while its connection is open ends the tail (see AuthState.lapse).
     ...(ctx.auth.lapse ? { stop: ctx.auth.lapse } : {}),
     ...(p.expiresAt !== null

@@ -98,3 +98,56 @@ export async function read(sql: Sql, sessionId: string, afterSeq = 0, limit = 10
   const rows = await mapReadErrors(() => sql<EventRow[]>`select * from starcite.read(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`);
   return rows.map(toEvent);
 }
+
+/** One session's part of a `readMany`: its events with seq > after, at most max. */
+export interface ReadRequest {
+  sessionId: string;
+  after: number;
+  max: number;
+}
+
+/**
+ * The new events of many sessions of one tenant in one statement (`starcite.read_many`), by session id in seq
+ * order; sessions the tenant does not have are absent.
+ */
+export async function readMany(sql: Sql, requests: readonly ReadRequest[], tenantId?: string | null): Promise<Map<string, StoredEvent[]>> {
+  const rows = await mapErrors(() => sql<EventRow[]>`
+    select * from starcite.read_many(${requests.map((r) => r.sessionId)}::text[], ${requests.map((r) => r.after)}::bigint[],
+                                     ${requests.map((r) => r.max)}::integer[], ${tenantId ?? null})`);
+  const out = new Map<string, StoredEvent[]>();
+  for (const row of rows) {
+    const event = toEvent(row);
+    let list = out.get(event.sessionId);
+    if (!list) out.set(event.sessionId, (list = []));
+    list.push(event);
+  }
+  return out;
+}
+
+/** Which stored columns a JSON page carries, under which keys, in order (see `starcite.read_json`). */
+export interface JsonProjection {
+  readonly fields: readonly EventColumn[];
+  readonly keys: readonly string[];
+}
+
+export type EventColumn = "seq" | "session_id" | "type" | "payload" | "actor" | "source" | "metadata" | "refs"
+  | "idempotency_key" | "producer_id" | "producer_seq" | "inserted_at";
+
+/** A page of events as one JSON array text, serialised once by the database. */
+export interface JsonPage {
+  /** `[{...},{...}]` */
+  json: string;
+  count: number;
+  /** Seq of its last event (the `after` of the page when it is empty). */
+  lastSeq: number;
+}
+
+/** Events with seq > afterSeq as one JSON array (`starcite.read_json`): up to maxEvents, or about maxBytes of payloads. */
+export async function readJson(sql: Sql, sessionId: string, afterSeq: number, maxEvents: number, maxBytes: number,
+                               projection: JsonProjection, tenantId?: string | null): Promise<JsonPage> {
+  const [row] = await mapErrors(() => sql<{ events: string; n: number; last_seq: number | null }[]>`
+    select * from starcite.read_json(${sessionId}, ${afterSeq}, ${maxEvents}, ${maxBytes},
+                                     ${projection.fields as string[]}::text[], ${projection.keys as string[]}::text[],
+                                     ${tenantId ?? null})`);
+  return { json: row!.events, count: row!.n, lastSeq: row!.last_seq ?? afterSeq };
+}

@@ -1,11 +1,12 @@
 import type { Sql } from "../db/client.ts";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
-import { read } from "../db/events.ts";
+import { readMany, type ReadRequest } from "../db/events.ts";
 import { lastSeqs } from "../db/sessions.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { Metrics } from "../shared/metrics.ts";
 import type { NotificationListener, SessionAdvanced } from "../db/listener.ts";
+import { JsonPages } from "./json-pages.ts";
 import { readThroughOutage } from "./retry.ts";
 
 export interface HubOptions {
@@ -19,6 +20,14 @@ export interface HubOptions {
   totalRingBytes?: number;
   /** How long the LISTEN connection may be down before subscribers get `database_unavailable`. */
   unavailableAfterMs?: number;
+  /** Catch-up pages serialised by the database (the GraphQL fast path): most events per page. */
+  catchUpPageEvents?: number;
+  /** About how many bytes of payload one such page holds. */
+  catchUpPageBytes?: number;
+  /** Bytes of full catch-up pages kept for readers starting at the same point (0: none). */
+  catchUpCacheBytes?: number;
+  /** Catch-up pages read ahead of their readers at once, process-wide. */
+  catchUpPrefetch?: number;
 }
 
 const DEFAULTS: Required<HubOptions> = {
@@ -27,6 +36,10 @@ const DEFAULTS: Required<HubOptions> = {
   ringBytes: 1024 * 1024,
   totalRingBytes: 256 * 1024 * 1024,
   unavailableAfterMs: 5000,
+  catchUpPageEvents: 10_000,
+  catchUpPageBytes: 2 * 1024 * 1024,
+  catchUpCacheBytes: 64 * 1024 * 1024,
+  catchUpPrefetch: 16,
 };
 
 /**
@@ -48,11 +61,6 @@ export class SessionFeed {
   #slices = new Map<number, StoredEvent[]>();
   #ringBytes = 0;
   #waiters = new Set<() => void>();
-  #pumping = false;
-  #retry: NodeJS.Timeout | null = null;
-  /** When reads started failing (0 while they succeed): past the outage budget, subscribers get database_unavailable. */
-  #failingSince = 0;
-  #retries = 0;
   #closed = false;
   readonly ready: Promise<void>;
 
@@ -119,44 +127,21 @@ export class SessionFeed {
     this.failure = null;
   }
 
-  /** Single-flight: reads until the ring holds everything hints announced. */
+  /** Asks the hub to read until the ring holds everything hints announced (the hub batches reads across feeds). */
   pump(): void {
-    if (this.#pumping || this.#closed || this.fetchedSeq < 0 || this.knownSeq <= this.fetchedSeq) return;
-    this.#pumping = true;
-    void (async () => {
-      try {
-        while (!this.#closed && this.knownSeq > this.fetchedSeq) {
-          this.hub.metrics.eventReads.inc({ source: "hub" });
-          const events = await read(this.hub.sql, this.sessionId, this.fetchedSeq, this.hub.options.pageSize, this.tenantId);
-          this.#failingSince = 0;
-          this.#retries = 0;
-          if (events.length === 0) break;
-          this.#push(events);
-          this.#wakeAll();
-        }
-      } catch (error) {
-        this.hub.logger.warn("feed read failed; retrying", { sessionId: this.sessionId, error: String(error) });
-        const mapped = toStarciteError(error);
-        if (mapped instanceof StarciteError && mapped.code === "session_not_found") {
-          this.fail(mapped);
-        } else {
-          const now = Date.now();
-          if (this.#failingSince === 0) this.#failingSince = now;
-          if (now - this.#failingSince >= this.hub.options.unavailableAfterMs && !this.failure) {
-            this.fail(new StarciteError("database_unavailable", "the database is not reachable; resume from your cursor"));
-          }
-        }
-        if (!this.#closed && !this.#retry && !this.failure) {
-          this.#retry = setTimeout(() => {
-            this.#retry = null;
-            this.pump();
-          }, Math.min(50 * 2 ** this.#retries++, 1000));
-          this.#retry.unref();
-        }
-      } finally {
-        this.#pumping = false;
-      }
-    })();
+    if (this.#closed || this.fetchedSeq < 0 || this.knownSeq <= this.fetchedSeq) return;
+    this.hub.wantRead(this);
+  }
+
+  /** Events the hub read past fetchedSeq: into the ring, subscribers woken. */
+  deliver(events: StoredEvent[]): void {
+    if (this.#closed || events.length === 0) return;
+    this.#push(events);
+    this.#wakeAll();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   #push(events: StoredEvent[]): void {
@@ -188,8 +173,6 @@ export class SessionFeed {
 
   close(): void {
     this.#closed = true;
-    if (this.#retry) clearTimeout(this.#retry);
-    this.#retry = null;
     this.#ring = [];
     this.#slices.clear();
     this.#wakeAll();
@@ -213,7 +196,16 @@ function approxSize(e: StoredEvent): number {
  */
 export class LiveHub {
   readonly options: Required<HubOptions>;
+  /** Catch-up pages serialised once by the database, shared and cached across readers. */
+  readonly pages: JsonPages;
   readonly #feeds = new Map<string, SessionFeed>();
+  /** Feeds behind their hints, in the order they asked; read together, a round at a time. */
+  readonly #behind = new Set<SessionFeed>();
+  #reading = false;
+  #retry: NodeJS.Timeout | null = null;
+  /** When live reads started failing (0 while they succeed): past the outage budget, subscribers get database_unavailable. */
+  #failingSince = 0;
+  #retries = 0;
   #downTimer: NodeJS.Timeout | null = null;
   /** When the LISTEN connection was lost (0 while it is up and caught up). */
   #downSince = 0;
@@ -228,6 +220,15 @@ export class LiveHub {
     options: HubOptions = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.pages = new JsonPages(sql, {
+      pageEvents: this.options.catchUpPageEvents,
+      pageBytes: this.options.catchUpPageBytes,
+      cacheBytes: this.options.catchUpCacheBytes,
+      prefetchSlots: this.options.catchUpPrefetch,
+    }, (how) => {
+      metrics.catchUpPages.inc({ how });
+      if (how === "database") metrics.eventReads.inc({ source: "catchup" });
+    });
     const onAdvanced = (n: SessionAdvanced) => {
       this.metrics.notifications.inc();
       this.#feeds.get(n.sessionId)?.hint(n.lastSeq);
@@ -259,6 +260,95 @@ export class LiveHub {
 
   get feedCount(): number {
     return this.#feeds.size;
+  }
+
+  /** A feed is behind its hints: read its new events in the next round. */
+  wantRead(feed: SessionFeed): void {
+    this.#behind.add(feed);
+    if (this.#reading || this.#retry) return;
+    this.#reading = true;
+    // Feeds hinted in the same tick (one notification per session per commit) join this round.
+    queueMicrotask(() => void this.#readRounds());
+  }
+
+  /**
+   * The live fan-out's reads: every session that advanced, in one statement per tenant (`starcite.read_many`),
+   * each round at most about one page of events in all, until no feed is behind. So a burst of commits
+   * across many sessions costs a few reads, not one per session.
+   */
+  async #readRounds(): Promise<void> {
+    const { pageSize } = this.options;
+    try {
+      while (this.#behind.size > 0) {
+        const round: SessionFeed[] = [];
+        const byTenant = new Map<string | undefined, ReadRequest[]>();
+        let budget = pageSize;
+        for (const feed of this.#behind) {
+          if (round.length > 0 && budget <= 0) break;
+          this.#behind.delete(feed);
+          if (feed.closed || feed.failure || feed.knownSeq <= feed.fetchedSeq) continue;
+          const max = Math.max(1, Math.min(pageSize, feed.knownSeq - feed.fetchedSeq, budget));
+          budget -= max;
+          round.push(feed);
+          let requests = byTenant.get(feed.tenantId);
+          if (!requests) byTenant.set(feed.tenantId, (requests = []));
+          requests.push({ sessionId: feed.sessionId, after: feed.fetchedSeq, max });
+        }
+        if (round.length === 0) continue;
+        let read: Map<string, StoredEvent[]>[];
+        try {
+          read = await Promise.all([...byTenant].map(([tenantId, requests]) => {
+            this.metrics.eventReads.inc({ source: "hub" });
+            return readMany(this.sql, requests, tenantId);
+          }));
+        } catch (error) {
+          this.#readFailed(round, error);
+          return;
+        }
+        this.#failingSince = 0;
+        this.#retries = 0;
+        const events = new Map<string, StoredEvent[]>();
+        for (const part of read) for (const [id, list] of part) events.set(id, list);
+        for (const feed of round) {
+          const got = events.get(feed.sessionId);
+          // Nothing to read (a hint ahead of what this tenant can see): wait for the next hint.
+          if (!got || got.length === 0) continue;
+          feed.deliver(got);
+          if (feed.knownSeq > feed.fetchedSeq) this.#behind.add(feed);
+        }
+      }
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  /**
+   * A round's read failed: its feeds are read again with backoff (50 ms doubling to 1 s), since a pool connection
+   * killed under a read (a failover, a pooler restart) usually works on the next one. Once reads have failed for
+   * longer than the outage budget, the feeds waiting for them fail with database_unavailable and their
+   * subscribers resume from their cursors.
+   */
+  #readFailed(round: SessionFeed[], error: unknown): void {
+    this.logger.warn("feed read failed; retrying", { sessions: round.length, error: String(error) });
+    const now = Date.now();
+    if (this.#failingSince === 0) this.#failingSince = now;
+    if (now - this.#failingSince >= this.options.unavailableAfterMs) {
+      const e = new StarciteError("database_unavailable", "the database is not reachable; resume from your cursor");
+      for (const feed of [...round, ...this.#behind]) feed.fail(e);
+      this.#behind.clear();
+      this.#failingSince = 0;
+      this.#retries = 0;
+      return;
+    }
+    for (const feed of round) this.#behind.add(feed);
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      if (this.#behind.size > 0 && !this.#reading) {
+        this.#reading = true;
+        void this.#readRounds();
+      }
+    }, Math.min(50 * 2 ** this.#retries++, 1000));
+    this.#retry.unref();
   }
 
   acquire(sessionId: string, tenantId?: string): SessionFeed {
@@ -314,11 +404,15 @@ export class LiveHub {
     this.#unsubscribe();
     this.#refreshing?.abort();
     if (this.#downTimer) clearTimeout(this.#downTimer);
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = null;
+    this.#behind.clear();
     const error = new StarciteError("shutting_down", "the server is shutting down; resume from your cursor");
     for (const feed of this.#feeds.values()) {
       feed.fail(error);
       feed.close();
     }
     this.#feeds.clear();
+    this.pages.clear();
   }
 }

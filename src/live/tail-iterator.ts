@@ -1,22 +1,45 @@
 import type { Sql } from "../db/client.ts";
 import { StarciteError } from "../db/errors.ts";
-import { read } from "../db/events.ts";
+import { read, type JsonPage } from "../db/events.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { LiveHub, SessionFeed } from "./hub.ts";
+import type { Prefetched, SharedProjection } from "./json-pages.ts";
 import { readThroughOutage } from "./retry.ts";
 
-export interface TailBatch {
+export interface RowBatch {
   events: StoredEvent[];
+  page?: undefined;
   /** Seq of the last event delivered so far: resume from here. */
   cursor: number;
   /** False while replaying history; the first batch with true marks the catch-up point (may be empty). */
   live: boolean;
 }
 
+/** Replayed events as one JSON page serialised by the database (only after `encodeCatchUp`). */
+export class PageBatch {
+  constructor(
+    readonly page: JsonPage,
+    readonly cursor: number,
+    readonly live: boolean,
+  ) {}
+
+  /** Only the encoder that asked for pages reads them; anything else reading rows here is a bug, never an empty batch. */
+  get events(): never {
+    throw new StarciteError("internal_error", "a catch-up page was read as rows");
+  }
+}
+
+export type TailBatch = RowBatch | PageBatch;
+
+/** Seqs beyond this are not GraphQL Ints: such pages go as rows, where GraphQL reports the overflow itself. */
+const PAGE_SEQ_MAX = 2147483647;
+
 export interface TailOptions {
   sessionId: string;
   cursor: number;
   tenantId?: string;
+  /** When the session was created: cached catch-up pages of an older session with the same id are never served. */
+  epoch?: string;
   /** Ends the tail with this error when it fires (e.g. the credential expires). */
   deadline?: { at: number; error: () => StarciteError };
   /** Ends the tail with the signal's reason (a StarciteError) when it aborts (e.g. the credential is revoked). */
@@ -38,6 +61,8 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
   #feed: SessionFeed;
   #timer: NodeJS.Timeout | null = null;
   #deadlineHit = false;
+  #projection: SharedProjection | null = null;
+  #prefetched: Prefetched | null = null;
   #stopped: StarciteError | null = null;
   #onStop = () => {
     this.#stopped = this.options.stop?.reason instanceof StarciteError ? this.options.stop.reason
@@ -73,6 +98,15 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     return this.#cursor;
   }
 
+  /**
+   * From now on, replayed history comes as JSON pages with this projection, serialised once by the database
+   * (and shared with other readers at the same point) instead of rows: for a transport that writes JSON anyway.
+   * Pages are bigger than row batches and the next one is read while this one is being sent.
+   */
+  encodeCatchUp(projection: SharedProjection): void {
+    this.#projection = projection;
+  }
+
   async next(): Promise<IteratorResult<TailBatch, undefined>> {
     try {
       const batch = await this.#step();
@@ -100,6 +134,18 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
       if (feed.failure) throw feed.failure;
 
       let events = feed.eventsAfter(this.#cursor, pageSize);
+      if (events === null && this.#projection && this.#cursor + this.hub.pages.options.pageEvents <= PAGE_SEQ_MAX) {
+        const page = await this.#page(this.#projection);
+        if (this.#done) return null;
+        if (page.count > 0) {
+          if (page.lastSeq - page.count !== this.#cursor) {
+            throw new StarciteError("internal_error", `tail expected seqs ${this.#cursor + 1}.., got a page ending at ${page.lastSeq} with ${page.count} events`);
+          }
+          this.#cursor = page.lastSeq;
+          return new PageBatch(page, this.#cursor, this.#live);
+        }
+        events = [];
+      }
       if (events === null) {
         this.hub.metrics.eventReads.inc({ source: "catchup" });
         const from = this.#cursor;
@@ -126,6 +172,33 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     }
   }
 
+  /** The catch-up page after the cursor: the one read ahead if it is that one, else a read now; then reads the next ahead. */
+  async #page(projection: SharedProjection): Promise<JsonPage> {
+    const pages = this.hub.pages;
+    const address = (after: number) => ({
+      sessionId: this.options.sessionId, tenantId: this.options.tenantId, epoch: this.options.epoch ?? "", projection, after,
+    });
+    const ahead = this.#prefetched;
+    this.#prefetched = null;
+    let page: JsonPage | undefined;
+    if (ahead) {
+      try {
+        if (ahead.after === this.#cursor) page = await ahead.page;
+      } catch {
+        // read it again below, and let that one fail if it must
+      } finally {
+        ahead.release();
+      }
+    }
+    const from = this.#cursor;
+    page ??= await readThroughOutage(() => pages.read(address(from)), this.hub.options.unavailableAfterMs, this.#abort.signal);
+    const full = page.count === pages.options.pageEvents || page.json.length >= pages.options.pageBytes;
+    if (full && !this.#done && page.lastSeq + pages.options.pageEvents <= PAGE_SEQ_MAX) {
+      this.#prefetched = pages.prefetch(address(page.lastSeq));
+    }
+    return page;
+  }
+
   async return(): Promise<IteratorResult<TailBatch, undefined>> {
     this.#finish();
     return { done: true, value: undefined };
@@ -140,6 +213,8 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     if (this.#done) return;
     this.#done = true;
     this.#abort.abort();
+    this.#prefetched?.release();
+    this.#prefetched = null;
     if (this.#timer) clearTimeout(this.#timer);
     this.options.stop?.removeEventListener("abort", this.#onStop);
     this.hub.release(this.#feed);

@@ -461,14 +461,27 @@ export class StarciteSession {
     }
   }
 
+  /**
+   * One request per flight of the outbox: over the tail's socket when it is open (no HTTP round trip), else over
+   * HTTP. Either way the server dedups a retry by (producerId, producerSeq). A credential the socket no longer
+   * honours is left to the HTTP path, which refreshes it.
+   */
   async #sendEvents(events: AppendEventInput[]): Promise<AppendResult[]> {
+    const single = events.length === 1;
+    const query = single ? APPEND : APPEND_BATCH;
+    const variables = single ? { sessionId: this.id, event: events[0] } : { sessionId: this.id, events };
+    const unwrap = (data: { append?: AppendResult; appendBatch?: AppendResult[] }) => (single ? [data.append!] : data.appendBatch!);
     try {
-      if (events.length === 1) {
-        const data = await this.#request<{ append: AppendResult }>(APPEND, { sessionId: this.id, event: events[0] });
-        return [data.append];
+      const overSocket = this.#tail?.request<{ append?: AppendResult; appendBatch?: AppendResult[] }>(query, variables);
+      if (overSocket) {
+        try {
+          return unwrap(await overSocket);
+        } catch (error) {
+          const e = toStarciteError(error);
+          if (e.code !== "token_expired" && e.code !== "unauthorized") throw e;
+        }
       }
-      const data = await this.#request<{ appendBatch: AppendResult[] }>(APPEND_BATCH, { sessionId: this.id, events });
-      return data.appendBatch;
+      return unwrap(await this.#request<{ append?: AppendResult; appendBatch?: AppendResult[] }>(query, variables));
     } catch (error) {
       throw toStarciteError(error);
     }

@@ -124,6 +124,40 @@ export class TailStream {
     void this.#connect();
   }
 
+  /**
+   * Runs a query or mutation over this tail's socket while it is connected (graphql-ws carries them too), or
+   * returns null when it is not, so the caller goes over HTTP. A socket lost before the answer rejects with a
+   * retryable network_error: the operation may or may not have run.
+   */
+  request<T>(query: string, variables: Record<string, unknown>): Promise<T> | null {
+    const client = this.#client;
+    if (this.#stopped || !client || this.#socket === undefined) return null;
+    return new Promise<T>((resolve, reject) => {
+      let data: T | undefined;
+      let failed = false;
+      const fail = (error: StarciteError) => {
+        if (failed) return;
+        failed = true;
+        reject(error);
+      };
+      client.subscribe<T>({ query, variables }, {
+        next: (result) => {
+          if (result.errors?.length) fail(fromGraphQLErrors(result.errors as never));
+          else if (result.data) data = result.data as T;
+        },
+        error: (error) => {
+          const e = tailError(error);
+          // Whatever closed the socket, the operation's outcome is unknown: say so, retryably.
+          fail(Array.isArray(error) ? e : new StarciteError("network_error", `the socket closed before the answer: ${e.message}`, { cause: error }));
+        },
+        complete: () => {
+          if (data !== undefined) resolve(data);
+          else fail(new StarciteError("network_error", "the server ended the operation without an answer"));
+        },
+      });
+    });
+  }
+
   /** Ends the stream: closes the socket and cancels pending reconnects. */
   async stop(): Promise<void> {
     if (this.#stopped) return;

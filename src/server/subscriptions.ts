@@ -9,19 +9,35 @@ import {
   type GraphQLError,
 } from "graphql";
 
+import { EncodedResult, graphqlWsPayload } from "./frames.ts";
+import { compileTailEncoder, type EncodableBatch, type TailEncoder } from "./tail-encoder.ts";
+
 type MaskError = (error: unknown, message: string) => Error;
 
 /**
- * Subscriptions for graphql-ws with shared per-batch execution. A session's subscribers that are at the same
- * point receive the very same `events` array from the feed's ring, so the GraphQL result for it is computed
- * once per document and shared, instead of once per subscriber (fan-out to thousands of tails was CPU-bound
- * on exactly that). Results are cached only when nothing in the document beyond the root field's arguments
- * depends on variables, and are keyed by the events array itself (so by session, through the feed).
+ * Subscriptions for graphql-ws with shared per-batch results. A session's subscribers that are at the same
+ * point receive the very same `events` array from the feed's ring (or the same catch-up page), so the result
+ * for it is computed once per document and shared, instead of once per subscriber (fan-out to thousands of
+ * tails was CPU-bound on exactly that) -- and shared already serialised: an EncodedResult, which the socket
+ * writes without serialising it again (frames.ts). Plain `tail` selections skip graphql-js execution too: a
+ * compiled encoder writes them (tail-encoder.ts), and their replay comes as pages the database serialised.
+ * Results are cached only when nothing in the document beyond the root field's arguments depends on
+ * variables, and are keyed by the events array or page itself (so by session, through the feed).
  * Errors are masked the same way Yoga masks them.
  */
 export function createSharedSubscribe(maskError: MaskError, counted: (how: "computed" | "shared") => void = () => {}) {
-  const byEvents = new WeakMap<object, Map<DocumentNode, Map<string, Promise<ExecutionResult>>>>();
+  const byContent = new WeakMap<object, Map<DocumentNode, Map<string, Promise<ExecutionResult | EncodedResult>>>>();
   const shareable = new WeakMap<DocumentNode, boolean>();
+  const encoders = new WeakMap<DocumentNode, Map<string, TailEncoder | null>>();
+
+  const encoderOf = (document: DocumentNode, operationName: string | null | undefined): TailEncoder | null => {
+    let byName = encoders.get(document);
+    if (!byName) encoders.set(document, (byName = new Map()));
+    const name = operationName ?? "";
+    let encoder = byName.get(name);
+    if (encoder === undefined) byName.set(name, (encoder = compileTailEncoder(document, operationName)));
+    return encoder;
+  };
 
   const mask = (errors: readonly GraphQLError[]) => errors.map((e) => maskError(e, "Unexpected error.") as GraphQLError);
 
@@ -34,7 +50,7 @@ export function createSharedSubscribe(maskError: MaskError, counted: (how: "comp
     return result.errors ? { ...result, errors: mask(result.errors) } : result;
   };
 
-  return async function subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  return async function subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult | EncodedResult> | ExecutionResult> {
     const source = await createSourceEventStream({ ...args, rootValue: undefined });
     if (!isAsyncIterable(source)) {
       const result = source as ExecutionResult;
@@ -46,22 +62,33 @@ export function createSharedSubscribe(maskError: MaskError, counted: (how: "comp
       shareable.set(args.document, canShare);
     }
 
-    const run = (payload: unknown): Promise<ExecutionResult> => {
-      const events = sharedEventsOf(payload);
-      if (!canShare || !events) {
+    const encoder = canShare ? encoderOf(args.document, args.operationName) : null;
+    const tail = source as { encodeCatchUp?: (projection: NonNullable<TailEncoder["projection"]>) => void };
+    if (encoder?.projection && typeof tail.encodeCatchUp === "function") tail.encodeCatchUp(encoder.projection);
+
+    const encode = async (payload: unknown, batch: EncodableBatch): Promise<ExecutionResult | EncodedResult> => {
+      const json = encoder?.encode(batch);
+      if (json !== undefined) return new EncodedResult(json);
+      const result = await execute({ ...args, rootValue: payload });
+      return new EncodedResult(JSON.stringify(graphqlWsPayload(result as ExecutionResult & Record<string, unknown>)));
+    };
+
+    const run = (payload: unknown): Promise<ExecutionResult | EncodedResult> => {
+      const batch = tailBatchOf(payload);
+      if (!canShare || !batch) {
         counted("computed");
         return execute({ ...args, rootValue: payload });
       }
-      const { live, cursor } = payload as { live: boolean; cursor: number };
-      let perDoc = byEvents.get(events);
-      if (!perDoc) byEvents.set(events, (perDoc = new Map()));
+      const content = batch.page ?? batch.events;
+      let perDoc = byContent.get(content);
+      if (!perDoc) byContent.set(content, (perDoc = new Map()));
       let perKey = perDoc.get(args.document);
       if (!perKey) perDoc.set(args.document, (perKey = new Map()));
-      const key = `${live}:${cursor}:${args.operationName ?? ""}`;
+      const key = `${batch.live}:${batch.cursor}:${args.operationName ?? ""}`;
       let result = perKey.get(key);
       if (!result) {
         counted("computed");
-        result = execute({ ...args, rootValue: payload });
+        result = encode(payload, batch);
         perKey.set(key, result);
       } else {
         counted("shared");
@@ -70,7 +97,7 @@ export function createSharedSubscribe(maskError: MaskError, counted: (how: "comp
     };
 
     const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-    const mapped: AsyncIterableIterator<ExecutionResult> = {
+    const mapped: AsyncIterableIterator<ExecutionResult | EncodedResult> = {
       [Symbol.asyncIterator]() {
         return this;
       },
@@ -101,10 +128,13 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
-/** The `events` array of a tail batch (shared across subscribers by the feed), if that is what this is. */
-function sharedEventsOf(payload: unknown): object | null {
-  const p = payload as { events?: unknown; live?: unknown; cursor?: unknown } | null;
-  return p && Array.isArray(p.events) && typeof p.live === "boolean" && typeof p.cursor === "number" ? p.events : null;
+/** A tail batch (its events array shared across subscribers by the feed, or its page by the page cache), if that is what this is. */
+function tailBatchOf(payload: unknown): EncodableBatch | null {
+  const p = payload as { events?: unknown; page?: { json?: unknown }; live?: unknown; cursor?: unknown } | null;
+  if (!p || typeof p.live !== "boolean" || typeof p.cursor !== "number") return null;
+  // A page batch's `events` must not be touched: it holds JSON, not rows.
+  if (p.page && typeof p.page.json === "string") return p as EncodableBatch;
+  return Array.isArray(p.events) ? (p as EncodableBatch) : null;
 }
 
 /** True when variables appear only in the root subscription field's arguments (which pick the stream, not the payload). */

@@ -1,6 +1,7 @@
+import { setMaxListeners } from "node:events";
 import type http from "node:http";
 import type { Duplex } from "node:stream";
-import { GraphQLError, type ExecutionArgs } from "graphql";
+import { getOperationAST, GraphQLError, type ExecutionArgs } from "graphql";
 import { CloseCode, handleProtocols, makeServer } from "graphql-ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import { CloseCode as StarciteClose } from "@starcite/sdk/protocol";
@@ -9,6 +10,7 @@ import { clientAddress } from "../auth/limiter.ts";
 import type { AuthState } from "../auth/guard.ts";
 import { StarciteError } from "../db/errors.ts";
 import { syntaxErrors } from "../graphql/errors.ts";
+import { EncodedResult, withEncodedPayload } from "./frames.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { GraphQLEngine } from "./graphql.ts";
 
@@ -142,6 +144,8 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
         return false;
       }
       const connection: Connection = { credential: key, lapse: new AbortController() };
+      // Every running tail on the socket listens to it (at most operationsPerSocket of them): not a leak.
+      setMaxListeners(limits.operationsPerSocket + 1, connection.lapse.signal);
       register(connection);
       ctx.extra.connection = connection;
       ctx.extra.auth = { ...auth, lapse: connection.lapse.signal };
@@ -150,6 +154,8 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
     // rootValue carries the envelop pipeline's own execute/subscribe (set in onSubscribe below).
     execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
     subscribe: (args) => (deps.fastPaths ? engine.sharedSubscribe(args) : (args.rootValue as Enveloped).subscribe(args)) as never,
+    // A shared, already serialised batch goes out as it is (frames.ts).
+    onNext: (_ctx, _id, _payload, _args, result) => (result instanceof EncodedResult ? (result as never) : undefined),
     onSubscribe: async (ctx, _id, payload) => {
       // ctx.subscriptions already holds this one.
       if (Object.keys(ctx.subscriptions).length > limits.operationsPerSocket) {
@@ -157,19 +163,22 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
           { limit: "operationsPerSocket", max: limits.operationsPerSocket }))];
       }
       try {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = engine.yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          presetAuth: ctx.extra.auth ?? {},
-        });
+        const { request, socket } = ctx.extra;
+        const envelop = (presetAuth: AuthState) => engine.yoga.getEnveloped({ ...ctx, req: request, socket, params: payload, presetAuth });
+        let enveloped = envelop(ctx.extra.auth ?? {});
         let document;
         try {
-          document = parse(payload.query);
+          document = enveloped.parse(payload.query);
         } catch (error) {
           return syntaxErrors(error);
         }
+        // A query or mutation (an append over the socket a client already holds) is authenticated as an HTTP
+        // request would be: a key revoked since the socket opened stops working here at once, not at the next recheck.
+        if (getOperationAST(document, payload.operationName)?.operation !== "subscription") {
+          const auth = await authenticator.state(wsCredential(ctx.connectionParams, request), { client: clientAddress(request) });
+          enveloped = envelop(ctx.extra.auth?.lapse ? { ...auth, lapse: ctx.extra.auth.lapse } : auth);
+        }
+        const { schema, execute, subscribe, contextFactory, validate } = enveloped;
         const errors = validate(schema, document);
         if (errors.length) return [...errors];
         return {
@@ -217,8 +226,10 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
       {
         protocol: socket.protocol,
         send: (data) => new Promise<void>((resolve, reject) => {
+          // Taken even when the socket has closed, so that no other message can pick up this one's payload.
+          const text = withEncodedPayload(data);
           if (socket.readyState !== socket.OPEN) return resolve();
-          socket.send(data, (err) => (err ? reject(err) : resolve()));
+          socket.send(text, (err) => (err ? reject(err) : resolve()));
         }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (cb) => socket.on("message", async (data) => {

@@ -44,6 +44,12 @@ export class Metrics {
     labelNames: ["how"] as const,
     registers: [this.registry],
   });
+  readonly catchUpPages = new Counter({
+    name: "starcite_catchup_pages_total",
+    help: "Catch-up pages serialised by the database (GraphQL tails): read from the database, served from the page cache, or shared with a concurrent reader.",
+    labelNames: ["how"] as const,
+    registers: [this.registry],
+  });
   readonly listenerReconnects = new Counter({
     name: "starcite_listener_reconnects_total",
     help: "Recovered losses of the LISTEN connection.",

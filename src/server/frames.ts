@@ -1,0 +1,37 @@
+import { randomUUID } from "node:crypto";
+
+/*
+ * graphql-ws writes every message with JSON.stringify, per socket. A tail batch that many subscribers share is
+ * serialised once instead: its payload travels as an EncodedResult, whose toJSON leaves a token in graphql-ws's
+ * message text, and the socket adapter's send (withEncodedPayload) puts the payload's JSON in the token's place.
+ * graphql-ws stringifies a message and hands it to the adapter in one synchronous step, so the JSON waiting in
+ * `pending` is always the one of the message being sent.
+ */
+const TOKEN = `starcite:frame:${randomUUID()}`;
+/** How graphql-ws's text of `{id, type: "next", payload}` ends when payload is an EncodedResult. */
+const TOKEN_TAIL = `${JSON.stringify(TOKEN)}}`;
+let pending: string | null = null;
+
+/** A graphql-ws `next` payload already serialised (the JSON graphql-ws would write for it). */
+export class EncodedResult {
+  constructor(readonly json: string) {}
+
+  toJSON(): string {
+    pending = this.json;
+    return TOKEN;
+  }
+}
+
+/** The text to write for a message graphql-ws just stringified: an EncodedResult's JSON in place of its token. */
+export function withEncodedPayload(data: string): string {
+  if (pending === null) return data;
+  const payload = pending;
+  pending = null;
+  return data.endsWith(TOKEN_TAIL) ? data.slice(0, data.length - TOKEN_TAIL.length) + payload + "}" : data;
+}
+
+/** The payload graphql-ws writes for an execution result (errors last, as GraphQLError#toJSON). */
+export function graphqlWsPayload(result: { errors?: readonly { toJSON(): unknown }[] } & Record<string, unknown>): Record<string, unknown> {
+  const { errors, ...rest } = result;
+  return { ...rest, ...(errors ? { errors: errors.map((e) => e.toJSON()) } : {}) };
+}
