@@ -74,6 +74,16 @@ create type starcite.created_api_key as (
   expires_at timestamp with time zone
 );
 
+create type starcite.ds_stream_state as (
+  session_id text,
+  offset_epoch bigint,
+  content_type text,
+  ttl_seconds bigint,
+  expires_at timestamp with time zone,
+  tail_seq bigint,
+  closed boolean
+);
+
 -- Tables
 
 create table starcite.api_keys (
@@ -95,6 +105,106 @@ create table starcite.api_keys (
 alter table starcite.api_keys enable row level security;
 comment on table starcite.api_keys is 'API keys: tenant, name, scopes, expiry; the secret itself is never stored.';
 
+create table starcite.ds_producers (
+  session_id text not null,
+  producer_id text not null,
+  epoch bigint not null,
+  last_seq bigint not null,
+  updated_at timestamp with time zone not null default clock_timestamp(),
+  constraint ds_producers_pkey PRIMARY KEY (session_id, producer_id),
+  constraint ds_producers_session_id_fkey FOREIGN KEY (session_id) REFERENCES starcite.sessions(id) ON DELETE CASCADE,
+  constraint ds_producers_epoch_check CHECK ((epoch >= 0)),
+  constraint ds_producers_last_seq_check CHECK ((last_seq >= 0)),
+  constraint ds_producers_producer_id_check CHECK ((producer_id <> ''::text))
+);
+alter table starcite.ds_producers enable row level security;
+comment on table starcite.ds_producers is 'Durable Streams idempotent producers: epoch and last accepted seq per stream session and producer.';
+
+create table starcite.ds_streams (
+  id bigint not null,
+  session_id text not null,
+  tenant_id text not null,
+  path text not null,
+  incarnation integer not null,
+  offset_epoch bigint not null,
+  content_type text not null,
+  ttl_seconds bigint,
+  expires_at timestamp with time zone,
+  last_access_at timestamp with time zone not null default now(),
+  stream_seq text,
+  closed_by jsonb,
+  forked_from bigint,
+  fork_seq bigint,
+  fork_sub_offset bigint,
+  deleted_at timestamp with time zone,
+  created_at timestamp with time zone not null default clock_timestamp(),
+  constraint ds_streams_path_incarnation_key UNIQUE (path, incarnation),
+  constraint ds_streams_session_id_key UNIQUE (session_id),
+  constraint ds_streams_pkey PRIMARY KEY (id),
+  constraint ds_streams_forked_from_fkey FOREIGN KEY (forked_from) REFERENCES starcite.ds_streams(id),
+  constraint ds_streams_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES starcite.tenants(id),
+  constraint ds_streams_check CHECK (((ttl_seconds IS NULL) OR (expires_at IS NULL))),
+  constraint ds_streams_check1 CHECK (((forked_from IS NULL) = (fork_seq IS NULL))),
+  constraint ds_streams_content_type_check CHECK ((content_type <> ''::text)),
+  constraint ds_streams_fork_seq_check CHECK ((fork_seq >= 0)),
+  constraint ds_streams_fork_sub_offset_check CHECK ((fork_sub_offset >= 0)),
+  constraint ds_streams_incarnation_check CHECK ((incarnation >= 1)),
+  constraint ds_streams_offset_epoch_check CHECK ((offset_epoch >= 1)),
+  constraint ds_streams_ttl_seconds_check CHECK ((ttl_seconds >= 0))
+);
+alter table starcite.ds_streams enable row level security;
+comment on table starcite.ds_streams is 'Durable Streams: each incarnation of a stream path, its session and the protocol''s stream settings.';
+
+create table starcite.ds_subscription_links (
+  tenant_id text not null,
+  subscription_id text not null,
+  path text not null,
+  explicit boolean not null default false,
+  glob boolean not null default false,
+  acked_epoch bigint,
+  acked_seq bigint not null default 0,
+  constraint ds_subscription_links_pkey PRIMARY KEY (tenant_id, subscription_id, path),
+  constraint ds_subscription_links_tenant_id_subscription_id_fkey FOREIGN KEY (tenant_id, subscription_id) REFERENCES starcite.ds_subscriptions(tenant_id, id) ON DELETE CASCADE,
+  constraint ds_subscription_links_acked_seq_check CHECK ((acked_seq >= 0)),
+  constraint ds_subscription_links_check CHECK ((explicit OR glob))
+);
+alter table starcite.ds_subscription_links enable row level security;
+comment on table starcite.ds_subscription_links is 'Durable Streams subscription links: a followed stream path and its acknowledged offset.';
+
+create table starcite.ds_subscriptions (
+  tenant_id text not null,
+  id text not null,
+  type text not null,
+  pattern text,
+  pattern_regex text,
+  webhook_url text,
+  wake_stream text,
+  lease_ttl_ms integer not null,
+  description text,
+  config_hash text not null,
+  base_url text not null,
+  created_at timestamp with time zone not null default clock_timestamp(),
+  generation bigint not null default 0,
+  wake_id text,
+  wake_state text not null default 'idle'::text,
+  holder text,
+  lease_until timestamp with time zone,
+  wake_snapshot jsonb,
+  attempts integer not null default 0,
+  next_attempt_at timestamp with time zone,
+  constraint ds_subscriptions_pkey PRIMARY KEY (tenant_id, id),
+  constraint ds_subscriptions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES starcite.tenants(id),
+  constraint ds_subscriptions_check CHECK (((type <> 'webhook'::text) OR (webhook_url IS NOT NULL))),
+  constraint ds_subscriptions_check1 CHECK (((type <> 'pull-wake'::text) OR (wake_stream IS NOT NULL))),
+  constraint ds_subscriptions_check2 CHECK (((pattern IS NULL) = (pattern_regex IS NULL))),
+  constraint ds_subscriptions_id_check CHECK (((char_length(id) >= 1) AND (char_length(id) <= 256))),
+  constraint ds_subscriptions_lease_ttl_ms_check CHECK (((lease_ttl_ms >= 1000) AND (lease_ttl_ms <= 600000))),
+  constraint ds_subscriptions_type_check CHECK ((type = ANY (ARRAY['webhook'::text, 'pull-wake'::text]))),
+  constraint ds_subscriptions_wake_state_check CHECK ((wake_state = ANY (ARRAY['idle'::text, 'woken'::text, 'claimed'::text])))
+);
+alter table starcite.ds_subscriptions enable row level security;
+comment on table starcite.ds_subscriptions is 'Durable Streams subscriptions: configuration and wake state (generation, lease, webhook retries).';
+
 create table starcite.events (
   session_id text not null,
   seq bigint not null,
@@ -108,8 +218,10 @@ create table starcite.events (
   producer_id text,
   producer_seq bigint,
   inserted_at timestamp with time zone not null default clock_timestamp(),
+  body bytea,
   constraint events_pkey PRIMARY KEY (session_id, seq),
   constraint events_session_id_fkey FOREIGN KEY (session_id) REFERENCES starcite.sessions(id) ON DELETE CASCADE,
+  constraint events_body_check CHECK ((octet_length(body) <= starcite.limit_value('event_body_bytes'::text))),
   constraint events_check CHECK (((producer_id IS NULL) = (producer_seq IS NULL))),
   constraint events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text)),
   constraint events_producer_seq_check CHECK ((producer_seq >= 1)),
@@ -129,6 +241,7 @@ create table starcite.sessions (
   archived boolean not null default false,
   created_at timestamp with time zone not null default clock_timestamp(),
   updated_at timestamp with time zone not null default clock_timestamp(),
+  closed_at timestamp with time zone,
   constraint sessions_pkey PRIMARY KEY (id),
   constraint sessions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES starcite.tenants(id),
   constraint sessions_last_seq_check CHECK ((last_seq >= 0)),
@@ -154,6 +267,27 @@ create policy api_keys_tenant_isolation on starcite.api_keys
   using ((tenant_id = starcite.current_tenant()))
   with check ((tenant_id = starcite.current_tenant()));
 
+create policy ds_producers_tenant_isolation on starcite.ds_producers
+  as permissive for all to public
+  using ((EXISTS ( SELECT 1
+   FROM starcite.sessions s
+  WHERE ((s.id = ds_producers.session_id) AND (s.tenant_id = starcite.current_tenant())))));
+
+create policy ds_streams_tenant_isolation on starcite.ds_streams
+  as permissive for all to public
+  using ((tenant_id = starcite.current_tenant()))
+  with check ((tenant_id = starcite.current_tenant()));
+
+create policy ds_subscription_links_tenant_isolation on starcite.ds_subscription_links
+  as permissive for all to public
+  using ((tenant_id = starcite.current_tenant()))
+  with check ((tenant_id = starcite.current_tenant()));
+
+create policy ds_subscriptions_tenant_isolation on starcite.ds_subscriptions
+  as permissive for all to public
+  using ((tenant_id = starcite.current_tenant()))
+  with check ((tenant_id = starcite.current_tenant()));
+
 create policy events_tenant_isolation on starcite.events
   as permissive for all to public
   using ((EXISTS ( SELECT 1
@@ -173,6 +307,12 @@ create policy tenants_tenant_isolation on starcite.tenants
 -- Indexes
 
 CREATE INDEX api_keys_tenant_idx ON starcite.api_keys USING btree (tenant_id, created_at);
+
+CREATE INDEX ds_streams_forked_from_idx ON starcite.ds_streams USING btree (forked_from) WHERE (forked_from IS NOT NULL);
+
+CREATE INDEX ds_subscription_links_path_idx ON starcite.ds_subscription_links USING btree (tenant_id, path);
+
+CREATE INDEX ds_subscriptions_due_idx ON starcite.ds_subscriptions USING btree (LEAST(lease_until, next_attempt_at));
 
 CREATE UNIQUE INDEX events_idempotency_idx ON starcite.events USING btree (session_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 
@@ -195,7 +335,7 @@ begin
      and starcite.check_event(append.type, append.payload, append.actor, append.source, append.metadata,
                               append.refs, null, append.producer_id, append.producer_seq, null) is null then
     update starcite.sessions s set last_seq = s.last_seq + 1, updated_at = clock_timestamp()
-    where s.id = append.session_id and s.tenant_id = _tenant
+    where s.id = append.session_id and s.tenant_id = _tenant and s.closed_at is null
     returning s.last_seq into _last;
 
     if _last is not null and append.producer_id is not null then
@@ -266,6 +406,7 @@ declare
   _items         starcite.append_item[];   -- decoded and checked, by idx
   _rows          tid[];                    -- the locked sessions' rows (the lock keeps them in place),
   _lasts         bigint[];                 -- and their running last_seq, in session id order
+  _closed        boolean[];                -- and whether they are closed (a closed Durable Stream)
   _at            integer[];                -- by idx: the position of the item's session among them
   _keyed         boolean;                  -- whether any item has an idempotency key or a producer
   _facts         starcite.append_facts[];  -- by idx: what the item's dedup depends on (see its type)
@@ -303,18 +444,19 @@ begin
   _new := array_fill(false, array[_n]);
 
   with locked as (
-    select s.id, s.tenant_id, s.ctid, s.last_seq, row_number() over (order by s.id) as k
-    from (select s.id, s.tenant_id, s.ctid, s.last_seq
+    select s.id, s.tenant_id, s.ctid, s.last_seq, s.closed_at, row_number() over (order by s.id) as k
+    from (select s.id, s.tenant_id, s.ctid, s.last_seq, s.closed_at
           from starcite.sessions s
           where (s.id, s.tenant_id) in (select i.session_id, i.tenant_id from unnest(_items) i where i.problem is null)
           order by s.id
           for no key update) s)
   select array(select l.ctid from locked l order by l.k), array(select l.last_seq from locked l order by l.k),
+         array(select l.closed_at is not null from locked l order by l.k),
          array(select l.k from unnest(_items) i
                left join locked l on l.id = i.session_id and l.tenant_id = i.tenant_id and i.problem is null
                order by i.idx),
          exists (select 1 from unnest(_items) i where i.idempotency_key is not null or i.producer_id is not null)
-    into _rows, _lasts, _at, _keyed;
+    into _rows, _lasts, _closed, _at, _keyed;
 
   if _keyed then
     -- After the locks, in a statement of its own, so that it sees every event committed before them.
@@ -400,6 +542,11 @@ begin
           _err := starcite.producer_seq_error(_item, _plast);
         end if;
       end if;
+    end if;
+
+    if _err.code is null and _dup is null and _closed[_k] then
+      _err := row('session_closed', format('session %s is closed', _item.session_id),
+                  jsonb_build_object('session_id', _item.session_id, 'last_seq', _lasts[_k]));
     end if;
 
     -- Optimistic concurrency, checked after dedup so that a retried conditional append still dedupes.
@@ -689,6 +836,545 @@ AS $function$
   select array(select s.name from starcite.scopes() s where s.api_key_default order by s.name)
 $function$;
 
+CREATE OR REPLACE FUNCTION starcite.ds_append(path text, content_type text DEFAULT NULL::text, messages jsonb DEFAULT NULL::jsonb, body bytea DEFAULT NULL::bytea, stream_seq text DEFAULT NULL::text, producer_id text DEFAULT NULL::text, producer_epoch bigint DEFAULT NULL::bigint, producer_seq bigint DEFAULT NULL::bigint, close boolean DEFAULT false, actor text DEFAULT NULL::text, tenant_id text DEFAULT NULL::text)
+ RETURNS TABLE(outcome text, state starcite.ds_stream_state, epoch bigint, last_producer_seq bigint)
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _tenant text := starcite.resolve_tenant(ds_append.tenant_id);
+  _s      starcite.ds_streams;
+  _state  starcite.ds_stream_state;
+  _p      starcite.ds_producers;
+  _msgs   jsonb := starcite.ds_messages(ds_append.messages);
+  _data   boolean := ds_append.messages is not null or coalesce(octet_length(ds_append.body) > 0, false);
+begin
+  if (ds_append.producer_id is null) <> (ds_append.producer_epoch is null)
+     or (ds_append.producer_id is null) <> (ds_append.producer_seq is null) then
+    perform starcite.raise_error('invalid_argument', 'Producer-Id, Producer-Epoch and Producer-Seq go together',
+      '{"field":"producer"}');
+  end if;
+  if ds_append.producer_id = '' or ds_append.producer_epoch < 0 or ds_append.producer_seq < 0
+     or char_length(ds_append.producer_id) > starcite.limit_value('producer_id_chars') then
+    perform starcite.raise_error('invalid_argument',
+      format('Producer-Id is 1-%s characters; Producer-Epoch and Producer-Seq are integers >= 0',
+             starcite.limit_value('producer_id_chars')),
+      '{"field":"producer"}');
+  end if;
+  if not _data and not ds_append.close then
+    perform starcite.raise_error('invalid_argument', 'an append needs a body (an empty one only with Stream-Closed: true)',
+      '{"field":"body"}');
+  end if;
+  if _msgs is not null and jsonb_array_length(_msgs) = 0 then
+    perform starcite.raise_error('invalid_argument', 'an empty JSON array appends nothing', '{"field":"body"}');
+  end if;
+
+  select d.* into _s from starcite.ds_streams d where d.path = ds_append.path
+  order by d.incarnation desc limit 1 for update;
+  perform starcite.ds_raise_unless_live(_s, ds_append.path, _tenant);
+  _state := starcite.ds_state(_s);
+  if ds_append.producer_id is not null then
+    select p.* into _p from starcite.ds_producers p where p.session_id = _s.session_id and p.producer_id = ds_append.producer_id;
+  end if;
+
+  if _state.closed then
+    if ds_append.producer_id is not null and _s.closed_by = jsonb_build_object('producer_id', ds_append.producer_id,
+         'epoch', ds_append.producer_epoch, 'seq', ds_append.producer_seq) then
+      return query select 'duplicate', _state, _p.epoch, _p.last_seq;
+      return;
+    elsif not _data and ds_append.close then
+      return query select 'closed', _state, _p.epoch, _p.last_seq;
+      return;
+    end if;
+    perform starcite.raise_error('session_closed', format('stream %s is closed', ds_append.path),
+      jsonb_build_object('path', ds_append.path, 'offset_epoch', _s.offset_epoch, 'tail_seq', _state.tail_seq));
+  end if;
+
+  if _data and starcite.ds_media_type(coalesce(ds_append.content_type, '')) <> starcite.ds_media_type(_s.content_type) then
+    perform starcite.raise_error('content_type_mismatch',
+      format('stream %s has content type %s', ds_append.path, _s.content_type),
+      jsonb_build_object('content_type', _s.content_type));
+  end if;
+
+  if ds_append.producer_id is not null then
+    if _p.producer_id is not null and ds_append.producer_epoch < _p.epoch then
+      perform starcite.raise_error('producer_epoch_stale',
+        format('producer %s is at epoch %s', ds_append.producer_id, _p.epoch),
+        jsonb_build_object('producer_id', ds_append.producer_id, 'current_epoch', _p.epoch));
+    elsif (_p.producer_id is null or ds_append.producer_epoch > _p.epoch) and ds_append.producer_seq <> 0 then
+      if _p.producer_id is null then
+        perform starcite.raise_error('producer_seq_conflict',
+          format('producer %s is new: its first seq is 0', ds_append.producer_id),
+          jsonb_build_object('producer_id', ds_append.producer_id, 'expected_producer_seq', 0,
+                             'received_producer_seq', ds_append.producer_seq));
+      end if;
+      perform starcite.raise_error('invalid_argument', 'a new producer epoch starts at Producer-Seq 0',
+        jsonb_build_object('field', 'producer_seq', 'epoch', ds_append.producer_epoch));
+    elsif _p.producer_id is not null and ds_append.producer_epoch = _p.epoch then
+      if ds_append.producer_seq <= _p.last_seq then
+        return query select 'duplicate', _state, _p.epoch, _p.last_seq;
+        return;
+      elsif ds_append.producer_seq > _p.last_seq + 1 then
+        perform starcite.raise_error('producer_seq_conflict',
+          format('producer %s expected seq %s, got %s', ds_append.producer_id, _p.last_seq + 1, ds_append.producer_seq),
+          jsonb_build_object('producer_id', ds_append.producer_id, 'expected_producer_seq', _p.last_seq + 1,
+                             'received_producer_seq', ds_append.producer_seq));
+      end if;
+    end if;
+  end if;
+
+  if ds_append.stream_seq is not null and _s.stream_seq is not null
+     and ds_append.stream_seq collate "C" <= _s.stream_seq then
+    perform starcite.raise_error('stream_seq_conflict',
+      format('Stream-Seq %s is not greater than the last one, %s', ds_append.stream_seq, _s.stream_seq),
+      jsonb_build_object('stream_seq', _s.stream_seq));
+  end if;
+
+  perform starcite.ds_insert(_s.session_id, _s.content_type, _msgs, case when _msgs is null then nullif(ds_append.body, ''::bytea) end,
+                             ds_append.close, ds_append.actor);
+  update starcite.ds_streams d
+  set stream_seq = coalesce(ds_append.stream_seq, d.stream_seq), last_access_at = now(),
+      closed_by = case when ds_append.close and ds_append.producer_id is not null
+                       then jsonb_build_object('producer_id', ds_append.producer_id, 'epoch', ds_append.producer_epoch,
+                                               'seq', ds_append.producer_seq) end
+  where d.id = _s.id;
+  if ds_append.producer_id is not null then
+    insert into starcite.ds_producers as p (session_id, producer_id, epoch, last_seq)
+    values (_s.session_id, ds_append.producer_id, ds_append.producer_epoch, ds_append.producer_seq)
+    on conflict on constraint ds_producers_pkey do update
+    set epoch = excluded.epoch, last_seq = excluded.last_seq, updated_at = clock_timestamp();
+  end if;
+  return query select 'appended', starcite.ds_state(_s), ds_append.producer_epoch, ds_append.producer_seq;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_check_path(path text)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+begin
+  if ds_check_path.path is null or ds_check_path.path = '' or ds_check_path.path ~ '^/|/$|//' then
+    perform starcite.raise_error('invalid_argument', 'a stream path is one or more non-empty segments separated by /',
+      '{"field":"path"}');
+  elsif ds_check_path.path ~ '(^|/)\.\.?(/|$)' or ds_check_path.path ~ '[[:cntrl:]]' then
+    perform starcite.raise_error('invalid_argument', 'a stream path may not contain . or .. segments or control characters',
+      '{"field":"path"}');
+  elsif ds_check_path.path ~ '^__ds(/|$)' then
+    perform starcite.raise_error('invalid_argument', 'stream paths under __ds/ are reserved for the protocol''s control APIs',
+      '{"field":"path"}');
+  elsif char_length(starcite.ds_session_id(ds_check_path.path, 1)) > starcite.limit_value('stream_path_chars') then
+    perform starcite.raise_error('invalid_argument',
+      format('the stream path is too long: its session id would have more than %s characters',
+             starcite.limit_value('stream_path_chars')),
+      jsonb_build_object('field', 'path', 'max', starcite.limit_value('stream_path_chars')));
+  end if;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_create(path text, content_type text DEFAULT NULL::text, ttl_seconds bigint DEFAULT NULL::bigint, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, closed boolean DEFAULT false, messages jsonb DEFAULT NULL::jsonb, body bytea DEFAULT NULL::bytea, fork_path text DEFAULT NULL::text, fork_epoch bigint DEFAULT NULL::bigint, fork_seq bigint DEFAULT NULL::bigint, fork_sub_offset bigint DEFAULT 0, actor text DEFAULT NULL::text, tenant_id text DEFAULT NULL::text)
+ RETURNS TABLE(created boolean, state starcite.ds_stream_state)
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _tenant   text := starcite.resolve_tenant(ds_create.tenant_id);
+  _cur      starcite.ds_streams;
+  _src      starcite.ds_streams;
+  _src_tail bigint;
+  _ct       text := nullif(lower(btrim(ds_create.content_type)), '');
+  _ttl      bigint := ds_create.ttl_seconds;
+  _expires  timestamptz := ds_create.expires_at;
+  _sub      bigint := coalesce(ds_create.fork_sub_offset, 0);
+  _at       bigint;                -- the fork point: the source's seqs up to it are inherited
+  _next     starcite.events;       -- the source's message after the fork point (for a sub-offset)
+  _count    bigint;
+  _id       bigint;
+  _sid      text;
+  _tail     bigint;
+begin
+  perform starcite.ds_check_path(ds_create.path);
+  if ds_create.ttl_seconds is not null and ds_create.expires_at is not null then
+    perform starcite.raise_error('invalid_argument', 'a stream has a TTL or an expiry time, not both', '{"field":"ttl"}');
+  end if;
+  if ds_create.fork_path is null and (ds_create.fork_seq is not null or _sub <> 0) then
+    perform starcite.raise_error('invalid_argument', 'a fork offset needs the stream to fork from', '{"field":"fork"}');
+  end if;
+  if _sub < 0 then
+    perform starcite.raise_error('invalid_argument', 'the fork sub-offset must be >= 0', '{"field":"fork_sub_offset"}');
+  end if;
+  -- One creator at a time per path: the incarnation number is read and taken under this lock.
+  perform pg_advisory_xact_lock(hashtextextended('starcite.ds:' || ds_create.path, 0));
+
+  select d.* into _cur from starcite.ds_streams d where d.path = ds_create.path
+  order by d.incarnation desc limit 1 for update;
+  if _cur.id is not null then
+    _cur := starcite.ds_settle(_cur);
+  end if;
+
+  if ds_create.fork_path is not null then
+    select d.* into _src from starcite.ds_streams d where d.path = ds_create.fork_path
+    order by d.incarnation desc limit 1 for share;
+    if _src.id is not null and _src.tenant_id = _tenant
+       and (_src.deleted_at is not null or starcite.ds_expired(_src.ttl_seconds, _src.expires_at, _src.last_access_at))
+       and starcite.ds_has_live_fork(_src.id) then
+      perform starcite.raise_error('stream_conflict', format('stream %s was deleted; it cannot be forked', ds_create.fork_path),
+        jsonb_build_object('path', ds_create.fork_path));
+    end if;
+    perform starcite.ds_raise_unless_live(_src, ds_create.fork_path, _tenant);
+    if _ct is not null and starcite.ds_media_type(_ct) <> starcite.ds_media_type(_src.content_type) then
+      perform starcite.raise_error('content_type_mismatch',
+        format('stream %s has content type %s', ds_create.fork_path, _src.content_type),
+        jsonb_build_object('content_type', _src.content_type));
+    end if;
+    _ct := _src.content_type;
+    if _ttl is null and _expires is null then
+      _ttl := _src.ttl_seconds;
+      _expires := _src.expires_at;
+    end if;
+    _src_tail := (starcite.ds_state(_src)).tail_seq;
+    if ds_create.fork_seq is null then
+      _at := _src_tail;
+    elsif ds_create.fork_epoch = 0 and ds_create.fork_seq = 0 then
+      _at := 0;
+    elsif ds_create.fork_epoch is distinct from _src.offset_epoch or ds_create.fork_seq < 0 then
+      perform starcite.raise_error('invalid_argument', 'the fork offset is not an offset of the source stream',
+        '{"field":"fork_offset"}');
+    elsif ds_create.fork_seq > _src_tail then
+      perform starcite.raise_error('invalid_argument', 'the fork offset is beyond the source stream''s tail',
+        jsonb_build_object('field', 'fork_offset', 'tail_seq', _src_tail));
+    else
+      _at := ds_create.fork_seq;
+    end if;
+    if _sub > 0 then
+      if starcite.ds_media_type(_ct) = 'application/json' then
+        select count(*) into _count from starcite.events e
+        where e.session_id = _src.session_id and e.seq > _at and e.seq <= _at + _sub and e.type <> 'ds.closed';
+        if _count < _sub then
+          perform starcite.raise_error('invalid_argument', 'the fork sub-offset is past the source''s last message',
+            '{"field":"fork_sub_offset"}');
+        end if;
+      else
+        select e.* into _next from starcite.events e where e.session_id = _src.session_id and e.seq = _at + 1;
+        if _next.seq is null or _next.type = 'ds.closed' or _next.body is null or octet_length(_next.body) < _sub then
+          perform starcite.raise_error('invalid_argument', 'the fork sub-offset is past the end of the next message',
+            '{"field":"fork_sub_offset"}');
+        end if;
+      end if;
+    end if;
+  else
+    _ct := coalesce(_ct, 'application/octet-stream');
+  end if;
+
+  if _cur.id is not null and _cur.tenant_id = _tenant and _cur.deleted_at is null then
+    -- The path's stream is live: confirm it, or refuse a different configuration.
+    if starcite.ds_media_type(_cur.content_type) = starcite.ds_media_type(_ct)
+       and _cur.ttl_seconds is not distinct from _ttl and _cur.expires_at is not distinct from _expires
+       and (starcite.ds_state(_cur)).closed = ds_create.closed
+       and _cur.forked_from is not distinct from _src.id and _cur.fork_seq is not distinct from _at
+       and coalesce(_cur.fork_sub_offset, 0) = _sub then
+      update starcite.ds_streams d set last_access_at = now() where d.id = _cur.id returning d.* into _cur;
+      return query select false, starcite.ds_state(_cur);
+      return;
+    end if;
+    perform starcite.raise_error('stream_conflict',
+      format('stream %s exists with another content type, TTL, expiry, closure or fork', ds_create.path),
+      jsonb_build_object('path', ds_create.path, 'content_type', _cur.content_type));
+  end if;
+  if _cur.id is not null and _cur.tenant_id <> _tenant then
+    perform starcite.raise_error('stream_conflict', format('stream path %s is taken', ds_create.path),
+      jsonb_build_object('path', ds_create.path));
+  end if;
+  if _cur.id is not null and starcite.ds_has_live_fork(_cur.id) then
+    perform starcite.raise_error('stream_conflict',
+      format('stream %s was deleted but its forks still use it; the path cannot be reused yet', ds_create.path),
+      jsonb_build_object('path', ds_create.path));
+  end if;
+
+  -- A new incarnation.
+  _id := nextval(pg_get_serial_sequence('starcite.ds_streams', 'id'));
+  _sid := starcite.ds_session_id(ds_create.path, coalesce(_cur.incarnation, 0) + 1);
+  insert into starcite.sessions (id, tenant_id, title, last_seq) values (_sid, _tenant, ds_create.path, 0);
+  insert into starcite.ds_streams (id, session_id, tenant_id, path, incarnation, offset_epoch, content_type,
+                                   ttl_seconds, expires_at, forked_from, fork_seq, fork_sub_offset)
+  values (_id, _sid, _tenant, ds_create.path, coalesce(_cur.incarnation, 0) + 1, coalesce(_src.offset_epoch, _id), _ct,
+          _ttl, _expires, _src.id, _at, case when _src.id is not null then _sub end)
+  returning * into _cur;
+
+  _tail := 0;
+  if _src.id is not null then
+    insert into starcite.events (session_id, seq, type, payload, actor, source, metadata, refs, idempotency_key,
+                                 producer_id, producer_seq, inserted_at, body)
+    select _sid, e.seq, e.type, e.payload, e.actor, e.source, e.metadata, e.refs, e.idempotency_key, e.producer_id,
+           e.producer_seq, e.inserted_at,
+           case when _next.seq = e.seq then substring(e.body from 1 for _sub::integer) else e.body end
+    from starcite.events e
+    where e.session_id = _src.session_id and e.seq <= _at + case when _next.seq is not null then 1 else _sub end
+      and e.type <> 'ds.closed'
+    order by e.seq;
+    _tail := _at + case when _next.seq is not null then 1 else _sub end;
+    update starcite.sessions x set last_seq = _tail where x.id = _sid;
+  end if;
+
+  -- Subscriptions following this path see it from here: what the creation appends is new to them.
+  perform starcite.ds_link_created(_cur, _tail);
+
+  if ds_create.messages is not null then
+    perform starcite.ds_insert(_sid, _ct, starcite.ds_messages(ds_create.messages), null, ds_create.closed, ds_create.actor);
+  elsif ds_create.closed or coalesce(octet_length(ds_create.body) > 0, false) then
+    perform starcite.ds_insert(_sid, _ct, null, nullif(ds_create.body, ''::bytea), ds_create.closed, ds_create.actor);
+  end if;
+  return query select true, starcite.ds_state(_cur);
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_delete(path text, tenant_id text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _tenant text := starcite.resolve_tenant(ds_delete.tenant_id);
+  _s      starcite.ds_streams;
+begin
+  select d.* into _s from starcite.ds_streams d where d.path = ds_delete.path order by d.incarnation desc limit 1 for update;
+  perform starcite.ds_raise_unless_live(_s, ds_delete.path, _tenant);
+  update starcite.ds_streams d set deleted_at = now() where d.id = _s.id;
+  delete from starcite.sessions x where x.id = _s.session_id;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_expired(ttl_seconds bigint, expires_at timestamp with time zone, last_access_at timestamp with time zone)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$
+  select coalesce(ds_expired.expires_at <= now(), false)
+      or coalesce(ds_expired.last_access_at + make_interval(secs => ds_expired.ttl_seconds) <= now(), false)
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_has_live_fork(id bigint)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+AS $function$
+  with recursive forks as (
+    select f.id, f.deleted_at, f.ttl_seconds, f.expires_at, f.last_access_at
+    from starcite.ds_streams f where f.forked_from = ds_has_live_fork.id
+    union all
+    select f.id, f.deleted_at, f.ttl_seconds, f.expires_at, f.last_access_at
+    from starcite.ds_streams f join forks on f.forked_from = forks.id)
+  select exists (select 1 from forks
+                 where forks.deleted_at is null and not starcite.ds_expired(forks.ttl_seconds, forks.expires_at, forks.last_access_at))
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_insert(session_id text, content_type text, messages jsonb, body bytea, close boolean, actor text)
+ RETURNS bigint
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _n    integer := case when ds_insert.messages is not null then jsonb_array_length(ds_insert.messages)
+                        when ds_insert.body is not null then 1 else 0 end;
+  _last bigint;
+begin
+  if _n > starcite.limit_value('stream_messages_per_append') then
+    perform starcite.raise_error('payload_too_large',
+      format('at most %s messages per append, got %s', starcite.limit_value('stream_messages_per_append'), _n),
+      jsonb_build_object('max', starcite.limit_value('stream_messages_per_append'), 'count', _n));
+  end if;
+  if ds_insert.messages is not null and exists (
+       select 1 from jsonb_array_elements(ds_insert.messages) m(v)
+       where octet_length(m.v::text) + case when jsonb_typeof(m.v) = 'object' then 0 else 11 end
+             > starcite.limit_value('event_payload_bytes')) then
+    perform starcite.raise_error('payload_too_large',
+      format('a JSON message is over %s bytes', starcite.limit_value('event_payload_bytes')),
+      jsonb_build_object('max', starcite.limit_value('event_payload_bytes')));
+  end if;
+  if octet_length(ds_insert.body) > starcite.limit_value('event_body_bytes') then
+    perform starcite.raise_error('payload_too_large',
+      format('the body is over %s bytes', starcite.limit_value('event_body_bytes')),
+      jsonb_build_object('max', starcite.limit_value('event_body_bytes')));
+  end if;
+  if _n = 0 and not ds_insert.close then
+    return (select x.last_seq - (x.closed_at is not null)::integer from starcite.sessions x where x.id = ds_insert.session_id);
+  end if;
+
+  update starcite.sessions x
+  set last_seq = x.last_seq + _n + ds_insert.close::integer, updated_at = clock_timestamp(),
+      closed_at = case when ds_insert.close then clock_timestamp() end
+  where x.id = ds_insert.session_id and x.closed_at is null
+  returning x.last_seq - ds_insert.close::integer into _last;
+  if _last is null then
+    perform starcite.raise_error('session_closed', format('session %s is closed', ds_insert.session_id),
+      jsonb_build_object('session_id', ds_insert.session_id));
+  end if;
+
+  insert into starcite.events (session_id, seq, type, payload, actor, body)
+  select ds_insert.session_id, _last - _n + m.i,
+         case when jsonb_typeof(m.v) = 'object' then 'ds.message' else 'ds.value' end,
+         case when jsonb_typeof(m.v) = 'object' then m.v else jsonb_build_object('value', m.v) end,
+         ds_insert.actor, null
+  from jsonb_array_elements(coalesce(ds_insert.messages, '[]')) with ordinality as m(v, i)
+  union all
+  select ds_insert.session_id, _last, 'ds.bytes', jsonb_build_object('content_type', ds_insert.content_type),
+         ds_insert.actor, ds_insert.body
+  where ds_insert.body is not null
+  union all
+  select ds_insert.session_id, _last + 1, 'ds.closed', '{}', ds_insert.actor, null
+  where ds_insert.close;
+  return _last;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_link_created(s starcite.ds_streams, acked_seq bigint)
+ RETURNS void
+ LANGUAGE sql
+AS $function$
+  update starcite.ds_subscription_links l set acked_epoch = s.offset_epoch, acked_seq = ds_link_created.acked_seq
+  where l.tenant_id = s.tenant_id and l.path = s.path;
+  insert into starcite.ds_subscription_links (tenant_id, subscription_id, path, glob, acked_epoch, acked_seq)
+  select s.tenant_id, x.id, s.path, true, s.offset_epoch, ds_link_created.acked_seq
+  from starcite.ds_subscriptions x
+  where x.tenant_id = s.tenant_id and x.pattern_regex is not null and s.path ~ x.pattern_regex
+  on conflict (tenant_id, subscription_id, path) do update set glob = true;
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_media_type(content_type text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE STRICT
+AS $function$
+  select lower(btrim(split_part(ds_media_type.content_type, ';', 1)))
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_messages(document jsonb)
+ RETURNS jsonb
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE STRICT
+AS $function$
+  select case when jsonb_typeof(ds_messages.document) = 'array' then ds_messages.document
+              else jsonb_build_array(ds_messages.document) end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_raise_unless_live(s starcite.ds_streams, path text, tenant_id text)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+begin
+  if s.id is null or s.tenant_id <> ds_raise_unless_live.tenant_id then
+    perform starcite.raise_error('session_not_found', format('stream %s does not exist', ds_raise_unless_live.path),
+      jsonb_build_object('path', ds_raise_unless_live.path));
+  elsif s.deleted_at is not null or starcite.ds_expired(s.ttl_seconds, s.expires_at, s.last_access_at) then
+    if starcite.ds_has_live_fork(s.id) then
+      perform starcite.raise_error('stream_gone',
+        format('stream %s was deleted or expired; its forks still use it', ds_raise_unless_live.path),
+        jsonb_build_object('path', ds_raise_unless_live.path));
+    end if;
+    perform starcite.raise_error('session_not_found', format('stream %s does not exist', ds_raise_unless_live.path),
+      jsonb_build_object('path', ds_raise_unless_live.path));
+  end if;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_read(session_id text, after_seq bigint, max_events integer, max_bytes bigint, tenant_id text DEFAULT NULL::text)
+ RETURNS SETOF starcite.events
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+begin
+  perform starcite.check_page_size(ds_read.max_events, 'events_per_read');
+  if not exists (select 1 from starcite.sessions s
+                 where s.id = ds_read.session_id and s.tenant_id = starcite.resolve_tenant(ds_read.tenant_id)) then
+    perform starcite.raise_error('session_not_found', format('session %s does not exist', ds_read.session_id),
+      jsonb_build_object('session_id', ds_read.session_id));
+  end if;
+  return query
+    select (p.e).* from (
+      select q.e, q.size, sum(q.size) over (order by (q.e).seq) as running
+      from (select e, pg_column_size(e.payload) + coalesce(octet_length(e.body), 0) as size
+            from starcite.events e
+            where e.session_id = ds_read.session_id and e.seq > ds_read.after_seq
+            order by e.seq
+            limit ds_read.max_events) q) p
+    where p.running - p.size < ds_read.max_bytes
+    order by (p.e).seq;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_resolve(path text, touch boolean DEFAULT true, tenant_id text DEFAULT NULL::text)
+ RETURNS starcite.ds_stream_state
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _tenant text := starcite.resolve_tenant(ds_resolve.tenant_id);
+  _s      starcite.ds_streams;
+begin
+  select d.* into _s from starcite.ds_streams d where d.path = ds_resolve.path order by d.incarnation desc limit 1;
+  perform starcite.ds_raise_unless_live(_s, ds_resolve.path, _tenant);
+  if ds_resolve.touch and _s.ttl_seconds is not null then
+    update starcite.ds_streams d set last_access_at = now() where d.id = _s.id;
+  end if;
+  return starcite.ds_state(_s);
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_session_id(path text, incarnation integer)
+ RETURNS text
+ LANGUAGE sql
+ STABLE PARALLEL SAFE STRICT
+AS $function$
+  select 'ds:'
+    || coalesce((select string_agg(case when t.c ~ '^[A-Za-z0-9.-]$' then t.c
+                                        when t.c = '/' then ':'
+                                        else regexp_replace(upper(encode(convert_to(t.c, 'UTF8'), 'hex')), '(..)', '_\1', 'g')
+                                   end, '' order by t.i)
+                 from regexp_split_to_table(ds_session_id.path, '') with ordinality as t(c, i)), '')
+    || case when ds_session_id.incarnation > 1 then '__' || ds_session_id.incarnation else '' end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_settle(s starcite.ds_streams)
+ RETURNS starcite.ds_streams
+ LANGUAGE plpgsql
+AS $function$
+begin
+  if s.deleted_at is null and starcite.ds_expired(s.ttl_seconds, s.expires_at, s.last_access_at) then
+    update starcite.ds_streams d set deleted_at = now() where d.id = s.id returning d.* into s;
+    delete from starcite.sessions x where x.id = s.session_id;
+  end if;
+  return s;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_state(s starcite.ds_streams)
+ RETURNS starcite.ds_stream_state
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select row(s.session_id, s.offset_epoch, s.content_type, s.ttl_seconds, s.expires_at,
+             x.last_seq - (x.closed_at is not null)::integer, x.closed_at is not null)::starcite.ds_stream_state
+  from starcite.sessions x where x.id = s.session_id
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_sweep(max_streams integer DEFAULT 100)
+ RETURNS integer
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _s     starcite.ds_streams;
+  _count integer := 0;
+begin
+  for _s in
+    select d.* from starcite.ds_streams d
+    where d.deleted_at is null and (d.ttl_seconds is not null or d.expires_at is not null)
+      and starcite.ds_expired(d.ttl_seconds, d.expires_at, d.last_access_at)
+    limit ds_sweep.max_streams
+    for update skip locked
+  loop
+    perform starcite.ds_settle(_s);
+    _count := _count + 1;
+  end loop;
+  return _count;
+end
+$function$;
+
 CREATE OR REPLACE FUNCTION starcite.error_codes()
  RETURNS TABLE(code text, sqlstate text, http_status integer, description text)
  LANGUAGE sql
@@ -701,6 +1387,7 @@ AS $function$
     ('session_not_found',        'SC100', 404, 'no such session in your tenant (or not the session your token is for)'),
     ('session_exists',           'SC101', 409, '`create_session` with a taken id'),
     ('version_conflict',         'SC102', 409, '`update_session` with a stale `expected_version`'),
+    ('session_closed',           'SC103', 409, 'an append to a closed session (a Durable Stream closed with `Stream-Closed: true`; detail: its tail)'),
     ('expected_seq_conflict',    'SC200', 409, '`expected_seq` ≠ the session''s `last_seq` (detail: `last_seq`)'),
     ('producer_seq_conflict',    'SC201', 409, '`producer_seq` is not the producer''s last + 1 (detail: `expected_producer_seq`)'),
     ('producer_replay_conflict', 'SC202', 409, 'a used `producer_seq` with different content (detail: original `seq`)'),
@@ -710,6 +1397,16 @@ AS $function$
     ('token_expired',            'SC302', 401, 'the session token expired (a tail ends with it: refresh and resume from the cursor)'),
     ('forbidden_actor',          'SC303', 403, 'a session token tried to append as someone else'),
     ('key_not_found',            'SC304', 404, 'revoking an unknown key'),
+    ('stream_conflict',          'SC400', 409, 'Durable Streams: a PUT whose content type, TTL, expiry, closure or fork differs from the existing stream''s, or on a path that is deleted but still has forks'),
+    ('content_type_mismatch',    'SC401', 409, 'Durable Streams: the request''s content type is not the stream''s'),
+    ('stream_seq_conflict',      'SC402', 409, 'Durable Streams: `Stream-Seq` not greater (byte-wise) than the last one accepted'),
+    ('producer_epoch_stale',     'SC403', 403, 'Durable Streams: `Producer-Epoch` below the producer''s current epoch (detail: `current_epoch`)'),
+    ('stream_gone',              'SC404', 410, 'Durable Streams: the stream was deleted or expired but forks still use it, or the offset belongs to data that was deleted'),
+    ('subscription_not_found',   'SC410', 404, 'Durable Streams: no such subscription'),
+    ('subscription_conflict',    'SC411', 409, 'Durable Streams: a subscription PUT whose configuration differs from the existing one''s'),
+    ('subscription_fenced',      'SC412', 409, 'Durable Streams: a callback, ack or release for a wake that is no longer current'),
+    ('subscription_claimed',     'SC413', 409, 'Durable Streams: another worker holds the subscription''s lease (detail: `current_holder`, `generation`)'),
+    ('webhook_url_rejected',     null,    400, 'Durable Streams: a webhook URL that is not https, or targets a private, link-local or loopback host (http on localhost is allowed outside production)'),
     ('internal_error',           'SC000', 500, 'anything unexpected (logged server-side, never detailed to clients)'),
     ('database_unavailable',     null,    503, 'the server cannot reach Postgres (retry / resume)'),
     ('shutting_down',            null,    503, 'the server is draining (retry elsewhere)'),
@@ -801,7 +1498,7 @@ CREATE OR REPLACE FUNCTION starcite.item_event(item starcite.append_item)
  IMMUTABLE PARALLEL SAFE
 AS $function$
   select row(item.session_id, null, item.type, item.payload, item.actor, item.source, item.metadata, item.refs,
-             item.idempotency_key, item.producer_id, item.producer_seq, null)::starcite.events
+             item.idempotency_key, item.producer_id, item.producer_seq, null, null)::starcite.events
 $function$;
 
 CREATE OR REPLACE FUNCTION starcite.json_bigint(value jsonb)
@@ -844,6 +1541,7 @@ AS $function$
     ('event_payload_bytes',    262144, 'bytes of an event''s `payload` (a JSON object, as JSON text)'),
     ('event_metadata_bytes',   16384,  'bytes of an event''s `metadata` (as JSON text)'),
     ('event_refs_bytes',       16384,  'bytes of an event''s `refs` (as JSON text)'),
+    ('event_body_bytes',       8388608, 'bytes of an event''s binary `body` (a message of a non-JSON Durable Stream), and of a Durable Streams request body'),
     ('event_actor_chars',      256,    'characters in an event''s `actor`'),
     ('event_source_chars',     256,    'characters in an event''s `source`'),
     ('idempotency_key_chars',  256,    'characters in an `idempotency_key` (at least 1)'),
@@ -851,7 +1549,9 @@ AS $function$
     ('events_per_call',        1000,   'events in one `append_batch` or `append_items` call'),
     ('events_per_read',        1000,   '`max_events` of one `read`'),
     ('sessions_per_list',      1000,   '`max_sessions` of one `list_sessions`'),
-    ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)')
+    ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)'),
+    ('stream_path_chars',      120,    'characters of a Durable Stream path''s session id (`ds:` + the escaped path; 8 more are kept for the incarnation suffix)'),
+    ('stream_messages_per_append', 50000, 'messages in one Durable Streams JSON append (after flattening one array level)')
 $function$;
 comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';
 

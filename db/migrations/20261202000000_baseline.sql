@@ -21,6 +21,7 @@ language sql immutable parallel safe as $$
     ('session_not_found',        'SC100', 404, 'no such session in your tenant (or not the session your token is for)'),
     ('session_exists',           'SC101', 409, '`create_session` with a taken id'),
     ('version_conflict',         'SC102', 409, '`update_session` with a stale `expected_version`'),
+    ('session_closed',           'SC103', 409, 'an append to a closed session (a Durable Stream closed with `Stream-Closed: true`; detail: its tail)'),
     ('expected_seq_conflict',    'SC200', 409, '`expected_seq` ≠ the session''s `last_seq` (detail: `last_seq`)'),
     ('producer_seq_conflict',    'SC201', 409, '`producer_seq` is not the producer''s last + 1 (detail: `expected_producer_seq`)'),
     ('producer_replay_conflict', 'SC202', 409, 'a used `producer_seq` with different content (detail: original `seq`)'),
@@ -30,6 +31,16 @@ language sql immutable parallel safe as $$
     ('token_expired',            'SC302', 401, 'the session token expired (a tail ends with it: refresh and resume from the cursor)'),
     ('forbidden_actor',          'SC303', 403, 'a session token tried to append as someone else'),
     ('key_not_found',            'SC304', 404, 'revoking an unknown key'),
+    ('stream_conflict',          'SC400', 409, 'Durable Streams: a PUT whose content type, TTL, expiry, closure or fork differs from the existing stream''s, or on a path that is deleted but still has forks'),
+    ('content_type_mismatch',    'SC401', 409, 'Durable Streams: the request''s content type is not the stream''s'),
+    ('stream_seq_conflict',      'SC402', 409, 'Durable Streams: `Stream-Seq` not greater (byte-wise) than the last one accepted'),
+    ('producer_epoch_stale',     'SC403', 403, 'Durable Streams: `Producer-Epoch` below the producer''s current epoch (detail: `current_epoch`)'),
+    ('stream_gone',              'SC404', 410, 'Durable Streams: the stream was deleted or expired but forks still use it, or the offset belongs to data that was deleted'),
+    ('subscription_not_found',   'SC410', 404, 'Durable Streams: no such subscription'),
+    ('subscription_conflict',    'SC411', 409, 'Durable Streams: a subscription PUT whose configuration differs from the existing one''s'),
+    ('subscription_fenced',      'SC412', 409, 'Durable Streams: a callback, ack or release for a wake that is no longer current'),
+    ('subscription_claimed',     'SC413', 409, 'Durable Streams: another worker holds the subscription''s lease (detail: `current_holder`, `generation`)'),
+    ('webhook_url_rejected',     null,    400, 'Durable Streams: a webhook URL that is not https, or targets a private, link-local or loopback host (http on localhost is allowed outside production)'),
     ('internal_error',           'SC000', 500, 'anything unexpected (logged server-side, never detailed to clients)'),
     ('database_unavailable',     null,    503, 'the server cannot reach Postgres (retry / resume)'),
     ('shutting_down',            null,    503, 'the server is draining (retry elsewhere)'),
@@ -76,6 +87,7 @@ language sql immutable parallel safe as $$
     ('event_payload_bytes',    262144, 'bytes of an event''s `payload` (a JSON object, as JSON text)'),
     ('event_metadata_bytes',   16384,  'bytes of an event''s `metadata` (as JSON text)'),
     ('event_refs_bytes',       16384,  'bytes of an event''s `refs` (as JSON text)'),
+    ('event_body_bytes',       8388608, 'bytes of an event''s binary `body` (a message of a non-JSON Durable Stream), and of a Durable Streams request body'),
     ('event_actor_chars',      256,    'characters in an event''s `actor`'),
     ('event_source_chars',     256,    'characters in an event''s `source`'),
     ('idempotency_key_chars',  256,    'characters in an `idempotency_key` (at least 1)'),
@@ -83,7 +95,9 @@ language sql immutable parallel safe as $$
     ('events_per_call',        1000,   'events in one `append_batch` or `append_items` call'),
     ('events_per_read',        1000,   '`max_events` of one `read`'),
     ('sessions_per_list',      1000,   '`max_sessions` of one `list_sessions`'),
-    ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)')
+    ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)'),
+    ('stream_path_chars',      120,    'characters of a Durable Stream path''s session id (`ds:` + the escaped path; 8 more are kept for the incarnation suffix)'),
+    ('stream_messages_per_append', 50000, 'messages in one Durable Streams JSON append (after flattening one array level)')
 $$;
 
 comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';
@@ -189,7 +203,9 @@ create table starcite.sessions (
   version    bigint not null default 1,
   archived   boolean not null default false,
   created_at timestamptz not null default clock_timestamp(),
-  updated_at timestamptz not null default clock_timestamp()
+  updated_at timestamptz not null default clock_timestamp(),
+  -- Set once, when a Durable Stream is closed (Stream-Closed): the session accepts no more appends.
+  closed_at  timestamptz
 );
 
 create index sessions_tenant_list_idx on starcite.sessions (tenant_id, archived, id);
@@ -216,6 +232,9 @@ create table starcite.events (
   producer_id     text,
   producer_seq    bigint check (producer_seq >= 1),
   inserted_at     timestamptz not null default clock_timestamp(),
+  -- The bytes of a Durable Streams message in a non-JSON stream (docs/durable-streams.md); null for every other
+  -- event, so JSON sessions store and read exactly what they did before.
+  body            bytea check (octet_length(body) <= starcite.limit_value('event_body_bytes')),
   primary key (session_id, seq),
   check ((producer_id is null) = (producer_seq is null))
 );
@@ -258,6 +277,146 @@ create policy api_keys_tenant_isolation on starcite.api_keys
   with check (tenant_id = starcite.current_tenant());
 
 comment on table starcite.api_keys is 'API keys: tenant, name, scopes, expiry; the secret itself is never stored.';
+
+-- db/tables/ds_streams.sql
+-- Durable Streams (docs/durable-streams.md). A stream path names a session: one row per incarnation of a path
+-- (a DELETE ends one; a later PUT starts the next, with a new session, so session ids and seqs never repeat).
+-- The stream's messages are its session's events; this row holds what the protocol adds to a session.
+-- Rows of deleted incarnations stay as tombstones: they count incarnations and answer 410 while forks live.
+create table starcite.ds_streams (
+  id              bigint generated by default as identity primary key,
+  session_id      text not null unique,
+  tenant_id       text not null references starcite.tenants (id),
+  path            text not null,
+  incarnation     integer not null check (incarnation >= 1),
+  -- The offset space: offsets are <offset_epoch>_<seq>. A new stream takes its own id; a fork keeps its
+  -- source's, since a fork shares the source's offsets up to the fork point.
+  offset_epoch    bigint not null check (offset_epoch >= 1),
+  content_type    text not null check (content_type <> ''),
+  ttl_seconds     bigint check (ttl_seconds >= 0),
+  expires_at      timestamptz,
+  -- Reads and writes through the protocol move it (sliding TTL); HEAD does not.
+  last_access_at  timestamptz not null default now(),
+  -- The last Stream-Seq accepted, compared byte-wise.
+  stream_seq      text collate "C",
+  -- {producer_id, epoch, seq} of the idempotent producer request that closed the stream, if one did.
+  closed_by       jsonb,
+  forked_from     bigint references starcite.ds_streams (id),
+  fork_seq        bigint check (fork_seq >= 0),
+  fork_sub_offset bigint check (fork_sub_offset >= 0),
+  deleted_at      timestamptz,
+  created_at      timestamptz not null default clock_timestamp(),
+  unique (path, incarnation),
+  check (ttl_seconds is null or expires_at is null),
+  check ((forked_from is null) = (fork_seq is null))
+);
+
+create index ds_streams_forked_from_idx on starcite.ds_streams (forked_from) where forked_from is not null;
+
+alter table starcite.ds_streams enable row level security;
+
+create policy ds_streams_tenant_isolation on starcite.ds_streams
+  using (tenant_id = starcite.current_tenant())
+  with check (tenant_id = starcite.current_tenant());
+
+comment on table starcite.ds_streams is 'Durable Streams: each incarnation of a stream path, its session and the protocol''s stream settings.';
+
+-- db/tables/ds_producers.sql
+-- Idempotent producers of a Durable Stream (Producer-Id / -Epoch / -Seq): the epoch a producer holds and the
+-- last batch seq it had accepted in it. Updated in the transaction that appends, so a retry after a crash
+-- still dedupes. A fork starts with none (it is a new stream to its writers).
+create table starcite.ds_producers (
+  session_id  text not null references starcite.sessions (id) on delete cascade,
+  producer_id text not null check (producer_id <> ''),
+  epoch       bigint not null check (epoch >= 0),
+  last_seq    bigint not null check (last_seq >= 0),
+  updated_at  timestamptz not null default clock_timestamp(),
+  primary key (session_id, producer_id)
+);
+
+alter table starcite.ds_producers enable row level security;
+
+create policy ds_producers_tenant_isolation on starcite.ds_producers
+  using (exists (select 1 from starcite.sessions s
+                 where s.id = ds_producers.session_id and s.tenant_id = starcite.current_tenant()));
+
+comment on table starcite.ds_producers is 'Durable Streams idempotent producers: epoch and last accepted seq per stream session and producer.';
+
+-- db/tables/ds_subscriptions.sql
+-- Durable Streams subscriptions (PROTOCOL.md section 6): durable cursors over the streams a glob pattern or an
+-- explicit list names, woken by webhook or by a wake event in a wake stream. The wake state machine lives
+-- here so that several server processes agree on it: a wake (generation, wake_id) is issued by one UPDATE,
+-- and callbacks, acks and releases are fenced against it.
+create table starcite.ds_subscriptions (
+  tenant_id       text not null references starcite.tenants (id),
+  id              text not null check (char_length(id) between 1 and 256),
+  type            text not null check (type in ('webhook', 'pull-wake')),
+  pattern         text,
+  -- The pattern as a regular expression over stream paths (ds_glob_regex).
+  pattern_regex   text,
+  webhook_url     text,
+  wake_stream     text,
+  lease_ttl_ms    integer not null check (lease_ttl_ms between 1000 and 600000),
+  description     text,
+  -- Hash of the normalised configuration: a PUT with the same hash re-confirms, another one conflicts.
+  config_hash     text not null,
+  -- Where callbacks and the JWKS live, as seen by the client that created it.
+  base_url        text not null,
+  created_at      timestamptz not null default clock_timestamp(),
+  generation      bigint not null default 0,
+  wake_id         text,
+  -- idle: nothing in flight; woken: a wake was issued and nobody holds it yet; claimed: a worker or the
+  -- webhook handler holds the lease.
+  wake_state      text not null default 'idle' check (wake_state in ('idle', 'woken', 'claimed')),
+  holder          text,
+  lease_until     timestamptz,
+  -- The tails the current wake reported: what a webhook's {"done": true} acks.
+  wake_snapshot   jsonb,
+  -- Webhook retries: attempts since the last success and when the next one is due (persisted backoff).
+  attempts        integer not null default 0,
+  next_attempt_at timestamptz,
+  primary key (tenant_id, id),
+  check (type <> 'webhook' or webhook_url is not null),
+  check (type <> 'pull-wake' or wake_stream is not null),
+  check ((pattern is null) = (pattern_regex is null))
+);
+
+create index ds_subscriptions_due_idx on starcite.ds_subscriptions (least(lease_until, next_attempt_at));
+
+alter table starcite.ds_subscriptions enable row level security;
+
+create policy ds_subscriptions_tenant_isolation on starcite.ds_subscriptions
+  using (tenant_id = starcite.current_tenant())
+  with check (tenant_id = starcite.current_tenant());
+
+comment on table starcite.ds_subscriptions is 'Durable Streams subscriptions: configuration and wake state (generation, lease, webhook retries).';
+
+-- db/tables/ds_subscription_links.sql
+-- The streams a subscription follows, by path (a path may be linked before its stream exists, and stays
+-- linked across incarnations), with the cursor the subscriber has acknowledged: (acked_epoch, acked_seq) is
+-- an offset of the stream, last processed inclusive.
+create table starcite.ds_subscription_links (
+  tenant_id       text not null,
+  subscription_id text not null,
+  path            text not null,
+  explicit        boolean not null default false,
+  glob            boolean not null default false,
+  acked_epoch     bigint,
+  acked_seq       bigint not null default 0 check (acked_seq >= 0),
+  primary key (tenant_id, subscription_id, path),
+  foreign key (tenant_id, subscription_id) references starcite.ds_subscriptions (tenant_id, id) on delete cascade,
+  check (explicit or glob)
+);
+
+create index ds_subscription_links_path_idx on starcite.ds_subscription_links (tenant_id, path);
+
+alter table starcite.ds_subscription_links enable row level security;
+
+create policy ds_subscription_links_tenant_isolation on starcite.ds_subscription_links
+  using (tenant_id = starcite.current_tenant())
+  with check (tenant_id = starcite.current_tenant());
+
+comment on table starcite.ds_subscription_links is 'Durable Streams subscription links: a followed stream path and its acknowledged offset.';
 
 -- db/types/append_error.sql
 -- Why an event cannot be appended: a code from starcite.error_codes(), a message, a JSON detail.
@@ -327,6 +486,20 @@ create type starcite.api_key_info as (
 create type starcite.created_api_key as (
   id text, secret text, tenant_id text, name text, key_prefix text, scopes text[],
   created_at timestamptz, expires_at timestamptz
+);
+
+-- db/types/ds_stream_state.sql
+-- What every Durable Streams operation answers with about its stream: the session that holds it, its offset
+-- space, content type, expiry settings, and its tail: the seq of its last message (a closed stream's closing
+-- marker event is not a message) and whether it is closed.
+create type starcite.ds_stream_state as (
+  session_id   text,
+  offset_epoch bigint,
+  content_type text,
+  ttl_seconds  bigint,
+  expires_at   timestamptz,
+  tail_seq     bigint,
+  closed       boolean
 );
 
 -- db/functions/json_bigint.sql
@@ -477,7 +650,7 @@ $$;
 create function starcite.item_event(item starcite.append_item) returns starcite.events
 language sql immutable parallel safe as $$
   select row(item.session_id, null, item.type, item.payload, item.actor, item.source, item.metadata, item.refs,
-             item.idempotency_key, item.producer_id, item.producer_seq, null)::starcite.events
+             item.idempotency_key, item.producer_id, item.producer_seq, null, null)::starcite.events
 $$;
 
 -- db/functions/same_event_content.sql
@@ -534,6 +707,7 @@ declare
   _items         starcite.append_item[];   -- decoded and checked, by idx
   _rows          tid[];                    -- the locked sessions' rows (the lock keeps them in place),
   _lasts         bigint[];                 -- and their running last_seq, in session id order
+  _closed        boolean[];                -- and whether they are closed (a closed Durable Stream)
   _at            integer[];                -- by idx: the position of the item's session among them
   _keyed         boolean;                  -- whether any item has an idempotency key or a producer
   _facts         starcite.append_facts[];  -- by idx: what the item's dedup depends on (see its type)
@@ -571,18 +745,19 @@ begin
   _new := array_fill(false, array[_n]);
 
   with locked as (
-    select s.id, s.tenant_id, s.ctid, s.last_seq, row_number() over (order by s.id) as k
-    from (select s.id, s.tenant_id, s.ctid, s.last_seq
+    select s.id, s.tenant_id, s.ctid, s.last_seq, s.closed_at, row_number() over (order by s.id) as k
+    from (select s.id, s.tenant_id, s.ctid, s.last_seq, s.closed_at
           from starcite.sessions s
           where (s.id, s.tenant_id) in (select i.session_id, i.tenant_id from unnest(_items) i where i.problem is null)
           order by s.id
           for no key update) s)
   select array(select l.ctid from locked l order by l.k), array(select l.last_seq from locked l order by l.k),
+         array(select l.closed_at is not null from locked l order by l.k),
          array(select l.k from unnest(_items) i
                left join locked l on l.id = i.session_id and l.tenant_id = i.tenant_id and i.problem is null
                order by i.idx),
          exists (select 1 from unnest(_items) i where i.idempotency_key is not null or i.producer_id is not null)
-    into _rows, _lasts, _at, _keyed;
+    into _rows, _lasts, _closed, _at, _keyed;
 
   if _keyed then
     -- After the locks, in a statement of its own, so that it sees every event committed before them.
@@ -670,6 +845,11 @@ begin
       end if;
     end if;
 
+    if _err.code is null and _dup is null and _closed[_k] then
+      _err := row('session_closed', format('session %s is closed', _item.session_id),
+                  jsonb_build_object('session_id', _item.session_id, 'last_seq', _lasts[_k]));
+    end if;
+
     -- Optimistic concurrency, checked after dedup so that a retried conditional append still dedupes.
     if _err.code is null and _dup is null and _item.expected_seq <> _lasts[_k] then
       _err := row('expected_seq_conflict',
@@ -720,7 +900,8 @@ $$;
 -- expected_seq, and either no producer or the producer's next producer_seq -- runs directly: bump the
 -- session's counter row (which locks it until commit), insert, done. Everything else (an invalid event, an
 -- unknown session, a producer retry or gap, keys, expected_seq) goes to append_items, after giving back its own
--- bump under the same lock, so that the engine is the one place that reports errors and decides dedup.
+-- bump under the same lock, so that the engine is the one place that reports errors and decides dedup. A closed
+-- session matches no row here, so the engine reports it too.
 create function starcite.append(session_id text, type text, payload jsonb, actor text default null,
                                 source text default null, metadata jsonb default null, refs jsonb default null,
                                 idempotency_key text default null, producer_id text default null,
@@ -737,7 +918,7 @@ begin
      and starcite.check_event(append.type, append.payload, append.actor, append.source, append.metadata,
                               append.refs, null, append.producer_id, append.producer_seq, null) is null then
     update starcite.sessions s set last_seq = s.last_seq + 1, updated_at = clock_timestamp()
-    where s.id = append.session_id and s.tenant_id = _tenant
+    where s.id = append.session_id and s.tenant_id = _tenant and s.closed_at is null
     returning s.last_seq into _last;
 
     if _last is not null and append.producer_id is not null then
@@ -1092,6 +1273,598 @@ begin
     perform starcite.raise_error('key_not_found', format('API key %s does not exist', revoke_api_key.id),
       jsonb_build_object('key_id', revoke_api_key.id));
   end if;
+end
+$$;
+
+-- db/functions/ds_session_id.sql
+-- The session id of a Durable Stream path's incarnation: "ds:" and the path with "/" written ":", ASCII letters,
+-- digits, "." and "-" kept, and every other character written as "_" and the hex of each of its UTF-8 bytes
+-- ("_5F" for "_" itself); from the second incarnation on, "__" and its number. chat/room_1 is
+-- ds:chat:room_5F1, and after a DELETE and a new PUT, ds:chat:room_5F1__2. No two paths share an id, and an
+-- id never names a second incarnation.
+create function starcite.ds_session_id(path text, incarnation integer) returns text
+language sql stable strict parallel safe as $$
+  select 'ds:'
+    || coalesce((select string_agg(case when t.c ~ '^[A-Za-z0-9.-]$' then t.c
+                                        when t.c = '/' then ':'
+                                        else regexp_replace(upper(encode(convert_to(t.c, 'UTF8'), 'hex')), '(..)', '_\1', 'g')
+                                   end, '' order by t.i)
+                 from regexp_split_to_table(ds_session_id.path, '') with ordinality as t(c, i)), '')
+    || case when ds_session_id.incarnation > 1 then '__' || ds_session_id.incarnation else '' end
+$$;
+
+-- db/functions/ds_check_path.sql
+-- Raises invalid_argument unless path can name a Durable Stream: non-empty segments separated by "/", none of
+-- them "." or "..", no control characters, not under the reserved "__ds" prefix, and a session id
+-- (ds_session_id) within the stream_path_chars limit.
+create function starcite.ds_check_path(path text) returns void
+language plpgsql stable as $$
+begin
+  if ds_check_path.path is null or ds_check_path.path = '' or ds_check_path.path ~ '^/|/$|//' then
+    perform starcite.raise_error('invalid_argument', 'a stream path is one or more non-empty segments separated by /',
+      '{"field":"path"}');
+  elsif ds_check_path.path ~ '(^|/)\.\.?(/|$)' or ds_check_path.path ~ '[[:cntrl:]]' then
+    perform starcite.raise_error('invalid_argument', 'a stream path may not contain . or .. segments or control characters',
+      '{"field":"path"}');
+  elsif ds_check_path.path ~ '^__ds(/|$)' then
+    perform starcite.raise_error('invalid_argument', 'stream paths under __ds/ are reserved for the protocol''s control APIs',
+      '{"field":"path"}');
+  elsif char_length(starcite.ds_session_id(ds_check_path.path, 1)) > starcite.limit_value('stream_path_chars') then
+    perform starcite.raise_error('invalid_argument',
+      format('the stream path is too long: its session id would have more than %s characters',
+             starcite.limit_value('stream_path_chars')),
+      jsonb_build_object('field', 'path', 'max', starcite.limit_value('stream_path_chars')));
+  end if;
+end
+$$;
+
+-- db/functions/ds_media_type.sql
+-- A content type's media type, lower-cased and without parameters: what decides whether two Durable Streams
+-- content types match ("Application/JSON; charset=utf-8" matches "application/json").
+create function starcite.ds_media_type(content_type text) returns text
+language sql immutable strict parallel safe as $$
+  select lower(btrim(split_part(ds_media_type.content_type, ';', 1)))
+$$;
+
+-- db/functions/ds_expired.sql
+-- Whether a Durable Stream's time is up: its Stream-Expires-At has passed, or it has been idle (no read or write
+-- through the protocol) for its Stream-TTL.
+create function starcite.ds_expired(ttl_seconds bigint, expires_at timestamptz, last_access_at timestamptz)
+returns boolean
+language sql stable parallel safe as $$
+  select coalesce(ds_expired.expires_at <= now(), false)
+      or coalesce(ds_expired.last_access_at + make_interval(secs => ds_expired.ttl_seconds) <= now(), false)
+$$;
+
+-- db/functions/ds_has_live_fork.sql
+-- Whether a fork of the stream, at any depth, is live (neither deleted nor expired). A deleted or expired stream
+-- with a live fork answers 410 Gone and blocks its path; without one it is gone for good (404), which is how a
+-- deletion cascades up a fork chain without anything being written.
+create function starcite.ds_has_live_fork(id bigint) returns boolean
+language sql stable as $$
+  with recursive forks as (
+    select f.id, f.deleted_at, f.ttl_seconds, f.expires_at, f.last_access_at
+    from starcite.ds_streams f where f.forked_from = ds_has_live_fork.id
+    union all
+    select f.id, f.deleted_at, f.ttl_seconds, f.expires_at, f.last_access_at
+    from starcite.ds_streams f join forks on f.forked_from = forks.id)
+  select exists (select 1 from forks
+                 where forks.deleted_at is null and not starcite.ds_expired(forks.ttl_seconds, forks.expires_at, forks.last_access_at))
+$$;
+
+-- db/functions/ds_settle.sql
+-- Turns an expired stream into a deleted one: marks the row and deletes its session (its events and producers
+-- with it). Forks keep copies of what they inherited, so nothing else needs the data. The caller holds the
+-- row's lock; the row is returned as it now is.
+create function starcite.ds_settle(s starcite.ds_streams) returns starcite.ds_streams
+language plpgsql volatile as $$
+begin
+  if s.deleted_at is null and starcite.ds_expired(s.ttl_seconds, s.expires_at, s.last_access_at) then
+    update starcite.ds_streams d set deleted_at = now() where d.id = s.id returning d.* into s;
+    delete from starcite.sessions x where x.id = s.session_id;
+  end if;
+  return s;
+end
+$$;
+
+-- db/functions/ds_raise_unless_live.sql
+-- Raises unless the stream row (a path's current incarnation, found for the caller's tenant) is live: no row or
+-- another tenant's is session_not_found (404), a deleted or expired stream that forks still use is stream_gone
+-- (410), and one nobody uses any more is session_not_found.
+create function starcite.ds_raise_unless_live(s starcite.ds_streams, path text, tenant_id text) returns void
+language plpgsql stable as $$
+begin
+  if s.id is null or s.tenant_id <> ds_raise_unless_live.tenant_id then
+    perform starcite.raise_error('session_not_found', format('stream %s does not exist', ds_raise_unless_live.path),
+      jsonb_build_object('path', ds_raise_unless_live.path));
+  elsif s.deleted_at is not null or starcite.ds_expired(s.ttl_seconds, s.expires_at, s.last_access_at) then
+    if starcite.ds_has_live_fork(s.id) then
+      perform starcite.raise_error('stream_gone',
+        format('stream %s was deleted or expired; its forks still use it', ds_raise_unless_live.path),
+        jsonb_build_object('path', ds_raise_unless_live.path));
+    end if;
+    perform starcite.raise_error('session_not_found', format('stream %s does not exist', ds_raise_unless_live.path),
+      jsonb_build_object('path', ds_raise_unless_live.path));
+  end if;
+end
+$$;
+
+-- db/functions/ds_state.sql
+-- The ds_stream_state of a stream row: its settings and, from its session, its tail (the closing marker of a
+-- closed stream is not counted).
+create function starcite.ds_state(s starcite.ds_streams) returns starcite.ds_stream_state
+language sql stable as $$
+  select row(s.session_id, s.offset_epoch, s.content_type, s.ttl_seconds, s.expires_at,
+             x.last_seq - (x.closed_at is not null)::integer, x.closed_at is not null)::starcite.ds_stream_state
+  from starcite.sessions x where x.id = s.session_id
+$$;
+
+-- db/functions/ds_messages.sql
+-- The messages of a JSON append or initial body: a JSON array is flattened one level (each element is a message,
+-- [] is none), any other value is one message.
+create function starcite.ds_messages(document jsonb) returns jsonb
+language sql immutable strict parallel safe as $$
+  select case when jsonb_typeof(ds_messages.document) = 'array' then ds_messages.document
+              else jsonb_build_array(ds_messages.document) end
+$$;
+
+-- db/functions/ds_insert.sql
+-- Appends a Durable Stream's new messages to its session in one statement (so one notification): each JSON message
+-- an event -- an object as the payload of a ds.message event, any other value as {"value": ...} of a ds.value
+-- event -- or the body bytes as one ds.bytes event (payload {"content_type": ...}); with close, a ds.closed marker
+-- event after them, and the session closed. Bumps the session's counter row, which orders them after every
+-- earlier append. Returns the seq of the last message (the tail).
+create function starcite.ds_insert(session_id text, content_type text, messages jsonb, body bytea, close boolean,
+                                   actor text)
+returns bigint
+language plpgsql volatile as $$
+declare
+  _n    integer := case when ds_insert.messages is not null then jsonb_array_length(ds_insert.messages)
+                        when ds_insert.body is not null then 1 else 0 end;
+  _last bigint;
+begin
+  if _n > starcite.limit_value('stream_messages_per_append') then
+    perform starcite.raise_error('payload_too_large',
+      format('at most %s messages per append, got %s', starcite.limit_value('stream_messages_per_append'), _n),
+      jsonb_build_object('max', starcite.limit_value('stream_messages_per_append'), 'count', _n));
+  end if;
+  if ds_insert.messages is not null and exists (
+       select 1 from jsonb_array_elements(ds_insert.messages) m(v)
+       where octet_length(m.v::text) + case when jsonb_typeof(m.v) = 'object' then 0 else 11 end
+             > starcite.limit_value('event_payload_bytes')) then
+    perform starcite.raise_error('payload_too_large',
+      format('a JSON message is over %s bytes', starcite.limit_value('event_payload_bytes')),
+      jsonb_build_object('max', starcite.limit_value('event_payload_bytes')));
+  end if;
+  if octet_length(ds_insert.body) > starcite.limit_value('event_body_bytes') then
+    perform starcite.raise_error('payload_too_large',
+      format('the body is over %s bytes', starcite.limit_value('event_body_bytes')),
+      jsonb_build_object('max', starcite.limit_value('event_body_bytes')));
+  end if;
+  if _n = 0 and not ds_insert.close then
+    return (select x.last_seq - (x.closed_at is not null)::integer from starcite.sessions x where x.id = ds_insert.session_id);
+  end if;
+
+  update starcite.sessions x
+  set last_seq = x.last_seq + _n + ds_insert.close::integer, updated_at = clock_timestamp(),
+      closed_at = case when ds_insert.close then clock_timestamp() end
+  where x.id = ds_insert.session_id and x.closed_at is null
+  returning x.last_seq - ds_insert.close::integer into _last;
+  if _last is null then
+    perform starcite.raise_error('session_closed', format('session %s is closed', ds_insert.session_id),
+      jsonb_build_object('session_id', ds_insert.session_id));
+  end if;
+
+  insert into starcite.events (session_id, seq, type, payload, actor, body)
+  select ds_insert.session_id, _last - _n + m.i,
+         case when jsonb_typeof(m.v) = 'object' then 'ds.message' else 'ds.value' end,
+         case when jsonb_typeof(m.v) = 'object' then m.v else jsonb_build_object('value', m.v) end,
+         ds_insert.actor, null
+  from jsonb_array_elements(coalesce(ds_insert.messages, '[]')) with ordinality as m(v, i)
+  union all
+  select ds_insert.session_id, _last, 'ds.bytes', jsonb_build_object('content_type', ds_insert.content_type),
+         ds_insert.actor, ds_insert.body
+  where ds_insert.body is not null
+  union all
+  select ds_insert.session_id, _last + 1, 'ds.closed', '{}', ds_insert.actor, null
+  where ds_insert.close;
+  return _last;
+end
+$$;
+
+-- db/functions/ds_link_created.sql
+-- A new incarnation of a path joins the subscriptions that follow it: links to the path (explicit ones, which may
+-- predate the stream) move to its offsets, and each subscription whose pattern matches gets a glob link. The
+-- cursor starts at acked_seq (what the stream inherited from a fork), so whatever is appended next is pending.
+create function starcite.ds_link_created(s starcite.ds_streams, acked_seq bigint) returns void
+language sql volatile as $$
+  update starcite.ds_subscription_links l set acked_epoch = s.offset_epoch, acked_seq = ds_link_created.acked_seq
+  where l.tenant_id = s.tenant_id and l.path = s.path;
+  insert into starcite.ds_subscription_links (tenant_id, subscription_id, path, glob, acked_epoch, acked_seq)
+  select s.tenant_id, x.id, s.path, true, s.offset_epoch, ds_link_created.acked_seq
+  from starcite.ds_subscriptions x
+  where x.tenant_id = s.tenant_id and x.pattern_regex is not null and s.path ~ x.pattern_regex
+  on conflict (tenant_id, subscription_id, path) do update set glob = true;
+$$;
+
+-- db/functions/ds_create.sql
+-- PUT: creates a Durable Stream, or confirms an existing one. When the path's current stream is live, the call
+-- succeeds (created = false) if its configuration is the request's -- media type, TTL or expiry, closure, and
+-- for a fork its source, fork point and sub-offset -- and is stream_conflict otherwise; a deleted or expired
+-- stream that forks still use is stream_conflict too. Otherwise a new incarnation starts: a new session
+-- (ds_session_id), linked to the subscriptions that follow the path, holding the initial messages (a JSON
+-- document, flattened one level) or body, and closed when asked.
+--
+-- A fork (fork_path) copies its source's messages up to the fork point (fork_epoch/fork_seq, default the
+-- source's tail; the zero offset is epoch 0, seq 0) into its own session under the same seqs, so it shares the
+-- source's offsets and outlives it. fork_sub_offset takes the next message's first N bytes (a non-JSON stream)
+-- or the next N messages (JSON). A fork inherits the source's content type and TTL or expiry unless the
+-- request sets its own, and none of its idempotent producers.
+create function starcite.ds_create(path text, content_type text default null, ttl_seconds bigint default null,
+                                   expires_at timestamptz default null, closed boolean default false,
+                                   messages jsonb default null, body bytea default null, fork_path text default null,
+                                   fork_epoch bigint default null, fork_seq bigint default null,
+                                   fork_sub_offset bigint default 0, actor text default null,
+                                   tenant_id text default null)
+returns table (created boolean, state starcite.ds_stream_state)
+language plpgsql volatile as $$
+declare
+  _tenant   text := starcite.resolve_tenant(ds_create.tenant_id);
+  _cur      starcite.ds_streams;
+  _src      starcite.ds_streams;
+  _src_tail bigint;
+  _ct       text := nullif(lower(btrim(ds_create.content_type)), '');
+  _ttl      bigint := ds_create.ttl_seconds;
+  _expires  timestamptz := ds_create.expires_at;
+  _sub      bigint := coalesce(ds_create.fork_sub_offset, 0);
+  _at       bigint;                -- the fork point: the source's seqs up to it are inherited
+  _next     starcite.events;       -- the source's message after the fork point (for a sub-offset)
+  _count    bigint;
+  _id       bigint;
+  _sid      text;
+  _tail     bigint;
+begin
+  perform starcite.ds_check_path(ds_create.path);
+  if ds_create.ttl_seconds is not null and ds_create.expires_at is not null then
+    perform starcite.raise_error('invalid_argument', 'a stream has a TTL or an expiry time, not both', '{"field":"ttl"}');
+  end if;
+  if ds_create.fork_path is null and (ds_create.fork_seq is not null or _sub <> 0) then
+    perform starcite.raise_error('invalid_argument', 'a fork offset needs the stream to fork from', '{"field":"fork"}');
+  end if;
+  if _sub < 0 then
+    perform starcite.raise_error('invalid_argument', 'the fork sub-offset must be >= 0', '{"field":"fork_sub_offset"}');
+  end if;
+  -- One creator at a time per path: the incarnation number is read and taken under this lock.
+  perform pg_advisory_xact_lock(hashtextextended('starcite.ds:' || ds_create.path, 0));
+
+  select d.* into _cur from starcite.ds_streams d where d.path = ds_create.path
+  order by d.incarnation desc limit 1 for update;
+  if _cur.id is not null then
+    _cur := starcite.ds_settle(_cur);
+  end if;
+
+  if ds_create.fork_path is not null then
+    select d.* into _src from starcite.ds_streams d where d.path = ds_create.fork_path
+    order by d.incarnation desc limit 1 for share;
+    if _src.id is not null and _src.tenant_id = _tenant
+       and (_src.deleted_at is not null or starcite.ds_expired(_src.ttl_seconds, _src.expires_at, _src.last_access_at))
+       and starcite.ds_has_live_fork(_src.id) then
+      perform starcite.raise_error('stream_conflict', format('stream %s was deleted; it cannot be forked', ds_create.fork_path),
+        jsonb_build_object('path', ds_create.fork_path));
+    end if;
+    perform starcite.ds_raise_unless_live(_src, ds_create.fork_path, _tenant);
+    if _ct is not null and starcite.ds_media_type(_ct) <> starcite.ds_media_type(_src.content_type) then
+      perform starcite.raise_error('content_type_mismatch',
+        format('stream %s has content type %s', ds_create.fork_path, _src.content_type),
+        jsonb_build_object('content_type', _src.content_type));
+    end if;
+    _ct := _src.content_type;
+    if _ttl is null and _expires is null then
+      _ttl := _src.ttl_seconds;
+      _expires := _src.expires_at;
+    end if;
+    _src_tail := (starcite.ds_state(_src)).tail_seq;
+    if ds_create.fork_seq is null then
+      _at := _src_tail;
+    elsif ds_create.fork_epoch = 0 and ds_create.fork_seq = 0 then
+      _at := 0;
+    elsif ds_create.fork_epoch is distinct from _src.offset_epoch or ds_create.fork_seq < 0 then
+      perform starcite.raise_error('invalid_argument', 'the fork offset is not an offset of the source stream',
+        '{"field":"fork_offset"}');
+    elsif ds_create.fork_seq > _src_tail then
+      perform starcite.raise_error('invalid_argument', 'the fork offset is beyond the source stream''s tail',
+        jsonb_build_object('field', 'fork_offset', 'tail_seq', _src_tail));
+    else
+      _at := ds_create.fork_seq;
+    end if;
+    if _sub > 0 then
+      if starcite.ds_media_type(_ct) = 'application/json' then
+        select count(*) into _count from starcite.events e
+        where e.session_id = _src.session_id and e.seq > _at and e.seq <= _at + _sub and e.type <> 'ds.closed';
+        if _count < _sub then
+          perform starcite.raise_error('invalid_argument', 'the fork sub-offset is past the source''s last message',
+            '{"field":"fork_sub_offset"}');
+        end if;
+      else
+        select e.* into _next from starcite.events e where e.session_id = _src.session_id and e.seq = _at + 1;
+        if _next.seq is null or _next.type = 'ds.closed' or _next.body is null or octet_length(_next.body) < _sub then
+          perform starcite.raise_error('invalid_argument', 'the fork sub-offset is past the end of the next message',
+            '{"field":"fork_sub_offset"}');
+        end if;
+      end if;
+    end if;
+  else
+    _ct := coalesce(_ct, 'application/octet-stream');
+  end if;
+
+  if _cur.id is not null and _cur.tenant_id = _tenant and _cur.deleted_at is null then
+    -- The path's stream is live: confirm it, or refuse a different configuration.
+    if starcite.ds_media_type(_cur.content_type) = starcite.ds_media_type(_ct)
+       and _cur.ttl_seconds is not distinct from _ttl and _cur.expires_at is not distinct from _expires
+       and (starcite.ds_state(_cur)).closed = ds_create.closed
+       and _cur.forked_from is not distinct from _src.id and _cur.fork_seq is not distinct from _at
+       and coalesce(_cur.fork_sub_offset, 0) = _sub then
+      update starcite.ds_streams d set last_access_at = now() where d.id = _cur.id returning d.* into _cur;
+      return query select false, starcite.ds_state(_cur);
+      return;
+    end if;
+    perform starcite.raise_error('stream_conflict',
+      format('stream %s exists with another content type, TTL, expiry, closure or fork', ds_create.path),
+      jsonb_build_object('path', ds_create.path, 'content_type', _cur.content_type));
+  end if;
+  if _cur.id is not null and _cur.tenant_id <> _tenant then
+    perform starcite.raise_error('stream_conflict', format('stream path %s is taken', ds_create.path),
+      jsonb_build_object('path', ds_create.path));
+  end if;
+  if _cur.id is not null and starcite.ds_has_live_fork(_cur.id) then
+    perform starcite.raise_error('stream_conflict',
+      format('stream %s was deleted but its forks still use it; the path cannot be reused yet', ds_create.path),
+      jsonb_build_object('path', ds_create.path));
+  end if;
+
+  -- A new incarnation.
+  _id := nextval(pg_get_serial_sequence('starcite.ds_streams', 'id'));
+  _sid := starcite.ds_session_id(ds_create.path, coalesce(_cur.incarnation, 0) + 1);
+  insert into starcite.sessions (id, tenant_id, title, last_seq) values (_sid, _tenant, ds_create.path, 0);
+  insert into starcite.ds_streams (id, session_id, tenant_id, path, incarnation, offset_epoch, content_type,
+                                   ttl_seconds, expires_at, forked_from, fork_seq, fork_sub_offset)
+  values (_id, _sid, _tenant, ds_create.path, coalesce(_cur.incarnation, 0) + 1, coalesce(_src.offset_epoch, _id), _ct,
+          _ttl, _expires, _src.id, _at, case when _src.id is not null then _sub end)
+  returning * into _cur;
+
+  _tail := 0;
+  if _src.id is not null then
+    insert into starcite.events (session_id, seq, type, payload, actor, source, metadata, refs, idempotency_key,
+                                 producer_id, producer_seq, inserted_at, body)
+    select _sid, e.seq, e.type, e.payload, e.actor, e.source, e.metadata, e.refs, e.idempotency_key, e.producer_id,
+           e.producer_seq, e.inserted_at,
+           case when _next.seq = e.seq then substring(e.body from 1 for _sub::integer) else e.body end
+    from starcite.events e
+    where e.session_id = _src.session_id and e.seq <= _at + case when _next.seq is not null then 1 else _sub end
+      and e.type <> 'ds.closed'
+    order by e.seq;
+    _tail := _at + case when _next.seq is not null then 1 else _sub end;
+    update starcite.sessions x set last_seq = _tail where x.id = _sid;
+  end if;
+
+  -- Subscriptions following this path see it from here: what the creation appends is new to them.
+  perform starcite.ds_link_created(_cur, _tail);
+
+  if ds_create.messages is not null then
+    perform starcite.ds_insert(_sid, _ct, starcite.ds_messages(ds_create.messages), null, ds_create.closed, ds_create.actor);
+  elsif ds_create.closed or coalesce(octet_length(ds_create.body) > 0, false) then
+    perform starcite.ds_insert(_sid, _ct, null, nullif(ds_create.body, ''::bytea), ds_create.closed, ds_create.actor);
+  end if;
+  return query select true, starcite.ds_state(_cur);
+end
+$$;
+
+-- db/functions/ds_append.sql
+-- POST: appends to a Durable Stream, in this order of checks (PROTOCOL.md 5.2): the stream is live; a closed
+-- stream accepts only a repeat of the idempotent producer request that closed it (outcome duplicate) or another
+-- close-only request (outcome closed), and is session_closed otherwise; the content type matches (a close-only
+-- request has none); the idempotent producer (producer_id/_epoch/_seq) is its current epoch's next batch -- a
+-- stale epoch is producer_epoch_stale, a new epoch must start at seq 0, a seq at or below the last is a
+-- duplicate (nothing is written), one past the next is producer_seq_conflict; then stream_seq must be greater,
+-- byte-wise, than the last one. Appended messages, the producer's new state, the Stream-Seq and the sliding
+-- TTL are written in one transaction, under the stream row's lock (which serialises each stream's producers).
+create function starcite.ds_append(path text, content_type text default null, messages jsonb default null,
+                                   body bytea default null, stream_seq text default null, producer_id text default null,
+                                   producer_epoch bigint default null, producer_seq bigint default null,
+                                   close boolean default false, actor text default null, tenant_id text default null)
+returns table (outcome text, state starcite.ds_stream_state, epoch bigint, last_producer_seq bigint)
+language plpgsql volatile as $$
+declare
+  _tenant text := starcite.resolve_tenant(ds_append.tenant_id);
+  _s      starcite.ds_streams;
+  _state  starcite.ds_stream_state;
+  _p      starcite.ds_producers;
+  _msgs   jsonb := starcite.ds_messages(ds_append.messages);
+  _data   boolean := ds_append.messages is not null or coalesce(octet_length(ds_append.body) > 0, false);
+begin
+  if (ds_append.producer_id is null) <> (ds_append.producer_epoch is null)
+     or (ds_append.producer_id is null) <> (ds_append.producer_seq is null) then
+    perform starcite.raise_error('invalid_argument', 'Producer-Id, Producer-Epoch and Producer-Seq go together',
+      '{"field":"producer"}');
+  end if;
+  if ds_append.producer_id = '' or ds_append.producer_epoch < 0 or ds_append.producer_seq < 0
+     or char_length(ds_append.producer_id) > starcite.limit_value('producer_id_chars') then
+    perform starcite.raise_error('invalid_argument',
+      format('Producer-Id is 1-%s characters; Producer-Epoch and Producer-Seq are integers >= 0',
+             starcite.limit_value('producer_id_chars')),
+      '{"field":"producer"}');
+  end if;
+  if not _data and not ds_append.close then
+    perform starcite.raise_error('invalid_argument', 'an append needs a body (an empty one only with Stream-Closed: true)',
+      '{"field":"body"}');
+  end if;
+  if _msgs is not null and jsonb_array_length(_msgs) = 0 then
+    perform starcite.raise_error('invalid_argument', 'an empty JSON array appends nothing', '{"field":"body"}');
+  end if;
+
+  select d.* into _s from starcite.ds_streams d where d.path = ds_append.path
+  order by d.incarnation desc limit 1 for update;
+  perform starcite.ds_raise_unless_live(_s, ds_append.path, _tenant);
+  _state := starcite.ds_state(_s);
+  if ds_append.producer_id is not null then
+    select p.* into _p from starcite.ds_producers p where p.session_id = _s.session_id and p.producer_id = ds_append.producer_id;
+  end if;
+
+  if _state.closed then
+    if ds_append.producer_id is not null and _s.closed_by = jsonb_build_object('producer_id', ds_append.producer_id,
+         'epoch', ds_append.producer_epoch, 'seq', ds_append.producer_seq) then
+      return query select 'duplicate', _state, _p.epoch, _p.last_seq;
+      return;
+    elsif not _data and ds_append.close then
+      return query select 'closed', _state, _p.epoch, _p.last_seq;
+      return;
+    end if;
+    perform starcite.raise_error('session_closed', format('stream %s is closed', ds_append.path),
+      jsonb_build_object('path', ds_append.path, 'offset_epoch', _s.offset_epoch, 'tail_seq', _state.tail_seq));
+  end if;
+
+  if _data and starcite.ds_media_type(coalesce(ds_append.content_type, '')) <> starcite.ds_media_type(_s.content_type) then
+    perform starcite.raise_error('content_type_mismatch',
+      format('stream %s has content type %s', ds_append.path, _s.content_type),
+      jsonb_build_object('content_type', _s.content_type));
+  end if;
+
+  if ds_append.producer_id is not null then
+    if _p.producer_id is not null and ds_append.producer_epoch < _p.epoch then
+      perform starcite.raise_error('producer_epoch_stale',
+        format('producer %s is at epoch %s', ds_append.producer_id, _p.epoch),
+        jsonb_build_object('producer_id', ds_append.producer_id, 'current_epoch', _p.epoch));
+    elsif (_p.producer_id is null or ds_append.producer_epoch > _p.epoch) and ds_append.producer_seq <> 0 then
+      if _p.producer_id is null then
+        perform starcite.raise_error('producer_seq_conflict',
+          format('producer %s is new: its first seq is 0', ds_append.producer_id),
+          jsonb_build_object('producer_id', ds_append.producer_id, 'expected_producer_seq', 0,
+                             'received_producer_seq', ds_append.producer_seq));
+      end if;
+      perform starcite.raise_error('invalid_argument', 'a new producer epoch starts at Producer-Seq 0',
+        jsonb_build_object('field', 'producer_seq', 'epoch', ds_append.producer_epoch));
+    elsif _p.producer_id is not null and ds_append.producer_epoch = _p.epoch then
+      if ds_append.producer_seq <= _p.last_seq then
+        return query select 'duplicate', _state, _p.epoch, _p.last_seq;
+        return;
+      elsif ds_append.producer_seq > _p.last_seq + 1 then
+        perform starcite.raise_error('producer_seq_conflict',
+          format('producer %s expected seq %s, got %s', ds_append.producer_id, _p.last_seq + 1, ds_append.producer_seq),
+          jsonb_build_object('producer_id', ds_append.producer_id, 'expected_producer_seq', _p.last_seq + 1,
+                             'received_producer_seq', ds_append.producer_seq));
+      end if;
+    end if;
+  end if;
+
+  if ds_append.stream_seq is not null and _s.stream_seq is not null
+     and ds_append.stream_seq collate "C" <= _s.stream_seq then
+    perform starcite.raise_error('stream_seq_conflict',
+      format('Stream-Seq %s is not greater than the last one, %s', ds_append.stream_seq, _s.stream_seq),
+      jsonb_build_object('stream_seq', _s.stream_seq));
+  end if;
+
+  perform starcite.ds_insert(_s.session_id, _s.content_type, _msgs, case when _msgs is null then nullif(ds_append.body, ''::bytea) end,
+                             ds_append.close, ds_append.actor);
+  update starcite.ds_streams d
+  set stream_seq = coalesce(ds_append.stream_seq, d.stream_seq), last_access_at = now(),
+      closed_by = case when ds_append.close and ds_append.producer_id is not null
+                       then jsonb_build_object('producer_id', ds_append.producer_id, 'epoch', ds_append.producer_epoch,
+                                               'seq', ds_append.producer_seq) end
+  where d.id = _s.id;
+  if ds_append.producer_id is not null then
+    insert into starcite.ds_producers as p (session_id, producer_id, epoch, last_seq)
+    values (_s.session_id, ds_append.producer_id, ds_append.producer_epoch, ds_append.producer_seq)
+    on conflict on constraint ds_producers_pkey do update
+    set epoch = excluded.epoch, last_seq = excluded.last_seq, updated_at = clock_timestamp();
+  end if;
+  return query select 'appended', starcite.ds_state(_s), ds_append.producer_epoch, ds_append.producer_seq;
+end
+$$;
+
+-- db/functions/ds_resolve.sql
+-- The stream at a path, for a read (touch: a read moves the sliding TTL; HEAD does not): session_not_found or
+-- stream_gone unless it is live. (An expired stream's session is deleted later, by ds_sweep or the next PUT:
+-- an error rolls back whatever this call would write.)
+create function starcite.ds_resolve(path text, touch boolean default true, tenant_id text default null)
+returns starcite.ds_stream_state
+language plpgsql volatile as $$
+declare
+  _tenant text := starcite.resolve_tenant(ds_resolve.tenant_id);
+  _s      starcite.ds_streams;
+begin
+  select d.* into _s from starcite.ds_streams d where d.path = ds_resolve.path order by d.incarnation desc limit 1;
+  perform starcite.ds_raise_unless_live(_s, ds_resolve.path, _tenant);
+  if ds_resolve.touch and _s.ttl_seconds is not null then
+    update starcite.ds_streams d set last_access_at = now() where d.id = _s.id;
+  end if;
+  return starcite.ds_state(_s);
+end
+$$;
+
+-- db/functions/ds_read.sql
+-- A Durable Streams catch-up page: the session's events with seq > after_seq in seq order, at most max_events,
+-- and no more than about max_bytes of them (always at least one).
+create function starcite.ds_read(session_id text, after_seq bigint, max_events integer, max_bytes bigint,
+                                 tenant_id text default null)
+returns setof starcite.events
+language plpgsql stable as $$
+begin
+  perform starcite.check_page_size(ds_read.max_events, 'events_per_read');
+  if not exists (select 1 from starcite.sessions s
+                 where s.id = ds_read.session_id and s.tenant_id = starcite.resolve_tenant(ds_read.tenant_id)) then
+    perform starcite.raise_error('session_not_found', format('session %s does not exist', ds_read.session_id),
+      jsonb_build_object('session_id', ds_read.session_id));
+  end if;
+  return query
+    select (p.e).* from (
+      select q.e, q.size, sum(q.size) over (order by (q.e).seq) as running
+      from (select e, pg_column_size(e.payload) + coalesce(octet_length(e.body), 0) as size
+            from starcite.events e
+            where e.session_id = ds_read.session_id and e.seq > ds_read.after_seq
+            order by e.seq
+            limit ds_read.max_events) q) p
+    where p.running - p.size < ds_read.max_bytes
+    order by (p.e).seq;
+end
+$$;
+
+-- db/functions/ds_delete.sql
+-- DELETE: deletes a Durable Stream and its session (events, producers). Its row stays, marked: with forks still
+-- live it answers 410 and keeps its path from a new PUT until they are gone. Deleting a deleted stream that forks
+-- still use is stream_gone; one that is gone for good is session_not_found.
+create function starcite.ds_delete(path text, tenant_id text default null) returns void
+language plpgsql volatile as $$
+declare
+  _tenant text := starcite.resolve_tenant(ds_delete.tenant_id);
+  _s      starcite.ds_streams;
+begin
+  select d.* into _s from starcite.ds_streams d where d.path = ds_delete.path order by d.incarnation desc limit 1 for update;
+  perform starcite.ds_raise_unless_live(_s, ds_delete.path, _tenant);
+  update starcite.ds_streams d set deleted_at = now() where d.id = _s.id;
+  delete from starcite.sessions x where x.id = _s.session_id;
+end
+$$;
+
+-- db/functions/ds_sweep.sql
+-- Settles up to max_streams expired Durable Streams (ds_settle): their sessions are deleted. Streams are also
+-- settled whenever a request finds them expired; this catches the ones nobody asks for again. Returns how many.
+create function starcite.ds_sweep(max_streams integer default 100) returns integer
+language plpgsql volatile as $$
+declare
+  _s     starcite.ds_streams;
+  _count integer := 0;
+begin
+  for _s in
+    select d.* from starcite.ds_streams d
+    where d.deleted_at is null and (d.ttl_seconds is not null or d.expires_at is not null)
+      and starcite.ds_expired(d.ttl_seconds, d.expires_at, d.last_access_at)
+    limit ds_sweep.max_streams
+    for update skip locked
+  loop
+    perform starcite.ds_settle(_s);
+    _count := _count + 1;
+  end loop;
+  return _count;
 end
 $$;
 
