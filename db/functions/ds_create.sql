@@ -38,6 +38,11 @@ begin
   if ds_create.ttl_seconds is not null and ds_create.expires_at is not null then
     perform starcite.raise_error('invalid_argument', 'a stream has a TTL or an expiry time, not both', '{"field":"ttl"}');
   end if;
+  if ds_create.ttl_seconds < 0 or ds_create.ttl_seconds > starcite.limit_value('stream_ttl_seconds') then
+    perform starcite.raise_error('invalid_argument',
+      format('Stream-TTL is 0 to %s seconds', starcite.limit_value('stream_ttl_seconds')),
+      jsonb_build_object('field', 'ttl', 'max', starcite.limit_value('stream_ttl_seconds')));
+  end if;
   if ds_create.fork_path is null and (ds_create.fork_seq is not null or _sub <> 0) then
     perform starcite.raise_error('invalid_argument', 'a fork offset needs the stream to fork from', '{"field":"fork"}');
   end if;

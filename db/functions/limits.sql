@@ -22,7 +22,8 @@ language sql immutable parallel safe as $$
     ('sessions_per_list',      1000,   '`max_sessions` of one `list_sessions`'),
     ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)'),
     ('stream_path_chars',      120,    'characters of a Durable Stream path''s session id (`ds:` + the escaped path; 8 more are kept for the incarnation suffix)'),
-    ('stream_messages_per_append', 50000, 'messages in one Durable Streams JSON append (after flattening one array level)')
+    ('stream_messages_per_append', 50000, 'messages in one Durable Streams JSON append (after flattening one array level)'),
+    ('stream_ttl_seconds',     315360000, 'a Durable Stream''s `Stream-TTL` in seconds (ten years)')
 $$;
 
 comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';

@@ -97,7 +97,8 @@ language sql immutable parallel safe as $$
     ('sessions_per_list',      1000,   '`max_sessions` of one `list_sessions`'),
     ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)'),
     ('stream_path_chars',      120,    'characters of a Durable Stream path''s session id (`ds:` + the escaped path; 8 more are kept for the incarnation suffix)'),
-    ('stream_messages_per_append', 50000, 'messages in one Durable Streams JSON append (after flattening one array level)')
+    ('stream_messages_per_append', 50000, 'messages in one Durable Streams JSON append (after flattening one array level)'),
+    ('stream_ttl_seconds',     315360000, 'a Durable Stream''s `Stream-TTL` in seconds (ten years)')
 $$;
 
 comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';
@@ -1527,6 +1528,11 @@ begin
   perform starcite.ds_check_path(ds_create.path);
   if ds_create.ttl_seconds is not null and ds_create.expires_at is not null then
     perform starcite.raise_error('invalid_argument', 'a stream has a TTL or an expiry time, not both', '{"field":"ttl"}');
+  end if;
+  if ds_create.ttl_seconds < 0 or ds_create.ttl_seconds > starcite.limit_value('stream_ttl_seconds') then
+    perform starcite.raise_error('invalid_argument',
+      format('Stream-TTL is 0 to %s seconds', starcite.limit_value('stream_ttl_seconds')),
+      jsonb_build_object('field', 'ttl', 'max', starcite.limit_value('stream_ttl_seconds')));
   end if;
   if ds_create.fork_path is null and (ds_create.fork_seq is not null or _sub <> 0) then
     perform starcite.raise_error('invalid_argument', 'a fork offset needs the stream to fork from', '{"field":"fork"}');

@@ -1,48 +1,10 @@
 import type http from "node:http";
 import { TailCloseCode } from "@starcite/sdk/protocol";
 import type { RestError } from "@starcite/sdk/protocol";
-import { StarciteError, toStarciteError, type ErrorCode } from "../db/errors.ts";
+import { HTTP_STATUS, StarciteError, toStarciteError, type ErrorCode } from "../db/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 
-/**
- * The HTTP status of every error code: the one table REST (and the tails' close codes) derive from.
- * Exhaustive by type, so a new code cannot ship without its status.
- */
-export const HTTP_STATUS: Record<ErrorCode, number> = {
-  invalid_argument: 400,
-  invalid_event: 400,
-  bad_request: 400,
-  webhook_url_rejected: 400,
-  unauthorized: 401,
-  token_expired: 401,
-  forbidden_scope: 403,
-  forbidden_actor: 403,
-  producer_epoch_stale: 403,
-  session_not_found: 404,
-  key_not_found: 404,
-  route_not_found: 404,
-  subscription_not_found: 404,
-  method_not_allowed: 405,
-  session_exists: 409,
-  version_conflict: 409,
-  expected_seq_conflict: 409,
-  producer_seq_conflict: 409,
-  producer_replay_conflict: 409,
-  idempotency_conflict: 409,
-  session_closed: 409,
-  stream_conflict: 409,
-  content_type_mismatch: 409,
-  stream_seq_conflict: 409,
-  subscription_conflict: 409,
-  subscription_fenced: 409,
-  subscription_claimed: 409,
-  stream_gone: 410,
-  payload_too_large: 413,
-  overloaded: 429,
-  internal_error: 500,
-  database_unavailable: 503,
-  shutting_down: 503,
-};
+export { HTTP_STATUS };
 
 /** Close codes of the plain-WebSocket tail: 4000 + the HTTP status for client errors; standard codes otherwise. */
 export function closeCodeOf(code: ErrorCode): TailCloseCode {

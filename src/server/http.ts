@@ -16,6 +16,8 @@ export interface HttpDeps {
   isClosing: () => boolean;
   /** POST /graphql with JSON runs through Yoga's envelop pipeline directly (see http-graphql.ts); off: Yoga handles everything. */
   fastPaths: boolean;
+  /** The Durable Streams protocol under /v1/stream/: true when it answered (its path), false for any other path. */
+  streams: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
   /** Every other path (REST, the SSE tail, a JSON 404): true when it answered; false leaves the request to GraphQL. */
   rest: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 }
@@ -43,6 +45,7 @@ export function createRequestHandler(deps: HttpDeps): (req: http.IncomingMessage
       res.writeHead(200, { "content-type": metrics.registry.contentType }).end(await metrics.registry.metrics());
       return;
     }
+    if (await deps.streams(req, res)) return;
     if (await deps.rest(req, res)) return;
     if (deps.isClosing()) {
       json(res, 503, '{"errors":[{"message":"the server is shutting down","extensions":{"code":"shutting_down"}}]}', { connection: "close" });

@@ -16,6 +16,7 @@ import { gracefulStop, InflightResponses } from "./lifecycle.ts";
 import { createGraphQLWebSockets } from "./websocket.ts";
 import { handleRest, handleTailUpgrade, TailStreams, type RestDeps } from "../rest/index.ts";
 import type { TailStreamsOptions } from "../rest/streams.ts";
+import { handleStreams, LiveResponses, startStreamSweeper, STREAMS_DEFAULTS, type StreamsDeps, type StreamsOptions } from "../streams/index.ts";
 
 export interface ServerOptions {
   config: Pick<Config, "port" | "host" | "poolSize">;
@@ -41,6 +42,8 @@ export interface ServerOptions {
   };
   /** REST tails (plain WebSocket, SSE): heartbeat interval. */
   rest?: TailStreamsOptions;
+  /** Durable Streams at /v1/stream/: long-poll timeout, SSE response lifetime and heartbeat. */
+  streams?: StreamsOptions;
 }
 
 export interface RunningServer {
@@ -77,6 +80,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   let closing = false;
   const rest: RestDeps = { sql, hub, batcher, authenticator, logger, closing: () => closing, streams: new TailStreams(options.rest) };
+  const streamOptions = { ...STREAMS_DEFAULTS, ...options.streams };
+  const durableStreams: StreamsDeps = {
+    sql, hub, batcher, authenticator, logger, closing: () => closing, options: streamOptions,
+    live: new LiveResponses(streamOptions.heartbeatMs),
+  };
+  const stopSweeper = startStreamSweeper(sql, logger);
 
   const engine = createGraphQLEngine({
     context: (auth) => ({ sql, hub, batcher, logger, authenticator, auth }),
@@ -89,6 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const handle = createRequestHandler({
     engine, authenticator, metrics, logger, fastPaths,
     isClosing: () => closing,
+    streams: (req, res) => handleStreams(req, res, durableStreams),
     rest: (req, res) => handleRest(req, res, rest),
     readiness: async () => {
       const database = await ping(sql).then(() => true, () => false);
@@ -114,6 +124,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       resolve();
     });
   }).catch(async (error: unknown) => {
+    stopSweeper();
     await listener.stop();
     await sql.end({ timeout: 1 });
     throw error;
@@ -141,6 +152,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         closeStreams: async () => {
           await sockets.close(CloseCode.GoingAway, "server shutting down");
           rest.streams.closeAll();
+          durableStreams.live.closeAll();
+          stopSweeper();
           hub.close();
         },
         closeHttp: async () => {
