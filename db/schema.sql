@@ -84,6 +84,20 @@ create type starcite.ds_stream_state as (
   closed boolean
 );
 
+create type starcite.ds_wake as (
+  tenant_id text,
+  subscription_id text,
+  type text,
+  webhook_url text,
+  base_url text,
+  generation bigint,
+  wake_id text,
+  lease_ttl_ms integer,
+  holder text,
+  attempt integer,
+  streams jsonb
+);
+
 -- Tables
 
 create table starcite.api_keys (
@@ -836,6 +850,27 @@ AS $function$
   select array(select s.name from starcite.scopes() s where s.api_key_default order by s.name)
 $function$;
 
+CREATE OR REPLACE FUNCTION starcite.ds_ack(id text, wake_id text, generation bigint, acks jsonb, done boolean, tenant_id text)
+ RETURNS TABLE(next_wake boolean, wake starcite.ds_wake)
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _s starcite.ds_subscriptions;
+  _w starcite.ds_wake;
+begin
+  _s := starcite.ds_fenced_subscription(ds_ack.id, ds_ack.wake_id, ds_ack.generation, ds_ack.tenant_id);
+  perform starcite.ds_apply_acks(_s, ds_ack.acks);
+  if ds_ack.done then
+    _w := starcite.ds_release_lease(_s);
+    return query select _w.wake_id is not null, _w;
+    return;
+  end if;
+  update starcite.ds_subscriptions x set lease_until = now() + make_interval(secs => x.lease_ttl_ms / 1000.0)
+  where x.tenant_id = _s.tenant_id and x.id = _s.id;
+  return query select false, null::starcite.ds_wake;
+end
+$function$;
+
 CREATE OR REPLACE FUNCTION starcite.ds_append(path text, content_type text DEFAULT NULL::text, messages jsonb DEFAULT NULL::jsonb, body bytea DEFAULT NULL::bytea, stream_seq text DEFAULT NULL::text, producer_id text DEFAULT NULL::text, producer_epoch bigint DEFAULT NULL::bigint, producer_seq bigint DEFAULT NULL::bigint, close boolean DEFAULT false, actor text DEFAULT NULL::text, tenant_id text DEFAULT NULL::text)
  RETURNS TABLE(outcome text, state starcite.ds_stream_state, epoch bigint, last_producer_seq bigint)
  LANGUAGE plpgsql
@@ -947,6 +982,34 @@ begin
 end
 $function$;
 
+CREATE OR REPLACE FUNCTION starcite.ds_apply_acks(s starcite.ds_subscriptions, acks jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _ack  jsonb;
+  _tail record;
+begin
+  for _ack in select a from jsonb_array_elements(coalesce(ds_apply_acks.acks, '[]')) a loop
+    if not exists (select 1 from starcite.ds_subscription_links l
+                   where l.tenant_id = s.tenant_id and l.subscription_id = s.id and l.path = _ack->>'path') then
+      perform starcite.raise_error('invalid_argument', format('the subscription does not follow stream %s', _ack->>'path'),
+        jsonb_build_object('field', 'acks', 'stream', _ack->>'path'));
+    end if;
+    select t.* into _tail from starcite.ds_stream_tail(s.tenant_id, _ack->>'path') t;
+    if _tail.offset_epoch is null or (_ack->>'epoch')::bigint <> _tail.offset_epoch or (_ack->>'seq')::bigint > _tail.tail_seq then
+      perform starcite.raise_error('invalid_argument', format('%s is not an offset of stream %s', _ack->>'seq', _ack->>'path'),
+        jsonb_build_object('field', 'acks', 'stream', _ack->>'path'));
+    end if;
+    update starcite.ds_subscription_links l
+    set acked_epoch = _tail.offset_epoch,
+        acked_seq = case when l.acked_epoch = _tail.offset_epoch then greatest(l.acked_seq, (_ack->>'seq')::bigint)
+                         else (_ack->>'seq')::bigint end
+    where l.tenant_id = s.tenant_id and l.subscription_id = s.id and l.path = _ack->>'path';
+  end loop;
+end
+$function$;
+
 CREATE OR REPLACE FUNCTION starcite.ds_check_path(path text)
  RETURNS void
  LANGUAGE plpgsql
@@ -968,6 +1031,64 @@ begin
              starcite.limit_value('stream_path_chars')),
       jsonb_build_object('field', 'path', 'max', starcite.limit_value('stream_path_chars')));
   end if;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_check_subscription_id(id text)
+ RETURNS void
+ LANGUAGE plpgsql
+ IMMUTABLE
+AS $function$
+begin
+  if ds_check_subscription_id.id is null or ds_check_subscription_id.id !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,255}$' then
+    perform starcite.raise_error('invalid_argument',
+      'a subscription id is 1-256 characters of [A-Za-z0-9_.:-], starting with a letter or digit', '{"field":"id"}');
+  end if;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_claim(id text, worker text, tenant_id text DEFAULT NULL::text)
+ RETURNS starcite.ds_wake
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _tenant text := starcite.resolve_tenant(ds_claim.tenant_id);
+  _s      starcite.ds_subscriptions;
+  _w      starcite.ds_wake;
+begin
+  if coalesce(ds_claim.worker, '') = '' or char_length(ds_claim.worker) > 256 then
+    perform starcite.raise_error('invalid_argument', 'worker is 1-256 characters', '{"field":"worker"}');
+  end if;
+  select x.* into _s from starcite.ds_subscriptions x where x.tenant_id = _tenant and x.id = ds_claim.id for update;
+  if _s.id is null then
+    perform starcite.raise_error('subscription_not_found', format('subscription %s does not exist', ds_claim.id),
+      jsonb_build_object('id', ds_claim.id));
+  end if;
+  if _s.type <> 'pull-wake' then
+    perform starcite.raise_error('invalid_argument', 'only pull-wake subscriptions are claimed', '{"field":"type"}');
+  end if;
+  if _s.wake_state = 'claimed' and _s.lease_until > now() then
+    perform starcite.raise_error('subscription_claimed', format('worker %s holds the lease', _s.holder),
+      jsonb_build_object('current_holder', _s.holder, 'generation', _s.generation));
+  end if;
+  if _s.wake_state = 'claimed' then
+    -- Its lease ran out: the wake is over.
+    update starcite.ds_subscriptions x set wake_state = 'idle', wake_id = null, holder = null, lease_until = null
+    where x.tenant_id = _s.tenant_id and x.id = _s.id returning x.* into _s;
+  end if;
+  if _s.wake_state = 'idle' then
+    _w := starcite.ds_issue_wake(_s);
+    if _w.wake_id is null then
+      perform starcite.raise_error('subscription_no_work', 'nothing is pending', jsonb_build_object('id', _s.id));
+    end if;
+    select x.* into _s from starcite.ds_subscriptions x where x.tenant_id = _tenant and x.id = ds_claim.id;
+  end if;
+  update starcite.ds_subscriptions x
+  set wake_state = 'claimed', holder = ds_claim.worker, lease_until = now() + make_interval(secs => x.lease_ttl_ms / 1000.0)
+  where x.tenant_id = _s.tenant_id and x.id = _s.id
+  returning x.* into _s;
+  return row(_s.tenant_id, _s.id, _s.type, _s.webhook_url, _s.base_url, _s.generation, _s.wake_id, _s.lease_ttl_ms, _s.holder,
+             1, _s.wake_snapshot)::starcite.ds_wake;
 end
 $function$;
 
@@ -1146,6 +1267,17 @@ begin
 end
 $function$;
 
+CREATE OR REPLACE FUNCTION starcite.ds_due_subscriptions(max_subscriptions integer DEFAULT 100)
+ RETURNS TABLE(tenant_id text, subscription_id text)
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select x.tenant_id, x.id from starcite.ds_subscriptions x
+  where x.lease_until <= now() or x.next_attempt_at <= now()
+     or (x.wake_state = 'idle' and exists (select 1 from starcite.ds_link_tails(x.tenant_id, x.id) t where t.has_pending))
+  limit ds_due_subscriptions.max_subscriptions
+$function$;
+
 CREATE OR REPLACE FUNCTION starcite.ds_expired(ttl_seconds bigint, expires_at timestamp with time zone, last_access_at timestamp with time zone)
  RETURNS boolean
  LANGUAGE sql
@@ -1153,6 +1285,39 @@ CREATE OR REPLACE FUNCTION starcite.ds_expired(ttl_seconds bigint, expires_at ti
 AS $function$
   select coalesce(ds_expired.expires_at <= now(), false)
       or coalesce(ds_expired.last_access_at + make_interval(secs => ds_expired.ttl_seconds) <= now(), false)
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_fenced_subscription(id text, wake_id text, generation bigint, tenant_id text)
+ RETURNS starcite.ds_subscriptions
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _s starcite.ds_subscriptions;
+begin
+  select x.* into _s from starcite.ds_subscriptions x
+  where x.tenant_id = ds_fenced_subscription.tenant_id and x.id = ds_fenced_subscription.id for update;
+  if _s.id is null then
+    perform starcite.raise_error('subscription_not_found', format('subscription %s does not exist', ds_fenced_subscription.id),
+      jsonb_build_object('id', ds_fenced_subscription.id));
+  end if;
+  if _s.wake_state <> 'claimed' or _s.wake_id is distinct from ds_fenced_subscription.wake_id
+     or _s.generation is distinct from ds_fenced_subscription.generation then
+    perform starcite.raise_error('subscription_fenced', 'that wake is not the current one',
+      jsonb_build_object('id', _s.id, 'generation', _s.generation));
+  end if;
+  return _s;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_glob_regex(pattern text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE STRICT
+AS $function$
+  select '^' || string_agg(case when s.seg = '**' then '(/[^/]+)*'
+                                else '/' || replace(regexp_replace(s.seg, '([.+?^$()|\[\]{}\\])', '\\\1', 'g'), '*', '[^/]*') end,
+                           '' order by s.i) || '$'
+  from unnest(string_to_array(ds_glob_regex.pattern, '/')) with ordinality as s(seg, i)
 $function$;
 
 CREATE OR REPLACE FUNCTION starcite.ds_has_live_fork(id bigint)
@@ -1228,6 +1393,44 @@ begin
 end
 $function$;
 
+CREATE OR REPLACE FUNCTION starcite.ds_issue_wake(s starcite.ds_subscriptions)
+ RETURNS starcite.ds_wake
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _streams jsonb;
+  _wake_id text := 'w_' || starcite.random_token(1);
+begin
+  select jsonb_agg(to_jsonb(t)) into _streams from starcite.ds_link_tails(s.tenant_id, s.id) t where t.has_pending;
+  if _streams is null then
+    return null;
+  end if;
+  update starcite.ds_subscriptions x
+  set generation = x.generation + 1, wake_id = _wake_id, wake_snapshot = _streams,
+      wake_state = case when x.type = 'webhook' then 'claimed' else 'woken' end,
+      holder = case when x.type = 'webhook' then 'webhook' end,
+      lease_until = case when x.type = 'webhook' then now() + make_interval(secs => x.lease_ttl_ms / 1000.0) end,
+      attempts = 0, next_attempt_at = null
+  where x.tenant_id = s.tenant_id and x.id = s.id
+  returning x.* into s;
+  if s.type = 'pull-wake' then
+    begin
+      perform starcite.ds_append(path => s.wake_stream, content_type => 'application/json',
+        messages => (select jsonb_agg(jsonb_build_object('type', 'wake', 'subscription_id', s.id, 'stream', w->>'path',
+                                                         'generation', s.generation,
+                                                         'ts', floor(extract(epoch from clock_timestamp()) * 1000)))
+                     from jsonb_array_elements(_streams) w),
+        tenant_id => s.tenant_id);
+    exception when others then
+      -- A missing or closed wake stream loses the event, not the wake: workers can still claim it.
+      raise warning 'starcite: could not write a wake event to stream % (%)', s.wake_stream, sqlerrm;
+    end;
+  end if;
+  return row(s.tenant_id, s.id, s.type, s.webhook_url, s.base_url, s.generation, s.wake_id, s.lease_ttl_ms, s.holder, 1,
+             _streams)::starcite.ds_wake;
+end
+$function$;
+
 CREATE OR REPLACE FUNCTION starcite.ds_link_created(s starcite.ds_streams, acked_seq bigint)
  RETURNS void
  LANGUAGE sql
@@ -1237,8 +1440,47 @@ AS $function$
   insert into starcite.ds_subscription_links (tenant_id, subscription_id, path, glob, acked_epoch, acked_seq)
   select s.tenant_id, x.id, s.path, true, s.offset_epoch, ds_link_created.acked_seq
   from starcite.ds_subscriptions x
-  where x.tenant_id = s.tenant_id and x.pattern_regex is not null and s.path ~ x.pattern_regex
+  where x.tenant_id = s.tenant_id and x.pattern_regex is not null and '/' || s.path ~ x.pattern_regex
   on conflict (tenant_id, subscription_id, path) do update set glob = true;
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_link_streams(id text, paths text[], tenant_id text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _tenant text := starcite.resolve_tenant(ds_link_streams.tenant_id);
+  _path   text;
+begin
+  if not exists (select 1 from starcite.ds_subscriptions x where x.tenant_id = _tenant and x.id = ds_link_streams.id) then
+    perform starcite.raise_error('subscription_not_found', format('subscription %s does not exist', ds_link_streams.id),
+      jsonb_build_object('id', ds_link_streams.id));
+  end if;
+  if cardinality(ds_link_streams.paths) > 1000 then
+    perform starcite.raise_error('invalid_argument', 'at most 1000 streams per request', '{"field":"streams"}');
+  end if;
+  foreach _path in array coalesce(ds_link_streams.paths, '{}') loop
+    perform starcite.ds_check_path(_path);
+  end loop;
+  insert into starcite.ds_subscription_links as l (tenant_id, subscription_id, path, explicit, acked_epoch, acked_seq)
+  select _tenant, ds_link_streams.id, p.path, true, t.offset_epoch, coalesce(t.tail_seq, 0)
+  from (select distinct unnest(ds_link_streams.paths) as path) p
+  left join lateral starcite.ds_stream_tail(_tenant, p.path) t on true
+  on conflict on constraint ds_subscription_links_pkey do update set explicit = true;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_link_tails(tenant_id text, subscription_id text)
+ RETURNS TABLE(path text, link_type text, acked_epoch bigint, acked_seq bigint, tail_epoch bigint, tail_seq bigint, has_pending boolean)
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select l.path, case when l.explicit then 'explicit' else 'glob' end, l.acked_epoch, l.acked_seq, t.offset_epoch, t.tail_seq,
+         coalesce(t.tail_seq > case when l.acked_epoch = t.offset_epoch then l.acked_seq else 0 end, false)
+  from starcite.ds_subscription_links l
+  left join lateral starcite.ds_stream_tail(l.tenant_id, l.path) t on true
+  where l.tenant_id = ds_link_tails.tenant_id and l.subscription_id = ds_link_tails.subscription_id
+  order by l.path
 $function$;
 
 CREATE OR REPLACE FUNCTION starcite.ds_media_type(content_type text)
@@ -1304,6 +1546,35 @@ begin
 end
 $function$;
 
+CREATE OR REPLACE FUNCTION starcite.ds_release(id text, wake_id text, generation bigint, tenant_id text)
+ RETURNS SETOF starcite.ds_wake
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _w starcite.ds_wake;
+begin
+  _w := starcite.ds_release_lease(starcite.ds_fenced_subscription(ds_release.id, ds_release.wake_id, ds_release.generation,
+                                                                  ds_release.tenant_id));
+  if _w.wake_id is not null then
+    return next _w;
+  end if;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_release_lease(s starcite.ds_subscriptions)
+ RETURNS starcite.ds_wake
+ LANGUAGE plpgsql
+AS $function$
+begin
+  update starcite.ds_subscriptions x
+  set wake_state = 'idle', wake_id = null, holder = null, lease_until = null, wake_snapshot = null, attempts = 0,
+      next_attempt_at = null
+  where x.tenant_id = s.tenant_id and x.id = s.id
+  returning x.* into s;
+  return starcite.ds_issue_wake(s);
+end
+$function$;
+
 CREATE OR REPLACE FUNCTION starcite.ds_resolve(path text, touch boolean DEFAULT true, tenant_id text DEFAULT NULL::text)
  RETURNS starcite.ds_stream_state
  LANGUAGE plpgsql
@@ -1358,6 +1629,112 @@ AS $function$
   from starcite.sessions x where x.id = s.session_id
 $function$;
 
+CREATE OR REPLACE FUNCTION starcite.ds_stream_tail(tenant_id text, path text)
+ RETURNS TABLE(offset_epoch bigint, tail_seq bigint)
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select d.offset_epoch, x.last_seq - (x.closed_at is not null)::integer
+  from (select d.* from starcite.ds_streams d
+        where d.tenant_id = ds_stream_tail.tenant_id and d.path = ds_stream_tail.path
+        order by d.incarnation desc limit 1) d
+  join starcite.sessions x on x.id = d.session_id
+  where d.deleted_at is null and not starcite.ds_expired(d.ttl_seconds, d.expires_at, d.last_access_at)
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_subscribe(id text, type text, pattern text DEFAULT NULL::text, streams text[] DEFAULT NULL::text[], webhook_url text DEFAULT NULL::text, wake_stream text DEFAULT NULL::text, lease_ttl_ms integer DEFAULT 30000, description text DEFAULT NULL::text, base_url text DEFAULT ''::text, tenant_id text DEFAULT NULL::text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _tenant  text := starcite.resolve_tenant(ds_subscribe.tenant_id);
+  _streams text[] := array(select distinct s from unnest(coalesce(ds_subscribe.streams, '{}')) s order by s);
+  _hash    text;
+  _old     text;
+  _path    text;
+begin
+  perform starcite.ds_check_subscription_id(ds_subscribe.id);
+  if ds_subscribe.type is null or ds_subscribe.type not in ('webhook', 'pull-wake') then
+    perform starcite.raise_error('invalid_argument', 'type is webhook or pull-wake', '{"field":"type"}');
+  elsif ds_subscribe.pattern is null and cardinality(_streams) = 0 then
+    perform starcite.raise_error('invalid_argument', 'a subscription needs a pattern or streams', '{"field":"pattern"}');
+  elsif ds_subscribe.pattern = '' or ds_subscribe.pattern ~ '^/|/$|//|[[:cntrl:]]' then
+    perform starcite.raise_error('invalid_argument', 'a pattern is one or more non-empty segments separated by /',
+      '{"field":"pattern"}');
+  elsif ds_subscribe.type = 'webhook' and coalesce(ds_subscribe.webhook_url, '') = '' then
+    perform starcite.raise_error('invalid_argument', 'a webhook subscription needs webhook.url', '{"field":"webhook"}');
+  elsif ds_subscribe.type = 'pull-wake' and ds_subscribe.wake_stream is null then
+    perform starcite.raise_error('invalid_argument', 'a pull-wake subscription needs wake_stream', '{"field":"wake_stream"}');
+  elsif ds_subscribe.lease_ttl_ms is null or ds_subscribe.lease_ttl_ms not between 1000 and 600000 then
+    perform starcite.raise_error('invalid_argument', 'lease_ttl_ms is 1000 to 600000', '{"field":"lease_ttl_ms"}');
+  elsif char_length(ds_subscribe.description) > 1000 then
+    perform starcite.raise_error('invalid_argument', 'description is at most 1000 characters', '{"field":"description"}');
+  elsif cardinality(_streams) > 1000 then
+    perform starcite.raise_error('invalid_argument', 'at most 1000 streams per request', '{"field":"streams"}');
+  end if;
+  foreach _path in array _streams loop
+    perform starcite.ds_check_path(_path);
+  end loop;
+  if ds_subscribe.wake_stream is not null then
+    perform starcite.ds_check_path(ds_subscribe.wake_stream);
+  end if;
+
+  _hash := md5(jsonb_build_object('type', ds_subscribe.type, 'pattern', ds_subscribe.pattern, 'streams', to_jsonb(_streams),
+                                  'webhook_url', case when ds_subscribe.type = 'webhook' then ds_subscribe.webhook_url end,
+                                  'wake_stream', case when ds_subscribe.type = 'pull-wake' then ds_subscribe.wake_stream end,
+                                  'lease_ttl_ms', ds_subscribe.lease_ttl_ms, 'description', ds_subscribe.description)::text);
+  insert into starcite.ds_subscriptions (tenant_id, id, type, pattern, pattern_regex, webhook_url, wake_stream,
+                                         lease_ttl_ms, description, config_hash, base_url)
+  values (_tenant, ds_subscribe.id, ds_subscribe.type, ds_subscribe.pattern, starcite.ds_glob_regex(ds_subscribe.pattern),
+          case when ds_subscribe.type = 'webhook' then ds_subscribe.webhook_url end,
+          case when ds_subscribe.type = 'pull-wake' then ds_subscribe.wake_stream end,
+          ds_subscribe.lease_ttl_ms, ds_subscribe.description, _hash, ds_subscribe.base_url)
+  on conflict on constraint ds_subscriptions_pkey do nothing;
+  if not found then
+    select x.config_hash into _old from starcite.ds_subscriptions x where x.tenant_id = _tenant and x.id = ds_subscribe.id;
+    if _old = _hash then
+      return false;
+    end if;
+    perform starcite.raise_error('subscription_conflict',
+      format('subscription %s exists with another configuration', ds_subscribe.id), jsonb_build_object('id', ds_subscribe.id));
+  end if;
+
+  if ds_subscribe.pattern is not null then
+    insert into starcite.ds_subscription_links (tenant_id, subscription_id, path, glob, acked_epoch, acked_seq)
+    select _tenant, ds_subscribe.id, d.path, true, t.offset_epoch, t.tail_seq
+    from (select distinct d.path from starcite.ds_streams d
+          where d.tenant_id = _tenant and '/' || d.path ~ starcite.ds_glob_regex(ds_subscribe.pattern)) d
+    join lateral starcite.ds_stream_tail(_tenant, d.path) t on true;
+  end if;
+  perform starcite.ds_link_streams(ds_subscribe.id, _streams, _tenant);
+  return true;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_subscription(id text, tenant_id text DEFAULT NULL::text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+declare
+  _tenant text := starcite.resolve_tenant(ds_subscription.tenant_id);
+  _doc    jsonb;
+begin
+  select jsonb_build_object('id', x.id, 'type', x.type, 'pattern', x.pattern, 'webhook_url', x.webhook_url,
+           'wake_stream', x.wake_stream, 'lease_ttl_ms', x.lease_ttl_ms, 'description', x.description,
+           'created_at', x.created_at, 'base_url', x.base_url, 'generation', x.generation,
+           'status', case when x.attempts > 0 then 'failed' else 'active' end,
+           'streams', coalesce((select jsonb_agg(to_jsonb(t)) from starcite.ds_link_tails(x.tenant_id, x.id) t), '[]'))
+  into _doc
+  from starcite.ds_subscriptions x where x.tenant_id = _tenant and x.id = ds_subscription.id;
+  if _doc is null then
+    perform starcite.raise_error('subscription_not_found', format('subscription %s does not exist', ds_subscription.id),
+      jsonb_build_object('id', ds_subscription.id));
+  end if;
+  return _doc;
+end
+$function$;
+
 CREATE OR REPLACE FUNCTION starcite.ds_sweep(max_streams integer DEFAULT 100)
  RETURNS integer
  LANGUAGE plpgsql
@@ -1377,6 +1754,144 @@ begin
     _count := _count + 1;
   end loop;
   return _count;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_tick(id text, tenant_id text)
+ RETURNS SETOF starcite.ds_wake
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _s starcite.ds_subscriptions;
+  _w starcite.ds_wake;
+begin
+  select x.* into _s from starcite.ds_subscriptions x where x.tenant_id = ds_tick.tenant_id and x.id = ds_tick.id
+  for update skip locked;
+  if _s.id is null then
+    return;
+  end if;
+  if _s.next_attempt_at <= now() and _s.wake_state = 'claimed' and _s.holder = 'webhook'
+     and (_s.lease_until is null or _s.lease_until > now()) then
+    update starcite.ds_subscriptions x set next_attempt_at = now() + interval '30 seconds'
+    where x.tenant_id = _s.tenant_id and x.id = _s.id;
+    return next row(_s.tenant_id, _s.id, _s.type, _s.webhook_url, _s.base_url, _s.generation, _s.wake_id, _s.lease_ttl_ms,
+                    _s.holder, _s.attempts + 1, _s.wake_snapshot)::starcite.ds_wake;
+    return;
+  end if;
+  if _s.lease_until <= now() then
+    update starcite.ds_subscriptions x
+    set wake_state = 'idle', wake_id = null, holder = null, lease_until = null, wake_snapshot = null
+    where x.tenant_id = _s.tenant_id and x.id = _s.id
+    returning x.* into _s;
+  end if;
+  if _s.wake_state = 'idle' then
+    _w := starcite.ds_issue_wake(_s);
+    if _w.wake_id is not null then
+      return next _w;
+    end if;
+  end if;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_unlink_stream(id text, path text, tenant_id text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _tenant text := starcite.resolve_tenant(ds_unlink_stream.tenant_id);
+begin
+  if not exists (select 1 from starcite.ds_subscriptions x where x.tenant_id = _tenant and x.id = ds_unlink_stream.id) then
+    perform starcite.raise_error('subscription_not_found', format('subscription %s does not exist', ds_unlink_stream.id),
+      jsonb_build_object('id', ds_unlink_stream.id));
+  end if;
+  delete from starcite.ds_subscription_links l
+  where l.tenant_id = _tenant and l.subscription_id = ds_unlink_stream.id and l.path = ds_unlink_stream.path and not l.glob;
+  update starcite.ds_subscription_links l set explicit = false
+  where l.tenant_id = _tenant and l.subscription_id = ds_unlink_stream.id and l.path = ds_unlink_stream.path;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_unsubscribe(id text, tenant_id text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+begin
+  delete from starcite.ds_subscriptions x
+  where x.tenant_id = starcite.resolve_tenant(ds_unsubscribe.tenant_id) and x.id = ds_unsubscribe.id;
+  if not found then
+    perform starcite.raise_error('subscription_not_found', format('subscription %s does not exist', ds_unsubscribe.id),
+      jsonb_build_object('id', ds_unsubscribe.id));
+  end if;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_wake(id text, tenant_id text)
+ RETURNS SETOF starcite.ds_wake
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _s starcite.ds_subscriptions;
+  _w starcite.ds_wake;
+begin
+  select x.* into _s from starcite.ds_subscriptions x
+  where x.tenant_id = ds_wake.tenant_id and x.id = ds_wake.id and x.wake_state = 'idle' for update;
+  if _s.id is not null then
+    _w := starcite.ds_issue_wake(_s);
+    if _w.wake_id is not null then
+      return next _w;
+    end if;
+  end if;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_wake_candidates(session_ids text[])
+ RETURNS TABLE(tenant_id text, subscription_id text)
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select distinct l.tenant_id, l.subscription_id
+  from starcite.ds_streams d
+  join starcite.ds_subscription_links l on l.tenant_id = d.tenant_id and l.path = d.path
+  join starcite.ds_subscriptions x on x.tenant_id = l.tenant_id and x.id = l.subscription_id
+  where d.session_id = any(ds_wake_candidates.session_ids) and x.wake_state = 'idle'
+$function$;
+
+CREATE OR REPLACE FUNCTION starcite.ds_webhook_result(id text, wake_id text, generation bigint, delivered boolean, done boolean, tenant_id text)
+ RETURNS SETOF starcite.ds_wake
+ LANGUAGE plpgsql
+AS $function$
+declare
+  _s     starcite.ds_subscriptions;
+  _w     starcite.ds_wake;
+  _delay double precision;
+begin
+  select x.* into _s from starcite.ds_subscriptions x
+  where x.tenant_id = ds_webhook_result.tenant_id and x.id = ds_webhook_result.id
+    and x.wake_id = ds_webhook_result.wake_id and x.generation = ds_webhook_result.generation and x.wake_state = 'claimed'
+  for update;
+  if _s.id is null then
+    return;
+  end if;
+  if not ds_webhook_result.delivered then
+    _delay := least(60, 2 ^ _s.attempts) * (0.8 + random() * 0.4);
+    update starcite.ds_subscriptions x
+    set attempts = x.attempts + 1, next_attempt_at = now() + make_interval(secs => _delay),
+        lease_until = greatest(x.lease_until, now() + make_interval(secs => _delay + x.lease_ttl_ms / 1000.0))
+    where x.tenant_id = _s.tenant_id and x.id = _s.id;
+    return;
+  end if;
+  if not ds_webhook_result.done then
+    update starcite.ds_subscriptions x set attempts = 0, next_attempt_at = null
+    where x.tenant_id = _s.tenant_id and x.id = _s.id;
+    return;
+  end if;
+  perform starcite.ds_apply_acks(_s, (select coalesce(jsonb_agg(jsonb_build_object('path', w->>'path', 'epoch', w->'tail_epoch',
+                                                                                    'seq', w->'tail_seq')), '[]')
+                                      from jsonb_array_elements(_s.wake_snapshot) w));
+  _w := starcite.ds_release_lease(_s);
+  if _w.wake_id is not null then
+    return next _w;
+  end if;
 end
 $function$;
 
@@ -1411,6 +1926,7 @@ AS $function$
     ('subscription_conflict',    'SC411', 409, 'Durable Streams: a subscription PUT whose configuration differs from the existing one''s'),
     ('subscription_fenced',      'SC412', 409, 'Durable Streams: a callback, ack or release for a wake that is no longer current'),
     ('subscription_claimed',     'SC413', 409, 'Durable Streams: another worker holds the subscription''s lease (detail: `current_holder`, `generation`)'),
+    ('subscription_no_work',     'SC414', 409, 'Durable Streams: a claim of a subscription with nothing pending'),
     ('webhook_url_rejected',     null,    400, 'Durable Streams: a webhook URL that is not https, or targets a private, link-local or loopback host (http on localhost is allowed outside production)'),
     ('internal_error',           'SC000', 500, 'anything unexpected (logged server-side, never detailed to clients)'),
     ('database_unavailable',     null,    503, 'the server cannot reach Postgres (retry / resume)'),

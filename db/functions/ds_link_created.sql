@@ -8,6 +8,6 @@ language sql volatile as $$
   insert into starcite.ds_subscription_links (tenant_id, subscription_id, path, glob, acked_epoch, acked_seq)
   select s.tenant_id, x.id, s.path, true, s.offset_epoch, ds_link_created.acked_seq
   from starcite.ds_subscriptions x
-  where x.tenant_id = s.tenant_id and x.pattern_regex is not null and s.path ~ x.pattern_regex
+  where x.tenant_id = s.tenant_id and x.pattern_regex is not null and '/' || s.path ~ x.pattern_regex
   on conflict (tenant_id, subscription_id, path) do update set glob = true;
 $$;

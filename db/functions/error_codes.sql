@@ -30,6 +30,7 @@ language sql immutable parallel safe as $$
     ('subscription_conflict',    'SC411', 409, 'Durable Streams: a subscription PUT whose configuration differs from the existing one''s'),
     ('subscription_fenced',      'SC412', 409, 'Durable Streams: a callback, ack or release for a wake that is no longer current'),
     ('subscription_claimed',     'SC413', 409, 'Durable Streams: another worker holds the subscription''s lease (detail: `current_holder`, `generation`)'),
+    ('subscription_no_work',     'SC414', 409, 'Durable Streams: a claim of a subscription with nothing pending'),
     ('webhook_url_rejected',     null,    400, 'Durable Streams: a webhook URL that is not https, or targets a private, link-local or loopback host (http on localhost is allowed outside production)'),
     ('internal_error',           'SC000', 500, 'anything unexpected (logged server-side, never detailed to clients)'),
     ('database_unavailable',     null,    503, 'the server cannot reach Postgres (retry / resume)'),

@@ -34,6 +34,7 @@ export const SERVER_ERROR_CODES = [
   "subscription_conflict",
   "subscription_fenced",
   "subscription_claimed",
+  "subscription_no_work",
   "webhook_url_rejected",
   "database_unavailable",
   "bad_request",

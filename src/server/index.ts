@@ -16,7 +16,8 @@ import { gracefulStop, InflightResponses } from "./lifecycle.ts";
 import { createGraphQLWebSockets } from "./websocket.ts";
 import { handleRest, handleTailUpgrade, TailStreams, type RestDeps } from "../rest/index.ts";
 import type { TailStreamsOptions } from "../rest/streams.ts";
-import { handleStreams, LiveResponses, startStreamSweeper, STREAMS_DEFAULTS, type StreamsDeps, type StreamsOptions } from "../streams/index.ts";
+import { handleStreams, LiveResponses, startStreamSweeper, STREAMS_DEFAULTS, WakeDispatcher, WakeKeys, type StreamsDeps,
+  type StreamsOptions } from "../streams/index.ts";
 
 export interface ServerOptions {
   config: Pick<Config, "port" | "host" | "poolSize">;
@@ -81,9 +82,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closing = false;
   const rest: RestDeps = { sql, hub, batcher, authenticator, logger, closing: () => closing, streams: new TailStreams(options.rest) };
   const streamOptions = { ...STREAMS_DEFAULTS, ...options.streams };
+  const wakeKeys = new WakeKeys(options.auth.tokenSecret);
+  const dispatcher = new WakeDispatcher(sql, listener, wakeKeys, logger);
+  dispatcher.start();
   const durableStreams: StreamsDeps = {
     sql, hub, batcher, authenticator, logger, closing: () => closing, options: streamOptions,
     live: new LiveResponses(streamOptions.heartbeatMs),
+    subscriptions: { keys: wakeKeys, dispatcher, allowLocalHttp: streamOptions.allowLocalHttpWebhooks },
   };
   const stopSweeper = startStreamSweeper(sql, logger);
 
@@ -125,6 +130,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   }).catch(async (error: unknown) => {
     stopSweeper();
+    dispatcher.stop();
     await listener.stop();
     await sql.end({ timeout: 1 });
     throw error;
@@ -153,6 +159,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           await sockets.close(CloseCode.GoingAway, "server shutting down");
           rest.streams.closeAll();
           durableStreams.live.closeAll();
+          dispatcher.stop();
           stopSweeper();
           hub.close();
         },

@@ -1,6 +1,7 @@
 import type { AppContext } from "../app/context.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { LiveResponses } from "./live.ts";
+import type { SubscriptionDeps } from "./subscriptions/routes.ts";
 
 export interface StreamsOptions {
   /** How long an idle long-poll waits before answering 204 (default 20 s; STARCITE_STREAM_LONG_POLL_MS). */
@@ -9,9 +10,16 @@ export interface StreamsOptions {
   sseMaxMs?: number;
   /** How often an idle SSE response gets a comment line (default 15 s). */
   heartbeatMs?: number;
+  /** Webhook subscriptions may use http to localhost / 127.0.0.x (default: outside production). */
+  allowLocalHttpWebhooks?: boolean;
 }
 
-export const STREAMS_DEFAULTS: Required<StreamsOptions> = { longPollMs: 20_000, sseMaxMs: 60_000, heartbeatMs: 15_000 };
+export const STREAMS_DEFAULTS: Required<StreamsOptions> = {
+  longPollMs: 20_000,
+  sseMaxMs: 60_000,
+  heartbeatMs: 15_000,
+  allowLocalHttpWebhooks: process.env.NODE_ENV !== "production",
+};
 
 /** What the Durable Streams adapter needs from the server: the shared services, minus the per-request `auth`. */
 export interface StreamsDeps extends Omit<AppContext, "auth"> {
@@ -20,4 +28,5 @@ export interface StreamsDeps extends Omit<AppContext, "auth"> {
   closing(): boolean;
   options: Required<StreamsOptions>;
   live: LiveResponses;
+  subscriptions: SubscriptionDeps;
 }

@@ -12,6 +12,7 @@ import { baseHeaders, drain, readBody, sendError } from "./http.ts";
 import { formatOffset, H, isJson, isRfc3339, isTrue, parseOffset, STREAM_ROOT, strictInteger } from "./protocol.ts";
 import { longPoll, seqOf, sendChunk, sendNow, catchUp } from "./read.ts";
 import { serveSse } from "./sse.ts";
+import { handleControl, sendControlError } from "./subscriptions/routes.ts";
 
 const METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
 
@@ -209,9 +210,16 @@ export async function handleStreams(req: http.IncomingMessage, res: http.ServerR
     }).end();
     return true;
   }
+  let control = false;
   try {
     const path = streamPathOf(url.pathname.slice(STREAM_ROOT.length));
     if (deps.closing()) throw new StarciteError("shutting_down", "the server is shutting down; retry elsewhere");
+    // The reserved prefix goes first, so a control path is never taken for a stream.
+    if (path === "__ds" || path.startsWith("__ds/")) {
+      control = true;
+      await handleControl(req, res, deps, deps.subscriptions, path.slice("__ds/".length));
+      return true;
+    }
     const auth = await deps.authenticator.state(bearer(req.headers.authorization));
     requirePrincipal(auth);
     const ctx: AppContext = { ...deps, auth };
@@ -246,7 +254,8 @@ export async function handleStreams(req: http.IncomingMessage, res: http.ServerR
     if (res.headersSent) {
       res.destroy();
     } else {
-      sendError(res, error, error.code === "method_not_allowed" ? { allow: METHODS } : {});
+      if (control) sendControlError(res, error);
+      else sendError(res, error, error.code === "method_not_allowed" ? { allow: METHODS } : {});
       if (!req.readableEnded) drain(req);
     }
   }

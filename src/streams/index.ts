@@ -5,6 +5,8 @@ import type { Sql } from "../db/client.ts";
 export { handleStreams } from "./handler.ts";
 export { LiveResponses } from "./live.ts";
 export { STREAMS_DEFAULTS, type StreamsDeps, type StreamsOptions } from "./deps.ts";
+export { WakeDispatcher } from "./subscriptions/dispatcher.ts";
+export { WakeKeys } from "./subscriptions/keys.ts";
 
 /**
  * Deletes the sessions of expired streams that nobody requests again (requests and new PUTs settle the ones they
