@@ -56,6 +56,8 @@ export interface RunningServer {
   authenticator: Authenticator;
   /** Bytes queued in userland for each open WebSocket (backpressure introspection). */
   wsBufferedBytes(): number[];
+  /** Open Durable Streams long-polls and SSE responses. */
+  liveStreams(): number;
   /** Graceful stop: refuse new work, finish in-flight appends, close subscriptions (1001), release the database. */
   close(): Promise<void>;
 }
@@ -147,6 +149,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     hub,
     authenticator,
     wsBufferedBytes: () => [...sockets.bufferedBytes(), ...rest.streams.bufferedBytes()],
+    liveStreams: () => durableStreams.live.size,
     close() {
       stopped ??= gracefulStop({
         refuseNew: () => {

@@ -1,7 +1,8 @@
 import type { AppContext } from "../app/context.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { LiveResponses } from "./live.ts";
-import type { SubscriptionDeps } from "./subscriptions/routes.ts";
+import type { WakeDispatcher } from "./subscriptions/dispatcher.ts";
+import type { WakeKeys } from "./subscriptions/keys.ts";
 
 export interface StreamsOptions {
   /** How long an idle long-poll waits before answering 204 (default 20 s; STARCITE_STREAM_LONG_POLL_MS). */
@@ -20,6 +21,13 @@ export const STREAMS_DEFAULTS: Required<StreamsOptions> = {
   heartbeatMs: 15_000,
   allowLocalHttpWebhooks: process.env.NODE_ENV !== "production",
 };
+
+export interface SubscriptionDeps {
+  keys: WakeKeys;
+  dispatcher: WakeDispatcher;
+  /** http webhooks to localhost / 127.0.0.x (development; off in production). */
+  allowLocalHttp: boolean;
+}
 
 /** What the Durable Streams adapter needs from the server: the shared services, minus the per-request `auth`. */
 export interface StreamsDeps extends Omit<AppContext, "auth"> {

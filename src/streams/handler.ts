@@ -25,11 +25,15 @@ const badRequest = (message: string, field?: string) => new StarciteError("inval
 
 /** A stream path from a URL path under STREAM_ROOT, or from a Stream-Forked-From value (a path or a URL). */
 function streamPathOf(raw: string): string {
+  let path: string;
   try {
-    return decodeURIComponent(raw);
+    path = decodeURIComponent(raw);
   } catch {
     throw new StarciteError("bad_request", "the stream path holds a malformed percent-encoding");
   }
+  // NUL cannot even reach SQL's own check (ds_check_path) as a text parameter.
+  if (/\p{Cc}/u.test(path)) throw badRequest("a stream path may not contain control characters", "path");
+  return path;
 }
 
 function forkSourceOf(value: string): string {
@@ -197,8 +201,12 @@ async function remove(req: http.IncomingMessage, res: http.ServerResponse, ctx: 
  * server's other routes get it.
  */
 export async function handleStreams(req: http.IncomingMessage, res: http.ServerResponse, deps: StreamsDeps): Promise<boolean> {
-  const url = new URL(req.url ?? "/", "http://localhost");
-  if (!url.pathname.startsWith(STREAM_ROOT)) return false;
+  // The path as sent: a URL parser would resolve "." and ".." segments, turning a/../b into another stream's name.
+  const target = req.url ?? "/";
+  const q = target.indexOf("?");
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  if (!rawPath.startsWith(STREAM_ROOT)) return false;
+  const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));
   const method = req.method ?? "GET";
   if (method === "OPTIONS") {
     res.writeHead(204, {
@@ -212,7 +220,7 @@ export async function handleStreams(req: http.IncomingMessage, res: http.ServerR
   }
   let control = false;
   try {
-    const path = streamPathOf(url.pathname.slice(STREAM_ROOT.length));
+    const path = streamPathOf(rawPath.slice(STREAM_ROOT.length));
     if (deps.closing()) throw new StarciteError("shutting_down", "the server is shutting down; retry elsewhere");
     // The reserved prefix goes first, so a control path is never taken for a stream.
     if (path === "__ds" || path.startsWith("__ds/")) {
@@ -231,7 +239,7 @@ export async function handleStreams(req: http.IncomingMessage, res: http.ServerR
         await post(req, res, ctx, path);
         break;
       case "GET":
-        await get(req, res, ctx, deps, path, url.searchParams);
+        await get(req, res, ctx, deps, path, query);
         break;
       case "HEAD":
         await head(req, res, ctx, path);

@@ -5,20 +5,11 @@ import { bearer } from "../../auth/authenticator.ts";
 import { requirePrincipal } from "../../auth/guard.ts";
 import { HTTP_STATUS, StarciteError, type ErrorCode } from "../../db/errors.ts";
 import type { Ack } from "../../db/subscriptions.ts";
-import type { StreamsDeps } from "../deps.ts";
+import type { StreamsDeps, SubscriptionDeps } from "../deps.ts";
 import { baseHeaders, readBody } from "../http.ts";
 import { parseOffset } from "../protocol.ts";
-import type { WakeDispatcher } from "./dispatcher.ts";
-import type { WakeKeys } from "./keys.ts";
 import { checkWebhookUrl } from "./webhook-url.ts";
 import { subscriptionJson, wakeStreamsJson } from "./wire.ts";
-
-export interface SubscriptionDeps {
-  keys: WakeKeys;
-  dispatcher: WakeDispatcher;
-  /** http webhooks to localhost / 127.0.0.x (development; off in production). */
-  allowLocalHttp: boolean;
-}
 
 /** The protocol's error codes for ours (PROTOCOL.md 6-7: `{"error": {"code": ...}}`); others are upper-cased. */
 const DS_CODES: Partial<Record<ErrorCode, string>> = {
