@@ -73,6 +73,7 @@ async function run(config: Config, logger: Logger, lifecycle: Lifecycle): Promis
     logger,
     graphiql: !config.production,
     fastPaths: config.fastPaths,
+    streams: { longPollMs: config.streamLongPollMs, sseMaxMs: config.streamSseMaxMs, allowLocalHttpWebhooks: !config.production },
     auth: {
       mode: config.authMode,
       tokenSecret,

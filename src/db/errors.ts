@@ -3,7 +3,7 @@ import type { ServerErrorCode } from "@starcite/sdk";
 /**
  * The error contract. Every failure the SQL layer knows about is raised with a fixed SQLSTATE in class
  * "SC", a message starting with the code name, and a JSON object in DETAIL; GraphQL puts the code into
- * `extensions.code`, REST answers with the code's HTTP status (src/rest/errors.ts). Codes, SQLSTATEs and
+ * `extensions.code`, REST and Durable Streams answer with the code's HTTP status (HTTP_STATUS below). Codes, SQLSTATEs and
  * statuses are defined once, in SQL (`starcite.error_codes()`); test/sql/facts.test.ts checks this map, the
  * HTTP statuses, the SDK's code list and the README against it. null: a code the server raises, not SQL.
  */

@@ -30,6 +30,10 @@ export interface Config {
   fastPaths: boolean;
   /** Where the CLI keeps its config (and where the first start stores the development API key). */
   configDir: string;
+  /** Durable Streams: how long an idle long-poll waits (STARCITE_STREAM_LONG_POLL_MS). */
+  streamLongPollMs: number;
+  /** Durable Streams: how long one SSE response lasts before the server ends it (STARCITE_STREAM_SSE_MAX_MS). */
+  streamSseMaxMs: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -37,6 +41,12 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function positiveFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = intFromEnv(env, name, fallback);
+  if (value < 1) throw new Error(`${name} must be at least 1 (milliseconds)`);
   return value;
 }
 
@@ -77,5 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtAudience: env.STARCITE_JWT_AUDIENCE || undefined,
     fastPaths: onOff(env, "STARCITE_FAST_PATHS", true),
     configDir: path.resolve(env.STARCITE_CONFIG_DIR || path.join(os.homedir(), ".starcite")),
+    streamLongPollMs: positiveFromEnv(env, "STARCITE_STREAM_LONG_POLL_MS", 20_000),
+    streamSseMaxMs: positiveFromEnv(env, "STARCITE_STREAM_SSE_MAX_MS", 60_000),
   };
 }
