@@ -1190,7 +1190,12 @@ begin
     _ct := coalesce(_ct, 'application/octet-stream');
   end if;
 
-  if _cur.id is not null and _cur.tenant_id = _tenant and _cur.deleted_at is null then
+  -- A path is one namespace across tenants: another tenant's live stream holds it (a deleted one frees it).
+  if _cur.id is not null and _cur.deleted_at is null and _cur.tenant_id <> _tenant then
+    perform starcite.raise_error('stream_conflict', format('stream path %s is taken', ds_create.path),
+      jsonb_build_object('path', ds_create.path));
+  end if;
+  if _cur.id is not null and _cur.deleted_at is null then
     -- The path's stream is live: confirm it, or refuse a different configuration.
     if starcite.ds_media_type(_cur.content_type) = starcite.ds_media_type(_ct)
        and _cur.ttl_seconds is not distinct from _ttl and _cur.expires_at is not distinct from _expires
@@ -1205,11 +1210,12 @@ begin
       format('stream %s exists with another content type, TTL, expiry, closure or fork', ds_create.path),
       jsonb_build_object('path', ds_create.path, 'content_type', _cur.content_type));
   end if;
-  if _cur.id is not null and _cur.tenant_id <> _tenant then
-    perform starcite.raise_error('stream_conflict', format('stream path %s is taken', ds_create.path),
-      jsonb_build_object('path', ds_create.path));
-  end if;
   if _cur.id is not null and starcite.ds_has_live_fork(_cur.id) then
+    if _cur.tenant_id <> _tenant then
+      -- Another tenant's forks block the path; say no more than that it is taken.
+      perform starcite.raise_error('stream_conflict', format('stream path %s is taken', ds_create.path),
+        jsonb_build_object('path', ds_create.path));
+    end if;
     perform starcite.raise_error('stream_conflict',
       format('stream %s was deleted but its forks still use it; the path cannot be reused yet', ds_create.path),
       jsonb_build_object('path', ds_create.path));

@@ -58,7 +58,7 @@ export function chunkOf(state: StreamState, from: number, events: readonly Store
   }
   const last = messages.at(-1)?.seq ?? from;
   const closed = marker || (state.closed && last >= state.tailSeq);
-  return { from, messages, last, closed, upToDate: closed || (complete && last >= state.tailSeq) || (marker && complete) };
+  return { from, messages, last, closed, upToDate: closed || (complete && last >= state.tailSeq) };
 }
 
 /** A catch-up page from `from` (the database, byte-bounded). */

@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { append } from "../../src/db/events.ts";
+import { MAX_STREAM_BODY_BYTES } from "../../src/shared/limits.ts";
+import { PAGE_EVENTS } from "../../src/streams/read.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { detailOf, pgError, sid, starciteError } from "./_support.ts";
 
@@ -103,6 +105,27 @@ describe("paths and sessions", () => {
     await pgError(db.sql`select * from starcite.ds_resolve(${p}, tenant_id => 'ds_other')`, "SC100");
     await pgError(db.sql`select * from starcite.ds_create(${p}, 'text/plain', tenant_id => 'ds_other')`, "SC400");
     await pgError(db.sql`select * from starcite.ds_append(${p}, 'text/plain', body => '\\x01', tenant_id => 'ds_other')`, "SC100");
+  });
+
+  test("a path another tenant deleted is free, and while that tenant's forks hold it, it is only 'taken'", async () => {
+    await db.sql`select starcite.create_tenant('ds_third')`;
+    const src = path();
+    const fork = path();
+    await create(src, { ct: "text/plain" });
+    await create(fork, { fork: src });
+    await db.sql`select starcite.ds_delete(${src})`;
+    const held = await pgError(db.sql`select * from starcite.ds_create(${src}, 'text/plain', tenant_id => 'ds_third')`, "SC400");
+    expect(held.message).toBe(`stream_conflict: stream path ${src} is taken`);
+    await db.sql`select starcite.ds_delete(${fork})`;
+    const [row] = await db.sql<{ created: boolean; session_id: string; second: string }[]>`
+      select created, (state).session_id, starcite.ds_session_id(${src}, 2) as second
+      from starcite.ds_create(${src}, 'text/plain', tenant_id => 'ds_third')`;
+    expect(row!.created).toBe(true);
+    expect(row!.session_id).toBe(row!.second);
+    const [theirs] = await db.sql<{ session_id: string }[]>`
+      select session_id from starcite.ds_resolve(${src}, tenant_id => 'ds_third')`;
+    expect(theirs!.session_id).toBe(row!.session_id);
+    await pgError(db.sql`select * from starcite.ds_resolve(${src})`, "SC100");
   });
 });
 
@@ -329,6 +352,15 @@ describe("forks", () => {
     expect((await create(target, { fork: src, forkEpoch: 0, forkSeq: 0, sub: 2 })).created).toBe(false);
     await pgError(db.sql`select * from starcite.ds_create(${target}, fork_path => ${src}, fork_epoch => 0, fork_seq => 0, fork_sub_offset => 3)`, "SC400");
     await pgError(db.sql`select * from starcite.ds_create(${target}, 'text/plain')`, "SC400");
+  });
+});
+
+describe("limits the adapter repeats", () => {
+  test("its request body limit is event_body_bytes, its page size within events_per_read", async () => {
+    const [row] = await db.sql<{ body: number; read: number }[]>`
+      select starcite.limit_value('event_body_bytes') as body, starcite.limit_value('events_per_read') as read`;
+    expect(MAX_STREAM_BODY_BYTES).toBe(row!.body);
+    expect(PAGE_EVENTS).toBeLessThanOrEqual(row!.read);
   });
 });
 

@@ -24,6 +24,7 @@ export class WakeDispatcher {
   readonly #tickMs: number;
   readonly #timeoutMs: number;
   #active = false;
+  #awoken = false;
   #checkedAt = 0;
   #pending = new Set<string>();
   #flushing = false;
@@ -63,6 +64,7 @@ export class WakeDispatcher {
   /** A subscription was created here: stop sleeping now rather than at the next check. */
   awake(): void {
     this.#active = true;
+    this.#awoken = true;
   }
 
   /** Delivers wakes an operation issued (a release or an ack that found more work pending). */
@@ -90,8 +92,12 @@ export class WakeDispatcher {
     if (this.#ticking || this.#stopped) return;
     this.#ticking = true;
     try {
-      if (!this.#active || Date.now() - this.#checkedAt > 10 * this.#tickMs) {
-        this.#active = await db.anySubscriptions(this.sql);
+      // Whether any subscription exists (one created elsewhere included) is asked every ten ticks, not every tick.
+      if (Date.now() - this.#checkedAt > 10 * this.#tickMs) {
+        // A check that began before a subscription created here committed must not put the dispatcher to sleep.
+        this.#awoken = false;
+        const any = await db.anySubscriptions(this.sql);
+        this.#active = any || this.#awoken;
         this.#checkedAt = Date.now();
       }
       if (!this.#active) return;
