@@ -2,6 +2,7 @@ import { createPool } from "./db/client.ts";
 import { prepareDatabase } from "./db/database.ts";
 import { startServer } from "./server/index.ts";
 import { loadConfig, type Config } from "./shared/config.ts";
+import { AUTH_FAILURE_LIMITS } from "./shared/limits.ts";
 import { createLogger, type Logger } from "./shared/logger.ts";
 import { checkAuthMode, resolveTokenSecret } from "./startup/auth-config.ts";
 import { bootstrapDevKey } from "./startup/dev-key.ts";
@@ -74,9 +75,13 @@ async function run(config: Config, logger: Logger, lifecycle: Lifecycle): Promis
     graphiql: !config.production,
     fastPaths: config.fastPaths,
     streams: { longPollMs: config.streamLongPollMs, sseMaxMs: config.streamSseMaxMs, allowLocalHttpWebhooks: !config.production },
+    cors: config.corsOrigins,
+    introspection: config.introspection,
+    limits: config.limits,
     auth: {
       mode: config.authMode,
       tokenSecret,
+      failureLimit: { failures: config.authFailureLimit, windowMs: AUTH_FAILURE_LIMITS.windowMs },
       ...(config.jwksUrl
         ? { external: { jwksUrl: config.jwksUrl, ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}), ...(config.jwtAudience ? { audience: config.jwtAudience } : {}) } }
         : {}),

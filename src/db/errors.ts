@@ -42,6 +42,8 @@ export const ERROR_SQLSTATES = {
   overloaded: null,
   route_not_found: null,
   method_not_allowed: null,
+  unsupported_media_type: null,
+  too_many_requests: null,
 } as const satisfies Record<ServerErrorCode, `SC${string}` | null>;
 
 export type ErrorCode = keyof typeof ERROR_SQLSTATES;
@@ -82,7 +84,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   subscription_no_work: 409,
   stream_gone: 410,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   overloaded: 429,
+  too_many_requests: 429,
   internal_error: 500,
   database_unavailable: 503,
   shutting_down: 503,
@@ -166,5 +170,22 @@ export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (error) {
     throw toStarciteError(error);
+  }
+}
+
+/**
+ * For reads only (safe to repeat): like mapErrors, but a connection that died under the query (a terminated
+ * backend, a reset socket) is retried twice on a fresh one before `database_unavailable` is reported. A pool
+ * whose connections were all killed at once (a failover, a pooler restart) then costs a read nothing.
+ */
+export async function mapReadErrors<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const mapped = toStarciteError(error);
+      if (attempt >= 2 || !(mapped instanceof StarciteError) || mapped.code !== "database_unavailable") throw mapped;
+      await new Promise((resolve) => setTimeout(resolve, 25 * (attempt + 1)));
+    }
   }
 }

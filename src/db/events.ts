@@ -1,5 +1,5 @@
 import type { Sql } from "./client.ts";
-import { mapErrors, SQLSTATE_TO_CODE, StarciteError, unstorableText, type ErrorCode } from "./errors.ts";
+import { mapErrors, mapReadErrors, SQLSTATE_TO_CODE, StarciteError, unstorableText, type ErrorCode } from "./errors.ts";
 import { toEvent, type EventRow } from "./rows.ts";
 import type { AppendResult, EventInput, JsonValue, StoredEvent } from "./types.ts";
 
@@ -95,6 +95,6 @@ export async function appendBatch(sql: Sql, sessionId: string, events: readonly 
 
 /** Events with seq > afterSeq in seq order (`starcite.read`). */
 export async function read(sql: Sql, sessionId: string, afterSeq = 0, limit = 100, tenantId?: string | null): Promise<StoredEvent[]> {
-  const rows = await mapErrors(() => sql<EventRow[]>`select * from starcite.read(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`);
+  const rows = await mapReadErrors(() => sql<EventRow[]>`select * from starcite.read(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`);
   return rows.map(toEvent);
 }

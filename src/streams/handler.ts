@@ -6,7 +6,7 @@ import { bearer } from "../auth/authenticator.ts";
 import { requirePrincipal } from "../auth/guard.ts";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
 import type { StreamBody, StreamState } from "../db/streams.ts";
-import { MAX_STREAM_BODY_BYTES } from "../shared/limits.ts";
+import { STREAM_LIMITS } from "../shared/limits.ts";
 import type { StreamsDeps } from "./deps.ts";
 import { baseHeaders, drain, readBody, sendError } from "./http.ts";
 import { formatOffset, H, isJson, isRfc3339, isTrue, parseOffset, STREAM_ROOT, strictInteger } from "./protocol.ts";
@@ -92,7 +92,7 @@ async function put(req: http.IncomingMessage, res: http.ServerResponse, ctx: App
   }
 
   const contentType = header(req, "content-type");
-  const bytes = await readBody(req, MAX_STREAM_BODY_BYTES);
+  const bytes = await readBody(req, STREAM_LIMITS.bodyBytes);
   if (forkedFrom !== null && contentType === null && bytes.length > 0) {
     throw badRequest("a fork with an initial body needs its Content-Type", "content_type");
   }
@@ -135,7 +135,7 @@ async function post(req: http.IncomingMessage, res: http.ServerResponse, ctx: Ap
   }
   const close = isTrue(req.headers[H.closed]);
   const contentType = header(req, "content-type");
-  const bytes = await readBody(req, MAX_STREAM_BODY_BYTES);
+  const bytes = await readBody(req, STREAM_LIMITS.bodyBytes);
   if (bytes.length === 0 && !close) throw badRequest("an append needs a body (an empty one only with Stream-Closed: true)", "body");
   if (bytes.length > 0 && !contentType) throw badRequest("an append with a body needs its Content-Type", "content_type");
 

@@ -5,8 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { append } from "../../src/db/events.ts";
-import { MAX_STREAM_BODY_BYTES } from "../../src/shared/limits.ts";
-import { PAGE_EVENTS } from "../../src/streams/read.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { detailOf, pgError, sid, starciteError } from "./_support.ts";
 
@@ -352,15 +350,6 @@ describe("forks", () => {
     expect((await create(target, { fork: src, forkEpoch: 0, forkSeq: 0, sub: 2 })).created).toBe(false);
     await pgError(db.sql`select * from starcite.ds_create(${target}, fork_path => ${src}, fork_epoch => 0, fork_seq => 0, fork_sub_offset => 3)`, "SC400");
     await pgError(db.sql`select * from starcite.ds_create(${target}, 'text/plain')`, "SC400");
-  });
-});
-
-describe("limits the adapter repeats", () => {
-  test("its request body limit is event_body_bytes, its page size within events_per_read", async () => {
-    const [row] = await db.sql<{ body: number; read: number }[]>`
-      select starcite.limit_value('event_body_bytes') as body, starcite.limit_value('events_per_read') as read`;
-    expect(MAX_STREAM_BODY_BYTES).toBe(row!.body);
-    expect(PAGE_EVENTS).toBeLessThanOrEqual(row!.read);
   });
 });
 
