@@ -19,7 +19,7 @@ import { gracefulStop, InflightResponses } from "./lifecycle.ts";
 import { createGraphQLWebSockets } from "./websocket.ts";
 import { handleRest, handleTailUpgrade, TailStreams, type RestDeps } from "../rest/index.ts";
 import type { TailStreamsOptions } from "../rest/streams.ts";
-import { handleStreams, LiveResponses, startStreamSweeper, STREAMS_DEFAULTS, WakeDispatcher, WakeKeys, type StreamsDeps,
+import { handleStreams, LiveResponses, startStreamSweeper, STREAMS_CORS, STREAMS_DEFAULTS, WakeDispatcher, WakeKeys, type StreamsDeps,
   type StreamsOptions } from "../streams/index.ts";
 
 export interface ServerOptions {
@@ -132,7 +132,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const inflight = new InflightResponses();
   const handle = createRequestHandler({
     engine, authenticator, metrics, logger, fastPaths,
-    guards: { cors: options.cors ?? (production ? [] : "*"), maxBodyBytes: limits.bodyBytes, logger },
+    guards: { cors: options.cors ?? (production ? [] : "*"), maxBodyBytes: limits.bodyBytes, logger, routeCors: [STREAMS_CORS] },
     isClosing: () => closing,
     streams: (req, res) => handleStreams(req, res, durableStreams),
     rest: (req, res) => handleRest(req, res, rest),

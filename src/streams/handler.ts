@@ -3,18 +3,18 @@ import { TextDecoder } from "node:util";
 import type { AppContext } from "../app/context.ts";
 import * as streams from "../app/streams.ts";
 import { bearer } from "../auth/authenticator.ts";
+import { clientAddress } from "../auth/limiter.ts";
 import { requirePrincipal } from "../auth/guard.ts";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
 import type { StreamBody, StreamState } from "../db/streams.ts";
 import { STREAM_LIMITS } from "../shared/limits.ts";
 import type { StreamsDeps } from "./deps.ts";
-import { baseHeaders, drain, readBody, sendError } from "./http.ts";
-import { formatOffset, H, isJson, isRfc3339, isTrue, parseOffset, STREAM_ROOT, strictInteger } from "./protocol.ts";
+import { BASE_HEADERS, drain, readBody, sendError } from "./http.ts";
+import { formatOffset, H, isJson, isRfc3339, isTrue, parseOffset, STREAM_METHODS as METHODS, STREAM_ROOT, strictInteger } from "./protocol.ts";
 import { longPoll, seqOf, sendChunk, sendNow, catchUp } from "./read.ts";
 import { serveSse } from "./sse.ts";
 import { handleControl, sendControlError } from "./subscriptions/routes.ts";
 
-const METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
 
 const header = (req: http.IncomingMessage, name: string): string | null => {
   const v = req.headers[name];
@@ -111,7 +111,7 @@ async function put(req: http.IncomingMessage, res: http.ServerResponse, ctx: App
     },
     actor: header(req, H.actor),
   });
-  const headers = { ...baseHeaders(req), ...stateHeaders(state), "content-length": 0 };
+  const headers = { ...BASE_HEADERS, ...stateHeaders(state), "content-length": 0 };
   if (created) {
     const proto = header(req, "x-forwarded-proto") ?? "http";
     res.writeHead(201, { ...headers, location: `${proto}://${req.headers.host ?? "localhost"}${(req.url ?? "").split("?")[0]}` }).end();
@@ -150,7 +150,7 @@ async function post(req: http.IncomingMessage, res: http.ServerResponse, ctx: Ap
   });
   const status = producer && result.outcome === "appended" && bytes.length > 0 ? 200 : 204;
   res.writeHead(status, {
-    ...baseHeaders(req),
+    ...BASE_HEADERS,
     [H.nextOffset]: formatOffset(result.state.offsetEpoch, result.state.tailSeq),
     ...(result.state.closed ? { [H.closed]: "true" } : {}),
     ...(producer ? {
@@ -163,7 +163,7 @@ async function post(req: http.IncomingMessage, res: http.ServerResponse, ctx: Ap
 async function head(req: http.IncomingMessage, res: http.ServerResponse, ctx: AppContext, path: string): Promise<void> {
   const state = await streams.resolve(ctx, path, false);
   res.writeHead(200, {
-    ...baseHeaders(req),
+    ...BASE_HEADERS,
     ...stateHeaders(state),
     "cache-control": "no-store",
     ...(state.ttlSeconds !== null ? { [H.ttl]: String(state.ttlSeconds) } : {}),
@@ -193,7 +193,7 @@ async function get(req: http.IncomingMessage, res: http.ServerResponse, ctx: App
 
 async function remove(req: http.IncomingMessage, res: http.ServerResponse, ctx: AppContext, path: string): Promise<void> {
   await streams.remove(ctx, path);
-  res.writeHead(204, baseHeaders(req)).end();
+  res.writeHead(204, BASE_HEADERS).end();
 }
 
 /**
@@ -209,13 +209,8 @@ export async function handleStreams(req: http.IncomingMessage, res: http.ServerR
   const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));
   const method = req.method ?? "GET";
   if (method === "OPTIONS") {
-    res.writeHead(204, {
-      ...baseHeaders(req),
-      "access-control-allow-methods": METHODS,
-      "access-control-allow-headers": req.headers["access-control-request-headers"] ??
-        "authorization, content-type, if-none-match, stream-seq, stream-ttl, stream-expires-at, stream-closed, producer-id, producer-epoch, producer-seq",
-      "access-control-max-age": "600",
-    }).end();
+    // A CORS preflight was answered by the server's guards; a plain OPTIONS learns the methods.
+    res.writeHead(204, { ...BASE_HEADERS, allow: METHODS, "content-length": 0 }).end();
     return true;
   }
   let control = false;
@@ -228,7 +223,7 @@ export async function handleStreams(req: http.IncomingMessage, res: http.ServerR
       await handleControl(req, res, deps, deps.subscriptions, path.slice("__ds/".length));
       return true;
     }
-    const auth = await deps.authenticator.state(bearer(req.headers.authorization));
+    const auth = await deps.authenticator.state(bearer(req.headers.authorization), { client: clientAddress(req) });
     requirePrincipal(auth);
     const ctx: AppContext = { ...deps, auth };
     switch (method) {

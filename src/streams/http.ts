@@ -1,21 +1,16 @@
 import type http from "node:http";
+import { retryAfterSeconds } from "../auth/limiter.ts";
 import { HTTP_STATUS, StarciteError } from "../db/errors.ts";
-import { EXPOSED_HEADERS, formatOffset, H } from "./protocol.ts";
+import { formatOffset, H } from "./protocol.ts";
 
 /**
- * Headers every Durable Streams response carries: the browser-safety ones PROTOCOL.md 12.7 asks for, and CORS
- * (the caller's origin with credentials, like /graphql, or * without one; the protocol's headers exposed).
+ * Headers every Durable Streams response carries: the browser-safety ones PROTOCOL.md 12.7 asks for. CORS is the
+ * server's policy, set before routing (src/server/guards.ts, with STREAMS_CORS for this prefix).
  */
-export function baseHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
-  const origin = req.headers.origin;
-  return {
-    "x-content-type-options": "nosniff",
-    "cross-origin-resource-policy": "cross-origin",
-    "access-control-expose-headers": EXPOSED_HEADERS,
-    ...(origin ? { "access-control-allow-origin": origin, "access-control-allow-credentials": "true", vary: "Origin" }
-      : { "access-control-allow-origin": "*" }),
-  };
-}
+export const BASE_HEADERS: Readonly<http.OutgoingHttpHeaders> = {
+  "x-content-type-options": "nosniff",
+  "cross-origin-resource-policy": "cross-origin",
+};
 
 /** What an error adds to its response so that clients need not read the body (PROTOCOL.md 5.2, 5.2.1). */
 function errorHeaders(error: StarciteError): http.OutgoingHttpHeaders {
@@ -31,7 +26,7 @@ function errorHeaders(error: StarciteError): http.OutgoingHttpHeaders {
     case "producer_seq_conflict":
       return { [H.producerExpectedSeq]: String(d.expected_producer_seq), [H.producerReceivedSeq]: String(d.received_producer_seq) };
     default:
-      return {};
+      return typeof d.retry_after_ms === "number" ? { "retry-after": retryAfterSeconds(d.retry_after_ms) } : {};
   }
 }
 
@@ -39,7 +34,7 @@ function errorHeaders(error: StarciteError): http.OutgoingHttpHeaders {
 export function sendError(res: http.ServerResponse, error: StarciteError, extra: http.OutgoingHttpHeaders = {}): void {
   const body = JSON.stringify({ error: error.code, message: error.message, ...(Object.keys(error.detail).length > 0 ? { detail: error.detail } : {}) });
   res.writeHead(HTTP_STATUS[error.code], {
-    ...baseHeaders(res.req),
+    ...BASE_HEADERS,
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-store",

@@ -5,6 +5,7 @@ import type { Sql } from "../db/client.ts";
 export { handleStreams } from "./handler.ts";
 export { LiveResponses } from "./live.ts";
 export { STREAMS_DEFAULTS, type StreamsDeps, type StreamsOptions } from "./deps.ts";
+export { STREAMS_CORS } from "./protocol.ts";
 export { WakeDispatcher } from "./subscriptions/dispatcher.ts";
 export { WakeKeys } from "./subscriptions/keys.ts";
 

@@ -31,12 +31,26 @@ export const H = {
   actor: "starcite-actor",
 } as const;
 
-/** Headers a browser may read from our responses (CORS). */
-export const EXPOSED_HEADERS = [
-  "Stream-Next-Offset", "Stream-Up-To-Date", "Stream-Cursor", "Stream-Closed", "Stream-TTL", "Stream-Expires-At",
-  "Stream-SSE-Data-Encoding", "Producer-Epoch", "Producer-Seq", "Producer-Expected-Seq", "Producer-Received-Seq",
-  "ETag", "Location", "Starcite-Session-Id",
-].join(", ");
+/** The HTTP methods of /v1/stream/ (streams and the __ds control APIs). */
+export const STREAM_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
+
+/**
+ * What the server's CORS policy (its origins, STARCITE_CORS_ORIGINS) allows under STREAM_ROOT: the protocol's
+ * request headers in preflights and its response headers readable by browsers.
+ */
+export const STREAMS_CORS = {
+  prefix: STREAM_ROOT,
+  methods: STREAM_METHODS,
+  headers: [
+    "authorization", "content-type", "accept", "last-event-id", "if-none-match", H.seq, H.ttl, H.expiresAt, H.closed,
+    H.forkedFrom, H.forkOffset, H.forkSubOffset, H.producerId, H.producerEpoch, H.producerSeq, H.actor,
+  ].join(", "),
+  expose: [
+    "Stream-Next-Offset", "Stream-Up-To-Date", "Stream-Cursor", "Stream-Closed", "Stream-TTL", "Stream-Expires-At",
+    "Stream-SSE-Data-Encoding", "Producer-Epoch", "Producer-Seq", "Producer-Expected-Seq", "Producer-Received-Seq",
+    "ETag", "Location", "Starcite-Session-Id",
+  ].join(", "),
+} as const;
 
 const FIELD = 16;
 

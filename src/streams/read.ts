@@ -5,7 +5,7 @@ import { StarciteError } from "../db/errors.ts";
 import type { StreamState } from "../db/streams.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { StreamsDeps } from "./deps.ts";
-import { baseHeaders, sendError } from "./http.ts";
+import { BASE_HEADERS, sendError } from "./http.ts";
 import { isCloseMarker, readBody } from "./messages.ts";
 import { formatOffset, H, isJson, nextCursor, type Offset } from "./protocol.ts";
 
@@ -77,7 +77,7 @@ export function sendChunk(req: http.IncomingMessage, res: http.ServerResponse, s
                           extra: http.OutgoingHttpHeaders = {}): void {
   const tag = etag(state, chunk);
   const headers: http.OutgoingHttpHeaders = {
-    ...baseHeaders(req),
+    ...BASE_HEADERS,
     "content-type": state.contentType,
     [H.nextOffset]: formatOffset(state.offsetEpoch, chunk.last),
     [H.sessionId]: state.sessionId,
@@ -101,7 +101,7 @@ export function sendChunk(req: http.IncomingMessage, res: http.ServerResponse, s
 export function sendNow(req: http.IncomingMessage, res: http.ServerResponse, state: StreamState): void {
   const body = isJson(state.contentType) ? "[]" : "";
   res.writeHead(200, {
-    ...baseHeaders(req),
+    ...BASE_HEADERS,
     "content-type": state.contentType,
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-store",
@@ -159,7 +159,7 @@ export async function longPoll(req: http.IncomingMessage, res: http.ServerRespon
 function sendEmpty(req: http.IncomingMessage, res: http.ServerResponse, state: StreamState, chunk: Chunk,
                    extra: http.OutgoingHttpHeaders): void {
   res.writeHead(204, {
-    ...baseHeaders(req),
+    ...BASE_HEADERS,
     "cache-control": "no-store",
     [H.nextOffset]: formatOffset(state.offsetEpoch, chunk.last),
     [H.upToDate]: "true",

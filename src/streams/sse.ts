@@ -7,7 +7,7 @@ import type { StreamState } from "../db/streams.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { TailIterator } from "../live/tail-iterator.ts";
 import type { StreamsDeps } from "./deps.ts";
-import { baseHeaders } from "./http.ts";
+import { BASE_HEADERS } from "./http.ts";
 import { readBody } from "./messages.ts";
 import { formatOffset, H, isJson, nextCursor, sseIsText } from "./protocol.ts";
 import { catchUp, chunkOf, PAGE_EVENTS, type Chunk } from "./read.ts";
@@ -31,7 +31,7 @@ export async function serveSse(req: http.IncomingMessage, res: http.ServerRespon
   const base64 = !sseIsText(state.contentType);
   const cursor = nextCursor(clientCursor);
   res.writeHead(200, {
-    ...baseHeaders(req),
+    ...BASE_HEADERS,
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
     [H.sessionId]: state.sessionId,

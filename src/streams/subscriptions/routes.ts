@@ -2,11 +2,12 @@ import type http from "node:http";
 import type { AppContext } from "../../app/context.ts";
 import * as subscriptions from "../../app/stream-subscriptions.ts";
 import { bearer } from "../../auth/authenticator.ts";
+import { clientAddress } from "../../auth/limiter.ts";
 import { requirePrincipal } from "../../auth/guard.ts";
 import { HTTP_STATUS, StarciteError, type ErrorCode } from "../../db/errors.ts";
 import type { Ack } from "../../db/subscriptions.ts";
 import type { StreamsDeps, SubscriptionDeps } from "../deps.ts";
-import { baseHeaders, readBody } from "../http.ts";
+import { BASE_HEADERS, readBody } from "../http.ts";
 import { parseOffset } from "../protocol.ts";
 import { checkWebhookUrl } from "./webhook-url.ts";
 import { subscriptionJson, wakeStreamsJson } from "./wire.ts";
@@ -33,7 +34,7 @@ export function sendControlError(res: http.ServerResponse, error: StarciteError,
     error: { code: DS_CODES[error.code] ?? error.code.toUpperCase(), message: error.message, starcite_code: error.code, ...error.detail },
   });
   res.writeHead(HTTP_STATUS[error.code], {
-    ...baseHeaders(res.req),
+    ...BASE_HEADERS,
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-store",
@@ -44,7 +45,7 @@ export function sendControlError(res: http.ServerResponse, error: StarciteError,
 function sendJson(res: http.ServerResponse, status: number, body: unknown, extra: http.OutgoingHttpHeaders = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
-    ...baseHeaders(res.req),
+    ...BASE_HEADERS,
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
     "cache-control": "no-store",
@@ -115,7 +116,7 @@ export async function handleControl(req: http.IncomingMessage, res: http.ServerR
   const method = req.method ?? "GET";
   const [first, id, action, ...tail] = rest.split("/");
   const appCtx = async (): Promise<AppContext> => {
-    const auth = await deps.authenticator.state(bearer(req.headers.authorization));
+    const auth = await deps.authenticator.state(bearer(req.headers.authorization), { client: clientAddress(req) });
     requirePrincipal(auth);
     return { ...deps, auth };
   };
@@ -159,7 +160,7 @@ export async function handleControl(req: http.IncomingMessage, res: http.ServerR
     }
     if (method === "DELETE") {
       await subscriptions.unsubscribe(ctx, id);
-      res.writeHead(204, baseHeaders(req)).end();
+      res.writeHead(204, BASE_HEADERS).end();
       return;
     }
     throw notFound();
@@ -174,7 +175,7 @@ export async function handleControl(req: http.IncomingMessage, res: http.ServerR
     } else {
       throw notFound();
     }
-    res.writeHead(204, baseHeaders(req)).end();
+    res.writeHead(204, BASE_HEADERS).end();
     return;
   }
   if (method !== "POST" || tail.length > 0) throw notFound();
@@ -200,7 +201,7 @@ export async function handleControl(req: http.IncomingMessage, res: http.ServerR
     const grant = await sub.keys.verify(bearer(req.headers.authorization), "claim", id);
     fence(await jsonBody(req), grant);
     sub.dispatcher.deliver(await subscriptions.release(deps, grant));
-    res.writeHead(204, baseHeaders(req)).end();
+    res.writeHead(204, BASE_HEADERS).end();
     return;
   }
   throw notFound();
