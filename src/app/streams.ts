@@ -1,9 +1,12 @@
 import { actorFor, forbidTokens, isToken, requireScope, requireSession } from "../auth/guard.ts";
+import { StarciteError } from "../db/errors.ts";
 import * as db from "../db/streams.ts";
 import type { AppendStreamResult, StreamBody, StreamState } from "../db/streams.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { TailIterator } from "../live/tail-iterator.ts";
 import type { AppContext } from "./context.ts";
+import { EVENT_LIMITS } from "../shared/limits.ts";
+import { checkJson } from "../write/validate.ts";
 import { open } from "./tails.ts";
 
 /**
@@ -24,9 +27,29 @@ export interface CreateStreamRequest {
   actor: string | null;
 }
 
+/**
+ * A JSON body's messages (a top-level array flattened one level, as SQL does it), checked like any event's payload
+ * before Postgres sees them: storable strings, and no deeper than a payload may be (a message that is not an
+ * object is stored as {"value": ...}, one level deeper). Sizes are SQL's to refuse.
+ */
+function checkBody(body: StreamBody): void {
+  if (body === null || !("json" in body)) return;
+  let value: unknown;
+  try {
+    value = JSON.parse(body.json);
+  } catch {
+    throw new StarciteError("invalid_event", "the body is not valid JSON", { field: "body" });
+  }
+  for (const message of Array.isArray(value) ? (value as unknown[]) : [value]) {
+    const isObject = message !== null && typeof message === "object" && !Array.isArray(message);
+    checkJson(isObject ? message : { value: message }, "body", "invalid_event", EVENT_LIMITS.jsonDepth);
+  }
+}
+
 export function create(ctx: AppContext, request: CreateStreamRequest): Promise<{ created: boolean; state: StreamState }> {
   const p = requireScope(ctx.auth, "session:create");
   forbidTokens(p, "create streams");
+  checkBody(request.body);
   return db.createStream(ctx.sql, { ...request, actor: actorFor(p, request.actor), tenantId: p.tenantId });
 }
 
@@ -42,6 +65,7 @@ export interface AppendStreamRequest {
 
 export async function append(ctx: AppContext, request: AppendStreamRequest): Promise<AppendStreamResult> {
   const p = requireScope(ctx.auth, "session:append");
+  checkBody(request.body);
   if (isToken(p)) requireSession(p, (await db.resolveStream(ctx.sql, request.path, false, p.tenantId)).sessionId);
   return db.appendStream(ctx.sql, { ...request, actor: actorFor(p, request.actor), tenantId: p.tenantId });
 }
