@@ -2,7 +2,7 @@
  * The layering rules CI enforces (`npm run lint:deps`). Each rule says why; README "Architecture" shows
  * the folders. A rule that needs an exception is a design question first.
  */
-const SERVER_LAYERS = "(shared|db|live|write|auth|app|graphql|rest|server|startup|cli)";
+const SERVER_LAYERS = "(shared|db|live|write|auth|app|graphql|rest|streams|server|startup|cli)";
 
 module.exports = {
   forbidden: [
@@ -52,7 +52,7 @@ module.exports = {
       severity: "error",
       comment: "The data layer knows nothing of fan-out, writes, auth, transports or the CLI.",
       from: { path: "^src/db/" },
-      to: { path: "^src/(live|write|auth|app|graphql|rest|server|startup|cli)/" },
+      to: { path: "^src/(live|write|auth|app|graphql|rest|streams|server|startup|cli)/" },
     },
     {
       name: "shared-is-a-leaf",
@@ -65,28 +65,35 @@ module.exports = {
       severity: "error",
       comment: "Fan-out, the write path, auth and the operations (src/app) serve GraphQL, REST, WebSocket and SSE alike: no transport, no CLI.",
       from: { path: "^src/(live|write|auth|app)/" },
-      to: { path: ["^src/(graphql|rest|server|startup|cli)/", "^node_modules/(graphql|graphql-yoga|graphql-ws|ws|@pothos)/"] },
+      to: { path: ["^src/(graphql|rest|streams|server|startup|cli)/", "^node_modules/(graphql|graphql-yoga|graphql-ws|ws|@pothos)/"] },
     },
     {
       name: "graphql-is-not-the-server",
       severity: "error",
       comment: "The schema is a transport adapter; it does not reach into the HTTP server, REST or the CLI.",
       from: { path: "^src/graphql/" },
-      to: { path: "^src/(rest|server|startup|cli)/" },
+      to: { path: "^src/(rest|streams|server|startup|cli)/" },
     },
     {
       name: "rest-is-not-graphql",
       severity: "error",
       comment: "REST and GraphQL are sibling adapters over the same core; neither imports the other.",
       from: { path: "^src/rest/" },
-      to: { path: "^src/(graphql|server|startup|cli)/" },
+      to: { path: "^src/(graphql|streams|server|startup|cli)/" },
+    },
+    {
+      name: "streams-is-an-adapter",
+      severity: "error",
+      comment: "The Durable Streams protocol is a sibling adapter of GraphQL and REST over the same core.",
+      from: { path: "^src/streams/" },
+      to: { path: "^src/(graphql|rest|server|startup|cli)/" },
     },
     {
       name: "cli-talks-to-servers-through-the-sdk",
       severity: "error",
       comment: "The CLI is a client: the SDK for the API, src/db/migrate.ts for `starcite migrate` only.",
       from: { path: "^src/cli/" },
-      to: { path: "^src/(live|write|auth|app|graphql|rest|server|startup|shared)/|^src/db/(?!migrate\\.ts$)" },
+      to: { path: "^src/(live|write|auth|app|graphql|rest|streams|server|startup|shared)/|^src/db/(?!migrate\\.ts$)" },
     },
     {
       name: "src-never-imports-tests-or-bench",

@@ -28,8 +28,9 @@ export default defineConfig({
         test: {
           name: "starcite",
           include: ["test/**/*.test.ts"],
-          // Suites with their own npm scripts (and a place in .ci/run): packed tarballs, fault injection.
-          exclude: ["test/packages/**", "test/faults/**", "node_modules/**"],
+          // Suites with their own npm scripts (and a place in .ci/run): packed tarballs, fault injection, the
+          // Durable Streams conformance suite.
+          exclude: ["test/packages/**", "test/faults/**", "test/conformance/**", "node_modules/**"],
         },
       },
       {

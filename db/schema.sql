@@ -75,6 +75,30 @@ create type starcite.created_api_key as (
   expires_at timestamp with time zone
 );
 
+create type starcite.ds_stream_state as (
+  session_id text,
+  offset_epoch bigint,
+  content_type text,
+  ttl_seconds bigint,
+  expires_at timestamp with time zone,
+  tail_seq bigint,
+  closed boolean
+);
+
+create type starcite.ds_wake as (
+  tenant_id text,
+  subscription_id text,
+  type text,
+  webhook_url text,
+  base_url text,
+  generation bigint,
+  wake_id text,
+  lease_ttl_ms integer,
+  holder text,
+  attempt integer,
+  streams jsonb
+);
+
 -- Tables
 
 create table starcite.api_keys (
@@ -96,6 +120,106 @@ create table starcite.api_keys (
 alter table starcite.api_keys enable row level security;
 comment on table starcite.api_keys is 'API keys: tenant, name, scopes, expiry; the secret itself is never stored.';
 
+create table starcite.ds_producers (
+  session_id text not null,
+  producer_id text not null,
+  epoch bigint not null,
+  last_seq bigint not null,
+  updated_at timestamp with time zone not null default clock_timestamp(),
+  constraint ds_producers_pkey PRIMARY KEY (session_id, producer_id),
+  constraint ds_producers_session_id_fkey FOREIGN KEY (session_id) REFERENCES starcite.sessions(id) ON DELETE CASCADE,
+  constraint ds_producers_epoch_check CHECK ((epoch >= 0)),
+  constraint ds_producers_last_seq_check CHECK ((last_seq >= 0)),
+  constraint ds_producers_producer_id_check CHECK ((producer_id <> ''::text))
+);
+alter table starcite.ds_producers enable row level security;
+comment on table starcite.ds_producers is 'Durable Streams idempotent producers: epoch and last accepted seq per stream session and producer.';
+
+create table starcite.ds_streams (
+  id bigint not null,
+  session_id text not null,
+  tenant_id text not null,
+  path text not null,
+  incarnation integer not null,
+  offset_epoch bigint not null,
+  content_type text not null,
+  ttl_seconds bigint,
+  expires_at timestamp with time zone,
+  last_access_at timestamp with time zone not null default now(),
+  stream_seq text,
+  closed_by jsonb,
+  forked_from bigint,
+  fork_seq bigint,
+  fork_sub_offset bigint,
+  deleted_at timestamp with time zone,
+  created_at timestamp with time zone not null default clock_timestamp(),
+  constraint ds_streams_path_incarnation_key UNIQUE (path, incarnation),
+  constraint ds_streams_session_id_key UNIQUE (session_id),
+  constraint ds_streams_pkey PRIMARY KEY (id),
+  constraint ds_streams_forked_from_fkey FOREIGN KEY (forked_from) REFERENCES starcite.ds_streams(id),
+  constraint ds_streams_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES starcite.tenants(id),
+  constraint ds_streams_check CHECK (((ttl_seconds IS NULL) OR (expires_at IS NULL))),
+  constraint ds_streams_check1 CHECK (((forked_from IS NULL) = (fork_seq IS NULL))),
+  constraint ds_streams_content_type_check CHECK ((content_type <> ''::text)),
+  constraint ds_streams_fork_seq_check CHECK ((fork_seq >= 0)),
+  constraint ds_streams_fork_sub_offset_check CHECK ((fork_sub_offset >= 0)),
+  constraint ds_streams_incarnation_check CHECK ((incarnation >= 1)),
+  constraint ds_streams_offset_epoch_check CHECK ((offset_epoch >= 1)),
+  constraint ds_streams_ttl_seconds_check CHECK ((ttl_seconds >= 0))
+);
+alter table starcite.ds_streams enable row level security;
+comment on table starcite.ds_streams is 'Durable Streams: each incarnation of a stream path, its session and the protocol''s stream settings.';
+
+create table starcite.ds_subscription_links (
+  tenant_id text not null,
+  subscription_id text not null,
+  path text not null,
+  explicit boolean not null default false,
+  glob boolean not null default false,
+  acked_epoch bigint,
+  acked_seq bigint not null default 0,
+  constraint ds_subscription_links_pkey PRIMARY KEY (tenant_id, subscription_id, path),
+  constraint ds_subscription_links_tenant_id_subscription_id_fkey FOREIGN KEY (tenant_id, subscription_id) REFERENCES starcite.ds_subscriptions(tenant_id, id) ON DELETE CASCADE,
+  constraint ds_subscription_links_acked_seq_check CHECK ((acked_seq >= 0)),
+  constraint ds_subscription_links_check CHECK ((explicit OR glob))
+);
+alter table starcite.ds_subscription_links enable row level security;
+comment on table starcite.ds_subscription_links is 'Durable Streams subscription links: a followed stream path and its acknowledged offset.';
+
+create table starcite.ds_subscriptions (
+  tenant_id text not null,
+  id text not null,
+  type text not null,
+  pattern text,
+  pattern_regex text,
+  webhook_url text,
+  wake_stream text,
+  lease_ttl_ms integer not null,
+  description text,
+  config_hash text not null,
+  base_url text not null,
+  created_at timestamp with time zone not null default clock_timestamp(),
+  generation bigint not null default 0,
+  wake_id text,
+  wake_state text not null default 'idle'::text,
+  holder text,
+  lease_until timestamp with time zone,
+  wake_snapshot jsonb,
+  attempts integer not null default 0,
+  next_attempt_at timestamp with time zone,
+  constraint ds_subscriptions_pkey PRIMARY KEY (tenant_id, id),
+  constraint ds_subscriptions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES starcite.tenants(id),
+  constraint ds_subscriptions_check CHECK (((type <> 'webhook'::text) OR (webhook_url IS NOT NULL))),
+  constraint ds_subscriptions_check1 CHECK (((type <> 'pull-wake'::text) OR (wake_stream IS NOT NULL))),
+  constraint ds_subscriptions_check2 CHECK (((pattern IS NULL) = (pattern_regex IS NULL))),
+  constraint ds_subscriptions_id_check CHECK (((char_length(id) >= 1) AND (char_length(id) <= 256))),
+  constraint ds_subscriptions_lease_ttl_ms_check CHECK (((lease_ttl_ms >= 1000) AND (lease_ttl_ms <= 600000))),
+  constraint ds_subscriptions_type_check CHECK ((type = ANY (ARRAY['webhook'::text, 'pull-wake'::text]))),
+  constraint ds_subscriptions_wake_state_check CHECK ((wake_state = ANY (ARRAY['idle'::text, 'woken'::text, 'claimed'::text])))
+);
+alter table starcite.ds_subscriptions enable row level security;
+comment on table starcite.ds_subscriptions is 'Durable Streams subscriptions: configuration and wake state (generation, lease, webhook retries).';
+
 create table starcite.events (
   session_id text not null,
   seq bigint not null,
@@ -109,8 +233,10 @@ create table starcite.events (
   producer_id text,
   producer_seq bigint,
   inserted_at timestamp with time zone not null default clock_timestamp(),
+  body bytea,
   constraint events_pkey PRIMARY KEY (session_id, seq),
   constraint events_session_id_fkey FOREIGN KEY (session_id) REFERENCES starcite.sessions(id) ON DELETE CASCADE,
+  constraint events_body_check CHECK ((octet_length(body) <= starcite.limit_value('event_body_bytes'::text))),
   constraint events_check CHECK (((producer_id IS NULL) = (producer_seq IS NULL))),
   constraint events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text)),
   constraint events_producer_seq_check CHECK ((producer_seq >= 1)),
@@ -130,6 +256,7 @@ create table starcite.sessions (
   archived boolean not null default false,
   created_at timestamp with time zone not null default clock_timestamp(),
   updated_at timestamp with time zone not null default clock_timestamp(),
+  closed_at timestamp with time zone,
   constraint sessions_pkey PRIMARY KEY (id),
   constraint sessions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES starcite.tenants(id),
   constraint sessions_last_seq_check CHECK ((last_seq >= 0)),
@@ -155,6 +282,27 @@ create policy api_keys_tenant_isolation on starcite.api_keys
   using ((tenant_id = starcite.current_tenant()))
   with check ((tenant_id = starcite.current_tenant()));
 
+create policy ds_producers_tenant_isolation on starcite.ds_producers
+  as permissive for all to public
+  using ((EXISTS ( SELECT 1
+   FROM starcite.sessions s
+  WHERE ((s.id = ds_producers.session_id) AND (s.tenant_id = starcite.current_tenant())))));
+
+create policy ds_streams_tenant_isolation on starcite.ds_streams
+  as permissive for all to public
+  using ((tenant_id = starcite.current_tenant()))
+  with check ((tenant_id = starcite.current_tenant()));
+
+create policy ds_subscription_links_tenant_isolation on starcite.ds_subscription_links
+  as permissive for all to public
+  using ((tenant_id = starcite.current_tenant()))
+  with check ((tenant_id = starcite.current_tenant()));
+
+create policy ds_subscriptions_tenant_isolation on starcite.ds_subscriptions
+  as permissive for all to public
+  using ((tenant_id = starcite.current_tenant()))
+  with check ((tenant_id = starcite.current_tenant()));
+
 create policy events_tenant_isolation on starcite.events
   as permissive for all to public
   using ((EXISTS ( SELECT 1
@@ -175,6 +323,12 @@ create policy tenants_tenant_isolation on starcite.tenants
 
 CREATE INDEX api_keys_tenant_idx ON starcite.api_keys USING btree (tenant_id, created_at);
 
+CREATE INDEX ds_streams_forked_from_idx ON starcite.ds_streams USING btree (forked_from) WHERE (forked_from IS NOT NULL);
+
+CREATE INDEX ds_subscription_links_path_idx ON starcite.ds_subscription_links USING btree (tenant_id, path);
+
+CREATE INDEX ds_subscriptions_due_idx ON starcite.ds_subscriptions USING btree (LEAST(lease_until, next_attempt_at));
+
 CREATE UNIQUE INDEX events_idempotency_idx ON starcite.events USING btree (session_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 
 CREATE UNIQUE INDEX events_producer_idx ON starcite.events USING btree (session_id, producer_id, producer_seq) WHERE (producer_id IS NOT NULL);
@@ -184,13 +338,13 @@ CREATE INDEX sessions_tenant_list_idx ON starcite.sessions USING btree (tenant_i
 -- Functions
 
 -- starcite.append(session_id text, type text, payload jsonb, actor text DEFAULT NULL::text, source text DEFAULT NULL::text, metadata jsonb DEFAULT NULL::jsonb, refs jsonb DEFAULT NULL::jsonb, idempotency_key text DEFAULT NULL::text, producer_id text DEFAULT NULL::text, producer_seq bigint DEFAULT NULL::bigint, expected_seq bigint DEFAULT NULL::bigint, tenant_id text DEFAULT NULL::text)
---   returns TABLE(seq bigint, last_seq bigint, deduped boolean); language plpgsql, volatile; body md5 088d3d73b6e2b6d870a8c87e0f6a0e49
+--   returns TABLE(seq bigint, last_seq bigint, deduped boolean); language plpgsql, volatile; body md5 161aae11cec1b9f56bc4ae8ddc6bcb31
 
 -- starcite.append_batch(session_id text, events jsonb, atomic boolean DEFAULT false, tenant_id text DEFAULT NULL::text)
 --   returns TABLE(idx integer, seq bigint, last_seq bigint, deduped boolean, error_code text, error_message text); language plpgsql, volatile; body md5 13c07eff7d0f25eec83c2a5ce2b6e335
 
 -- starcite.append_items(items jsonb, atomic boolean DEFAULT false)
---   returns SETOF starcite.append_result; language plpgsql, volatile; body md5 f80973335c9d2014d9e39794968487a5
+--   returns SETOF starcite.append_result; language plpgsql, volatile; body md5 9175bd40ea67913f7e26974a59544b01
 
 -- starcite.authenticate_api_key(secret text)
 --   returns TABLE(key_id text, tenant_id text, scopes text[], expires_at timestamp with time zone); language plpgsql, stable; body md5 1e395af49ef49f959ff8085c83f65e06
@@ -225,8 +379,122 @@ CREATE INDEX sessions_tenant_list_idx ON starcite.sessions USING btree (tenant_i
 -- starcite.default_key_scopes()
 --   returns text[]; language sql, immutable, parallel safe; body md5 bc2873b32cfff6f273c41e945d6bf3b6
 
+-- starcite.ds_ack(id text, wake_id text, generation bigint, acks jsonb, done boolean, tenant_id text)
+--   returns TABLE(next_wake boolean, wake starcite.ds_wake); language plpgsql, volatile; body md5 875cf1c51e045a31db8c2e7e6491e958
+
+-- starcite.ds_append(path text, content_type text DEFAULT NULL::text, messages jsonb DEFAULT NULL::jsonb, body bytea DEFAULT NULL::bytea, stream_seq text DEFAULT NULL::text, producer_id text DEFAULT NULL::text, producer_epoch bigint DEFAULT NULL::bigint, producer_seq bigint DEFAULT NULL::bigint, close boolean DEFAULT false, actor text DEFAULT NULL::text, tenant_id text DEFAULT NULL::text)
+--   returns TABLE(outcome text, state starcite.ds_stream_state, epoch bigint, last_producer_seq bigint); language plpgsql, volatile; body md5 95a4acea99a3a59119c9fa6a3130a917
+
+-- starcite.ds_apply_acks(s starcite.ds_subscriptions, acks jsonb)
+--   returns void; language plpgsql, volatile; body md5 32c57db39a3d518c0d19e3279e01df25
+
+-- starcite.ds_check_path(path text)
+--   returns void; language plpgsql, stable; body md5 5eb36287b4074ff86456f3da6a1b7707
+
+-- starcite.ds_check_subscription_id(id text)
+--   returns void; language plpgsql, immutable; body md5 4c3a397f38122d14b050b2de83dffe0b
+
+-- starcite.ds_claim(id text, worker text, tenant_id text DEFAULT NULL::text)
+--   returns starcite.ds_wake; language plpgsql, volatile; body md5 f9a1b5f127332bbdb94235ab232a433c
+
+-- starcite.ds_create(path text, content_type text DEFAULT NULL::text, ttl_seconds bigint DEFAULT NULL::bigint, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, closed boolean DEFAULT false, messages jsonb DEFAULT NULL::jsonb, body bytea DEFAULT NULL::bytea, fork_path text DEFAULT NULL::text, fork_epoch bigint DEFAULT NULL::bigint, fork_seq bigint DEFAULT NULL::bigint, fork_sub_offset bigint DEFAULT 0, actor text DEFAULT NULL::text, tenant_id text DEFAULT NULL::text)
+--   returns TABLE(created boolean, state starcite.ds_stream_state); language plpgsql, volatile; body md5 3eb7c8ab190c0e33c16327b232f0e9a1
+
+-- starcite.ds_delete(path text, tenant_id text DEFAULT NULL::text)
+--   returns void; language plpgsql, volatile; body md5 e0b2f2d87d18972fc1f9fd0eee50fa96
+
+-- starcite.ds_due_subscriptions(max_subscriptions integer DEFAULT 100)
+--   returns TABLE(tenant_id text, subscription_id text); language sql, stable; body md5 5d5a8bd722e61f4cd9d88a63276c899e
+
+-- starcite.ds_expired(ttl_seconds bigint, expires_at timestamp with time zone, last_access_at timestamp with time zone)
+--   returns boolean; language sql, stable, parallel safe; body md5 b25dbaee995a7bac3ac1ad1551b8d32d
+
+-- starcite.ds_fenced_subscription(id text, wake_id text, generation bigint, tenant_id text)
+--   returns starcite.ds_subscriptions; language plpgsql, volatile; body md5 adf6fe742fd34dd288967ee0929ed1bc
+
+-- starcite.ds_glob_regex(pattern text)
+--   returns text; language sql, immutable, parallel safe; body md5 e411315853b30ed90054a555b341bac1
+
+-- starcite.ds_has_live_fork(id bigint)
+--   returns boolean; language sql, stable; body md5 b24d82d9eacd4ef5147663c3a8eda249
+
+-- starcite.ds_insert(session_id text, content_type text, messages jsonb, body bytea, close boolean, actor text)
+--   returns bigint; language plpgsql, volatile; body md5 b41e50f835f037119f3caef3b7c30611
+
+-- starcite.ds_issue_wake(s starcite.ds_subscriptions)
+--   returns starcite.ds_wake; language plpgsql, volatile; body md5 ca9e3ecf12930defc0130ee76386bc7e
+
+-- starcite.ds_link_created(s starcite.ds_streams, acked_seq bigint)
+--   returns void; language sql, volatile; body md5 85d919941960fac87adf3f3d4149882a
+
+-- starcite.ds_link_streams(id text, paths text[], tenant_id text DEFAULT NULL::text)
+--   returns void; language plpgsql, volatile; body md5 b7ca45634b15d77003944dc04d52734e
+
+-- starcite.ds_link_tails(tenant_id text, subscription_id text)
+--   returns TABLE(path text, link_type text, acked_epoch bigint, acked_seq bigint, tail_epoch bigint, tail_seq bigint, has_pending boolean); language sql, stable; body md5 717fe5bbef3b16bb77755e42880b27fc
+
+-- starcite.ds_media_type(content_type text)
+--   returns text; language sql, immutable, parallel safe; body md5 342b61475793de55bd8839ac69504d3b
+
+-- starcite.ds_messages(document jsonb)
+--   returns jsonb; language sql, immutable, parallel safe; body md5 f6645fc3f6397732eb27ecbc7b5f0ec5
+
+-- starcite.ds_raise_unless_live(s starcite.ds_streams, path text, tenant_id text)
+--   returns void; language plpgsql, stable; body md5 9d4b7d6d725498443052c15775d90128
+
+-- starcite.ds_read(session_id text, after_seq bigint, max_events integer, max_bytes bigint, tenant_id text DEFAULT NULL::text)
+--   returns SETOF starcite.events; language plpgsql, stable; body md5 00f9b19bb42066e1da76860d339b9517
+
+-- starcite.ds_release(id text, wake_id text, generation bigint, tenant_id text)
+--   returns SETOF starcite.ds_wake; language plpgsql, volatile; body md5 bb0ca42833c86df2eca0748e1ab3e9fd
+
+-- starcite.ds_release_lease(s starcite.ds_subscriptions)
+--   returns starcite.ds_wake; language plpgsql, volatile; body md5 65bc48fb8be9dbbf5b84975d7307e777
+
+-- starcite.ds_resolve(path text, touch boolean DEFAULT true, tenant_id text DEFAULT NULL::text)
+--   returns starcite.ds_stream_state; language plpgsql, volatile; body md5 aa2d61d2e580004ab523036c717aa511
+
+-- starcite.ds_session_id(path text, incarnation integer)
+--   returns text; language sql, stable, parallel safe; body md5 c9da5ad40aaf7651bf0044fba25a0b33
+
+-- starcite.ds_settle(s starcite.ds_streams)
+--   returns starcite.ds_streams; language plpgsql, volatile; body md5 6dba849af86fa4c7aa93f724d52d1c3a
+
+-- starcite.ds_state(s starcite.ds_streams)
+--   returns starcite.ds_stream_state; language sql, stable; body md5 4dbf14ffae9443f84da243ec26a7a0db
+
+-- starcite.ds_stream_tail(tenant_id text, path text)
+--   returns TABLE(offset_epoch bigint, tail_seq bigint); language sql, stable; body md5 49c0f9e8d05931a97d187ec8a01ce8b1
+
+-- starcite.ds_subscribe(id text, type text, pattern text DEFAULT NULL::text, streams text[] DEFAULT NULL::text[], webhook_url text DEFAULT NULL::text, wake_stream text DEFAULT NULL::text, lease_ttl_ms integer DEFAULT 30000, description text DEFAULT NULL::text, base_url text DEFAULT ''::text, tenant_id text DEFAULT NULL::text)
+--   returns boolean; language plpgsql, volatile; body md5 bd297cc46d2f9ec8e861db23ce403f70
+
+-- starcite.ds_subscription(id text, tenant_id text DEFAULT NULL::text)
+--   returns jsonb; language plpgsql, stable; body md5 50b5d4d78a724d42d231153739d9d44e
+
+-- starcite.ds_sweep(max_streams integer DEFAULT 100)
+--   returns integer; language plpgsql, volatile; body md5 bed726ff873f787e8fcfd5016f53c9b2
+
+-- starcite.ds_tick(id text, tenant_id text)
+--   returns SETOF starcite.ds_wake; language plpgsql, volatile; body md5 fba8b1b272e18e9ceb041cbbe9831825
+
+-- starcite.ds_unlink_stream(id text, path text, tenant_id text DEFAULT NULL::text)
+--   returns void; language plpgsql, volatile; body md5 f3681b89fdae2f03869eb067db5ef90a
+
+-- starcite.ds_unsubscribe(id text, tenant_id text DEFAULT NULL::text)
+--   returns void; language plpgsql, volatile; body md5 2148d21804246119f32e32ebc2352acf
+
+-- starcite.ds_wake(id text, tenant_id text)
+--   returns SETOF starcite.ds_wake; language plpgsql, volatile; body md5 a06a2950d3d80271dfc584058947c532
+
+-- starcite.ds_wake_candidates(session_ids text[])
+--   returns TABLE(tenant_id text, subscription_id text); language sql, stable; body md5 e42061ea12d8906259677b6b19470b22
+
+-- starcite.ds_webhook_result(id text, wake_id text, generation bigint, delivered boolean, done boolean, tenant_id text)
+--   returns SETOF starcite.ds_wake; language plpgsql, volatile; body md5 6b4a2e060e7cfce5448e2d5ceb219a18
+
 -- starcite.error_codes()
---   returns TABLE(code text, sqlstate text, http_status integer, description text); language sql, immutable, parallel safe; body md5 269c126c182e43809f7568d76113a220
+--   returns TABLE(code text, sqlstate text, http_status integer, description text); language sql, immutable, parallel safe; body md5 5d89000e6e55aa19c003701a16a4f3a0
 comment on function starcite.error_codes() is 'Every error code with its SQLSTATE (null: raised by the server), HTTP status and meaning.';
 
 -- starcite.error_sqlstate(code text)
@@ -242,7 +510,7 @@ comment on function starcite.error_codes() is 'Every error code with its SQLSTAT
 --   returns starcite.sessions; language sql, stable; body md5 dcaafcfba01a08898efdc3a4fed087a6
 
 -- starcite.item_event(item starcite.append_item)
---   returns starcite.events; language sql, immutable, parallel safe; body md5 6445c64b99866fbab2c0ebb5be29b7a4
+--   returns starcite.events; language sql, immutable, parallel safe; body md5 54752f9602676aa1dc73bb0080dabc2e
 
 -- starcite.json_bigint(value jsonb)
 --   returns bigint; language sql, immutable, parallel safe; body md5 e4d887844a5ead683c7e48c1fa2bb1bd
@@ -251,7 +519,7 @@ comment on function starcite.error_codes() is 'Every error code with its SQLSTAT
 --   returns bigint; language plpgsql, immutable, parallel safe; body md5 ea3c3ea91c304492a5c63c428c2ac5ce
 
 -- starcite.limits()
---   returns TABLE(name text, value bigint, description text); language sql, immutable, parallel safe; body md5 60035191070cc7ce5429ec8b71e4530b
+--   returns TABLE(name text, value bigint, description text); language sql, immutable, parallel safe; body md5 f00e7f6cbdcea7d4684bbb750edb592e
 comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';
 
 -- starcite.list_api_keys(tenant_id text DEFAULT NULL::text)

@@ -74,6 +74,7 @@ async function run(config: Config, logger: Logger, lifecycle: Lifecycle): Promis
     logger,
     graphiql: !config.production,
     fastPaths: config.fastPaths,
+    streams: { longPollMs: config.streamLongPollMs, sseMaxMs: config.streamSseMaxMs, allowLocalHttpWebhooks: !config.production },
     cors: config.corsOrigins,
     introspection: config.introspection,
     limits: config.limits,

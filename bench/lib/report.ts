@@ -32,8 +32,10 @@ export interface ResultRow {
 export type CompareMetric = "append latency (sequential)" | "throughput, 32 producers, many sessions/streams"
   | "throughput, 32 producers, one session/stream" | "append-to-reader latency @100/s"
   | "append-to-reader latency @1000/s" | "replay 100k from 0";
-export type System = "Postgres floor" | "starcite SQL" | "starcite GraphQL" | "starcite REST" | "Durable Streams" | "Redis Streams";
-const SYSTEMS: System[] = ["Postgres floor", "starcite SQL", "starcite GraphQL", "starcite REST", "Durable Streams", "Redis Streams"];
+export type System = "Postgres floor" | "starcite SQL" | "starcite GraphQL" | "starcite REST" | "Durable Streams" | "Redis Streams"
+  | "starcite Durable Streams";
+const SYSTEMS: System[] = ["Postgres floor", "starcite SQL", "starcite GraphQL", "starcite REST", "Durable Streams", "Redis Streams",
+  "starcite Durable Streams"];
 const METRICS: CompareMetric[] = ["append latency (sequential)", "throughput, 32 producers, many sessions/streams",
   "throughput, 32 producers, one session/stream", "append-to-reader latency @100/s", "append-to-reader latency @1000/s",
   "replay 100k from 0"];
@@ -206,8 +208,9 @@ export function formatComparison(results: ScenarioResult[], markdown = false): s
   for (const m of METRICS) {
     const rowsFor = SYSTEMS.map((s) => cells.get(`${m}|${s}`));
     if (rowsFor.every((r) => !r)) continue;
-    const ours = rowsFor[2] ?? rowsFor[1];
-    const peer = rowsFor[3];
+    const bySystem = (system: System) => rowsFor[SYSTEMS.indexOf(system)];
+    const ours = bySystem("starcite GraphQL") ?? bySystem("starcite SQL");
+    const peer = bySystem("Durable Streams");
     let verdict = "";
     if (ours && peer) {
       if (isLatencyMetric(m) && ours.latency && peer.latency) {
@@ -217,7 +220,7 @@ export function formatComparison(results: ScenarioResult[], markdown = false): s
         const x = ours.throughput / peer.throughput;
         verdict = `${x >= 1 ? "ahead" : "behind"}: ${x.toFixed(2)}x the peer's rate`;
       }
-      if (ours === rowsFor[1]) verdict += " (SQL)";
+      if (ours === bySystem("starcite SQL")) verdict += " (SQL)";
     }
     body.push([`${m}${isLatencyMetric(m) ? " (p50/p99/p99.9 ms)" : " (/s)"}`, ...rowsFor.map((r) => cell(r, m)), verdict]);
   }

@@ -9,6 +9,7 @@ import { idle } from "./idle.ts";
 import { lengthIndependence } from "./length.ts";
 import { redisStreams } from "./redis.ts";
 import { replay } from "./replay.ts";
+import { starciteStreams } from "./starcite-streams.ts";
 
 export const scenarios: Scenario[] = [
   appendLatency,
@@ -19,5 +20,6 @@ export const scenarios: Scenario[] = [
   idle,
   lengthIndependence,
   durableStreams,
+  starciteStreams,
   redisStreams,
 ];

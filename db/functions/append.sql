@@ -2,7 +2,8 @@
 -- expected_seq, and either no producer or the producer's next producer_seq -- runs directly: bump the
 -- session's counter row (which locks it until commit), insert, done. Everything else (an invalid event, an
 -- unknown session, a producer retry or gap, keys, expected_seq) goes to append_items, after giving back its own
--- bump under the same lock, so that the engine is the one place that reports errors and decides dedup.
+-- bump under the same lock, so that the engine is the one place that reports errors and decides dedup. A closed
+-- session matches no row here, so the engine reports it too.
 create function starcite.append(session_id text, type text, payload jsonb, actor text default null,
                                 source text default null, metadata jsonb default null, refs jsonb default null,
                                 idempotency_key text default null, producer_id text default null,
@@ -19,7 +20,7 @@ begin
      and starcite.check_event(append.type, append.payload, append.actor, append.source, append.metadata,
                               append.refs, null, append.producer_id, append.producer_seq, null) is null then
     update starcite.sessions s set last_seq = s.last_seq + 1, updated_at = clock_timestamp()
-    where s.id = append.session_id and s.tenant_id = _tenant
+    where s.id = append.session_id and s.tenant_id = _tenant and s.closed_at is null
     returning s.last_seq into _last;
 
     if _last is not null and append.producer_id is not null then

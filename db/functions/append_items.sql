@@ -24,6 +24,7 @@ declare
   _items         starcite.append_item[];   -- decoded and checked, by idx
   _rows          tid[];                    -- the locked sessions' rows (the lock keeps them in place),
   _lasts         bigint[];                 -- and their running last_seq, in session id order
+  _closed        boolean[];                -- and whether they are closed (a closed Durable Stream)
   _at            integer[];                -- by idx: the position of the item's session among them
   _keyed         boolean;                  -- whether any item has an idempotency key or a producer
   _facts         starcite.append_facts[];  -- by idx: what the item's dedup depends on (see its type)
@@ -61,18 +62,19 @@ begin
   _new := array_fill(false, array[_n]);
 
   with locked as (
-    select s.id, s.tenant_id, s.ctid, s.last_seq, row_number() over (order by s.id) as k
-    from (select s.id, s.tenant_id, s.ctid, s.last_seq
+    select s.id, s.tenant_id, s.ctid, s.last_seq, s.closed_at, row_number() over (order by s.id) as k
+    from (select s.id, s.tenant_id, s.ctid, s.last_seq, s.closed_at
           from starcite.sessions s
           where (s.id, s.tenant_id) in (select i.session_id, i.tenant_id from unnest(_items) i where i.problem is null)
           order by s.id
           for no key update) s)
   select array(select l.ctid from locked l order by l.k), array(select l.last_seq from locked l order by l.k),
+         array(select l.closed_at is not null from locked l order by l.k),
          array(select l.k from unnest(_items) i
                left join locked l on l.id = i.session_id and l.tenant_id = i.tenant_id and i.problem is null
                order by i.idx),
          exists (select 1 from unnest(_items) i where i.idempotency_key is not null or i.producer_id is not null)
-    into _rows, _lasts, _at, _keyed;
+    into _rows, _lasts, _closed, _at, _keyed;
 
   if _keyed then
     -- After the locks, in a statement of its own, so that it sees every event committed before them.
@@ -158,6 +160,11 @@ begin
           _err := starcite.producer_seq_error(_item, _plast);
         end if;
       end if;
+    end if;
+
+    if _err.code is null and _dup is null and _closed[_k] then
+      _err := row('session_closed', format('session %s is closed', _item.session_id),
+                  jsonb_build_object('session_id', _item.session_id, 'last_seq', _lasts[_k]));
     end if;
 
     -- Optimistic concurrency, checked after dedup so that a retried conditional append still dedupes.

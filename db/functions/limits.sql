@@ -12,6 +12,7 @@ language sql immutable parallel safe as $$
     ('event_payload_bytes',    262144, 'bytes of an event''s `payload` (a JSON object, as JSON text)'),
     ('event_metadata_bytes',   16384,  'bytes of an event''s `metadata` (as JSON text)'),
     ('event_refs_bytes',       16384,  'bytes of an event''s `refs` (as JSON text)'),
+    ('event_body_bytes',       8388608, 'bytes of an event''s binary `body` (a message of a non-JSON Durable Stream), and of a Durable Streams request body'),
     ('event_actor_chars',      256,    'characters in an event''s `actor`'),
     ('event_source_chars',     256,    'characters in an event''s `source`'),
     ('idempotency_key_chars',  256,    'characters in an `idempotency_key` (at least 1)'),
@@ -21,7 +22,10 @@ language sql immutable parallel safe as $$
     ('events_per_json_read',   10000,  '`max_events` of one `read_json` (a page serialised once, for catch-up)'),
     ('json_read_bytes',        8388608, '`max_bytes` of one `read_json`: it stops after the event whose payload crosses it'),
     ('sessions_per_list',      1000,   '`max_sessions` of one `list_sessions`'),
-    ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)')
+    ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)'),
+    ('stream_path_chars',      120,    'characters of a Durable Stream path''s session id (`ds:` + the escaped path; 8 more are kept for the incarnation suffix)'),
+    ('stream_messages_per_append', 50000, 'messages in one Durable Streams JSON append (after flattening one array level)'),
+    ('stream_ttl_seconds',     315360000, 'a Durable Stream''s `Stream-TTL` in seconds (ten years)')
 $$;
 
 comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';

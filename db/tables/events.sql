@@ -11,6 +11,9 @@ create table starcite.events (
   producer_id     text,
   producer_seq    bigint check (producer_seq >= 1),
   inserted_at     timestamptz not null default clock_timestamp(),
+  -- The bytes of a Durable Streams message in a non-JSON stream (docs/durable-streams.md); null for every other
+  -- event, so JSON sessions store and read exactly what they did before.
+  body            bytea check (octet_length(body) <= starcite.limit_value('event_body_bytes')),
   primary key (session_id, seq),
   check ((producer_id is null) = (producer_seq is null))
 );

@@ -10,7 +10,9 @@ create table starcite.sessions (
   version    bigint not null default 1,
   archived   boolean not null default false,
   created_at timestamptz not null default clock_timestamp(),
-  updated_at timestamptz not null default clock_timestamp()
+  updated_at timestamptz not null default clock_timestamp(),
+  -- Set once, when a Durable Stream is closed (Stream-Closed): the session accepts no more appends.
+  closed_at  timestamptz
 );
 
 create index sessions_tenant_list_idx on starcite.sessions (tenant_id, archived, id);

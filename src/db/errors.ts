@@ -3,7 +3,7 @@ import { StarciteError as ErrorClass, type ServerErrorCode } from "@starcite/sdk
 /**
  * The error contract. Every failure the SQL layer knows about is raised with a fixed SQLSTATE in class
  * "SC", a message starting with the code name, and a JSON object in DETAIL; GraphQL puts the code into
- * `extensions.code`, REST answers with the code's HTTP status (src/rest/errors.ts). Codes, SQLSTATEs and
+ * `extensions.code`, REST and Durable Streams answer with the code's HTTP status (HTTP_STATUS below). Codes, SQLSTATEs and
  * statuses are defined once, in SQL (`starcite.error_codes()`); test/sql/facts.test.ts checks this map, the
  * HTTP statuses, the SDK's code list and the README against it. null: a code the server raises, not SQL.
  */
@@ -15,6 +15,7 @@ export const ERROR_SQLSTATES = {
   session_not_found: "SC100",
   session_exists: "SC101",
   version_conflict: "SC102",
+  session_closed: "SC103",
   expected_seq_conflict: "SC200",
   producer_seq_conflict: "SC201",
   producer_replay_conflict: "SC202",
@@ -24,6 +25,17 @@ export const ERROR_SQLSTATES = {
   token_expired: "SC302",
   forbidden_actor: "SC303",
   key_not_found: "SC304",
+  stream_conflict: "SC400",
+  content_type_mismatch: "SC401",
+  stream_seq_conflict: "SC402",
+  producer_epoch_stale: "SC403",
+  stream_gone: "SC404",
+  subscription_not_found: "SC410",
+  subscription_conflict: "SC411",
+  subscription_fenced: "SC412",
+  subscription_claimed: "SC413",
+  subscription_no_work: "SC414",
+  webhook_url_rejected: null,
   database_unavailable: null,
   bad_request: null,
   shutting_down: null,
@@ -35,6 +47,50 @@ export const ERROR_SQLSTATES = {
 } as const satisfies Record<ServerErrorCode, `SC${string}` | null>;
 
 export type ErrorCode = keyof typeof ERROR_SQLSTATES;
+
+/**
+ * The HTTP status of every error code: the one table the HTTP surfaces (REST, the tails' close codes, Durable
+ * Streams) derive from; test/sql/facts.test.ts checks it against `starcite.error_codes()`.
+ * Exhaustive by type, so a new code cannot ship without its status.
+ */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  invalid_argument: 400,
+  invalid_event: 400,
+  bad_request: 400,
+  webhook_url_rejected: 400,
+  unauthorized: 401,
+  token_expired: 401,
+  forbidden_scope: 403,
+  forbidden_actor: 403,
+  producer_epoch_stale: 403,
+  session_not_found: 404,
+  key_not_found: 404,
+  route_not_found: 404,
+  subscription_not_found: 404,
+  method_not_allowed: 405,
+  session_exists: 409,
+  version_conflict: 409,
+  expected_seq_conflict: 409,
+  producer_seq_conflict: 409,
+  producer_replay_conflict: 409,
+  idempotency_conflict: 409,
+  session_closed: 409,
+  stream_conflict: 409,
+  content_type_mismatch: 409,
+  stream_seq_conflict: 409,
+  subscription_conflict: 409,
+  subscription_fenced: 409,
+  subscription_claimed: 409,
+  subscription_no_work: 409,
+  stream_gone: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  overloaded: 429,
+  too_many_requests: 429,
+  internal_error: 500,
+  database_unavailable: 503,
+  shutting_down: 503,
+};
 
 /** Codes raised outside SQL (transport, auth, availability, REST routing). */
 export type ServiceCode = { [C in ErrorCode]: (typeof ERROR_SQLSTATES)[C] extends null ? C : never }[ErrorCode];

@@ -25,6 +25,7 @@ export interface EventRow {
   producer_id: string | null;
   producer_seq: number | null;
   inserted_at: string;
+  body: Buffer | null;
 }
 
 export const toSession = (r: SessionRow): Session => ({
@@ -39,11 +40,15 @@ export const toSession = (r: SessionRow): Session => ({
   updatedAt: r.updated_at,
 });
 
+/**
+ * An event as every surface delivers it. A Durable Streams binary message (a `body`) is shown with its bytes in
+ * base64 beside the content type its payload holds: `{"content_type": "...", "base64": "..."}`.
+ */
 export const toEvent = (r: EventRow): StoredEvent => ({
   sessionId: r.session_id,
   seq: r.seq,
   type: r.type,
-  payload: r.payload,
+  payload: r.body ? { ...r.payload, base64: r.body.toString("base64") } : r.payload,
   actor: r.actor,
   source: r.source,
   metadata: r.metadata,

@@ -1,40 +1,11 @@
 import type http from "node:http";
 import { TailCloseCode } from "@starcite/sdk/protocol";
 import type { RestError } from "@starcite/sdk/protocol";
-import { StarciteError, toStarciteError, type ErrorCode } from "../db/errors.ts";
+import { HTTP_STATUS, StarciteError, toStarciteError, type ErrorCode } from "../db/errors.ts";
 import { retryAfterSeconds } from "../auth/limiter.ts";
 import type { Logger } from "../shared/logger.ts";
 
-/**
- * The HTTP status of every error code: the one table REST (and the tails' close codes) derive from.
- * Exhaustive by type, so a new code cannot ship without its status.
- */
-export const HTTP_STATUS: Record<ErrorCode, number> = {
-  invalid_argument: 400,
-  invalid_event: 400,
-  bad_request: 400,
-  unauthorized: 401,
-  token_expired: 401,
-  forbidden_scope: 403,
-  forbidden_actor: 403,
-  session_not_found: 404,
-  key_not_found: 404,
-  route_not_found: 404,
-  method_not_allowed: 405,
-  session_exists: 409,
-  version_conflict: 409,
-  expected_seq_conflict: 409,
-  producer_seq_conflict: 409,
-  producer_replay_conflict: 409,
-  idempotency_conflict: 409,
-  payload_too_large: 413,
-  overloaded: 429,
-  too_many_requests: 429,
-  unsupported_media_type: 415,
-  internal_error: 500,
-  database_unavailable: 503,
-  shutting_down: 503,
-};
+export { HTTP_STATUS };
 
 /** Close codes of the plain-WebSocket tail: 4000 + the HTTP status for client errors; standard codes otherwise. */
 export function closeCodeOf(code: ErrorCode): TailCloseCode {

@@ -11,15 +11,29 @@ import type { Logger } from "../shared/logger.ts";
 /** Cross-origin policy: `"*"` (any origin, never with credentials), a list of exact origins, or none (same-origin only). */
 export type CorsOrigins = "*" | readonly string[];
 
+/**
+ * What a route under `prefix` adds to the CORS policy (the origins stay the server's): the methods and request
+ * headers its preflights allow, and the response headers browsers may read. For protocols whose headers are
+ * their API (Durable Streams).
+ */
+export interface RouteCors {
+  prefix: string;
+  methods: string;
+  headers: string;
+  expose: string;
+}
+
 export interface GuardOptions {
   cors: CorsOrigins;
   maxBodyBytes: number;
   logger: Logger;
+  routeCors?: readonly RouteCors[];
 }
 
 /** Request headers a browser may send cross-origin (bearer credentials, JSON, SSE resume). */
 const ALLOWED_HEADERS = "authorization, content-type, accept, last-event-id";
 const ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
+const EXPOSED_HEADERS = "retry-after";
 
 /**
  * An error in the shape the path's API speaks: REST (`/v1/...`) `{"error","message"}`, everything else a
@@ -55,14 +69,14 @@ function normaliseTarget(req: http.IncomingMessage, res: http.ServerResponse): b
   return false;
 }
 
-function applyCors(req: http.IncomingMessage, res: http.ServerResponse, origins: CorsOrigins): boolean {
+function applyCors(req: http.IncomingMessage, res: http.ServerResponse, origins: CorsOrigins, route: RouteCors | undefined): boolean {
   const origin = req.headers.origin;
   if (typeof origin !== "string") return false;
   const allowed = origins === "*" || origins.includes(origin);
   if (!allowed) return false;
   res.setHeader("access-control-allow-origin", origins === "*" ? "*" : origin);
   if (origins !== "*") res.setHeader("vary", "Origin");
-  res.setHeader("access-control-expose-headers", "retry-after");
+  res.setHeader("access-control-expose-headers", route ? `${EXPOSED_HEADERS}, ${route.expose}` : EXPOSED_HEADERS);
   return true;
 }
 
@@ -75,12 +89,20 @@ const declaredLength = (req: http.IncomingMessage): number | null => {
 
 /** Runs the guards; true when the request may be routed, false when it has been answered. */
 export function guardRequest(req: http.IncomingMessage, res: http.ServerResponse, options: GuardOptions): boolean {
+  // Every answer is what its Content-Type says, never sniffed into something a browser would run.
+  res.setHeader("x-content-type-options", "nosniff");
   if (!normaliseTarget(req, res)) return false;
-  const cors = applyCors(req, res, options.cors);
+  const path = (req.url ?? "/").split("?")[0]!;
+  const route = options.routeCors?.find((r) => path.startsWith(r.prefix));
+  const cors = applyCors(req, res, options.cors, route);
   if (req.method === "OPTIONS" && req.headers["access-control-request-method"]) {
     // A preflight: allowed origins get the policy; others an answer without it, which the browser refuses.
     const headers: http.OutgoingHttpHeaders = cors
-      ? { "access-control-allow-methods": ALLOWED_METHODS, "access-control-allow-headers": ALLOWED_HEADERS, "access-control-max-age": "600" }
+      ? {
+        "access-control-allow-methods": route?.methods ?? ALLOWED_METHODS,
+        "access-control-allow-headers": route?.headers ?? ALLOWED_HEADERS,
+        "access-control-max-age": "600",
+      }
       : {};
     res.writeHead(204, { ...headers, "content-length": 0 }).end();
     return false;

@@ -19,6 +19,8 @@ export interface HttpDeps {
   isClosing: () => boolean;
   /** POST /graphql with JSON runs through Yoga's envelop pipeline directly (see http-graphql.ts); off: Yoga handles everything. */
   fastPaths: boolean;
+  /** The Durable Streams protocol under /v1/stream/: true when it answered (its path), false for any other path. */
+  streams: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
   /** Every other path (REST, the SSE tail, a JSON 404): true when it answered; false leaves the request to GraphQL. */
   rest: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
   /** Target, CORS and body-size rules every request passes before routing. */
@@ -126,6 +128,7 @@ export function createRequestHandler(deps: HttpDeps): (req: http.IncomingMessage
       res.writeHead(200, { "content-type": metrics.registry.contentType }).end(await metrics.registry.metrics());
       return;
     }
+    if (await deps.streams(req, res)) return;
     if (await deps.rest(req, res)) return;
     if (deps.isClosing()) {
       sendError(res, 503, "shutting_down", "the server is shutting down", { connection: "close" });

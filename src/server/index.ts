@@ -19,6 +19,8 @@ import { gracefulStop, InflightResponses } from "./lifecycle.ts";
 import { createGraphQLWebSockets } from "./websocket.ts";
 import { handleRest, handleTailUpgrade, TailStreams, type RestDeps } from "../rest/index.ts";
 import type { TailStreamsOptions } from "../rest/streams.ts";
+import { handleStreams, LiveResponses, startStreamSweeper, STREAMS_CORS, STREAMS_DEFAULTS, WakeDispatcher, WakeKeys, type StreamsDeps,
+  type StreamsOptions } from "../streams/index.ts";
 
 export interface ServerOptions {
   config: Pick<Config, "port" | "host" | "poolSize">;
@@ -52,6 +54,8 @@ export interface ServerOptions {
   };
   /** REST tails (plain WebSocket, SSE): heartbeat interval. */
   rest?: TailStreamsOptions;
+  /** Durable Streams at /v1/stream/: long-poll timeout, SSE response lifetime and heartbeat. */
+  streams?: StreamsOptions;
 }
 
 export interface ServerLimits {
@@ -70,6 +74,8 @@ export interface RunningServer {
   authenticator: Authenticator;
   /** Bytes queued in userland for each open WebSocket (backpressure introspection). */
   wsBufferedBytes(): number[];
+  /** Open Durable Streams long-polls and SSE responses. */
+  liveStreams(): number;
   /** Graceful stop: refuse new work, finish in-flight appends, close subscriptions (1001), release the database. */
   close(): Promise<void>;
 }
@@ -104,6 +110,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
   let closing = false;
   const rest: RestDeps = { sql, hub, batcher, authenticator, logger, closing: () => closing, streams: new TailStreams(options.rest) };
+  const streamOptions = { ...STREAMS_DEFAULTS, ...options.streams };
+  const wakeKeys = new WakeKeys(options.auth.tokenSecret);
+  const dispatcher = new WakeDispatcher(sql, listener, wakeKeys, logger);
+  dispatcher.start();
+  const durableStreams: StreamsDeps = {
+    sql, hub, batcher, authenticator, logger, closing: () => closing, options: streamOptions,
+    live: new LiveResponses(streamOptions.heartbeatMs),
+    subscriptions: { keys: wakeKeys, dispatcher, allowLocalHttp: streamOptions.allowLocalHttpWebhooks },
+  };
+  const stopSweeper = startStreamSweeper(sql, logger);
 
   const engine = createGraphQLEngine({
     context: (auth) => ({ sql, hub, batcher, logger, authenticator, auth }),
@@ -116,8 +132,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const inflight = new InflightResponses();
   const handle = createRequestHandler({
     engine, authenticator, metrics, logger, fastPaths,
-    guards: { cors: options.cors ?? (production ? [] : "*"), maxBodyBytes: limits.bodyBytes, logger },
+    guards: { cors: options.cors ?? (production ? [] : "*"), maxBodyBytes: limits.bodyBytes, logger, routeCors: [STREAMS_CORS] },
     isClosing: () => closing,
+    streams: (req, res) => handleStreams(req, res, durableStreams),
     rest: (req, res) => handleRest(req, res, rest),
     readiness: async () => {
       const database = await ping(sql).then(() => true, () => false);
@@ -152,6 +169,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       resolve();
     });
   }).catch(async (error: unknown) => {
+    stopSweeper();
+    dispatcher.stop();
     await listener.stop();
     await sql.end({ timeout: 1 });
     throw error;
@@ -168,6 +187,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     hub,
     authenticator,
     wsBufferedBytes: () => [...sockets.bufferedBytes(), ...rest.streams.bufferedBytes()],
+    liveStreams: () => durableStreams.live.size,
     close() {
       stopped ??= gracefulStop({
         refuseNew: () => {
@@ -179,6 +199,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         closeStreams: async () => {
           await sockets.close(CloseCode.GoingAway, "server shutting down");
           rest.streams.closeAll();
+          durableStreams.live.closeAll();
+          dispatcher.stop();
+          stopSweeper();
           hub.close();
         },
         closeHttp: async () => {

@@ -31,6 +31,10 @@ export interface Config {
   fastPaths: boolean;
   /** Where the CLI keeps its config (and where the first start stores the development API key). */
   configDir: string;
+  /** Durable Streams: how long an idle long-poll waits (STARCITE_STREAM_LONG_POLL_MS). */
+  streamLongPollMs: number;
+  /** Durable Streams: how long one SSE response lasts before the server ends it (STARCITE_STREAM_SSE_MAX_MS). */
+  streamSseMaxMs: number;
   /** STARCITE_CORS_ORIGINS: "*", a list of origins, or [] (same-origin only; the production default). */
   corsOrigins: "*" | string[];
   /** STARCITE_INTROSPECTION: schema introspection (default on, off in production). */
@@ -72,6 +76,12 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   return value;
 }
 
+function positiveFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = intFromEnv(env, name, fallback);
+  if (value < 1) throw new Error(`${name} must be at least 1 (milliseconds)`);
+  return value;
+}
+
 function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
@@ -110,6 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtAudience: env.STARCITE_JWT_AUDIENCE || undefined,
     fastPaths: onOff(env, "STARCITE_FAST_PATHS", true),
     configDir: path.resolve(env.STARCITE_CONFIG_DIR || path.join(os.homedir(), ".starcite")),
+    streamLongPollMs: positiveFromEnv(env, "STARCITE_STREAM_LONG_POLL_MS", 20_000),
+    streamSseMaxMs: positiveFromEnv(env, "STARCITE_STREAM_SSE_MAX_MS", 60_000),
     corsOrigins: corsOrigins(env.STARCITE_CORS_ORIGINS, production),
     introspection: onOff(env, "STARCITE_INTROSPECTION", !production),
     authFailureLimit: intFromEnv(env, "STARCITE_AUTH_FAILURE_LIMIT", AUTH_FAILURE_LIMITS.failures),

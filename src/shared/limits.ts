@@ -48,6 +48,12 @@ export const HTTP_LIMITS = {
   urlChars: 8192,
 } as const;
 
+/** Durable Streams (src/streams). */
+export const STREAM_LIMITS = {
+  /** One PUT or POST body, read whole: SQL's `event_body_bytes` (the largest message a binary stream stores). */
+  bodyBytes: 8 * 1024 * 1024,
+} as const;
+
 /** GraphQL documents, checked before validation (so a hostile document never reaches the recursive rules). */
 export const DOCUMENT_LIMITS = {
   /** Lexer tokens in one document. */

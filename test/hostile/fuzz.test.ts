@@ -201,6 +201,9 @@ describe("SQL functions", () => {
   const text = fc.oneof(fc.constantFrom("", "ses_fuzz", "default", "😀", "a".repeat(300), "'; --"), fc.string({ maxLength: 30 }).filter((x) => !x.includes("\u0000")));
   const jsonb = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.parse(JSON.stringify(v).replace(/\\u0000/g, "")) as unknown);
   const bigint = fc.oneof(fc.constant(null), fc.integer({ min: -3, max: 3 }), fc.constantFrom(0, 1, 2 ** 53 - 1));
+  /** Durable Streams: a few paths, so creations, appends and forks meet the same streams. */
+  const streamPath = fc.oneof(fc.constantFrom("f/a", "f/b", "f/a/b", "__ds/x", "f/../a"), text);
+  const contentType = fc.oneof(fc.constantFrom("application/json", "text/plain", "application/octet-stream", "APPLICATION/JSON; charset=x"), text);
 
   async function sqlCall(run: (sql: postgres.Sql) => Promise<unknown>, input: unknown): Promise<void> {
     try {
@@ -228,6 +231,16 @@ describe("SQL functions", () => {
       sql`select * from starcite.create_api_key(${a[0] as string}, ${a[1] as string}, ${a[2] as string[]}::text[])`],
     ["authenticate_api_key", fc.tuple(text), (sql: postgres.Sql, a: unknown[]) => sql`select * from starcite.authenticate_api_key(${a[0] as string})`],
     ["revoke_api_key", fc.tuple(text, text), (sql: postgres.Sql, a: unknown[]) => sql`select * from starcite.revoke_api_key(${a[0] as string}, ${a[1] as string})`],
+    ["ds_create", fc.tuple(streamPath, contentType, bigint, fc.boolean(), fc.option(jsonb), fc.option(streamPath), bigint, bigint, bigint),
+      (sql: postgres.Sql, a: unknown[]) =>
+        sql`select * from starcite.ds_create(${a[0] as string}, ${a[1] as string}, ${a[2] as number}::bigint, closed => ${a[3] as boolean},
+          messages => ${a[4] === null ? null : sql.json(a[4] as never)}::jsonb, fork_path => ${a[5] as string | null},
+          fork_epoch => ${a[6] as number}::bigint, fork_seq => ${a[7] as number}::bigint, fork_sub_offset => coalesce(${a[8] as number}::bigint, 0))`],
+    ["ds_append", fc.tuple(streamPath, contentType, fc.option(jsonb), fc.option(text), fc.option(text), bigint, bigint, fc.boolean()),
+      (sql: postgres.Sql, a: unknown[]) =>
+        sql`select * from starcite.ds_append(${a[0] as string}, ${a[1] as string}, ${a[2] === null ? null : sql.json(a[2] as never)}::jsonb,
+          ${a[2] === null ? Buffer.from("x") : null}::bytea, ${a[3] as string | null}, ${a[4] as string | null}, ${a[5] as number}::bigint,
+          ${a[6] as number}::bigint, ${a[7] as boolean})`],
   ] as const)("starcite.%s: arbitrary storable arguments raise only SC codes", async (_name, args, run) => {
     await fc.assert(
       fc.asyncProperty(args as fc.Arbitrary<unknown[]>, async (a) => {

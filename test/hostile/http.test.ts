@@ -247,6 +247,32 @@ describe("CORS by configuration", () => {
     expect(post2.headers.get("access-control-allow-credentials")).toBeNull();
   });
 
+  test("Durable Streams under the same origins: the protocol's methods and headers in preflights, its headers exposed", async () => {
+    const url = `${guarded.url}/v1/stream/cors/${Date.now()}`;
+    const ok = await fetch(url, {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example.test", "access-control-request-method": "PUT", "access-control-request-headers": "producer-id, if-none-match" },
+    });
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("https://app.example.test");
+    expect(ok.headers.get("access-control-allow-methods")).toMatch(/PUT/);
+    expect(ok.headers.get("access-control-allow-headers")).toMatch(/producer-id/);
+    expect(ok.headers.get("access-control-allow-headers")).toMatch(/if-none-match/);
+    expect(ok.headers.get("access-control-allow-credentials")).toBeNull();
+
+    const key = await apiKey(guarded.db.sql, "default");
+    const created = await fetch(url, { method: "PUT", headers: { origin: "https://app.example.test", "content-type": "text/plain", ...bearer(key) } });
+    expect(created.status).toBe(201);
+    expect(created.headers.get("access-control-allow-origin")).toBe("https://app.example.test");
+    expect(created.headers.get("access-control-expose-headers")).toMatch(/Stream-Next-Offset/);
+    expect(created.headers.get("access-control-allow-credentials")).toBeNull();
+
+    const evil = await fetch(url, { method: "HEAD", headers: { origin: "https://evil.example", ...bearer(key) } });
+    expect(evil.status).toBe(200);
+    expect(evil.headers.get("access-control-allow-origin")).toBeNull();
+    expect(evil.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
   test("production's default is same-origin only", async () => {
     const previous = process.env.NODE_ENV;
     process.env.NODE_ENV = "production";
@@ -279,6 +305,10 @@ describe("failed authentications", () => {
     expect((await post(guarded, q, bearer(key))).status).toBe(429);
     // Requests without a credential are not guesses and are not limited.
     expect(codeOf(await post(guarded, q))).toBe("unauthorized");
+    // Durable Streams requests are the same guesses.
+    const stream = await fetch(`${guarded.url}/v1/stream/limited`, { method: "HEAD", headers: bearer(key) });
+    expect(stream.status).toBe(429);
+    expect(Number(stream.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 });
 

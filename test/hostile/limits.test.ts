@@ -3,7 +3,8 @@
  * refusal in TypeScript must be the refusal SQL would give).
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { EVENT_LIMITS, KEY_LIMITS, SESSION_LIMITS } from "../../src/shared/limits.ts";
+import { EVENT_LIMITS, KEY_LIMITS, SESSION_LIMITS, STREAM_LIMITS } from "../../src/shared/limits.ts";
+import { PAGE_EVENTS } from "../../src/streams/read.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 
 let db: TestDatabase;
@@ -34,8 +35,13 @@ test.each([
   ["events_per_read", SESSION_LIMITS.pageMax],
   ["sessions_per_list", SESSION_LIMITS.pageMax],
   ["api_key_name_chars", KEY_LIMITS.nameChars],
+  ["event_body_bytes", STREAM_LIMITS.bodyBytes],
 ])("%s: SQL and TypeScript agree", (name, ts) => {
   expect(sqlLimits.get(name), name).toBe(ts);
+});
+
+test("a Durable Streams catch-up page stays within events_per_read", () => {
+  expect(PAGE_EVENTS).toBeLessThanOrEqual(sqlLimits.get("events_per_read")!);
 });
 
 test("the session id pattern accepts and refuses what SQL's valid_session_id does", async () => {
