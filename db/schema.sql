@@ -541,7 +541,7 @@ comment on function starcite.limits() is 'Every documented limit: its name, valu
 --   returns SETOF starcite.events; language plpgsql, stable; body md5 6531554a799cc531beb80989932846a9
 
 -- starcite.read_json(session_id text, after_seq bigint, max_events integer, max_bytes integer, fields text[], keys text[], tenant_id text DEFAULT NULL::text)
---   returns TABLE(events text, n integer, last_seq bigint); language plpgsql, stable; body md5 71cb681a8d7322fb6d37f33ec8a35bc9
+--   returns TABLE(events text, n integer, last_seq bigint); language plpgsql, stable; body md5 4bd53908b1c729a094ec3584531f7c7a
 
 -- starcite.read_many(session_ids text[], after_seqs bigint[], max_events integer[], tenant_id text DEFAULT NULL::text)
 --   returns SETOF starcite.events; language plpgsql, stable; body md5 e021a5338967d1222845895fd6da5a2a

@@ -4,7 +4,7 @@
 -- producer_seq, inserted_at; inserted_at as ISO-8601 UTC with six fractional digits, the JSON columns as
 -- stored). The page ends after max_events events, or after the event at which the stored size of the payloads
 -- read so far reaches max_bytes (so it holds at least one event). n is the number of events, last_seq the last
--- one's seq (null when the page is empty).
+-- one's seq (null when the page is empty). A binary message's bytes count with its payload.
 create function starcite.read_json(session_id text, after_seq bigint, max_events integer, max_bytes integer,
                                    fields text[], keys text[], tenant_id text default null)
 returns table (events text, n integer, last_seq bigint)
@@ -40,7 +40,9 @@ begin
              when 'seq' then 'e.seq::text'
              when 'session_id' then 'to_json(e.session_id)::text'
              when 'type' then 'to_json(e.type)::text'
-             when 'payload' then 'e.payload::text'
+             -- A Durable Streams binary message carries its bytes in base64 beside its content type (as toEvent does).
+             when 'payload' then 'case when e.body is null then e.payload::text else (e.payload || '
+                                 'jsonb_build_object(''base64'', translate(encode(e.body, ''base64''), E''\n'', '''')))::text end'
              when 'actor' then 'coalesce(to_json(e.actor)::text, ''null'')'
              when 'source' then 'coalesce(to_json(e.source)::text, ''null'')'
              when 'metadata' then 'coalesce(e.metadata::text, ''null'')'
@@ -62,12 +64,12 @@ begin
 
   return query execute format($q$
     select coalesce('[' || string_agg(%s, ',' order by e.seq) || ']', '[]'), count(*)::integer, max(e.seq)
-    from (select p.* from (select e.*, sum(pg_column_size(e.payload)) over (order by e.seq) as upto
+    from (select p.* from (select e.*, sum(pg_column_size(e.payload) + coalesce(octet_length(e.body), 0)) over (order by e.seq) as upto
                            from starcite.events e
                            where e.session_id = $1 and e.seq > $2
                            order by e.seq
                            limit $3) p
-          where p.upto - pg_column_size(p.payload) < $4) e$q$, _object)
+          where p.upto - pg_column_size(p.payload) - coalesce(octet_length(p.body), 0) < $4) e$q$, _object)
     using read_json.session_id, read_json.after_seq, read_json.max_events, read_json.max_bytes;
 end
 $$;
