@@ -20,6 +20,8 @@ language sql immutable parallel safe as $$
     ('token_expired',            'SC302', 401, 'the session token expired (a tail ends with it: refresh and resume from the cursor)'),
     ('forbidden_actor',          'SC303', 403, 'a session token tried to append as someone else'),
     ('key_not_found',            'SC304', 404, 'revoking an unknown key'),
+    ('webhook_not_found',        'SC305', 404, 'no such webhook endpoint in your tenant'),
+    ('cursor_expired',           'SC400', 410, 'the cursor is before the earliest event (or session change) still kept: retention removed what follows it (detail: `earliest_seq`, resume from `earliest_seq - 1` or start over)'),
     ('internal_error',           'SC000', 500, 'anything unexpected (logged server-side, never detailed to clients)'),
     ('database_unavailable',     null,    503, 'the server cannot reach Postgres (retry / resume)'),
     ('shutting_down',            null,    503, 'the server is draining (retry elsewhere)'),

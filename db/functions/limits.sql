@@ -19,7 +19,12 @@ language sql immutable parallel safe as $$
     ('events_per_call',        1000,   'events in one `append_batch` or `append_items` call'),
     ('events_per_read',        1000,   '`max_events` of one `read`'),
     ('sessions_per_list',      1000,   '`max_sessions` of one `list_sessions`'),
-    ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)')
+    ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)'),
+    ('changes_per_read',       1000,   '`max_changes` of one `read_changes`'),
+    ('webhook_url_chars',      2048,   'characters in a webhook endpoint''s URL (`http://` or `https://`)'),
+    ('webhook_filter_items',   100,    'session ids, or event types, in one webhook endpoint''s filter'),
+    ('webhook_endpoints_per_tenant', 100, 'webhook endpoints of one tenant'),
+    ('deliveries_per_list',    1000,   '`max_deliveries` of one `list_webhook_deliveries`')
 $$;
 
 comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';

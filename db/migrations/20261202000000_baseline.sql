@@ -30,6 +30,8 @@ language sql immutable parallel safe as $$
     ('token_expired',            'SC302', 401, 'the session token expired (a tail ends with it: refresh and resume from the cursor)'),
     ('forbidden_actor',          'SC303', 403, 'a session token tried to append as someone else'),
     ('key_not_found',            'SC304', 404, 'revoking an unknown key'),
+    ('webhook_not_found',        'SC305', 404, 'no such webhook endpoint in your tenant'),
+    ('cursor_expired',           'SC400', 410, 'the cursor is before the earliest event (or session change) still kept: retention removed what follows it (detail: `earliest_seq`, resume from `earliest_seq - 1` or start over)'),
     ('internal_error',           'SC000', 500, 'anything unexpected (logged server-side, never detailed to clients)'),
     ('database_unavailable',     null,    503, 'the server cannot reach Postgres (retry / resume)'),
     ('shutting_down',            null,    503, 'the server is draining (retry elsewhere)'),
@@ -83,7 +85,12 @@ language sql immutable parallel safe as $$
     ('events_per_call',        1000,   'events in one `append_batch` or `append_items` call'),
     ('events_per_read',        1000,   '`max_events` of one `read`'),
     ('sessions_per_list',      1000,   '`max_sessions` of one `list_sessions`'),
-    ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)')
+    ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)'),
+    ('changes_per_read',       1000,   '`max_changes` of one `read_changes`'),
+    ('webhook_url_chars',      2048,   'characters in a webhook endpoint''s URL (`http://` or `https://`)'),
+    ('webhook_filter_items',   100,    'session ids, or event types, in one webhook endpoint''s filter'),
+    ('webhook_endpoints_per_tenant', 100, 'webhook endpoints of one tenant'),
+    ('deliveries_per_list',    1000,   '`max_deliveries` of one `list_webhook_deliveries`')
 $$;
 
 comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';
@@ -116,6 +123,7 @@ language sql immutable parallel safe as $$
     ('session:read',   true,  true,  'read, list and tail sessions'),
     ('session:append', true,  true,  'append'),
     ('keys:admin',     false, false, 'manage your tenant''s API keys'),
+    ('webhooks:admin', false, false, 'manage your tenant''s webhook endpoints and read their deliveries'),
     ('admin',          false, false, 'manage any tenant''s keys (the development key has it)')
 $$;
 
@@ -259,6 +267,205 @@ create policy api_keys_tenant_isolation on starcite.api_keys
 
 comment on table starcite.api_keys is 'API keys: tenant, name, scopes, expiry; the secret itself is never stored.';
 
+-- db/tables/change_counters.sql
+-- Each tenant's lifecycle counter row. Recording a session change bumps it, which locks it until commit: the
+-- tenant's change seq is then gapless and in commit order (as events' seq is per session), so a lifecycle
+-- cursor "seq > N" never skips a change that commits late. The cost: session creates, updates and deletes of
+-- one tenant serialise on this row for the rest of their transaction.
+create table starcite.change_counters (
+  tenant_id  text primary key references starcite.tenants (id) on delete cascade,
+  last_seq   bigint not null default 0 check (last_seq >= 0),
+  -- Changes with seq below this were removed by retention (see trim_changes); 1 while none were.
+  first_seq  bigint not null default 1 check (first_seq >= 1)
+);
+
+alter table starcite.change_counters enable row level security;
+
+create policy change_counters_tenant_isolation on starcite.change_counters
+  using (tenant_id = starcite.current_tenant())
+  with check (tenant_id = starcite.current_tenant());
+
+comment on table starcite.change_counters is 'Per tenant: the last session-change seq (the row changes lock) and the first one retained.';
+
+-- db/tables/session_changes.sql
+-- The lifecycle feed: one row per session created, updated, archived, unarchived or deleted, numbered per
+-- tenant in commit order (change_counters). Written by the sessions_changes trigger, so raw SQL gets it too.
+-- session_id has no foreign key: a deleted session's changes outlive it.
+create table starcite.session_changes (
+  tenant_id  text not null references starcite.tenants (id) on delete cascade,
+  seq        bigint not null check (seq >= 1),
+  session_id text not null,
+  kind       text not null check (kind in ('created', 'updated', 'archived', 'unarchived', 'deleted')),
+  -- The session's version and archived flag after the change (before it, for a delete).
+  version    bigint not null,
+  archived   boolean not null,
+  changed_at timestamptz not null default clock_timestamp(),
+  primary key (tenant_id, seq)
+);
+
+alter table starcite.session_changes enable row level security;
+
+create policy session_changes_tenant_isolation on starcite.session_changes
+  using (tenant_id = starcite.current_tenant())
+  with check (tenant_id = starcite.current_tenant());
+
+comment on table starcite.session_changes is 'Session lifecycle changes per tenant, seq gapless in commit order.';
+
+-- db/tables/retention_policies.sql
+-- How long events are kept: a tenant's policy (session_id null) applies to each of its sessions that has no
+-- policy of its own. An event is expired when it is older than max_age or more than max_events behind the
+-- session's newest; expired events are deleted in small batches (trim_session), after being archived first
+-- when archive is set.
+create table starcite.retention_policies (
+  tenant_id  text not null references starcite.tenants (id) on delete cascade,
+  session_id text references starcite.sessions (id) on delete cascade,
+  max_age    interval check (max_age > interval '0'),
+  max_events bigint check (max_events >= 1),
+  archive    boolean not null default false,
+  updated_at timestamptz not null default clock_timestamp(),
+  check (max_age is not null or max_events is not null)
+);
+
+create unique index retention_policies_tenant_idx on starcite.retention_policies (tenant_id) where session_id is null;
+create unique index retention_policies_session_idx on starcite.retention_policies (session_id) where session_id is not null;
+
+alter table starcite.retention_policies enable row level security;
+
+create policy retention_policies_tenant_isolation on starcite.retention_policies
+  using (tenant_id = starcite.current_tenant())
+  with check (tenant_id = starcite.current_tenant());
+
+comment on table starcite.retention_policies is 'Retention by age and/or count, per tenant (session_id null) or per session.';
+
+-- db/tables/log_bounds.sql
+-- Where a session's log begins, once retention or the archive has touched it (no row: first_seq 1, nothing
+-- archived). Kept apart from the sessions row on purpose: appends lock that row, and retention must never
+-- wait for them or make them wait.
+create table starcite.log_bounds (
+  session_id       text primary key references starcite.sessions (id) on delete cascade,
+  -- Events with seq below this have been deleted from starcite.events.
+  first_seq        bigint not null default 1 check (first_seq >= 1),
+  -- The archive holds archived_from .. archived_through without a hole (0 / null: nothing archived).
+  archived_from    bigint check (archived_from >= 1),
+  archived_through bigint not null default 0 check (archived_through >= 0)
+);
+
+alter table starcite.log_bounds enable row level security;
+
+create policy log_bounds_tenant_isolation on starcite.log_bounds
+  using (exists (select 1 from starcite.sessions s
+                 where s.id = log_bounds.session_id and s.tenant_id = starcite.current_tenant()));
+
+comment on table starcite.log_bounds is 'Per session: the first seq still in Postgres and the archived range.';
+
+-- db/tables/archive_segments.sql
+-- One object in the archive store per row: a session's events from_seq .. to_seq as NDJSON (README "Archive").
+create table starcite.archive_segments (
+  session_id  text not null references starcite.sessions (id) on delete cascade,
+  from_seq    bigint not null check (from_seq >= 1),
+  to_seq      bigint not null,
+  object_key  text not null,
+  bytes       bigint not null check (bytes >= 0),
+  archived_at timestamptz not null default clock_timestamp(),
+  primary key (session_id, from_seq),
+  check (to_seq >= from_seq)
+);
+
+alter table starcite.archive_segments enable row level security;
+
+create policy archive_segments_tenant_isolation on starcite.archive_segments
+  using (exists (select 1 from starcite.sessions s
+                 where s.id = archive_segments.session_id and s.tenant_id = starcite.current_tenant()));
+
+comment on table starcite.archive_segments is 'Archived ranges of a session''s log: which object holds which seqs.';
+
+-- db/tables/webhook_endpoints.sql
+-- Webhook endpoints: where a tenant's events and session changes are POSTed, signed with the endpoint's secret.
+-- The secret is kept in clear because signing needs it; it is shown once, at creation, and never listed.
+create table starcite.webhook_endpoints (
+  id          text primary key,
+  tenant_id   text not null references starcite.tenants (id) on delete cascade,
+  url         text not null check (url ~ '^https?://[^\s]+$'
+                                   and char_length(url) <= starcite.limit_value('webhook_url_chars')),
+  secret      text not null,
+  -- Filters: only these sessions / event types (null: all).
+  session_ids text[] check (cardinality(session_ids) between 1 and starcite.limit_value('webhook_filter_items')),
+  types       text[] check (cardinality(types) between 1 and starcite.limit_value('webhook_filter_items')),
+  events      boolean not null default true,
+  lifecycle   boolean not null default true,
+  enabled     boolean not null default true,
+  -- The durable cursor of lifecycle deliveries: the last session-change seq delivered.
+  changes_delivered bigint not null default 0,
+  created_at  timestamptz not null default clock_timestamp(),
+  updated_at  timestamptz not null default clock_timestamp(),
+  check (events or lifecycle)
+);
+
+create index webhook_endpoints_tenant_idx on starcite.webhook_endpoints (tenant_id, created_at);
+
+alter table starcite.webhook_endpoints enable row level security;
+
+create policy webhook_endpoints_tenant_isolation on starcite.webhook_endpoints
+  using (tenant_id = starcite.current_tenant())
+  with check (tenant_id = starcite.current_tenant());
+
+comment on table starcite.webhook_endpoints is 'Webhook endpoints: URL, signing secret, filters, and the lifecycle cursor.';
+
+-- db/tables/webhook_cursors.sql
+-- The durable per-endpoint, per-session cursor of event deliveries: the last seq delivered. A session without
+-- a row starts at 0 (it was created after the endpoint; sessions that existed then got a row at their last_seq).
+create table starcite.webhook_cursors (
+  endpoint_id   text not null references starcite.webhook_endpoints (id) on delete cascade,
+  session_id    text not null references starcite.sessions (id) on delete cascade,
+  delivered_seq bigint not null default 0 check (delivered_seq >= 0),
+  updated_at    timestamptz not null default clock_timestamp(),
+  primary key (endpoint_id, session_id)
+);
+
+create index webhook_cursors_session_idx on starcite.webhook_cursors (session_id);
+
+alter table starcite.webhook_cursors enable row level security;
+
+create policy webhook_cursors_tenant_isolation on starcite.webhook_cursors
+  using (exists (select 1 from starcite.webhook_endpoints w
+                 where w.id = webhook_cursors.endpoint_id and w.tenant_id = starcite.current_tenant()));
+
+comment on table starcite.webhook_cursors is 'Per endpoint and session: the last event seq delivered.';
+
+-- db/tables/webhook_deliveries.sql
+-- One row per delivery: a batch of one session's events (from_seq .. to_seq), or of the tenant's session
+-- changes (session_id null), POSTed until the endpoint answers 2xx. At most one is pending per endpoint and
+-- stream, which keeps each session's deliveries in order; a retry sends the same id and the same body.
+create table starcite.webhook_deliveries (
+  id              text primary key,
+  endpoint_id     text not null references starcite.webhook_endpoints (id) on delete cascade,
+  session_id      text,
+  from_seq        bigint not null,
+  to_seq          bigint not null,
+  items           integer not null check (items >= 1),
+  status          text not null default 'pending' check (status in ('pending', 'succeeded')),
+  attempts        integer not null default 0,
+  next_attempt_at timestamptz not null default clock_timestamp(),
+  last_attempt_at timestamptz,
+  last_status     integer,
+  last_error      text,
+  created_at      timestamptz not null default clock_timestamp(),
+  delivered_at    timestamptz,
+  check (to_seq >= from_seq)
+);
+
+create unique index webhook_deliveries_pending_idx on starcite.webhook_deliveries (endpoint_id, coalesce(session_id, ''))
+  where status = 'pending';
+create index webhook_deliveries_endpoint_idx on starcite.webhook_deliveries (endpoint_id, created_at desc);
+
+alter table starcite.webhook_deliveries enable row level security;
+
+create policy webhook_deliveries_tenant_isolation on starcite.webhook_deliveries
+  using (exists (select 1 from starcite.webhook_endpoints w
+                 where w.id = webhook_deliveries.endpoint_id and w.tenant_id = starcite.current_tenant()));
+
+comment on table starcite.webhook_deliveries is 'Webhook deliveries: what was sent where, how often, and with what answer.';
+
 -- db/types/append_error.sql
 -- Why an event cannot be appended: a code from starcite.error_codes(), a message, a JSON detail.
 create type starcite.append_error as (
@@ -327,6 +534,32 @@ create type starcite.api_key_info as (
 create type starcite.created_api_key as (
   id text, secret text, tenant_id text, name text, key_prefix text, scopes text[],
   created_at timestamptz, expires_at timestamptz
+);
+
+-- db/types/retention_policy.sql
+-- A session's effective retention: its own policy, else its tenant's (scope says which; all null: none).
+create type starcite.retention_policy as (
+  scope      text,      -- 'session', 'tenant' or null
+  max_age    interval,
+  max_events bigint,
+  archive    boolean
+);
+
+-- db/types/webhook_endpoint_info.sql
+-- A webhook endpoint as listed: everything but its secret.
+create type starcite.webhook_endpoint_info as (
+  id text, tenant_id text, url text, session_ids text[], types text[], events boolean, lifecycle boolean,
+  enabled boolean, changes_delivered bigint, created_at timestamptz, updated_at timestamptz
+);
+
+-- db/types/webhook_delivery_request.sql
+-- What the webhook sender POSTs: where, signed with which secret, and the JSON body (see webhook_next_delivery).
+create type starcite.webhook_delivery_request as (
+  delivery_id text,
+  url         text,
+  secret      text,
+  attempt     integer,   -- 1 on the first try
+  body        jsonb
 );
 
 -- db/functions/json_bigint.sql
@@ -801,12 +1034,39 @@ begin
 end
 $$;
 
+-- db/functions/raise_cursor_expired.sql
+-- cursor_expired for a session's cursor that falls before its first event in Postgres. detail: earliest_seq
+-- (the first seq a reader can still get: the archive's first when the archive reaches up to Postgres, else
+-- Postgres's first), retained_seq (Postgres's first) and archived_from / archived_through.
+create function starcite.raise_cursor_expired(session_id text, cursor bigint, bounds starcite.log_bounds)
+returns void
+language plpgsql volatile as $$
+declare
+  _earliest bigint := case when bounds.archived_from is not null and bounds.archived_through >= bounds.first_seq - 1
+                           then bounds.archived_from else bounds.first_seq end;
+begin
+  perform starcite.raise_error('cursor_expired',
+    format('cursor %s of session %s is before the earliest event kept (seq %s)%s', raise_cursor_expired.cursor,
+           raise_cursor_expired.session_id, _earliest,
+           case when _earliest < bounds.first_seq then '; the server reads the archived range from the archive'
+                else '; resume from earliest_seq - 1 or start over' end),
+    jsonb_build_object('session_id', raise_cursor_expired.session_id, 'cursor', raise_cursor_expired.cursor,
+                       'earliest_seq', _earliest, 'retained_seq', bounds.first_seq,
+                       'archived_from', bounds.archived_from, 'archived_through', bounds.archived_through));
+end
+$$;
+
 -- db/functions/read.sql
--- Events with seq > after_seq in seq order.
+-- Events with seq > after_seq in seq order. A cursor before the first event still in Postgres raises
+-- cursor_expired (with the earliest seq a reader can still get, the archive included) instead of skipping.
+-- Stable, so every statement here reads one snapshot: the bounds and the rows agree even while retention
+-- deletes concurrently.
 create function starcite.read(session_id text, after_seq bigint default 0, max_events integer default 100,
                               tenant_id text default null)
 returns setof starcite.events
 language plpgsql stable as $$
+declare
+  _bounds starcite.log_bounds;
 begin
   if after_seq is null or after_seq < 0 then
     perform starcite.raise_error('invalid_argument', 'after_seq must be >= 0', '{"field":"after_seq"}');
@@ -816,6 +1076,10 @@ begin
                  where s.id = read.session_id and s.tenant_id = starcite.resolve_tenant(read.tenant_id)) then
     perform starcite.raise_error('session_not_found', format('session %s does not exist', read.session_id),
       jsonb_build_object('session_id', read.session_id));
+  end if;
+  select b.* into _bounds from starcite.log_bounds b where b.session_id = read.session_id;
+  if _bounds.first_seq is not null and read.after_seq + 1 < _bounds.first_seq then
+    perform starcite.raise_cursor_expired(read.session_id, read.after_seq, _bounds);
   end if;
   return query
     select e.* from starcite.events e
@@ -959,6 +1223,374 @@ begin
 end
 $$;
 
+-- db/functions/delete_session.sql
+-- Deletes a session with its events (its archived objects stay in the archive store); returns the deleted row.
+-- The lifecycle feed records it as 'deleted'.
+create function starcite.delete_session(id text, tenant_id text default null)
+returns starcite.sessions
+language plpgsql volatile as $$
+declare
+  _row starcite.sessions;
+begin
+  delete from starcite.sessions s
+  where s.id = delete_session.id and s.tenant_id = starcite.resolve_tenant(delete_session.tenant_id)
+  returning s.* into _row;
+  if _row.id is null then
+    perform starcite.raise_error('session_not_found', format('session %s does not exist', delete_session.id),
+      jsonb_build_object('session_id', delete_session.id));
+  end if;
+  return _row;
+end
+$$;
+
+-- db/functions/read_changes.sql
+-- The tenant's session changes with seq > after_seq, in seq (= commit) order. A cursor before the first change
+-- retention kept raises cursor_expired with the earliest seq still available.
+create function starcite.read_changes(after_seq bigint default 0, max_changes integer default 100,
+                                      tenant_id text default null)
+returns setof starcite.session_changes
+language plpgsql stable as $$
+declare
+  _tenant text := starcite.resolve_tenant(read_changes.tenant_id);
+  _first bigint;
+begin
+  if read_changes.after_seq is null or read_changes.after_seq < 0 then
+    perform starcite.raise_error('invalid_argument', 'after_seq must be >= 0', '{"field":"after_seq"}');
+  end if;
+  perform starcite.check_page_size(read_changes.max_changes, 'changes_per_read');
+  select c.first_seq into _first from starcite.change_counters c where c.tenant_id = _tenant;
+  if read_changes.after_seq + 1 < coalesce(_first, 1) then
+    perform starcite.raise_error('cursor_expired',
+      format('cursor %s is before the earliest session change kept (seq %s); resume from earliest_seq - 1',
+             read_changes.after_seq, _first),
+      jsonb_build_object('cursor', read_changes.after_seq, 'earliest_seq', _first));
+  end if;
+  return query
+    select c.* from starcite.session_changes c
+    where c.tenant_id = _tenant and c.seq > read_changes.after_seq
+    order by c.seq
+    limit read_changes.max_changes;
+end
+$$;
+
+-- db/functions/last_change_seq.sql
+-- The seq of the tenant's newest session change (0 when none): a lifecycle cursor that means "from now on".
+create function starcite.last_change_seq(tenant_id text default null) returns bigint
+language sql stable as $$
+  select coalesce((select c.last_seq from starcite.change_counters c
+                   where c.tenant_id = starcite.resolve_tenant(last_change_seq.tenant_id)), 0)
+$$;
+
+-- db/functions/get_retention.sql
+-- The retention policy in force: for a session, its own, else its tenant's; without session_id, the tenant's.
+create function starcite.get_retention(session_id text default null, tenant_id text default null)
+returns starcite.retention_policy
+language sql stable as $$
+  select coalesce(
+    (select row(case when p.session_id is null then 'tenant' else 'session' end, p.max_age, p.max_events,
+                p.archive)::starcite.retention_policy
+     from starcite.retention_policies p
+     where p.tenant_id = starcite.resolve_tenant(get_retention.tenant_id)
+       and (p.session_id = get_retention.session_id or p.session_id is null)
+     order by p.session_id nulls last
+     limit 1),
+    row(null, null, null, null)::starcite.retention_policy)
+$$;
+
+-- db/functions/set_retention.sql
+-- Sets the retention policy of a tenant (session_id null) or of one session, replacing any it had. At least one
+-- of max_age and max_events; archive = true archives expired events before deleting them.
+create function starcite.set_retention(max_age interval default null, max_events bigint default null,
+                                       archive boolean default false, session_id text default null,
+                                       tenant_id text default null)
+returns starcite.retention_policy
+language plpgsql volatile as $$
+declare
+  _tenant text := starcite.resolve_tenant(set_retention.tenant_id);
+begin
+  if set_retention.max_age is null and set_retention.max_events is null then
+    perform starcite.raise_error('invalid_argument', 'a retention policy needs max_age and/or max_events',
+      '{"field":"max_age"}');
+  end if;
+  if set_retention.max_age <= interval '0' then
+    perform starcite.raise_error('invalid_argument', 'max_age must be positive', '{"field":"max_age"}');
+  end if;
+  if set_retention.max_events < 1 then
+    perform starcite.raise_error('invalid_argument', 'max_events must be >= 1', '{"field":"max_events"}');
+  end if;
+  if set_retention.session_id is not null and not exists (
+       select 1 from starcite.sessions s where s.id = set_retention.session_id and s.tenant_id = _tenant) then
+    perform starcite.raise_error('session_not_found', format('session %s does not exist', set_retention.session_id),
+      jsonb_build_object('session_id', set_retention.session_id));
+  end if;
+  if not exists (select 1 from starcite.tenants t where t.id = _tenant) then
+    perform starcite.raise_error('invalid_argument', format('tenant %s does not exist', _tenant),
+      '{"field":"tenant_id"}');
+  end if;
+
+  delete from starcite.retention_policies p
+  where p.tenant_id = _tenant and p.session_id is not distinct from set_retention.session_id;
+  insert into starcite.retention_policies (tenant_id, session_id, max_age, max_events, archive)
+  values (_tenant, set_retention.session_id, set_retention.max_age, set_retention.max_events,
+          coalesce(set_retention.archive, false));
+  return starcite.get_retention(set_retention.session_id, _tenant);
+end
+$$;
+
+-- db/functions/clear_retention.sql
+-- Removes the policy of a tenant (session_id null) or of one session (which then follows its tenant's).
+-- True when there was one.
+create function starcite.clear_retention(session_id text default null, tenant_id text default null)
+returns boolean
+language plpgsql volatile as $$
+begin
+  delete from starcite.retention_policies p
+  where p.tenant_id = starcite.resolve_tenant(clear_retention.tenant_id)
+    and p.session_id is not distinct from clear_retention.session_id;
+  return found;
+end
+$$;
+
+-- db/functions/expired_through.sql
+-- The highest seq such that every event of the session from from_seq up to it is expired under the session's
+-- policy (older than max_age, or more than max_events behind the newest), looking at most max_scan events
+-- ahead; from_seq - 1 when the first is not expired. Expiry is a prefix of the log: seq and inserted_at grow
+-- together within a session (appends to it are serialised by its counter row).
+create function starcite.expired_through(session_id text, from_seq bigint, max_scan integer)
+returns bigint
+language plpgsql stable as $$
+declare
+  _s starcite.sessions;
+  _p starcite.retention_policy;
+  _by_count bigint;
+  _by_age bigint;
+begin
+  select s.* into _s from starcite.sessions s where s.id = expired_through.session_id;
+  if _s.id is null then
+    return from_seq - 1;
+  end if;
+  _p := starcite.get_retention(_s.id, _s.tenant_id);
+  _by_count := least(_s.last_seq - coalesce(_p.max_events, _s.last_seq), from_seq + max_scan - 1);
+  if _p.max_age is not null then
+    with w as (select e.seq, e.inserted_at from starcite.events e
+               where e.session_id = expired_through.session_id and e.seq >= expired_through.from_seq
+               order by e.seq limit expired_through.max_scan)
+    select coalesce((select min(w.seq) from w where w.inserted_at >= clock_timestamp() - _p.max_age) - 1,
+                    (select max(w.seq) from w),
+                    expired_through.from_seq - 1)
+      into _by_age;
+  end if;
+  return greatest(_by_count, coalesce(_by_age, from_seq - 1), from_seq - 1);
+end
+$$;
+
+-- db/functions/trim_session.sql
+-- One small retention step for one session: deletes its expired events from the first one still kept, at most
+-- max_events of them, and moves log_bounds.first_seq past them, in the caller's transaction. Never beyond what
+-- the archive holds (when the policy archives) nor beyond what an enabled webhook endpoint has yet to deliver.
+-- The session's counter row is not touched, so appends neither wait for this nor make it wait; seq stays
+-- monotonic after deletes. Returns how many events went, the new first seq, and whether more are expired.
+create function starcite.trim_session(session_id text, max_events integer default 1000)
+returns table (deleted bigint, first_seq bigint, more boolean)
+language plpgsql volatile as $$
+declare
+  _s starcite.sessions;
+  _p starcite.retention_policy;
+  _b starcite.log_bounds;
+  _first bigint;
+  _through bigint;
+  _webhooks bigint;
+begin
+  if trim_session.max_events is null or trim_session.max_events < 1 then
+    perform starcite.raise_error('invalid_argument', 'max_events must be >= 1', '{"field":"max_events"}');
+  end if;
+  select s.* into _s from starcite.sessions s where s.id = trim_session.session_id;
+  if _s.id is null then
+    return query select 0::bigint, null::bigint, false;
+    return;
+  end if;
+  _p := starcite.get_retention(_s.id, _s.tenant_id);
+  select b.* into _b from starcite.log_bounds b where b.session_id = _s.id;
+  _first := coalesce(_b.first_seq, 1);
+  if _p.scope is null then
+    return query select 0::bigint, _first, false;
+    return;
+  end if;
+
+  _through := starcite.expired_through(_s.id, _first, trim_session.max_events);
+  if _p.archive then
+    _through := least(_through, coalesce(_b.archived_through, 0));
+  end if;
+  select min(coalesce(c.delivered_seq, 0)) into _webhooks
+  from starcite.webhook_endpoints w
+  left join starcite.webhook_cursors c on c.endpoint_id = w.id and c.session_id = _s.id
+  where w.tenant_id = _s.tenant_id and w.enabled and w.events
+    and (w.session_ids is null or _s.id = any (w.session_ids))
+    and (c.session_id is not null or _s.created_at >= w.created_at);
+  _through := least(_through, coalesce(_webhooks, _through));
+
+  if _through < _first then
+    return query select 0::bigint, _first, false;
+    return;
+  end if;
+  delete from starcite.events e where e.session_id = _s.id and e.seq >= _first and e.seq <= _through;
+  insert into starcite.log_bounds as b (session_id, first_seq) values (_s.id, _through + 1)
+  on conflict on constraint log_bounds_pkey do update set first_seq = greatest(b.first_seq, excluded.first_seq);
+  return query select _through - _first + 1, _through + 1, _through - _first + 1 >= trim_session.max_events;
+end
+$$;
+
+-- db/functions/retention_due.sql
+-- Sessions that trim_session can shorten now (a cheap test per session: whether its first event kept is
+-- expired and may go), at most max_sessions of them. Read-only; it looks at every session that has a policy,
+-- its own or its tenant's, so the retention worker calls it once per round, not per append.
+create function starcite.retention_due(max_sessions integer default 100)
+returns table (session_id text, tenant_id text)
+language sql stable as $$
+  select s.id, s.tenant_id
+  from starcite.sessions s
+  left join starcite.log_bounds b on b.session_id = s.id
+  cross join lateral starcite.get_retention(s.id, s.tenant_id) p
+  where p.scope is not null
+    and s.last_seq >= coalesce(b.first_seq, 1)
+    and starcite.expired_through(s.id, coalesce(b.first_seq, 1), 1) >= coalesce(b.first_seq, 1)
+    and (not p.archive or coalesce(b.archived_through, 0) >= coalesce(b.first_seq, 1))
+    and s.tenant_id in (select p2.tenant_id from starcite.retention_policies p2)
+  order by s.id
+  limit retention_due.max_sessions
+$$;
+
+-- db/functions/trim_changes.sql
+-- Deletes a tenant's session changes older than its retention policy's max_age (at most max_changes, oldest
+-- first), never one an enabled lifecycle webhook has yet to deliver, and moves change_counters.first_seq past
+-- them. Returns how many went.
+create function starcite.trim_changes(tenant_id text, max_changes integer default 1000)
+returns bigint
+language plpgsql volatile as $$
+declare
+  _p starcite.retention_policy := starcite.get_retention(null, trim_changes.tenant_id);
+  _first bigint;
+  _through bigint;
+  _webhooks bigint;
+begin
+  if _p.max_age is null then
+    return 0;
+  end if;
+  select c.first_seq into _first from starcite.change_counters c where c.tenant_id = trim_changes.tenant_id;
+  if _first is null then
+    return 0;
+  end if;
+  select coalesce((select min(w.seq) - 1 from (select c.seq, c.changed_at from starcite.session_changes c
+                                               where c.tenant_id = trim_changes.tenant_id and c.seq >= _first
+                                               order by c.seq limit trim_changes.max_changes) w
+                   where w.changed_at >= clock_timestamp() - _p.max_age),
+                  (select max(c.seq) from (select c.seq from starcite.session_changes c
+                                           where c.tenant_id = trim_changes.tenant_id and c.seq >= _first
+                                           order by c.seq limit trim_changes.max_changes) c),
+                  _first - 1)
+    into _through;
+  select min(w.changes_delivered) into _webhooks from starcite.webhook_endpoints w
+  where w.tenant_id = trim_changes.tenant_id and w.enabled and w.lifecycle;
+  _through := least(_through, coalesce(_webhooks, _through));
+  if _through < _first then
+    return 0;
+  end if;
+  delete from starcite.session_changes c
+  where c.tenant_id = trim_changes.tenant_id and c.seq >= _first and c.seq <= _through;
+  update starcite.change_counters c set first_seq = _through + 1 where c.tenant_id = trim_changes.tenant_id;
+  return _through - _first + 1;
+end
+$$;
+
+-- db/functions/archive_range.sql
+-- The next range of one session to archive: from the first event not archived yet, up to max_events expired
+-- events (nothing when none is expired). The archiver writes it as one object, then calls
+-- record_archive_segment.
+create function starcite.archive_range(session_id text, max_events integer default 1000)
+returns table (tenant_id text, from_seq bigint, to_seq bigint)
+language plpgsql stable as $$
+declare
+  _s starcite.sessions;
+  _b starcite.log_bounds;
+  _from bigint;
+  _to bigint;
+begin
+  select s.* into _s from starcite.sessions s where s.id = archive_range.session_id;
+  if _s.id is null or not coalesce((starcite.get_retention(_s.id, _s.tenant_id)).archive, false) then
+    return;
+  end if;
+  select b.* into _b from starcite.log_bounds b where b.session_id = _s.id;
+  _from := greatest(coalesce(_b.archived_through, 0) + 1, coalesce(_b.first_seq, 1));
+  _to := starcite.expired_through(_s.id, _from, archive_range.max_events);
+  if _to >= _from then
+    return query select _s.tenant_id, _from, _to;
+  end if;
+end
+$$;
+
+-- db/functions/archive_due.sql
+-- Sessions whose policy archives and whose next expired event is not archived yet, at most max_sessions.
+-- Read-only; the archiver then asks archive_range for each one.
+create function starcite.archive_due(max_sessions integer default 100)
+returns table (session_id text, tenant_id text)
+language sql stable as $$
+  select s.id, s.tenant_id
+  from starcite.sessions s
+  left join starcite.log_bounds b on b.session_id = s.id
+  cross join lateral starcite.get_retention(s.id, s.tenant_id) p
+  where p.archive
+    and s.last_seq >= greatest(coalesce(b.archived_through, 0) + 1, coalesce(b.first_seq, 1))
+    and starcite.expired_through(s.id, greatest(coalesce(b.archived_through, 0) + 1, coalesce(b.first_seq, 1)), 1)
+        >= greatest(coalesce(b.archived_through, 0) + 1, coalesce(b.first_seq, 1))
+    and s.tenant_id in (select p2.tenant_id from starcite.retention_policies p2 where p2.archive)
+  order by s.id
+  limit archive_due.max_sessions
+$$;
+
+-- db/functions/record_archive_segment.sql
+-- Records that object_key holds the session's events from_seq .. to_seq, and extends the archived range.
+-- Idempotent: a range recorded already (by another process that archived it too) returns false.
+create function starcite.record_archive_segment(session_id text, from_seq bigint, to_seq bigint, object_key text,
+                                                bytes bigint)
+returns boolean
+language plpgsql volatile as $$
+declare
+  _b starcite.log_bounds;
+begin
+  insert into starcite.log_bounds (session_id) values (record_archive_segment.session_id)
+  on conflict on constraint log_bounds_pkey do nothing;
+  select b.* into _b from starcite.log_bounds b where b.session_id = record_archive_segment.session_id for update;
+  if _b.archived_through >= record_archive_segment.to_seq then
+    return false;
+  end if;
+  insert into starcite.archive_segments (session_id, from_seq, to_seq, object_key, bytes)
+  values (record_archive_segment.session_id, record_archive_segment.from_seq, record_archive_segment.to_seq,
+          record_archive_segment.object_key, record_archive_segment.bytes)
+  on conflict on constraint archive_segments_pkey do update
+    set to_seq = excluded.to_seq, object_key = excluded.object_key, bytes = excluded.bytes;
+  update starcite.log_bounds b set
+    -- A range that does not continue the archived one starts it anew (older events were deleted unarchived).
+    archived_from = case when b.archived_from is null or record_archive_segment.from_seq <> b.archived_through + 1
+                         then record_archive_segment.from_seq else b.archived_from end,
+    archived_through = record_archive_segment.to_seq
+  where b.session_id = record_archive_segment.session_id;
+  return true;
+end
+$$;
+
+-- db/functions/archive_segment.sql
+-- The archived object that holds seq of the session (no row when none does).
+create function starcite.archive_segment(session_id text, seq bigint, tenant_id text default null)
+returns setof starcite.archive_segments
+language sql stable as $$
+  select a.* from starcite.archive_segments a
+  join starcite.sessions s on s.id = a.session_id
+  where a.session_id = archive_segment.session_id and s.tenant_id = starcite.resolve_tenant(archive_segment.tenant_id)
+    and a.from_seq <= archive_segment.seq and a.to_seq >= archive_segment.seq
+  order by a.from_seq desc
+  limit 1
+$$;
+
 -- db/functions/create_tenant.sql
 -- Creates a tenant, or renames it when it exists (idempotent).
 create function starcite.create_tenant(id text, name text default null) returns starcite.tenants
@@ -1095,6 +1727,411 @@ begin
 end
 $$;
 
+-- db/functions/check_webhook_fields.sql
+-- Raises invalid_argument unless the URL and the filters are acceptable for a webhook endpoint.
+create function starcite.check_webhook_fields(url text, session_ids text[], types text[], events boolean,
+                                              lifecycle boolean)
+returns void
+language plpgsql stable as $$
+declare
+  _max bigint := starcite.limit_value('webhook_filter_items');
+begin
+  if check_webhook_fields.url is not null and (check_webhook_fields.url !~ '^https?://[^\s]+$'
+     or char_length(check_webhook_fields.url) > starcite.limit_value('webhook_url_chars')) then
+    perform starcite.raise_error('invalid_argument',
+      format('url must be an http:// or https:// URL of at most %s characters', starcite.limit_value('webhook_url_chars')),
+      '{"field":"url"}');
+  end if;
+  if cardinality(check_webhook_fields.session_ids) = 0 or cardinality(check_webhook_fields.session_ids) > _max
+     or array_position(check_webhook_fields.session_ids, null) is not null then
+    perform starcite.raise_error('invalid_argument', format('session_ids must hold 1-%s session ids (or be null: all)', _max),
+      '{"field":"session_ids"}');
+  end if;
+  if cardinality(check_webhook_fields.types) = 0 or cardinality(check_webhook_fields.types) > _max
+     or array_position(check_webhook_fields.types, null) is not null then
+    perform starcite.raise_error('invalid_argument', format('types must hold 1-%s event types (or be null: all)', _max),
+      '{"field":"types"}');
+  end if;
+  if check_webhook_fields.events is false and check_webhook_fields.lifecycle is false then
+    perform starcite.raise_error('invalid_argument', 'an endpoint receives events, session changes or both',
+      '{"field":"events"}');
+  end if;
+end
+$$;
+
+-- db/functions/webhook_endpoint_info.sql
+-- An endpoint row without its secret.
+create function starcite.webhook_endpoint_info(w starcite.webhook_endpoints)
+returns starcite.webhook_endpoint_info
+language sql immutable as $$
+  select row(w.id, w.tenant_id, w.url, w.session_ids, w.types, w.events, w.lifecycle, w.enabled,
+             w.changes_delivered, w.created_at, w.updated_at)::starcite.webhook_endpoint_info
+$$;
+
+-- db/functions/create_webhook_endpoint.sql
+-- Creates a webhook endpoint and returns its row with the signing secret (whsec_..., shown only here). It receives
+-- events appended and session changes recorded from about now on (not history).
+create function starcite.create_webhook_endpoint(url text, session_ids text[] default null, types text[] default null,
+                                                 events boolean default true, lifecycle boolean default true,
+                                                 tenant_id text default null)
+returns starcite.webhook_endpoints
+language plpgsql volatile as $$
+declare
+  _tenant text := starcite.resolve_tenant(create_webhook_endpoint.tenant_id);
+  _row starcite.webhook_endpoints;
+begin
+  if create_webhook_endpoint.url is null then
+    perform starcite.raise_error('invalid_argument', 'url is required', '{"field":"url"}');
+  end if;
+  perform starcite.check_webhook_fields(create_webhook_endpoint.url, create_webhook_endpoint.session_ids,
+    create_webhook_endpoint.types, coalesce(create_webhook_endpoint.events, true),
+    coalesce(create_webhook_endpoint.lifecycle, true));
+  -- The tenant row, locked, keeps two concurrent creates from both passing the count check.
+  perform 1 from starcite.tenants t where t.id = _tenant for no key update;
+  if not found then
+    perform starcite.raise_error('invalid_argument', format('tenant %s does not exist', _tenant), '{"field":"tenant_id"}');
+  end if;
+  if (select count(*) from starcite.webhook_endpoints w where w.tenant_id = _tenant)
+     >= starcite.limit_value('webhook_endpoints_per_tenant') then
+    perform starcite.raise_error('invalid_argument',
+      format('a tenant has at most %s webhook endpoints', starcite.limit_value('webhook_endpoints_per_tenant')),
+      jsonb_build_object('field', 'url', 'max', starcite.limit_value('webhook_endpoints_per_tenant')));
+  end if;
+  insert into starcite.webhook_endpoints (id, tenant_id, url, secret, session_ids, types, events, lifecycle,
+                                          changes_delivered)
+  values ('whk_' || left(starcite.random_token(1), 16), _tenant, create_webhook_endpoint.url,
+          'whsec_' || starcite.random_token(2),
+          (select array_agg(distinct x order by x) from unnest(create_webhook_endpoint.session_ids) x),
+          (select array_agg(distinct x order by x) from unnest(create_webhook_endpoint.types) x),
+          coalesce(create_webhook_endpoint.events, true), coalesce(create_webhook_endpoint.lifecycle, true),
+          starcite.last_change_seq(_tenant))
+  returning * into _row;
+  return _row;
+end
+$$;
+
+-- db/functions/list_webhook_endpoints.sql
+-- The tenant's webhook endpoints, oldest first (never their secrets).
+create function starcite.list_webhook_endpoints(tenant_id text default null)
+returns setof starcite.webhook_endpoint_info
+language sql stable as $$
+  select (starcite.webhook_endpoint_info(w)).* from starcite.webhook_endpoints w
+  where w.tenant_id = starcite.resolve_tenant(list_webhook_endpoints.tenant_id)
+  order by w.created_at, w.id
+$$;
+
+-- db/functions/update_webhook_endpoint.sql
+-- Changes an endpoint; null arguments leave a field unchanged. clear_sessions / clear_types drop a filter
+-- (all sessions / all types again). Re-enabling an endpoint resumes from its cursors: nothing is skipped.
+create function starcite.update_webhook_endpoint(id text, url text default null, session_ids text[] default null,
+                                                 types text[] default null, events boolean default null,
+                                                 lifecycle boolean default null, enabled boolean default null,
+                                                 clear_sessions boolean default false, clear_types boolean default false,
+                                                 tenant_id text default null)
+returns starcite.webhook_endpoint_info
+language plpgsql volatile as $$
+declare
+  _row starcite.webhook_endpoints;
+begin
+  select w.* into _row from starcite.webhook_endpoints w
+  where w.id = update_webhook_endpoint.id and w.tenant_id = starcite.resolve_tenant(update_webhook_endpoint.tenant_id)
+  for update;
+  if _row.id is null then
+    perform starcite.raise_error('webhook_not_found', format('webhook endpoint %s does not exist', update_webhook_endpoint.id),
+      jsonb_build_object('endpoint_id', update_webhook_endpoint.id));
+  end if;
+  perform starcite.check_webhook_fields(update_webhook_endpoint.url, update_webhook_endpoint.session_ids,
+    update_webhook_endpoint.types, coalesce(update_webhook_endpoint.events, _row.events),
+    coalesce(update_webhook_endpoint.lifecycle, _row.lifecycle));
+  update starcite.webhook_endpoints w set
+    url = coalesce(update_webhook_endpoint.url, w.url),
+    session_ids = case when update_webhook_endpoint.clear_sessions then null
+                       else coalesce((select array_agg(distinct x order by x) from unnest(update_webhook_endpoint.session_ids) x),
+                                     w.session_ids) end,
+    types = case when update_webhook_endpoint.clear_types then null
+                 else coalesce((select array_agg(distinct x order by x) from unnest(update_webhook_endpoint.types) x),
+                               w.types) end,
+    events = coalesce(update_webhook_endpoint.events, w.events),
+    lifecycle = coalesce(update_webhook_endpoint.lifecycle, w.lifecycle),
+    enabled = coalesce(update_webhook_endpoint.enabled, w.enabled),
+    updated_at = clock_timestamp()
+  where w.id = _row.id
+  returning w.* into _row;
+  return starcite.webhook_endpoint_info(_row);
+end
+$$;
+
+-- db/functions/delete_webhook_endpoint.sql
+-- Deletes an endpoint with its cursors and delivery records; returns what it was.
+create function starcite.delete_webhook_endpoint(id text, tenant_id text default null)
+returns starcite.webhook_endpoint_info
+language plpgsql volatile as $$
+declare
+  _row starcite.webhook_endpoints;
+begin
+  delete from starcite.webhook_endpoints w
+  where w.id = delete_webhook_endpoint.id and w.tenant_id = starcite.resolve_tenant(delete_webhook_endpoint.tenant_id)
+  returning w.* into _row;
+  if _row.id is null then
+    perform starcite.raise_error('webhook_not_found', format('webhook endpoint %s does not exist', delete_webhook_endpoint.id),
+      jsonb_build_object('endpoint_id', delete_webhook_endpoint.id));
+  end if;
+  return starcite.webhook_endpoint_info(_row);
+end
+$$;
+
+-- db/functions/list_webhook_deliveries.sql
+-- An endpoint's deliveries, newest first: all, or only 'pending' (not yet acknowledged) or 'succeeded' ones.
+create function starcite.list_webhook_deliveries(endpoint_id text, status text default null,
+                                                 max_deliveries integer default 100, tenant_id text default null)
+returns setof starcite.webhook_deliveries
+language plpgsql stable as $$
+begin
+  perform starcite.check_page_size(list_webhook_deliveries.max_deliveries, 'deliveries_per_list');
+  if list_webhook_deliveries.status is not null and list_webhook_deliveries.status not in ('pending', 'succeeded') then
+    perform starcite.raise_error('invalid_argument', 'status must be pending or succeeded', '{"field":"status"}');
+  end if;
+  if not exists (select 1 from starcite.webhook_endpoints w
+                 where w.id = list_webhook_deliveries.endpoint_id
+                   and w.tenant_id = starcite.resolve_tenant(list_webhook_deliveries.tenant_id)) then
+    perform starcite.raise_error('webhook_not_found', format('webhook endpoint %s does not exist', list_webhook_deliveries.endpoint_id),
+      jsonb_build_object('endpoint_id', list_webhook_deliveries.endpoint_id));
+  end if;
+  return query
+    select d.* from starcite.webhook_deliveries d
+    where d.endpoint_id = list_webhook_deliveries.endpoint_id
+      and (list_webhook_deliveries.status is null or d.status = list_webhook_deliveries.status)
+    order by d.created_at desc, d.id
+    limit list_webhook_deliveries.max_deliveries;
+end
+$$;
+
+-- db/functions/webhook_backoff.sql
+-- The wait before retry number `attempts` + 1 of a failed delivery: base_ms doubling per attempt up to max_ms,
+-- with +-20 % jitter so that endpoints failing together do not retry in lockstep.
+create function starcite.webhook_backoff(attempts integer, base_ms integer default 1000, max_ms integer default 3600000)
+returns interval
+language sql volatile as $$
+  select make_interval(secs => least(webhook_backoff.max_ms::float8,
+                                     webhook_backoff.base_ms * power(2, least(greatest(webhook_backoff.attempts - 1, 0), 30)))
+                               * (0.8 + random() * 0.4) / 1000)
+$$;
+
+-- db/functions/webhook_event_json.sql
+-- An event as webhook bodies (and REST) carry it: snake_case fields, inserted_at in UTC with microseconds.
+create function starcite.webhook_event_json(e starcite.events) returns jsonb
+language sql immutable as $$
+  select jsonb_build_object('session_id', e.session_id, 'seq', e.seq, 'type', e.type, 'payload', e.payload,
+                            'actor', e.actor, 'source', e.source, 'metadata', e.metadata, 'refs', e.refs,
+                            'idempotency_key', e.idempotency_key, 'producer_id', e.producer_id,
+                            'producer_seq', e.producer_seq,
+                            'inserted_at', to_char(e.inserted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+$$;
+
+-- db/functions/webhook_endpoint_ids.sql
+-- Every enabled endpoint's id (all tenants): what the webhook workers share out among themselves.
+create function starcite.webhook_endpoint_ids()
+returns setof text
+language sql stable as $$
+  select w.id from starcite.webhook_endpoints w where w.enabled order by w.id
+$$;
+
+-- db/functions/webhook_endpoints_due.sql
+-- Enabled endpoints with something to send now: session changes past their lifecycle cursor, or events past a
+-- session cursor, and no delivery of that stream waiting out a backoff. Read-only; the webhook worker calls it
+-- per round for the endpoints it holds the lock of.
+create function starcite.webhook_endpoints_due(endpoint_ids text[])
+returns table (endpoint_id text, changes_due boolean)
+language sql stable as $$
+  select w.id,
+         w.lifecycle and starcite.last_change_seq(w.tenant_id) > w.changes_delivered
+           and not exists (select 1 from starcite.webhook_deliveries d
+                           where d.endpoint_id = w.id and d.session_id is null and d.status = 'pending'
+                             and d.next_attempt_at > clock_timestamp())
+  from starcite.webhook_endpoints w
+  where w.id = any (webhook_endpoints_due.endpoint_ids) and w.enabled
+$$;
+
+-- db/functions/webhook_due_sessions.sql
+-- Sessions with events an endpoint has not delivered yet and that are not waiting out a retry backoff, least
+-- recently delivered first, at most max_sessions. A tenant-wide read: it looks at each of the tenant's sessions
+-- (or the endpoint's session filter), once per worker round, never per append.
+create function starcite.webhook_due_sessions(endpoint_id text, max_sessions integer default 100)
+returns table (session_id text)
+language sql stable as $$
+  select s.id
+  from starcite.webhook_endpoints w
+  join starcite.sessions s on s.tenant_id = w.tenant_id and (w.session_ids is null or s.id = any (w.session_ids))
+  left join starcite.webhook_cursors c on c.endpoint_id = w.id and c.session_id = s.id
+  where w.id = webhook_due_sessions.endpoint_id and w.enabled and w.events
+    and s.last_seq > coalesce(c.delivered_seq, 0)
+    and not exists (select 1 from starcite.webhook_deliveries d
+                    where d.endpoint_id = w.id and d.session_id = s.id and d.status = 'pending'
+                      and d.next_attempt_at > clock_timestamp())
+  order by c.updated_at nulls first, s.id
+  limit webhook_due_sessions.max_sessions
+$$;
+
+-- db/functions/webhook_next_delivery.sql
+-- The next delivery of one stream of an endpoint: a session's events (session_id given) or the tenant's
+-- session changes (session_id null). A pending delivery is returned again (same id, same items) once its backoff
+-- has passed, so a stream never runs ahead of an unacknowledged delivery: deliveries are in order per session.
+-- Otherwise up to max_items items past the stream's cursor that pass the endpoint's filters become a new
+-- delivery; a window in which none passes just moves the cursor. Nothing when there is nothing to send now.
+create function starcite.webhook_next_delivery(endpoint_id text, session_id text default null,
+                                               max_items integer default 100)
+returns setof starcite.webhook_delivery_request
+language plpgsql volatile as $$
+declare
+  _w starcite.webhook_endpoints;
+  _d starcite.webhook_deliveries;
+  _s starcite.sessions;
+  _cursor bigint;
+  _to bigint;
+  _last bigint;
+  _items integer;
+  _body jsonb;
+begin
+  select w.* into _w from starcite.webhook_endpoints w where w.id = webhook_next_delivery.endpoint_id;
+  if _w.id is null or not _w.enabled then
+    return;
+  end if;
+  select d.* into _d from starcite.webhook_deliveries d
+  where d.endpoint_id = _w.id and d.session_id is not distinct from webhook_next_delivery.session_id
+    and d.status = 'pending'
+  for update;
+
+  if _d.id is null and webhook_next_delivery.session_id is null then
+    if not _w.lifecycle then
+      return;
+    end if;
+    _cursor := _w.changes_delivered;
+    for _round in 1 .. 10 loop
+      select max(c.seq), count(*) filter (where _w.session_ids is null or c.session_id = any (_w.session_ids)),
+             max(c.seq) filter (where _w.session_ids is null or c.session_id = any (_w.session_ids))
+        into _last, _items, _to
+      from (select c.seq, c.session_id from starcite.session_changes c
+            where c.tenant_id = _w.tenant_id and c.seq > _cursor order by c.seq limit webhook_next_delivery.max_items) c;
+      exit when _last is null or _items > 0;
+      _cursor := _last;
+    end loop;
+    if _cursor > _w.changes_delivered then
+      update starcite.webhook_endpoints w set changes_delivered = _cursor where w.id = _w.id;
+    end if;
+    if _items > 0 then
+      insert into starcite.webhook_deliveries (id, endpoint_id, session_id, from_seq, to_seq, items)
+      values ('dlv_' || left(starcite.random_token(1), 20), _w.id, null, _cursor + 1,
+              case when _items >= webhook_next_delivery.max_items then _to else _last end, _items)
+      returning * into _d;
+    end if;
+  elsif _d.id is null then
+    select s.* into _s from starcite.sessions s where s.id = webhook_next_delivery.session_id and s.tenant_id = _w.tenant_id;
+    if _s.id is null or not _w.events or not (_w.session_ids is null or _s.id = any (_w.session_ids)) then
+      return;
+    end if;
+    select c.delivered_seq into _cursor from starcite.webhook_cursors c
+    where c.endpoint_id = _w.id and c.session_id = _s.id;
+    if _cursor is null then
+      -- The first look at this session: a session older than the endpoint starts after the events it had then.
+      _cursor := case when _s.created_at >= _w.created_at then 0
+                      else greatest(coalesce((select max(e.seq) from starcite.events e
+                                              where e.session_id = _s.id and e.inserted_at < _w.created_at), 0),
+                                    coalesce((select b.first_seq - 1 from starcite.log_bounds b where b.session_id = _s.id), 0))
+                 end;
+      insert into starcite.webhook_cursors (endpoint_id, session_id, delivered_seq) values (_w.id, _s.id, _cursor)
+      on conflict on constraint webhook_cursors_pkey do nothing;
+    end if;
+    _last := null;
+    for _round in 1 .. 10 loop
+      select max(e.seq), count(*) filter (where _w.types is null or e.type = any (_w.types)),
+             max(e.seq) filter (where _w.types is null or e.type = any (_w.types))
+        into _last, _items, _to
+      from (select e.seq, e.type from starcite.events e
+            where e.session_id = _s.id and e.seq > _cursor order by e.seq limit webhook_next_delivery.max_items) e;
+      exit when _last is null or _items > 0;
+      _cursor := _last;
+      update starcite.webhook_cursors c set delivered_seq = _cursor, updated_at = clock_timestamp()
+      where c.endpoint_id = _w.id and c.session_id = _s.id;
+    end loop;
+    if _items > 0 then
+      insert into starcite.webhook_deliveries (id, endpoint_id, session_id, from_seq, to_seq, items)
+      values ('dlv_' || left(starcite.random_token(1), 20), _w.id, _s.id, _cursor + 1,
+              case when _items >= webhook_next_delivery.max_items then _to else _last end, _items)
+      returning * into _d;
+    end if;
+  elsif _d.next_attempt_at > clock_timestamp() then
+    return;
+  end if;
+
+  if _d.id is null then
+    return;
+  end if;
+  if _d.session_id is null then
+    _body := jsonb_build_object('id', _d.id, 'endpoint_id', _w.id, 'type', 'session_changes', 'tenant_id', _w.tenant_id,
+      'from_seq', _d.from_seq, 'to_seq', _d.to_seq,
+      'changes', (select coalesce(jsonb_agg(jsonb_build_object(
+                    'seq', c.seq, 'session_id', c.session_id, 'kind', c.kind, 'version', c.version,
+                    'archived', c.archived,
+                    'changed_at', to_char(c.changed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+                    order by c.seq), '[]')
+                  from starcite.session_changes c
+                  where c.tenant_id = _w.tenant_id and c.seq between _d.from_seq and _d.to_seq
+                    and (_w.session_ids is null or c.session_id = any (_w.session_ids))));
+  else
+    _body := jsonb_build_object('id', _d.id, 'endpoint_id', _w.id, 'type', 'events', 'tenant_id', _w.tenant_id,
+      'session_id', _d.session_id, 'from_seq', _d.from_seq, 'to_seq', _d.to_seq,
+      'events', (select coalesce(jsonb_agg(starcite.webhook_event_json(e) order by e.seq), '[]')
+                 from starcite.events e
+                 where e.session_id = _d.session_id and e.seq between _d.from_seq and _d.to_seq
+                   and (_w.types is null or e.type = any (_w.types))));
+  end if;
+  return next row(_d.id, _w.url, _w.secret, _d.attempts + 1, _body)::starcite.webhook_delivery_request;
+end
+$$;
+
+-- db/functions/webhook_delivery_result.sql
+-- Records the answer to one attempt of a delivery. Success (the endpoint answered 2xx) marks it succeeded and
+-- moves the stream's durable cursor past it; failure schedules the next attempt after webhook_backoff. Attempts
+-- never run out: a delivery is retried until it succeeds or the endpoint is disabled or deleted. Returns the
+-- delivery (no row when it was no longer pending: recorded by another attempt already).
+create function starcite.webhook_delivery_result(delivery_id text, ok boolean, status integer default null,
+                                                 error text default null, base_ms integer default 1000,
+                                                 max_ms integer default 3600000)
+returns setof starcite.webhook_deliveries
+language plpgsql volatile as $$
+declare
+  _d starcite.webhook_deliveries;
+begin
+  update starcite.webhook_deliveries d set
+    attempts = d.attempts + 1,
+    last_attempt_at = clock_timestamp(),
+    last_status = webhook_delivery_result.status,
+    last_error = left(webhook_delivery_result.error, 1000),
+    status = case when webhook_delivery_result.ok then 'succeeded' else 'pending' end,
+    delivered_at = case when webhook_delivery_result.ok then clock_timestamp() end,
+    next_attempt_at = case when webhook_delivery_result.ok then d.next_attempt_at
+                           else clock_timestamp() + starcite.webhook_backoff(d.attempts + 1, webhook_delivery_result.base_ms,
+                                                                             webhook_delivery_result.max_ms) end
+  where d.id = webhook_delivery_result.delivery_id and d.status = 'pending'
+  returning d.* into _d;
+  if _d.id is null then
+    return;
+  end if;
+  if webhook_delivery_result.ok then
+    if _d.session_id is null then
+      update starcite.webhook_endpoints w set changes_delivered = greatest(w.changes_delivered, _d.to_seq)
+      where w.id = _d.endpoint_id;
+    else
+      insert into starcite.webhook_cursors as c (endpoint_id, session_id, delivered_seq)
+      values (_d.endpoint_id, _d.session_id, _d.to_seq)
+      on conflict on constraint webhook_cursors_pkey do update
+        set delivered_seq = greatest(c.delivered_seq, excluded.delivered_seq), updated_at = clock_timestamp();
+    end if;
+  end if;
+  return next _d;
+end
+$$;
+
 -- db/functions/tg_sessions__check.sql
 -- A session's id, title and metadata, checked on insert and whenever an update sets one of them: raw SQL gets
 -- the same coded errors as create_session and update_session, and an id never changes.
@@ -1139,6 +2176,45 @@ create trigger events_notify
   after insert on starcite.events
   referencing new table as new_events
   for each statement execute function starcite.tg_events__notify();
+
+-- db/functions/tg_sessions__record_change.sql
+-- Records a session's lifecycle change in session_changes under its tenant's counter row (locked until commit,
+-- so change seqs are gapless and in commit order) and wakes listeners on channel starcite_changes with
+-- {"tenant_id": ..., "seq": N}. A trigger, so direct SQL gets the feed too. Appends update only last_seq and
+-- updated_at, which this trigger does not watch; an update that changes nothing is not a change.
+create function starcite.tg_sessions__record_change() returns trigger
+language plpgsql as $$
+declare
+  _row starcite.sessions := case when tg_op = 'DELETE' then old else new end;
+  _kind text;
+  _seq bigint;
+begin
+  if tg_op = 'INSERT' then
+    _kind := 'created';
+  elsif tg_op = 'DELETE' then
+    _kind := 'deleted';
+  elsif new.archived is distinct from old.archived then
+    _kind := case when new.archived then 'archived' else 'unarchived' end;
+  elsif (new.title, new.metadata, new.version) is distinct from (old.title, old.metadata, old.version) then
+    _kind := 'updated';
+  else
+    return null;
+  end if;
+
+  insert into starcite.change_counters as c (tenant_id, last_seq) values (_row.tenant_id, 1)
+  on conflict (tenant_id) do update set last_seq = c.last_seq + 1
+  returning c.last_seq into _seq;
+  insert into starcite.session_changes (tenant_id, seq, session_id, kind, version, archived)
+  values (_row.tenant_id, _seq, _row.id, _kind, _row.version, _row.archived);
+  perform pg_notify('starcite_changes', json_build_object('tenant_id', _row.tenant_id, 'seq', _seq)::text);
+  return null;
+end
+$$;
+
+-- db/triggers/sessions_changes.sql
+create trigger sessions_changes
+  after insert or delete or update of title, metadata, archived, version on starcite.sessions
+  for each row execute function starcite.tg_sessions__record_change();
 
 -- migrate:down
 drop schema starcite cascade;

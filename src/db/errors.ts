@@ -24,6 +24,8 @@ export const ERROR_SQLSTATES = {
   token_expired: "SC302",
   forbidden_actor: "SC303",
   key_not_found: "SC304",
+  webhook_not_found: "SC305",
+  cursor_expired: "SC400",
   database_unavailable: null,
   bad_request: null,
   shutting_down: null,

@@ -24,6 +24,8 @@ export const SERVER_ERROR_CODES = [
   "token_expired",
   "forbidden_actor",
   "key_not_found",
+  "webhook_not_found",
+  "cursor_expired",
   "database_unavailable",
   "bad_request",
   "shutting_down",

@@ -251,6 +251,8 @@ export const TailCloseCode = {
   /** `session_not_found` (also another tenant's session, or not the session the token is for). */
   NotFound: 4404,
   Conflict: 4409,
+  /** `cursor_expired`: retention removed the events after your cursor; `earliest_seq` is in the reason's detail. Do not retry as is. */
+  Gone: 4410,
   PayloadTooLarge: 4413,
   /** `overloaded`: back off, then reconnect from your cursor. */
   TooManyRequests: 4429,
