@@ -386,7 +386,7 @@ const keysCreate: Command = {
     name: { type: "string", value: "<name>", description: "A name to recognise it by" },
     tenant: { type: "string", value: "<tenant>", description: "Tenant (default: your key's tenant)" },
     scopes: { type: "string", multiple: true, value: "<scopes>",
-      description: "Comma-separated subset of session:create, session:read, session:append, keys:admin, webhooks:admin, admin\n(default session:create,session:read,session:append)" },
+      description: "Comma-separated subset of session:create, session:read, session:append, keys:admin, tenant:admin, admin\n(default session:create,session:read,session:append)" },
     "expires-at": { type: "string", value: "<iso>", description: "Expiry, an ISO-8601 timestamp" },
     ...JSON_OPTION,
   },

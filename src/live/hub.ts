@@ -1,6 +1,6 @@
 import type { Sql } from "../db/client.ts";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
-import { read } from "../db/events.ts";
+import { postgresRead, type EventRead } from "../db/events.ts";
 import { lastSeqs } from "../db/sessions.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { Logger } from "../shared/logger.ts";
@@ -122,7 +122,7 @@ export class SessionFeed {
       try {
         while (!this.#closed && this.knownSeq > this.fetchedSeq) {
           this.hub.metrics.eventReads.inc({ source: "hub" });
-          const events = await read(this.hub.sql, this.sessionId, this.fetchedSeq, this.hub.options.pageSize, this.tenantId);
+          const events = await this.hub.read(this.sessionId, this.fetchedSeq, this.hub.options.pageSize, this.tenantId);
           if (events.length === 0) break;
           this.#push(events);
           this.#wakeAll();
@@ -198,6 +198,8 @@ function approxSize(e: StoredEvent): number {
  */
 export class LiveHub {
   readonly options: Required<HubOptions>;
+  /** How events are read (Postgres, with the archive behind it when one is configured). */
+  readonly read: EventRead;
   readonly #feeds = new Map<string, SessionFeed>();
   #downTimer: NodeJS.Timeout | null = null;
   #unsubscribe: () => void;
@@ -208,8 +210,10 @@ export class LiveHub {
     readonly metrics: Metrics,
     readonly logger: Logger,
     options: HubOptions = {},
+    read?: EventRead,
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.read = read ?? postgresRead(sql);
     const onAdvanced = (n: SessionAdvanced) => {
       this.metrics.notifications.inc();
       this.#feeds.get(n.sessionId)?.hint(n.lastSeq);

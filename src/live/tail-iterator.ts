@@ -1,6 +1,5 @@
 import type { Sql } from "../db/client.ts";
 import { StarciteError } from "../db/errors.ts";
-import { read } from "../db/events.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { LiveHub, SessionFeed } from "./hub.ts";
 
@@ -90,7 +89,7 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
       let events = feed.eventsAfter(this.#cursor, pageSize);
       if (events === null) {
         this.hub.metrics.eventReads.inc({ source: "catchup" });
-        events = await read(this.sql, this.options.sessionId, this.#cursor, pageSize, this.options.tenantId);
+        events = await this.hub.read(this.options.sessionId, this.#cursor, pageSize, this.options.tenantId);
         if (this.#done) return null;
       }
       if (events.length > 0) {

@@ -5,7 +5,12 @@ import { Authenticator, bearer, type ExternalJwtConfig } from "../auth/authentic
 import { SessionTokens } from "../auth/tokens.ts";
 import { createPool, ping } from "../db/client.ts";
 import { NotificationListener } from "../db/listener.ts";
+import { archiveAwareRead } from "../archive/reader.ts";
+import type { ObjectStore } from "../archive/store.ts";
+import { postgresRead } from "../db/events.ts";
+import { ChangeFeeds } from "../live/changes.ts";
 import { LiveHub, type HubOptions } from "../live/hub.ts";
+import { startWorkers, type Workers, type WorkersOptions } from "../workers/index.ts";
 import type { Config } from "../shared/config.ts";
 import type { Logger } from "../shared/logger.ts";
 import { Metrics } from "../shared/metrics.ts";
@@ -41,6 +46,10 @@ export interface ServerOptions {
   };
   /** REST tails (plain WebSocket, SSE): heartbeat interval. */
   rest?: TailStreamsOptions;
+  /** Where archived ranges live (README "Archive"); reads below Postgres's range come from here. */
+  archive?: ObjectStore | null;
+  /** The background workers (retention, archiver, webhooks); false: none in this process. */
+  workers?: WorkersOptions | false;
 }
 
 export interface RunningServer {
@@ -50,6 +59,8 @@ export interface RunningServer {
   metrics: Metrics;
   hub: LiveHub;
   authenticator: Authenticator;
+  /** The background workers, unless turned off. */
+  workers: Workers | null;
   /** Bytes queued in userland for each open WebSocket (backpressure introspection). */
   wsBufferedBytes(): number[];
   /** Graceful stop: refuse new work, finish in-flight appends, close subscriptions (1001), release the database. */
@@ -67,7 +78,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const sql = createPool(databaseUrl, { max: config.poolSize });
   const listener = new NotificationListener(databaseUrl);
   await listener.start();
-  const hub = new LiveHub(sql, listener, metrics, logger, options.hub);
+  const hub = new LiveHub(sql, listener, metrics, logger, options.hub,
+    options.archive ? archiveAwareRead(sql, options.archive) : postgresRead(sql));
+  const changes = new ChangeFeeds(listener, options.hub?.unavailableAfterMs);
   const batcher = new AppendBatcher(sql, metrics, options.batcher);
   const authenticator = new Authenticator(sql, {
     mode: options.auth.mode,
@@ -76,10 +89,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.auth.keyCacheMs !== undefined ? { keyCacheMs: options.auth.keyCacheMs } : {}),
   });
   let closing = false;
-  const rest: RestDeps = { sql, hub, batcher, authenticator, logger, closing: () => closing, streams: new TailStreams(options.rest) };
+  const rest: RestDeps = { sql, hub, changes, batcher, authenticator, logger, closing: () => closing, streams: new TailStreams(options.rest) };
 
   const engine = createGraphQLEngine({
-    context: (auth) => ({ sql, hub, batcher, logger, authenticator, auth }),
+    context: (auth) => ({ sql, hub, changes, batcher, logger, authenticator, auth }),
     authenticate: (header) => authenticator.state(bearer(header)),
     logger,
     graphiql: options.graphiql ?? process.env.NODE_ENV !== "production",
@@ -119,6 +132,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw error;
   });
   const port = (server.address() as AddressInfo).port;
+  const workers = options.workers === false ? null : startWorkers(sql, listener, logger, options.archive ?? null, options.workers);
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
 
   let stopped: Promise<void> | null = null;
@@ -129,6 +143,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     hub,
     authenticator,
+    workers,
     wsBufferedBytes: () => [...sockets.bufferedBytes(), ...rest.streams.bufferedBytes()],
     close() {
       stopped ??= gracefulStop({
@@ -139,9 +154,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         },
         drainWrites: () => batcher.drain(),
         closeStreams: async () => {
+          await workers?.stop();
           await sockets.close(CloseCode.GoingAway, "server shutting down");
           rest.streams.closeAll();
           hub.close();
+          changes.close();
         },
         closeHttp: async () => {
           await inflight.settled(5000);
