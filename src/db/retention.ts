@@ -1,25 +1,20 @@
 import type { Sql } from "./client.ts";
-import { mapErrors } from "./errors.ts";
+import { mapErrors, StarciteError } from "./errors.ts";
+import type { RetentionPolicyInfo } from "@starcite/sdk/protocol";
 
 /** A retention policy in force: the session's own, or its tenant's (`scope`), or none (`scope` null). */
-export interface RetentionPolicy {
-  scope: "session" | "tenant" | null;
-  /** Postgres interval text, e.g. "7 days" or "01:00:00". */
-  maxAge: string | null;
-  maxEvents: number | null;
-  archive: boolean;
-}
+export type RetentionPolicy = RetentionPolicyInfo;
 
 interface PolicyRow {
   scope: "session" | "tenant" | null;
-  max_age: string | null;
+  max_age_seconds: number | null;
   max_events: number | null;
   archive: boolean | null;
 }
 
 const toPolicy = (r: PolicyRow): RetentionPolicy => ({
   scope: r.scope,
-  maxAge: r.max_age,
+  maxAgeSeconds: r.max_age_seconds,
   maxEvents: r.max_events,
   archive: r.archive ?? false,
 });
@@ -28,16 +23,20 @@ export interface SetRetentionInput {
   tenantId: string;
   /** Omitted: the tenant's policy. */
   sessionId?: string | null;
-  /** Any Postgres interval, e.g. "30 days", "12 hours", "P7D". */
-  maxAge?: string | null;
+  maxAgeSeconds?: number | null;
   maxEvents?: number | null;
   archive?: boolean;
 }
 
 export async function setRetention(sql: Sql, input: SetRetentionInput): Promise<RetentionPolicy> {
+  const seconds = input.maxAgeSeconds ?? null;
+  if (seconds !== null && (!Number.isSafeInteger(seconds) || seconds < 1)) {
+    throw new StarciteError("invalid_argument", "maxAgeSeconds must be a positive whole number of seconds", { field: "max_age" });
+  }
   const [row] = await mapErrors(() => sql<PolicyRow[]>`
-    select * from starcite.set_retention(max_age => ${input.maxAge ?? null}::interval, max_events => ${input.maxEvents ?? null}::bigint,
-      archive => ${input.archive ?? false}, session_id => ${input.sessionId ?? null}, tenant_id => ${input.tenantId})`);
+    select p.scope, extract(epoch from p.max_age)::bigint as max_age_seconds, p.max_events, p.archive
+    from starcite.set_retention(max_age => make_interval(secs => ${seconds}::bigint), max_events => ${input.maxEvents ?? null}::bigint,
+      archive => ${input.archive ?? false}, session_id => ${input.sessionId ?? null}, tenant_id => ${input.tenantId}) p`);
   return toPolicy(row!);
 }
 
@@ -48,7 +47,9 @@ export async function clearRetention(sql: Sql, tenantId: string, sessionId: stri
 }
 
 export async function getRetention(sql: Sql, tenantId: string, sessionId: string | null): Promise<RetentionPolicy> {
-  const [row] = await mapErrors(() => sql<PolicyRow[]>`select * from starcite.get_retention(${sessionId}, ${tenantId})`);
+  const [row] = await mapErrors(() => sql<PolicyRow[]>`
+    select p.scope, extract(epoch from p.max_age)::bigint as max_age_seconds, p.max_events, p.archive
+    from starcite.get_retention(${sessionId}, ${tenantId}) p`);
   return toPolicy(row!);
 }
 

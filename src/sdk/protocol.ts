@@ -147,8 +147,8 @@ export interface WebhookDelivery {
 export interface RetentionPolicyInfo {
   /** Which policy is in force: the session's own, its tenant's, or none. */
   scope: "session" | "tenant" | null;
-  /** A Postgres interval, e.g. "7 days". */
-  maxAge: string | null;
+  /** Events older than this many seconds are expired. */
+  maxAgeSeconds: number | null;
   maxEvents: number | null;
   archive: boolean;
 }
@@ -249,7 +249,7 @@ export interface WebhookChangesBody {
   tenant_id: string;
   from_seq: number;
   to_seq: number;
-  changes: { seq: number; session_id: string; kind: SessionChangeKind; version: number; archived: boolean; changed_at: string }[];
+  changes: RestSessionChange[];
 }
 
 export type WebhookBody = WebhookEventsBody | WebhookChangesBody;
@@ -284,6 +284,16 @@ export interface RestEvent {
   producer_seq: number | null;
   /** ISO-8601 with microseconds. */
   inserted_at: string;
+}
+
+/** A session change as REST (and webhook bodies) carry it. */
+export interface RestSessionChange {
+  seq: number;
+  session_id: string;
+  kind: SessionChangeKind;
+  version: number;
+  archived: boolean;
+  changed_at: string;
 }
 
 /** One event to append over REST. */
