@@ -4,8 +4,10 @@ import { defineConfig } from "vitest/config";
 
 const require = createRequire(import.meta.url);
 
-// The workspaces' TypeScript sources instead of their builds (see the exports maps' "@starcite/source").
-const conditions = ["@starcite/source", ...defaultServerConditions];
+// The workspaces' TypeScript sources instead of their builds (see the exports maps' "@starcite/source"). Without
+// "module": packages whose "module" build is bundler-only ESM (@aws-sdk's dist-es: extensionless imports) would be
+// handed to Node as is; Node itself never uses that condition.
+const conditions = ["@starcite/source", ...defaultServerConditions.filter((c) => c !== "module")];
 
 export default defineConfig({
   resolve: {
