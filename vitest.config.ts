@@ -31,7 +31,7 @@ export default defineConfig({
           name: "starcite",
           include: ["test/**/*.test.ts"],
           // Suites with their own npm scripts (and a place in .ci/run): packed tarballs, fault injection.
-          exclude: ["test/packages/**", "test/faults/**", "node_modules/**"],
+          exclude: ["test/packages/**", "test/faults/**", "test/scale/**", "node_modules/**"],
         },
       },
       {
