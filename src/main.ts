@@ -1,3 +1,4 @@
+import { S3ObjectStore } from "./archive/store.ts";
 import { createPool } from "./db/client.ts";
 import { prepareDatabase } from "./db/database.ts";
 import { startServer } from "./server/index.ts";
@@ -73,6 +74,8 @@ async function run(config: Config, logger: Logger, lifecycle: Lifecycle): Promis
     logger,
     graphiql: !config.production,
     fastPaths: config.fastPaths,
+    archive: config.archive ? new S3ObjectStore(config.archive) : null,
+    workers: config.workers ? {} : false,
     auth: {
       mode: config.authMode,
       tokenSecret,

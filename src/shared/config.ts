@@ -30,6 +30,10 @@ export interface Config {
   fastPaths: boolean;
   /** Where the CLI keeps its config (and where the first start stores the development API key). */
   configDir: string;
+  /** STARCITE_WORKERS=off: this process runs no background workers (retention, archiver, webhook sender). */
+  workers: boolean;
+  /** The archive's S3-compatible bucket (STARCITE_ARCHIVE_S3_*); null: no archive. Credentials: the AWS SDK's usual chain. */
+  archive: { bucket: string; prefix: string; endpoint: string | undefined; region: string; forcePathStyle: boolean } | null;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -77,5 +81,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtAudience: env.STARCITE_JWT_AUDIENCE || undefined,
     fastPaths: onOff(env, "STARCITE_FAST_PATHS", true),
     configDir: path.resolve(env.STARCITE_CONFIG_DIR || path.join(os.homedir(), ".starcite")),
+    workers: onOff(env, "STARCITE_WORKERS", true),
+    archive: env.STARCITE_ARCHIVE_S3_BUCKET
+      ? {
+          bucket: env.STARCITE_ARCHIVE_S3_BUCKET,
+          prefix: env.STARCITE_ARCHIVE_S3_PREFIX ?? "",
+          endpoint: env.STARCITE_ARCHIVE_S3_ENDPOINT || undefined,
+          region: env.STARCITE_ARCHIVE_S3_REGION || env.AWS_REGION || "us-east-1",
+          forcePathStyle: onOff(env, "STARCITE_ARCHIVE_S3_FORCE_PATH_STYLE", Boolean(env.STARCITE_ARCHIVE_S3_ENDPOINT)),
+        }
+      : null,
   };
 }
