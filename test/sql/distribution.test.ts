@@ -47,7 +47,9 @@ const touchesSessionRows = (statement: string): boolean =>
  * compared with a set (`= any (...)`, a join on it alone) does not count.
  */
 const oneSession = (statement: string): boolean =>
-  /\b(?:\w+\.)?(?:session_id|id)\s*=\s*(?:\w+\.)?(?:session_id|id|_\w+(?:\.\w+)?)\b(?!\s*\()/.test(statement)
+  // The value: a parameter qualified by its function's name (read.session_id), or a local (_s.id); a short table
+  // alias (e.session_id) would be a join, which binds nothing.
+  /\b(?:\w+\.)?(?:session_id|id)\s*=\s*(?:[a-z]\w{2,}\.(?:session_id|id)|_\w+(?:\.\w+)?)\b(?!\s*\()/.test(statement)
   || /^(?:else |then )?insert into starcite\.\w+(?: as \w+)? \([^)]*\) values \([^()]*(?:\([^()]*\)[^()]*)*\)(?: on conflict[^;]*)?$/.test(statement);
 
 test("every function touches one session's rows per statement, except the documented batch engine and read-only scans", () => {
@@ -61,6 +63,16 @@ test("every function touches one session's rows per statement, except the docume
   }
   expect(offenders).toEqual([]);
   expect(all.map((f) => f.name)).toEqual(expect.arrayContaining(Object.keys(MULTI_SESSION)));
+});
+
+test("the check itself tells one session from several", () => {
+  expect(touchesSessionRows("select starcite.events from x")).toBe(false);
+  expect(touchesSessionRows("delete from starcite.events e where e.session_id = any (_ids)")).toBe(true);
+  expect(oneSession("delete from starcite.events e where e.session_id = any (_ids)")).toBe(false);
+  expect(oneSession("update starcite.sessions s set title = 'x' where s.tenant_id = _tenant")).toBe(false);
+  expect(oneSession("select * from starcite.events e join starcite.sessions s on s.id = e.session_id")).toBe(false);
+  expect(oneSession("delete from starcite.events e where e.session_id = _s.id and e.seq <= _through")).toBe(true);
+  expect(oneSession("insert into starcite.log_bounds (session_id) values (record.session_id) on conflict do nothing")).toBe(true);
 });
 
 test("the exceptions other than the batch engine only read", () => {
