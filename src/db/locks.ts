@@ -1,62 +1,63 @@
-import type { Sql } from "./client.ts";
+import { createPool, type Sql } from "./client.ts";
 
 /**
- * Session-level advisory locks held on one reserved connection, for background work that one process at a time
- * must do (an endpoint's deliveries, a session's archiving). A process that dies loses its connection and with it
- * its locks, so another process takes the work over without waiting for a lease to run out.
+ * Session-level advisory locks on a connection of their own, for background work that one process at a time must
+ * do (an endpoint's deliveries, the retention and archive rounds). A process that dies loses its connection and with
+ * it its locks, so another process takes the work over at once, without waiting for a lease to run out. Every call
+ * also reads the connection's backend pid: a different pid means the connection was replaced and every lock is gone.
  */
 export class AdvisoryLocks {
-  #conn: Awaited<ReturnType<Sql["reserve"]>> | null = null;
+  readonly #sql: Sql;
+  #pid: number | null = null;
   #held = new Set<string>();
-  #lost = false;
 
-  constructor(private readonly sql: Sql, private readonly namespace: number) {}
-
-  /** False once the lock connection failed: every lock it held is gone, so stop the work and start again. */
-  get healthy(): boolean {
-    return !this.#lost;
+  constructor(databaseUrl: string, private readonly namespace: number) {
+    this.#sql = createPool(databaseUrl, { max: 1, applicationName: "starcite-locks" });
   }
 
-  async #connection() {
-    if (!this.#conn) {
-      this.#conn = await this.sql.reserve();
-      this.#lost = false;
+  #observe(pid: number): void {
+    if (this.#pid !== null && pid !== this.#pid) this.#held.clear();
+    this.#pid = pid;
+  }
+
+  #lost(): void {
+    this.#held.clear();
+    this.#pid = null;
+  }
+
+  /** Pings the lock connection; false (and every lock forgotten) when it is unreachable. */
+  async check(): Promise<boolean> {
+    try {
+      const [row] = await this.#sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      this.#observe(row!.pid);
+      return true;
+    } catch {
+      this.#lost();
+      return false;
     }
-    return this.#conn;
   }
 
-  /** Tries to take the lock named `key` (without waiting); true when this process holds it. */
+  /** Tries to take the lock named `key` without waiting; true when this process holds it. */
   async tryLock(key: string): Promise<boolean> {
     if (this.#held.has(key)) return true;
     try {
-      const conn = await this.#connection();
-      const [row] = await conn<{ ok: boolean }[]>`select pg_try_advisory_lock(${this.namespace}, hashtext(${key})) as ok`;
+      const [row] = await this.#sql<{ ok: boolean; pid: number }[]>`
+        select pg_try_advisory_lock(${this.namespace}, hashtext(${key})) as ok, pg_backend_pid() as pid`;
+      this.#observe(row!.pid);
       if (row!.ok) this.#held.add(key);
       return row!.ok;
     } catch (error) {
-      this.#fail();
+      this.#lost();
       throw error;
     }
   }
 
   async unlock(key: string): Promise<void> {
-    if (!this.#held.delete(key) || !this.#conn) return;
+    if (!this.#held.delete(key)) return;
     try {
-      await this.#conn`select pg_advisory_unlock(${this.namespace}, hashtext(${key}))`;
+      await this.#sql`select pg_advisory_unlock(${this.namespace}, hashtext(${key}))`;
     } catch {
-      this.#fail();
-    }
-  }
-
-  /** Pings the lock connection; false (and every lock dropped) when it is gone. */
-  async check(): Promise<boolean> {
-    if (!this.#conn) return !this.#lost;
-    try {
-      await this.#conn`select 1`;
-      return true;
-    } catch {
-      this.#fail();
-      return false;
+      this.#lost();
     }
   }
 
@@ -64,25 +65,9 @@ export class AdvisoryLocks {
     return [...this.#held];
   }
 
-  #fail(): void {
-    this.#lost = true;
-    this.#held.clear();
-    const conn = this.#conn;
-    this.#conn = null;
-    conn?.release();
-  }
-
-  /** Releases every lock (by returning the connection after unlocking all). */
+  /** Closes the lock connection, which releases every lock. */
   async close(): Promise<void> {
-    const conn = this.#conn;
-    this.#conn = null;
-    this.#held.clear();
-    if (!conn) return;
-    try {
-      await conn`select pg_advisory_unlock_all()`;
-    } catch {
-      // the connection is gone, and its locks with it
-    }
-    conn.release();
+    this.#lost();
+    await this.#sql.end({ timeout: 1 }).catch(() => {});
   }
 }

@@ -132,7 +132,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw error;
   });
   const port = (server.address() as AddressInfo).port;
-  const workers = options.workers === false ? null : startWorkers(sql, listener, logger, options.archive ?? null, options.workers);
+  const workers = options.workers === false ? null : startWorkers(sql, databaseUrl, listener, logger, options.archive ?? null, options.workers);
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
 
   let stopped: Promise<void> | null = null;

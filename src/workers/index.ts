@@ -27,11 +27,11 @@ const LOCK_NAMESPACE = 0x5c17e;
 /**
  * The background workers of one server process: retention, the archiver (with an object store) and the webhook
  * sender. Safe with any number of processes on one database: each piece of work is taken under an advisory lock
- * held on one reserved connection per process.
+ * held on one connection of their own per process.
  */
-export function startWorkers(sql: Sql, listener: NotificationListener, logger: Logger, store: ObjectStore | null,
-                             options: WorkersOptions = {}): Workers {
-  const locks = new AdvisoryLocks(sql, LOCK_NAMESPACE);
+export function startWorkers(sql: Sql, databaseUrl: string, listener: NotificationListener, logger: Logger,
+                             store: ObjectStore | null, options: WorkersOptions = {}): Workers {
+  const locks = new AdvisoryLocks(databaseUrl, LOCK_NAMESPACE);
   const retention = new RetentionWorker(sql, locks, logger, options.retention);
   const archiver = store ? new Archiver(sql, store, locks, logger, options.archiver) : null;
   const webhooks = new WebhookWorker(sql, locks, logger, options.webhooks);
