@@ -41,6 +41,8 @@ export class WebhookWorker {
   readonly #queue: (() => Promise<void>)[] = [];
   #running = 0;
   #stopped = false;
+  /** Endpoints this process delivered for in its last round: with none, hints are ignored (rounds still run). */
+  #serving = 0;
   /** Aborts requests in flight at stop: their deliveries stay pending and are sent again later. */
   readonly #abort = new AbortController();
   #unsubscribe: () => void = () => {};
@@ -56,7 +58,10 @@ export class WebhookWorker {
 
   start(listener?: NotificationListener): void {
     if (listener) {
-      const poke = () => this.#rounds.poke();
+      // Appends wake the sender only in a process that serves an endpoint; new endpoints are found by the periodic round.
+      const poke = () => {
+        if (this.#serving > 0) this.#rounds.poke();
+      };
       listener.on("advanced", poke);
       listener.on("changed", poke);
       listener.on("reconnected", poke);
@@ -80,6 +85,7 @@ export class WebhookWorker {
     }
     const mine: string[] = [];
     for (const id of enabled) if (await this.locks.tryLock(`webhook:${id}`)) mine.push(id);
+    this.#serving = mine.length;
     if (mine.length === 0) return;
     for (const { endpointId, changesDue } of await webhookEndpointsDue(this.sql, mine)) {
       if (changesDue) this.#startStream(endpointId, null);
