@@ -3,6 +3,7 @@ import { createPool } from "./db/client.ts";
 import { prepareDatabase } from "./db/database.ts";
 import { startServer } from "./server/index.ts";
 import { loadConfig, type Config } from "./shared/config.ts";
+import { AUTH_FAILURE_LIMITS } from "./shared/limits.ts";
 import { createLogger, type Logger } from "./shared/logger.ts";
 import { checkAuthMode, resolveTokenSecret } from "./startup/auth-config.ts";
 import { bootstrapDevKey } from "./startup/dev-key.ts";
@@ -74,11 +75,15 @@ async function run(config: Config, logger: Logger, lifecycle: Lifecycle): Promis
     logger,
     graphiql: !config.production,
     fastPaths: config.fastPaths,
+    cors: config.corsOrigins,
+    introspection: config.introspection,
+    limits: config.limits,
     archive: config.archive ? new S3ObjectStore(config.archive) : null,
     workers: config.workers ? {} : false,
     auth: {
       mode: config.authMode,
       tokenSecret,
+      failureLimit: { failures: config.authFailureLimit, windowMs: AUTH_FAILURE_LIMITS.windowMs },
       ...(config.jwksUrl
         ? { external: { jwksUrl: config.jwksUrl, ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}), ...(config.jwtAudience ? { audience: config.jwtAudience } : {}) } }
         : {}),

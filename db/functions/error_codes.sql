@@ -6,8 +6,8 @@ returns table (code text, sqlstate text, http_status integer, description text)
 language sql immutable parallel safe as $$
   values
     ('invalid_argument',         'SC001', 400, 'an argument is out of range or malformed: limit, cursor, session id, scopes, tenant'),
-    ('invalid_event',            'SC002', 400, 'empty or too long `type`, non-object `payload`, `producer_id` without `producer_seq`, text Postgres cannot store, ...'),
-    ('payload_too_large',        'SC003', 413, 'payload over 262,144 bytes; metadata or refs over 16,384; session metadata over 65,536'),
+    ('invalid_event',            'SC002', 400, 'empty or too long `type`, non-object `payload`, `producer_id` without `producer_seq`, a string with `\u0000` or a lone UTF-16 surrogate in any field (keys included), JSON nested deeper than 64, ...'),
+    ('payload_too_large',        'SC003', 413, 'payload over 262,144 bytes; metadata or refs over 16,384; session metadata over 65,536; an HTTP request body over its limit'),
     ('session_not_found',        'SC100', 404, 'no such session in your tenant (or not the session your token is for)'),
     ('session_exists',           'SC101', 409, '`create_session` with a taken id'),
     ('version_conflict',         'SC102', 409, '`update_session` with a stale `expected_version`'),
@@ -25,10 +25,12 @@ language sql immutable parallel safe as $$
     ('internal_error',           'SC000', 500, 'anything unexpected (logged server-side, never detailed to clients)'),
     ('database_unavailable',     null,    503, 'the server cannot reach Postgres (retry / resume)'),
     ('shutting_down',            null,    503, 'the server is draining (retry elsewhere)'),
-    ('bad_request',              null,    400, 'malformed GraphQL: syntax, unknown fields, wrong variable types; a REST body that is not JSON'),
+    ('bad_request',              null,    400, 'malformed GraphQL: syntax, unknown fields, wrong variable types, a document over a limit (detail: `limit`, `max`), a batch; a REST body that is not JSON'),
     ('overloaded',               null,    429, 'more than 10,000 appends are waiting for the database on this server: retry with backoff'),
-    ('route_not_found',          null,    404, 'REST: no such route (the body points at `/graphql` and the REST docs)'),
-    ('method_not_allowed',       null,    405, 'REST: the route exists for other methods')
+    ('route_not_found',          null,    404, 'no such route (the body points at `/graphql` and the REST docs)'),
+    ('method_not_allowed',       null,    405, 'the route exists for other methods'),
+    ('unsupported_media_type',   null,    415, 'a request body that is not `application/json`'),
+    ('too_many_requests',        null,    429, 'too many failed authentications from one address (see `Retry-After`), or too many operations on one socket')
 $$;
 
 comment on function starcite.error_codes() is 'Every error code with its SQLSTATE (null: raised by the server), HTTP status and meaning.';

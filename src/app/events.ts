@@ -5,7 +5,7 @@ import { appendItems } from "../db/events.ts";
 import { getSession } from "../db/sessions.ts";
 import type { AppendResult, EventInput, JsonValue, StoredEvent } from "../db/types.ts";
 import type { AppContext } from "./context.ts";
-import { jsonObjectArg } from "./json.ts";
+import { checkSessionRef, validateEvent, validateEvents } from "../write/validate.ts";
 
 /** An event as a transport received it (camelCase); the JSON fields are not yet checked. */
 export interface AppendInput {
@@ -27,17 +27,14 @@ export interface EventPage {
   lastSeq: number;
 }
 
+/** The event as the write path takes it, with the actor the credential may use; checked by validateEvent. */
 export function toEventInput(input: AppendInput, principal: Principal): EventInput {
-  const payload = input.payload;
-  if (payload === undefined || payload === null || typeof payload !== "object" || Array.isArray(payload)) {
-    throw new StarciteError("invalid_event", "payload must be a JSON object", { field: "payload" });
-  }
   return {
     type: input.type ?? "content",
-    payload,
+    payload: input.payload as EventInput["payload"],
     actor: actorFor(principal, input.actor),
     source: input.source,
-    metadata: jsonObjectArg(input.metadata, "metadata"),
+    metadata: (input.metadata ?? null) as EventInput["metadata"],
     refs: input.refs ?? null,
     idempotencyKey: input.idempotencyKey,
     producerId: input.producerId,
@@ -49,15 +46,16 @@ export function toEventInput(input: AppendInput, principal: Principal): EventInp
 /** One event through the group commit; concurrent appends share a transaction, each gets its own result. */
 export function append(ctx: AppContext, sessionId: string, input: AppendInput): Promise<AppendResult> {
   const p = requireScope(ctx.auth, "session:append");
-  requireSession(p, sessionId);
-  return ctx.batcher.append({ ...toEventInput(input, p), sessionId, tenantId: p.tenantId });
+  requireSession(p, checkSessionRef(sessionId));
+  return ctx.batcher.append({ ...validateEvent(toEventInput(input, p)), sessionId, tenantId: p.tenantId });
 }
 
 /** Events in order, atomically: all of them or (on the first error, which is thrown) none. */
 export async function appendBatch(ctx: AppContext, sessionId: string, inputs: readonly AppendInput[]): Promise<AppendResult[]> {
   const p = requireScope(ctx.auth, "session:append");
-  requireSession(p, sessionId);
-  const outcomes = await appendItems(ctx.sql, inputs.map((e) => ({ ...toEventInput(e, p), sessionId, tenantId: p.tenantId })), true);
+  requireSession(p, checkSessionRef(sessionId));
+  const events = validateEvents(inputs.map((e) => toEventInput(e, p)));
+  const outcomes = await appendItems(ctx.sql, events.map((e) => ({ ...e, sessionId, tenantId: p.tenantId })), true);
   return outcomes.map((o) => {
     if (!o.ok) throw o.error;
     return o.result;
@@ -67,7 +65,7 @@ export async function appendBatch(ctx: AppContext, sessionId: string, inputs: re
 /** Events with seq > after in seq order, with the cursor for the next page and the session's last seq. */
 export async function page(ctx: AppContext, sessionId: string, after: number, limit: number): Promise<EventPage> {
   const p = requireScope(ctx.auth, "session:read");
-  requireSession(p, sessionId);
+  requireSession(p, checkSessionRef(sessionId));
   const events = await ctx.hub.read(sessionId, after, limit, p.tenantId);
   const session = await getSession(ctx.sql, sessionId, p.tenantId);
   const lastSeq = Math.max(session?.lastSeq ?? 0, events.at(-1)?.seq ?? 0);

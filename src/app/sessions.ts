@@ -3,7 +3,7 @@ import { StarciteError } from "../db/errors.ts";
 import * as db from "../db/sessions.ts";
 import type { JsonValue, Session } from "../db/types.ts";
 import type { AppContext } from "./context.ts";
-import { jsonObjectArg } from "./json.ts";
+import { checkOptionalText, checkSessionId, checkSessionRef, validateSessionFields } from "../write/validate.ts";
 
 /** Session operations with their auth rules, shared by every transport. */
 
@@ -15,9 +15,8 @@ export function create(ctx: AppContext, input: { id?: string | null; title?: str
   const p = requireScope(ctx.auth, "session:create");
   forbidTokens(p, "create sessions");
   return db.createSession(ctx.sql, {
-    id: input.id ?? null,
-    title: input.title ?? null,
-    metadata: jsonObjectArg(input.metadata, "metadata"),
+    id: input.id == null ? null : checkSessionId(input.id),
+    ...validateSessionFields(input),
     tenantId: p.tenantId,
   });
 }
@@ -25,7 +24,7 @@ export function create(ctx: AppContext, input: { id?: string | null; title?: str
 /** The session, or null when it does not exist for this caller (another tenant's, or not the token's). */
 export function get(ctx: AppContext, id: string): Promise<Session | null> {
   const p = requireScope(ctx.auth, "session:read");
-  requireSession(p, id);
+  requireSession(p, checkSessionRef(id, "id"));
   return db.getSession(ctx.sql, id, p.tenantId);
 }
 
@@ -33,7 +32,7 @@ export async function list(ctx: AppContext, input: { limit?: number | null; afte
   const p = requireScope(ctx.auth, "session:read", "session:create");
   const sessions = await db.listSessions(ctx.sql, {
     limit: input.limit ?? 100,
-    after: input.after ?? null,
+    after: checkOptionalText(input.after, "after", "invalid_argument"),
     archived: input.archived ?? false,
     tenantId: p.tenantId,
   });
@@ -56,9 +55,8 @@ export function update(
   forbidTokens(p, "update sessions");
   return db.updateSession(ctx.sql, {
     tenantId: p.tenantId,
-    id: input.id,
-    title: input.title,
-    metadata: jsonObjectArg(input.metadata, "metadata"),
+    id: checkSessionRef(input.id, "id"),
+    ...validateSessionFields(input),
     expectedVersion: input.expectedVersion,
     archived: input.archived,
   });

@@ -2,6 +2,7 @@ import { requireScope, requireSession } from "../auth/guard.ts";
 import { StarciteError } from "../db/errors.ts";
 import { getSession } from "../db/sessions.ts";
 import { TailIterator } from "../live/tail-iterator.ts";
+import { checkSessionRef } from "../write/validate.ts";
 import type { AppContext } from "./context.ts";
 import { notFound } from "./sessions.ts";
 
@@ -11,7 +12,7 @@ import { notFound } from "./sessions.ts";
  */
 export async function open(ctx: AppContext, sessionId: string, cursor: number): Promise<TailIterator> {
   const p = requireScope(ctx.auth, "session:read");
-  requireSession(p, sessionId);
+  requireSession(p, checkSessionRef(sessionId));
   if (!Number.isSafeInteger(cursor) || cursor < 0) throw new StarciteError("invalid_argument", "cursor must be >= 0", { field: "cursor" });
   const session = await getSession(ctx.sql, sessionId, p.tenantId);
   if (!session) throw notFound(sessionId);
@@ -23,6 +24,8 @@ export async function open(ctx: AppContext, sessionId: string, cursor: number): 
     sessionId,
     cursor,
     tenantId: p.tenantId,
+    // A credential revoked while its connection is open ends the tail (see AuthState.lapse).
+    ...(ctx.auth.lapse ? { stop: ctx.auth.lapse } : {}),
     ...(p.expiresAt !== null
       ? {
           deadline: {

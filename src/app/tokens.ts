@@ -2,6 +2,7 @@ import { forbidTokens, requirePrincipal } from "../auth/guard.ts";
 import { isScope, TOKEN_SCOPES, type Scope } from "../auth/principal.ts";
 import { StarciteError } from "../db/errors.ts";
 import { getSession } from "../db/sessions.ts";
+import { checkSessionRef } from "../write/validate.ts";
 import type { AppContext } from "./context.ts";
 import { notFound } from "./sessions.ts";
 
@@ -43,6 +44,7 @@ export async function mint(ctx: AppContext, input: MintRequest): Promise<{ token
   if (!/^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$/.test(id)) {
     throw new StarciteError("invalid_argument", "principal id must be 1-128 characters of [A-Za-z0-9_.@:-]", { field: "principal.id" });
   }
+  checkSessionRef(input.sessionId);
   if (!(await getSession(ctx.sql, input.sessionId, p.tenantId))) throw notFound(input.sessionId);
   const minted = await ctx.authenticator.tokens.mint({
     tenantId: p.tenantId,

@@ -2,6 +2,7 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetK
 import type { Sql } from "../db/client.ts";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
 import type { AuthState } from "./guard.ts";
+import { FailureLimiter, type FailureLimit } from "./limiter.ts";
 import { authenticateApiKey } from "../db/keys.ts";
 import { isScope, SCOPES, type Principal, type ServicePrincipal } from "./principal.ts";
 import type { SessionTokens } from "./tokens.ts";
@@ -19,6 +20,8 @@ export interface AuthenticatorOptions {
   external?: ExternalJwtConfig;
   /** How long a verified API key is trusted without asking the database again (revocation through this server is immediate). */
   keyCacheMs?: number;
+  /** Failed authentications per client address before it must wait (default: src/shared/limits.ts). */
+  failureLimit?: FailureLimit;
 }
 
 const DEV_PRINCIPAL: ServicePrincipal = {
@@ -28,6 +31,9 @@ const DEV_PRINCIPAL: ServicePrincipal = {
   keyId: null,
   expiresAt: null,
 };
+
+/** API keys are ~30 characters and session tokens a few hundred; external JWTs stay well below this. */
+const MAX_CREDENTIAL_CHARS = 8192;
 
 /** Reads "Bearer <credential>"; anything else is not a credential. */
 export function bearer(header: string | null | undefined): string | undefined {
@@ -47,7 +53,8 @@ export class Authenticator {
   readonly #jwks: JWTVerifyGetKey | undefined;
   readonly #external: ExternalJwtConfig | undefined;
   readonly #keyCacheMs: number;
-  readonly #keyCache = new Map<string, { principal: ServicePrincipal; until: number }>();
+  readonly #keyCache = new Map<string, { principal: ServicePrincipal; verifiedAt: number }>();
+  readonly #limiter: FailureLimiter;
 
   constructor(private readonly sql: Sql, options: AuthenticatorOptions) {
     this.mode = options.mode;
@@ -55,13 +62,23 @@ export class Authenticator {
     this.#external = options.external;
     this.#jwks = options.external ? createRemoteJWKSet(new URL(options.external.jwksUrl)) : undefined;
     this.#keyCacheMs = options.keyCacheMs ?? 5000;
+    this.#limiter = new FailureLimiter(options.failureLimit);
+  }
+
+  /** How long a verified API key is trusted without asking the database again. */
+  get keyCacheMs(): number {
+    return this.#keyCacheMs;
   }
 
   /** undefined: no credential was presented (and auth is required). */
-  async authenticate(credential: string | undefined): Promise<Principal | undefined> {
+  async authenticate(credential: string | undefined, options: { maxAgeMs?: number } = {}): Promise<Principal | undefined> {
     if (this.mode === "none") return DEV_PRINCIPAL;
     if (!credential) return undefined;
-    if (credential.startsWith("sk_")) return this.#apiKey(credential);
+    // Never hand the database (or a JWT parser) a string no real credential can be.
+    if (credential.length > MAX_CREDENTIAL_CHARS || !/^[\x21-\x7e]+$/.test(credential)) {
+      throw new StarciteError("unauthorized", "unrecognised credential: expected an API key (sk_...) or a session token");
+    }
+    if (credential.startsWith("sk_")) return this.#apiKey(credential, options.maxAgeMs ?? this.#keyCacheMs);
     if (credential.split(".").length === 3) {
       const issuer = peekIssuer(credential);
       if (issuer === "starcite" || !this.#jwks) return this.tokens.verify(credential);
@@ -74,20 +91,31 @@ export class Authenticator {
    * The AuthState of a request or connection: a principal, nothing (no credential), or the reason a presented
    * credential was refused. Never throws: a database failure while checking becomes `database_unavailable`.
    */
-  async state(credential: string | undefined): Promise<AuthState> {
+  async state(credential: string | undefined, options: { client?: string; maxAgeMs?: number } = {}): Promise<AuthState> {
+    const { client } = options;
+    if (client !== undefined && credential && this.mode === "required") {
+      const wait = this.#limiter.retryAfterMs(client);
+      if (wait > 0) {
+        return { error: new StarciteError("too_many_requests", "too many failed authentications from this address; try again later",
+          { retry_after_ms: wait }) };
+      }
+    }
     try {
-      const principal = await this.authenticate(credential);
+      const principal = await this.authenticate(credential, options);
       return principal ? { principal } : {};
     } catch (error) {
       const mapped = toStarciteError(error);
+      if (client !== undefined && mapped instanceof StarciteError && mapped.code === "unauthorized") this.#limiter.failed(client);
       return { error: mapped instanceof StarciteError ? mapped : new StarciteError("database_unavailable", "could not check the credential") };
     }
   }
 
-  async #apiKey(secret: string): Promise<ServicePrincipal> {
+  async #apiKey(secret: string, maxAgeMs: number): Promise<ServicePrincipal> {
     const cached = this.#keyCache.get(secret);
     const now = Date.now();
-    if (cached && cached.until > now && (cached.principal.expiresAt === null || cached.principal.expiresAt > now)) return cached.principal;
+    if (cached && now - cached.verifiedAt < maxAgeMs && (cached.principal.expiresAt === null || cached.principal.expiresAt > now)) {
+      return cached.principal;
+    }
     const key = await authenticateApiKey(this.sql, secret);
     const principal: ServicePrincipal = {
       kind: "service",
@@ -97,7 +125,7 @@ export class Authenticator {
       expiresAt: key.expiresAt ? Date.parse(key.expiresAt) : null,
     };
     if (this.#keyCache.size > 10_000) this.#keyCache.clear();
-    this.#keyCache.set(secret, { principal, until: now + this.#keyCacheMs });
+    this.#keyCache.set(secret, { principal, verifiedAt: now });
     return principal;
   }
 

@@ -6,10 +6,16 @@ export interface AuthState {
   principal?: Principal;
   /** Set when a credential was presented but rejected; raised by the first guard. */
   error?: StarciteError;
+  /**
+   * For long-lived connections: aborted, with the StarciteError as its reason, once the credential is revoked
+   * or expires. Guards refuse new operations from then on, and running tails end with that error.
+   */
+  lapse?: AbortSignal;
 }
 
 export function requirePrincipal(auth: AuthState): Principal {
   if (auth.error) throw auth.error;
+  if (auth.lapse?.aborted) throw auth.lapse.reason as StarciteError;
   const p = auth.principal;
   if (!p) throw new StarciteError("unauthorized", "missing credentials: send Authorization: Bearer <api key or session token>");
   if (p.expiresAt !== null && p.expiresAt <= Date.now()) {

@@ -1,7 +1,8 @@
 /**
  * db/schema.sql, written from the catalog with SQL alone (embedded Postgres ships no pg_dump): the schema,
  * composite types, tables with their columns, defaults and constraints, Row Level Security and policies,
- * indexes, functions (pg_get_functiondef), triggers and comments, each kind sorted by name.
+ * indexes, functions (signature, attributes and a body fingerprint), triggers and comments, each kind sorted by
+ * name.
  */
 import type { Sql } from "./client.ts";
 
@@ -81,11 +82,20 @@ export async function dumpSchema(sql: Sql, schema = "starcite"): Promise<string>
     where n.nspname = ${schema} and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)
     order by t.relname, x.relname`)]);
 
-  sections.push(["Functions", await defs(sql, sql<Def[]>`
-    select rtrim(pg_get_functiondef(p.oid), E'\n') || ';'
+  // Functions by signature and a fingerprint of the body, not the body: each body is readable once, in
+  // db/functions/<name>.sql, and a changed body still changes this file.
+  sections.push(["Functions (bodies in db/functions/<name>.sql)", await defs(sql, sql<Def[]>`
+    select format(E'-- %I.%I(%s)\n--   returns %s; language %s, %s%s%s; body md5 %s',
+                  n.nspname, p.proname, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), l.lanname,
+                  case p.provolatile when 'i' then 'immutable' when 's' then 'stable' else 'volatile' end,
+                  case when p.proparallel = 's' then ', parallel safe' else '' end,
+                  case when p.prosecdef then ', security definer' else '' end,
+                  md5(p.prosrc))
            || coalesce(format(E'\ncomment on function %I.%I(%s) is ', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid))
                     || quote_literal(obj_description(p.oid, 'pg_proc')) || ';', '') as def
-    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    from pg_proc p
+    join pg_namespace n on n.oid = p.pronamespace
+    join pg_language l on l.oid = p.prolang
     where n.nspname = ${schema}
     order by p.proname, pg_get_function_identity_arguments(p.oid)`)]);
 

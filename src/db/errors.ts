@@ -32,6 +32,8 @@ export const ERROR_SQLSTATES = {
   overloaded: null,
   route_not_found: null,
   method_not_allowed: null,
+  unsupported_media_type: null,
+  too_many_requests: null,
 } as const satisfies Record<ServerErrorCode, `SC${string}` | null>;
 
 export type ErrorCode = keyof typeof ERROR_SQLSTATES;
@@ -114,5 +116,22 @@ export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (error) {
     throw toStarciteError(error);
+  }
+}
+
+/**
+ * For reads only (safe to repeat): like mapErrors, but a connection that died under the query (a terminated
+ * backend, a reset socket) is retried twice on a fresh one before `database_unavailable` is reported. A pool
+ * whose connections were all killed at once (a failover, a pooler restart) then costs a read nothing.
+ */
+export async function mapReadErrors<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const mapped = toStarciteError(error);
+      if (attempt >= 2 || !(mapped instanceof StarciteError) || mapped.code !== "database_unavailable") throw mapped;
+      await new Promise((resolve) => setTimeout(resolve, 25 * (attempt + 1)));
+    }
   }
 }

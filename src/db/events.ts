@@ -1,5 +1,5 @@
 import type { Sql } from "./client.ts";
-import { mapErrors, SQLSTATE_TO_CODE, StarciteError, unstorableText, type ErrorCode } from "./errors.ts";
+import { mapErrors, mapReadErrors, SQLSTATE_TO_CODE, StarciteError, unstorableText, type ErrorCode } from "./errors.ts";
 import { toEvent, type EventRow } from "./rows.ts";
 import type { AppendResult, EventInput, JsonValue, StoredEvent } from "./types.ts";
 
@@ -101,6 +101,6 @@ export const postgresRead = (sql: Sql): EventRead => (sessionId, after, limit, t
 
 /** Events with seq > afterSeq in seq order (`starcite.read`); cursor_expired before the retained range. */
 export async function read(sql: Sql, sessionId: string, afterSeq = 0, limit = 100, tenantId?: string | null): Promise<StoredEvent[]> {
-  const rows = await mapErrors(() => sql<EventRow[]>`select * from starcite.read(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`);
+  const rows = await mapReadErrors(() => sql<EventRow[]>`select * from starcite.read(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`);
   return rows.map(toEvent);
 }

@@ -1,5 +1,5 @@
 import type { Sql } from "./client.ts";
-import { mapErrors } from "./errors.ts";
+import { mapErrors, mapReadErrors } from "./errors.ts";
 
 export interface ApiKey {
   id: string;
@@ -64,13 +64,13 @@ export interface AuthenticatedKey {
 
 /** Throws StarciteError `unauthorized` for unknown, revoked and expired keys. */
 export async function authenticateApiKey(sql: Sql, secret: string): Promise<AuthenticatedKey> {
-  const [row] = await mapErrors(() => sql<{ key_id: string; tenant_id: string; scopes: string[]; expires_at: string | null }[]>`
+  const [row] = await mapReadErrors(() => sql<{ key_id: string; tenant_id: string; scopes: string[]; expires_at: string | null }[]>`
     select * from starcite.authenticate_api_key(${secret})`);
   return { keyId: row!.key_id, tenantId: row!.tenant_id, scopes: row!.scopes, expiresAt: row!.expires_at };
 }
 
 export async function listApiKeys(sql: Sql, tenantId: string | null): Promise<ApiKey[]> {
-  const rows = await mapErrors(() => sql<ApiKeyRow[]>`select * from starcite.list_api_keys(${tenantId})`);
+  const rows = await mapReadErrors(() => sql<ApiKeyRow[]>`select * from starcite.list_api_keys(${tenantId})`);
   return rows.map(toApiKey);
 }
 

@@ -1,5 +1,5 @@
 import type { Sql } from "./client.ts";
-import { mapErrors } from "./errors.ts";
+import { mapErrors, mapReadErrors } from "./errors.ts";
 import { toSession, type SessionRow } from "./rows.ts";
 import type { JsonObject, Session } from "./types.ts";
 
@@ -22,7 +22,7 @@ export async function createSession(sql: Sql, input: CreateSessionInput = {}): P
 }
 
 export async function getSession(sql: Sql, id: string, tenantId?: string | null): Promise<Session | null> {
-  const [row] = await mapErrors(() => sql<SessionRow[]>`select * from starcite.get_session(${id}, ${tenantId ?? null}) where id is not null`);
+  const [row] = await mapReadErrors(() => sql<SessionRow[]>`select * from starcite.get_session(${id}, ${tenantId ?? null}) where id is not null`);
   return row ? toSession(row) : null;
 }
 
@@ -33,7 +33,7 @@ export interface ListSessionsInput extends TenantScoped {
 }
 
 export async function listSessions(sql: Sql, input: ListSessionsInput = {}): Promise<Session[]> {
-  const rows = await mapErrors(() =>
+  const rows = await mapReadErrors(() =>
     sql<SessionRow[]>`select * from starcite.list_sessions(${input.limit ?? 100}, ${input.after ?? null}, ${input.archived ?? false}, ${input.tenantId ?? null})`,
   );
   return rows.map(toSession);

@@ -20,15 +20,17 @@ builder.scalarType("JSON", {
   parseLiteral: (ast: ValueNode, variables) => valueFromASTUntyped(ast, variables ?? undefined) as JsonValue,
 });
 
+/** An ISO-8601 instant Postgres can store (years 1..9999), normalised to UTC; anything else is the client's mistake. */
+function parseDateTime(value: unknown): string {
+  const ms = typeof value === "string" && value.length <= 64 ? Date.parse(value) : Number.NaN;
+  const year = Number.isNaN(ms) ? 0 : new Date(ms).getUTCFullYear();
+  if (year < 1 || year > 9999) throw new GraphQLError("DateTime must be an ISO-8601 timestamp between years 1 and 9999");
+  return new Date(ms).toISOString();
+}
+
 builder.scalarType("DateTime", {
   description: "An ISO-8601 timestamp in UTC with microseconds, e.g. 2026-01-02T03:04:05.123456Z.",
   serialize: (value) => value,
-  parseValue: (value) => {
-    if (typeof value !== "string" || Number.isNaN(Date.parse(value))) throw new GraphQLError("DateTime must be an ISO-8601 string");
-    return value;
-  },
-  parseLiteral: (ast) => {
-    if (ast.kind !== Kind.STRING || Number.isNaN(Date.parse(ast.value))) throw new GraphQLError("DateTime must be an ISO-8601 string");
-    return ast.value;
-  },
+  parseValue: parseDateTime,
+  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
 });

@@ -6,6 +6,7 @@ import type { StoredEvent } from "../db/types.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { Metrics } from "../shared/metrics.ts";
 import type { NotificationListener, SessionAdvanced } from "../db/listener.ts";
+import { readThroughOutage } from "./retry.ts";
 
 export interface HubOptions {
   /** Events per database read (hub reads and subscriber catch-up pages). */
@@ -49,6 +50,9 @@ export class SessionFeed {
   #waiters = new Set<() => void>();
   #pumping = false;
   #retry: NodeJS.Timeout | null = null;
+  /** When reads started failing (0 while they succeed): past the outage budget, subscribers get database_unavailable. */
+  #failingSince = 0;
+  #retries = 0;
   #closed = false;
   readonly ready: Promise<void>;
 
@@ -66,7 +70,8 @@ export class SessionFeed {
   }
 
   async #init(): Promise<void> {
-    const last = (await lastSeqs(this.hub.sql, [this.sessionId])).get(this.sessionId) ?? 0;
+    const seqs = await readThroughOutage(() => lastSeqs(this.hub.sql, [this.sessionId]), this.hub.options.unavailableAfterMs);
+    const last = seqs.get(this.sessionId) ?? 0;
     this.fetchedSeq = Math.max(this.fetchedSeq, last);
     this.knownSeq = Math.max(this.knownSeq, last);
     this.pump();
@@ -123,21 +128,31 @@ export class SessionFeed {
         while (!this.#closed && this.knownSeq > this.fetchedSeq) {
           this.hub.metrics.eventReads.inc({ source: "hub" });
           const events = await this.hub.read(this.sessionId, this.fetchedSeq, this.hub.options.pageSize, this.tenantId);
+          this.#failingSince = 0;
+          this.#retries = 0;
           if (events.length === 0) break;
           this.#push(events);
           this.#wakeAll();
         }
       } catch (error) {
         this.hub.logger.warn("feed read failed; retrying", { sessionId: this.sessionId, error: String(error) });
-        if (!this.#closed && !this.#retry) {
+        const mapped = toStarciteError(error);
+        if (mapped instanceof StarciteError && (mapped.code === "session_not_found" || mapped.code === "cursor_expired")) {
+          this.fail(mapped);
+        } else {
+          const now = Date.now();
+          if (this.#failingSince === 0) this.#failingSince = now;
+          if (now - this.#failingSince >= this.hub.options.unavailableAfterMs && !this.failure) {
+            this.fail(new StarciteError("database_unavailable", "the database is not reachable; resume from your cursor"));
+          }
+        }
+        if (!this.#closed && !this.#retry && !this.failure) {
           this.#retry = setTimeout(() => {
             this.#retry = null;
             this.pump();
-          }, 500);
+          }, Math.min(50 * 2 ** this.#retries++, 1000));
           this.#retry.unref();
         }
-        const mapped = toStarciteError(error);
-        if (mapped instanceof StarciteError && mapped.code === "session_not_found") this.fail(mapped);
       } finally {
         this.#pumping = false;
       }
@@ -202,6 +217,9 @@ export class LiveHub {
   readonly read: EventRead;
   readonly #feeds = new Map<string, SessionFeed>();
   #downTimer: NodeJS.Timeout | null = null;
+  /** When the LISTEN connection was lost (0 while it is up and caught up). */
+  #downSince = 0;
+  #refreshing: AbortController | null = null;
   #unsubscribe: () => void;
 
   constructor(
@@ -219,6 +237,7 @@ export class LiveHub {
       this.#feeds.get(n.sessionId)?.hint(n.lastSeq);
     };
     const onDisconnected = () => {
+      if (this.#downSince === 0) this.#downSince = Date.now();
       if (this.#downTimer) return;
       this.#downTimer = setTimeout(() => {
         const error = new StarciteError("database_unavailable", "lost the connection to the database; resume from your cursor");
@@ -266,21 +285,38 @@ export class LiveHub {
     }
   }
 
-  /** Hints every feed with its session's current last_seq (after a listener reconnect). */
+  /**
+   * Hints every feed with its session's current last_seq (after a listener reconnect): notifications sent while
+   * it was down are gone. The re-read may meet pool connections killed along with the LISTEN one, so it is
+   * retried with backoff; feeds fail only once the outage (counted from the disconnect) outlasts its budget.
+   */
   async #refreshAll(): Promise<void> {
-    const ids = [...this.#feeds.keys()];
-    if (ids.length === 0) return;
+    this.#refreshing?.abort();
+    const refreshing = (this.#refreshing = new AbortController());
+    const since = this.#downSince || Date.now();
+    const budget = Math.max(0, this.options.unavailableAfterMs - (Date.now() - since));
     try {
-      for (const [id, last] of await lastSeqs(this.sql, ids)) this.#feeds.get(id)?.hint(last);
+      const ids = [...this.#feeds.keys()];
+      if (ids.length > 0) {
+        const seqs = await readThroughOutage(() => lastSeqs(this.sql, ids), budget, refreshing.signal);
+        if (refreshing.signal.aborted) return;
+        for (const [id, last] of seqs) this.#feeds.get(id)?.hint(last);
+      }
+      this.#downSince = 0;
     } catch (error) {
+      if (refreshing.signal.aborted) return;
       this.logger.warn("refresh after reconnect failed", { error: String(error) });
       const e = new StarciteError("database_unavailable", "the database is not reachable; resume from your cursor");
       for (const feed of this.#feeds.values()) feed.fail(e);
+      this.#downSince = 0;
+    } finally {
+      if (this.#refreshing === refreshing) this.#refreshing = null;
     }
   }
 
   close(): void {
     this.#unsubscribe();
+    this.#refreshing?.abort();
     if (this.#downTimer) clearTimeout(this.#downTimer);
     const error = new StarciteError("shutting_down", "the server is shutting down; resume from your cursor");
     for (const feed of this.#feeds.values()) {

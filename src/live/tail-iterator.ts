@@ -2,6 +2,7 @@ import type { Sql } from "../db/client.ts";
 import { StarciteError } from "../db/errors.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { LiveHub, SessionFeed } from "./hub.ts";
+import { readThroughOutage } from "./retry.ts";
 
 export interface TailBatch {
   events: StoredEvent[];
@@ -17,6 +18,8 @@ export interface TailOptions {
   tenantId?: string;
   /** Ends the tail with this error when it fires (e.g. the credential expires). */
   deadline?: { at: number; error: () => StarciteError };
+  /** Ends the tail with the signal's reason (a StarciteError) when it aborts (e.g. the credential is revoked). */
+  stop?: AbortSignal;
   onClose?: () => void;
 }
 
@@ -34,6 +37,12 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
   #feed: SessionFeed;
   #timer: NodeJS.Timeout | null = null;
   #deadlineHit = false;
+  #stopped: StarciteError | null = null;
+  #onStop = () => {
+    this.#stopped = this.options.stop?.reason instanceof StarciteError ? this.options.stop.reason
+      : new StarciteError("unauthorized", "the credential is no longer valid");
+    this.#abort.abort();
+  };
 
   constructor(
     private readonly sql: Sql,
@@ -51,6 +60,8 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
       }, Math.min(ms, 2 ** 31 - 1));
       this.#timer.unref();
     }
+    if (options.stop?.aborted) this.#onStop();
+    else options.stop?.addEventListener("abort", this.#onStop, { once: true });
   }
 
   [Symbol.asyncIterator](): this {
@@ -83,13 +94,16 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     }
     for (;;) {
       if (this.#deadlineHit) throw this.options.deadline!.error();
+      if (this.#stopped) throw this.#stopped;
       if (this.#done) return null;
       if (feed.failure) throw feed.failure;
 
       let events = feed.eventsAfter(this.#cursor, pageSize);
       if (events === null) {
         this.hub.metrics.eventReads.inc({ source: "catchup" });
-        events = await this.hub.read(this.options.sessionId, this.#cursor, pageSize, this.options.tenantId);
+        const from = this.#cursor;
+        events = await readThroughOutage(() => this.hub.read(this.options.sessionId, from, pageSize, this.options.tenantId),
+          this.hub.options.unavailableAfterMs, this.#abort.signal);
         if (this.#done) return null;
       }
       if (events.length > 0) {
@@ -126,6 +140,7 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     this.#done = true;
     this.#abort.abort();
     if (this.#timer) clearTimeout(this.#timer);
+    this.options.stop?.removeEventListener("abort", this.#onStop);
     this.hub.release(this.#feed);
     this.hub.metrics.subscriptions.dec();
     this.options.onClose?.();

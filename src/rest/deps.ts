@@ -8,6 +8,6 @@ export interface RestDeps extends Omit<AppContext, "auth"> {
   /** True once the server is shutting down: new requests get 503 `shutting_down`. */
   closing(): boolean;
   streams: TailStreams;
-  /** Largest request body read (default MAX_REQUEST_BODY_BYTES). */
+  /** Largest request body read (default HTTP_LIMITS.bodyBytes). */
   maxBodyBytes?: number;
 }

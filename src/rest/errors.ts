@@ -2,6 +2,7 @@ import type http from "node:http";
 import { TailCloseCode } from "@starcite/sdk/protocol";
 import type { RestError } from "@starcite/sdk/protocol";
 import { StarciteError, toStarciteError, type ErrorCode } from "../db/errors.ts";
+import { retryAfterSeconds } from "../auth/limiter.ts";
 import type { Logger } from "../shared/logger.ts";
 
 /**
@@ -30,6 +31,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   cursor_expired: 410,
   payload_too_large: 413,
   overloaded: 429,
+  too_many_requests: 429,
+  unsupported_media_type: 415,
   internal_error: 500,
   database_unavailable: 503,
   shutting_down: 503,
@@ -71,23 +74,19 @@ export function errorBody(error: StarciteError): RestError {
   return body;
 }
 
-/** Browsers call from other origins: the same answer Yoga gives on /graphql (the caller's origin, with credentials). */
-export function corsHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
-  const origin = req.headers.origin;
-  return origin ? { "access-control-allow-origin": origin, "access-control-allow-credentials": "true", vary: "Origin" } : {};
-}
-
 export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
   const json = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(json),
-    ...corsHeaders(res.req),
+    // CORS headers, when the origin is allowed, were set by the server's guards before routing.
     ...headers,
   });
   res.end(json);
 }
 
 export function sendError(res: http.ServerResponse, error: StarciteError, headers: http.OutgoingHttpHeaders = {}): void {
-  sendJson(res, HTTP_STATUS[error.code], errorBody(error), headers);
+  const wait = error.detail.retry_after_ms;
+  const retry = typeof wait === "number" ? { "retry-after": retryAfterSeconds(wait) } : {};
+  sendJson(res, HTTP_STATUS[error.code], errorBody(error), { ...retry, ...headers });
 }

@@ -1,12 +1,13 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import { bearer } from "../auth/authenticator.ts";
+import { clientAddress } from "../auth/limiter.ts";
 import { requirePrincipal } from "../auth/guard.ts";
 import { StarciteError } from "../db/errors.ts";
-import { MAX_REQUEST_BODY_BYTES } from "../shared/limits.ts";
+import { HTTP_LIMITS } from "../shared/limits.ts";
 import { drain, readJson } from "./body.ts";
 import type { RestDeps } from "./deps.ts";
-import { asStarciteError, corsHeaders, errorBody, HTTP_STATUS, sendError, sendJson } from "./errors.ts";
+import { asStarciteError, errorBody, HTTP_STATUS, sendError, sendJson } from "./errors.ts";
 import { declaredErrors, Router, type Match } from "./router.ts";
 import { ROUTES } from "./routes.ts";
 import { tailCredential } from "./tail-request.ts";
@@ -56,12 +57,8 @@ export async function handleRest(req: http.IncomingMessage, res: http.ServerResp
   if (method === "OPTIONS") {
     const found = matchOrError("GET", path);
     const known = !(found instanceof StarciteError) && found.kind !== "none";
-    res.writeHead(known ? 204 : 404, {
-      ...corsHeaders(req),
-      "access-control-allow-methods": "GET, POST, PATCH, OPTIONS",
-      "access-control-allow-headers": req.headers["access-control-request-headers"] ?? "authorization, content-type",
-      "access-control-max-age": "600",
-    }).end();
+    // CORS preflights were answered by the server's guards (src/server/guards.ts), by its configured policy.
+    res.writeHead(known ? 204 : 404, { allow: "GET, POST, PATCH, OPTIONS" }).end();
     return true;
   }
 
@@ -85,10 +82,10 @@ export async function handleRest(req: http.IncomingMessage, res: http.ServerResp
   }
 
   const { route, params } = match;
-  const limit = deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
+  const limit = deps.maxBodyBytes ?? HTTP_LIMITS.bodyBytes;
   try {
     const credential = route.credentialInQuery ? tailCredential(req, query) : bearer(req.headers.authorization);
-    const auth = route.auth ? await deps.authenticator.state(credential) : {};
+    const auth = route.auth ? await deps.authenticator.state(credential, { client: clientAddress(req) }) : {};
     if (route.auth) requirePrincipal(auth);
     const reply = await route.handle({ req, res, params, query, ctx: { ...deps, auth }, deps, body: () => readJson(req, limit) });
     if (reply) sendJson(res, reply.status, reply.body);

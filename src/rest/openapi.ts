@@ -1,6 +1,6 @@
 import type { ErrorCode } from "../db/errors.ts";
 import { DEFAULT_MAX_QUEUED_APPENDS } from "../write/batcher.ts";
-import { MAX_REQUEST_BODY_BYTES } from "../shared/limits.ts";
+import { HTTP_LIMITS } from "../shared/limits.ts";
 import { DEFAULT_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS } from "../app/tokens.ts";
 import { HTTP_STATUS } from "./errors.ts";
 import type { JsonSchema, OpenApiDocument, Operation, Parameter, ResponseObject } from "./openapi-types.ts";
@@ -23,7 +23,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: "The credential lacks a scope, or may not act as the given actor.",
   404: "No such session for this credential (another tenant's session looks the same).",
   409: "A conflict with the session's state; `detail` says which value was expected.",
-  413: `Too large: a request body over ${MAX_REQUEST_BODY_BYTES} bytes, or an event over its documented limits.`,
+  413: `Too large: a request body over ${HTTP_LIMITS.bodyBytes} bytes, or an event over its documented limits.`,
   429: "Back off and retry.",
   500: "A bug: the server logged it.",
   503: "The database is unreachable, or the server is shutting down: retry (elsewhere).",

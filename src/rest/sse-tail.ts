@@ -3,7 +3,7 @@ import type { AppContext } from "../app/context.ts";
 import type { StarciteError } from "../db/errors.ts";
 import type { TailIterator } from "../live/tail-iterator.ts";
 import type { RestDeps } from "./deps.ts";
-import { corsHeaders, errorBody } from "./errors.ts";
+import { errorBody } from "./errors.ts";
 import { pump, type Frame, type TailSink } from "./streams.ts";
 import { openTail, parseTailRequest } from "./tail-request.ts";
 
@@ -30,7 +30,6 @@ export async function serveSseTail(ctx: AppContext, req: http.IncomingMessage, r
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache, no-transform",
     "x-accel-buffering": "no",
-    ...corsHeaders(req),
   });
   res.write(`: tail of ${sessionId} after seq ${request.cursor}\n\n`);
 

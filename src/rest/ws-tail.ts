@@ -1,5 +1,6 @@
 import type http from "node:http";
 import type WebSocket from "ws";
+import { clientAddress } from "../auth/limiter.ts";
 import { StarciteError } from "../db/errors.ts";
 import type { TailIterator } from "../live/tail-iterator.ts";
 import type { RestDeps } from "./deps.ts";
@@ -60,7 +61,7 @@ export async function serveWsTail(ws: WebSocket, req: http.IncomingMessage, sess
   let request;
   try {
     request = parseTailRequest(query);
-    const auth = await deps.authenticator.state(tailCredential(req, query));
+    const auth = await deps.authenticator.state(tailCredential(req, query), { client: clientAddress(req) });
     tail = await openTail({ ...deps, auth }, deps, sessionId, request);
   } catch (error) {
     sink.end(asStarciteError(error, deps.logger));

@@ -34,6 +34,12 @@ export interface StarciteOptions {
   maxBatchSize?: number;
   /** WebSocket ping interval for tails (default 10 s). */
   keepAliveMs?: number;
+  /**
+   * Newest events a session handle keeps in memory for `events()`, `state()` and listeners added late (default
+   * 1000; `Infinity` keeps all). A late listener gets older history paged from the server, so it still sees
+   * every event once, in order.
+   */
+  retainEvents?: number;
 }
 
 interface CommonSessionOptions {
@@ -43,6 +49,8 @@ interface CommonSessionOptions {
   cursorStore?: CursorStore;
   /** Producer id for this session's outbox (default: random per session object). Must not be shared by two live outboxes. */
   producerId?: string;
+  /** Overrides the client's `retainEvents` for this session. */
+  retainEvents?: number;
 }
 
 export interface TokenSessionOptions extends CommonSessionOptions {
@@ -67,6 +75,12 @@ export interface BindSessionOptions extends CommonSessionOptions {
   scopes?: string[];
 }
 
+interface TokenSessionEntry {
+  session: StarciteSession;
+  options: TokenSessionOptions;
+  refresh: { current: (() => Promise<string>) | undefined };
+}
+
 function randomId(): string {
   const bytes = new Uint8Array(9);
   globalThis.crypto.getRandomValues(bytes);
@@ -81,6 +95,7 @@ export class Starcite {
   readonly endpoints: Endpoints;
   readonly #options: StarciteOptions;
   readonly #http: GraphQLHttp;
+  readonly #tokenSessions = new Map<string, TokenSessionEntry>();
 
   constructor(options: StarciteOptions) {
     if (!options || typeof options.baseUrl !== "string") throw new StarciteError("invalid_argument", "new Starcite({ baseUrl }) needs a baseUrl");
@@ -103,7 +118,11 @@ export class Starcite {
     return makeIdentity("agent", id);
   }
 
-  /** Browser side: a session from a token minted by your backend (synchronous; the token is not verified here). */
+  /**
+   * Browser side: a session from a token minted by your backend (synchronous; the token is not verified
+   * here). The same token (with the same cursor, cursorStore and producerId) gives the same session object
+   * until it is closed, so calling this in a render is safe.
+   */
   session(options: TokenSessionOptions): StarciteSession;
   /** Backend side: creates the session (or binds an existing one) and, for an identity, mints its token. */
   session(options?: BindSessionOptions): Promise<StarciteSession>;
@@ -113,22 +132,30 @@ export class Starcite {
   }
 
   #tokenSession(options: TokenSessionOptions): StarciteSession {
+    // Called during a render (`starcite.session({ token })` in a component), so the same token must give
+    // the same session: one tail and one outbox, not one per render. The latest refreshToken wins.
+    const cached = this.#tokenSessions.get(options.token);
+    if (cached && !cached.session.closed && cached.options.cursor === options.cursor
+      && cached.options.producerId === options.producerId && cached.options.cursorStore === options.cursorStore) {
+      if (options.refreshToken) cached.refresh.current = options.refreshToken;
+      return cached.session;
+    }
     const claims = decodeSessionToken(options.token);
     let token = options.token;
-    const refresh = options.refreshToken;
+    const refresh: TokenSessionEntry["refresh"] = { current: options.refreshToken };
     const credential: CredentialProvider = {
       get: () => token,
-      ...(refresh
-        ? {
-            refresh: async () => {
-              token = await refresh();
-              return true;
-            },
-          }
-        : {}),
+      refresh: async () => {
+        if (!refresh.current) return false;
+        token = await refresh.current();
+        return true;
+      },
     };
     const identity = claims.principal ? makeIdentity(claims.principal.type, claims.principal.id) : undefined;
-    return this.#newSession(claims.sessionId, identity, credential, options);
+    const session = this.#newSession(claims.sessionId, identity, credential, options);
+    for (const [key, other] of this.#tokenSessions) if (other.session.closed) this.#tokenSessions.delete(key);
+    this.#tokenSessions.set(options.token, { session, options, refresh });
+    return session;
   }
 
   async #bindSession(options: BindSessionOptions): Promise<StarciteSession> {
@@ -184,6 +211,7 @@ export class Starcite {
       reconnect: o.reconnect,
       maxBatchSize: o.maxBatchSize,
       keepAliveMs: o.keepAliveMs,
+      retainEvents: options.retainEvents ?? o.retainEvents,
     });
   }
 

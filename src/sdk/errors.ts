@@ -32,15 +32,17 @@ export const SERVER_ERROR_CODES = [
   "overloaded",
   "route_not_found",
   "method_not_allowed",
+  "unsupported_media_type",
+  "too_many_requests",
 ] as const;
 
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 
-/** The server's codes, plus the SDK's own transport codes. Any other string may appear too. */
-export type StarciteErrorCode = ServerErrorCode | "network_error" | "timeout" | "unavailable" | "closed" | "protocol_error";
+/** The server's codes, the SDK's own transport codes, and the chat envelopes' (`@starcite/sdk/ai`). Any other string may appear too. */
+export type StarciteErrorCode = ServerErrorCode | "network_error" | "timeout" | "unavailable" | "closed" | "protocol_error" | "invalid_chat_event";
 
 /** Failures worth retrying: the request may not have reached the log, and a retry cannot hurt an idempotent append. */
-const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down", "overloaded"]);
+const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down", "overloaded", "too_many_requests"]);
 
 export const isRetryableCode = (code: string): boolean => RETRYABLE.has(code);
 

@@ -10,9 +10,10 @@
 export { Starcite, type StarciteOptions, type TokenSessionOptions, type BindSessionOptions } from "./client.ts";
 export {
   StarciteSession, makeIdentity, toAppendInput,
-  type Identity, type SessionAppendInput, type SessionEvents, type SessionState, type SessionStatus, type EventContext, type StatusDetail,
+  type Identity, type Producer, type ProducerOptions, type SessionAppendInput, type SessionEvents, type SessionState, type SessionStatus, type EventContext, type StatusDetail,
 } from "./session.ts";
-export { StarciteError, isStarciteError, isRetryableCode, SERVER_ERROR_CODES, type ServerErrorCode, type StarciteErrorCode } from "./errors.ts";
+export { followSession, type Follower, type FollowHandlers } from "./follow.ts";
+export { StarciteError, isStarciteError, isRetryableCode, toStarciteError, SERVER_ERROR_CODES, type ServerErrorCode, type StarciteErrorCode } from "./errors.ts";
 export { MemoryCursorStore, LocalStorageCursorStore, defaultCursorStore, type CursorStore, type StorageLike } from "./cursor-store.ts";
 export { TailStream, tailError, resolveWebSocketImpl, type TailStreamOptions, type TailStatus, type Phase, type CredentialProvider } from "./tail-stream.ts";
 export { Outbox, type OutboxOptions, type SendEvents } from "./outbox.ts";

@@ -14,6 +14,11 @@ export interface OutboxOptions {
   retry: ResolvedRetry;
   /** Most queued events sent in one request (default 100; 1 sends every event on its own). */
   maxBatchSize?: number;
+  /**
+   * Least time between the starts of two requests (default 0). The first request goes at once; events
+   * queued meanwhile share the next one, so a burst of small events (tokens) costs few requests.
+   */
+  lingerMs?: number;
 }
 
 interface Item {
@@ -37,6 +42,8 @@ export class Outbox {
   readonly #send: SendEvents;
   readonly #retry: ResolvedRetry;
   readonly #maxBatch: number;
+  readonly #lingerMs: number;
+  #lastSendAt = -Infinity;
   readonly #timers = new Timers();
   #queue: Item[] = [];
   #nextSeq: number;
@@ -49,6 +56,7 @@ export class Outbox {
     this.#send = options.send;
     this.#retry = options.retry;
     this.#maxBatch = Math.max(1, options.maxBatchSize ?? 100);
+    this.#lingerMs = Math.max(0, options.lingerMs ?? 0);
     this.#nextSeq = options.firstProducerSeq ?? 1;
   }
 
@@ -100,7 +108,13 @@ export class Outbox {
   async #pump(): Promise<void> {
     this.#running = true;
     try {
-      while (this.#queue.length > 0 && !this.#closed) await this.#deliver(this.#takeFlight());
+      while (this.#queue.length > 0 && !this.#closed) {
+        const wait = this.#lastSendAt + this.#lingerMs - Date.now();
+        if (wait > 0 && this.#queue.length < this.#maxBatch && !(await this.#timers.sleep(wait))) return;
+        if (this.#closed) return;
+        this.#lastSendAt = Date.now();
+        await this.#deliver(this.#takeFlight());
+      }
     } finally {
       this.#running = false;
       if (this.#queue.length === 0) for (const done of this.#idle.splice(0)) done();

@@ -193,6 +193,13 @@ export const CloseCode = {
   Normal: 1000,
   /** The server is shutting down (or restarting): reconnect, elsewhere if you can, and resume from your cursor. */
   GoingAway: 1001,
+  /** A frame larger than the server's limit (1 MiB by default). Fix the client. */
+  MessageTooBig: 1009,
+  /**
+   * Too many failed authentications from this address, or too many open sockets for this credential (reason
+   * `"too_many_requests: ..."`). Reconnect with backoff.
+   */
+  TryAgainLater: 1013,
   /** A message the protocol does not allow (malformed, or one only a server may send). Fix the client. */
   BadRequest: 4400,
   /** The credential was missing, unknown, revoked or expired: get a new one before reconnecting. */
@@ -215,7 +222,7 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 /** Close codes after which reconnecting as before cannot help: the client must change something first. */
 export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
   CloseCode.BadRequest, CloseCode.Unauthorized, CloseCode.Forbidden, CloseCode.SubprotocolNotAcceptable,
-  CloseCode.SubscriberAlreadyExists, CloseCode.TooManyInitialisationRequests,
+  CloseCode.SubscriberAlreadyExists, CloseCode.TooManyInitialisationRequests, CloseCode.MessageTooBig,
 ]);
 // ---------------------------------------------------------------------------------------------------
 // Webhooks: every delivery is a POST with a JSON body (WebhookBody) and these headers.

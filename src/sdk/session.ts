@@ -2,10 +2,13 @@ import { resolveRetry, type RetryOptions } from "./backoff.ts";
 import type { CursorStore } from "./cursor-store.ts";
 import { isStarciteError, StarciteError, toStarciteError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
-import { APPEND, APPEND_BATCH } from "./queries.ts";
+import { APPEND, APPEND_BATCH, READ_EVENTS } from "./queries.ts";
 import { TailStream, type CredentialProvider, type Phase, type TailStatus } from "./tail-stream.ts";
 import type { GraphQLHttp } from "./transport.ts";
-import type { AppendEventInput, AppendResult, JsonObject, JsonValue, PrincipalType, StarciteEvent } from "./protocol.ts";
+import type { AppendEventInput, AppendResult, EventPage, JsonObject, JsonValue, PrincipalType, StarciteEvent } from "./protocol.ts";
+
+/** Events a session handle keeps by default (see `retainEvents`). */
+export const DEFAULT_RETAIN_EVENTS = 1000;
 
 /** Who a session speaks for: a user or an agent. Its appends get actor "<type>:<id>". */
 export interface Identity {
@@ -37,6 +40,31 @@ export interface SessionAppendInput {
   expectedSeq?: number;
 }
 
+/** What `session.producer()` takes. */
+export interface ProducerOptions {
+  /**
+   * Stable across restarts for the same stream of events (e.g. derived from the message it writes), so a
+   * retry after a crash re-sends the same (producerId, producerSeq) pairs and the server dedups them.
+   */
+  producerId: string;
+  /** producerSeq of this producer's first event (default 1). */
+  firstProducerSeq?: number;
+  /** Least time between two requests (default 0): events queued meanwhile share one `appendBatch`. */
+  lingerMs?: number;
+}
+
+/** An extra append queue on a session, with its own producer id (see `session.producer()`). */
+export interface Producer {
+  readonly producerId: string;
+  /** Events queued or in flight. */
+  readonly pending: number;
+  append(input: SessionAppendInput): Promise<AppendResult>;
+  /** Resolves once every append issued so far has been confirmed (or has failed). */
+  flush(): Promise<void>;
+  /** Rejects what is still queued with `closed`. */
+  close(): void;
+}
+
 export interface EventContext {
   phase: Phase;
 }
@@ -62,7 +90,7 @@ export interface SessionState {
   status: SessionStatus;
   /** Seq of the last event received (0 before any). */
   cursor: number;
-  /** Events received so far, in seq order. */
+  /** The newest events received (at most `retainEvents`), in seq order. */
   events: StarciteEvent[];
   /** Appends not yet confirmed by the server. */
   pendingAppends: number;
@@ -87,6 +115,8 @@ export interface SessionConfig {
   reconnect: RetryOptions | undefined;
   maxBatchSize: number | undefined;
   keepAliveMs: number | undefined;
+  /** Newest events kept for events(), state() and late listeners (default 1000). */
+  retainEvents?: number | undefined;
 }
 
 interface Listener<K extends keyof SessionEvents> {
@@ -115,24 +145,52 @@ export class StarciteSession {
   readonly #outbox: Outbox;
   readonly #abort = new AbortController();
   readonly #listeners: { [K in keyof SessionEvents]: Set<Listener<K>> } = { event: new Set(), error: new Set(), status: new Set() };
+  /** The newest events, at most #retain of them (older ones are paged from the server when a late listener needs them). */
   #events: StarciteEvent[] = [];
+  readonly #retain: number;
   #cursor = 0;
+  /** The cursor the tail started from: a late listener's history begins after it. */
+  #origin = 0;
   #tail: TailStream | undefined;
   #tailStarting = false;
   #status: SessionStatus = "idle";
   #error: StarciteError | undefined;
   #closed = false;
+  readonly #producers = new Set<Outbox>();
 
   constructor(config: SessionConfig) {
     this.#c = config;
     this.id = config.id;
     this.identity = config.identity;
+    const retain = config.retainEvents ?? DEFAULT_RETAIN_EVENTS;
+    if (!(retain >= 0)) throw new StarciteError("invalid_argument", "retainEvents must be >= 0");
+    this.#retain = retain;
     this.#outbox = new Outbox({
       producerId: config.producerId,
       retry: resolveRetry(config.appendRetry, 30),
       ...(config.maxBatchSize !== undefined ? { maxBatchSize: config.maxBatchSize } : {}),
       send: (events) => this.#sendEvents(events),
     });
+  }
+
+  /** The tail's state (as in `state().status`, without copying the events). */
+  get status(): SessionStatus {
+    return this.#status;
+  }
+
+  /** The fatal error that stopped the stream, if any (as in `state().error`). */
+  get error(): StarciteError | undefined {
+    return this.#error;
+  }
+
+  /** Seq of the last event received (as in `state().cursor`). */
+  get cursor(): number {
+    return this.#cursor;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** The producer id this session's appends carry (stable for the session object's life). */
@@ -146,6 +204,10 @@ export class StarciteSession {
    * refused (e.g. `invalid_event`, `forbidden_actor`, `expected_seq_conflict`) or retries run out.
    */
   append(input: SessionAppendInput): Promise<AppendResult> {
+    return this.#enqueue(this.#outbox, input);
+  }
+
+  #enqueue(outbox: Outbox, input: SessionAppendInput): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(new StarciteError("closed", "the session is closed"));
     let event: Omit<AppendEventInput, "producerId" | "producerSeq">;
     try {
@@ -155,7 +217,41 @@ export class StarciteSession {
     }
     // The token already pins the actor; saying it too keeps it on servers running without auth.
     if (event.actor === undefined && this.identity) event.actor = this.identity.actor;
-    return this.#outbox.enqueue(event);
+    return outbox.enqueue(event);
+  }
+
+  /**
+   * Another append queue on this session with its own producer id: ordered, retried and deduplicated
+   * like `append()`, independent of the session's own queue. A producer id derived from what it writes
+   * (an agent turn's message id) makes a crashed-and-retried writer's events dedup instead of doubling.
+   * Two live producers must not share an id.
+   */
+  producer(options: ProducerOptions): Producer {
+    if (!options || typeof options.producerId !== "string" || options.producerId === "") {
+      throw new StarciteError("invalid_argument", "producer({ producerId }) needs a non-empty producerId");
+    }
+    const outbox = new Outbox({
+      producerId: options.producerId,
+      retry: resolveRetry(this.#c.appendRetry, 30),
+      ...(options.firstProducerSeq !== undefined ? { firstProducerSeq: options.firstProducerSeq } : {}),
+      ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+      ...(this.#c.maxBatchSize !== undefined ? { maxBatchSize: this.#c.maxBatchSize } : {}),
+      send: (events) => this.#sendEvents(events),
+    });
+    if (this.#closed) outbox.close();
+    else this.#producers.add(outbox);
+    return {
+      producerId: outbox.producerId,
+      get pending() {
+        return outbox.pending;
+      },
+      append: (input) => this.#enqueue(outbox, input),
+      flush: () => outbox.flush(),
+      close: () => {
+        outbox.close();
+        this.#producers.delete(outbox);
+      },
+    };
   }
 
   /** Resolves once every append issued so far has been confirmed (or has failed). */
@@ -165,10 +261,10 @@ export class StarciteSession {
 
   on<K extends keyof SessionEvents>(name: K, fn: SessionEvents[K]): () => void {
     if (this.#closed) return () => {};
-    const listener: Listener<K> = { fn, upTo: 0, ready: name !== "event" || this.#events.length === 0 };
+    const listener: Listener<K> = { fn, upTo: this.#origin, ready: name !== "event" || this.#cursor === this.#origin };
     (this.#listeners[name] as Set<Listener<K>>).add(listener);
     if (name === "event") {
-      if (!listener.ready) queueMicrotask(() => this.#catchUp(listener as unknown as Listener<"event">));
+      if (!listener.ready) queueMicrotask(() => void this.#catchUp(listener as unknown as Listener<"event">));
       this.subscribe();
     }
     return () => this.off(name, fn);
@@ -187,9 +283,21 @@ export class StarciteSession {
     return this;
   }
 
-  /** The events received so far, in seq order (a copy). */
+  /**
+   * One page of the session's log over HTTP with the session's own credential: events with seq > after
+   * (limit 1..1000, default 100). For history before the tail's cursor; `on("event")` is the live path.
+   */
+  async readEvents({ after = 0, limit = 100 }: { after?: number; limit?: number } = {}): Promise<EventPage> {
+    try {
+      return (await this.#request<{ events: EventPage }>(READ_EVENTS, { sessionId: this.id, after, limit })).events;
+    } catch (error) {
+      throw toStarciteError(error);
+    }
+  }
+
+  /** The newest events received (at most `retainEvents`), in seq order (a copy). */
   events(): StarciteEvent[] {
-    return this.#events.slice();
+    return this.#events.slice(-this.#retain || this.#events.length);
   }
 
   state(): SessionState {
@@ -197,7 +305,7 @@ export class StarciteSession {
       id: this.id,
       status: this.#status,
       cursor: this.#cursor,
-      events: this.#events.slice(),
+      events: this.events(),
       pendingAppends: this.#outbox.pending,
       error: this.#error,
     };
@@ -208,6 +316,8 @@ export class StarciteSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#outbox.close();
+    for (const producer of this.#producers) producer.close();
+    this.#producers.clear();
     this.#abort.abort();
     const tail = this.#tail;
     this.#tail = undefined;
@@ -227,6 +337,8 @@ export class StarciteSession {
     }
     if (this.#closed) return;
     this.#cursor = cursor;
+    this.#origin = cursor;
+    for (const l of this.#listeners.event) if (l.upTo < cursor) l.upTo = cursor;
     const tail = new TailStream({
       url: this.#c.wsUrl,
       sessionId: this.id,
@@ -255,7 +367,11 @@ export class StarciteSession {
     for (const event of events) {
       if (event.seq <= this.#cursor) continue;
       this.#cursor = event.seq;
-      this.#events.push(event);
+      if (this.#retain > 0) {
+        this.#events.push(event);
+        // Drop in chunks, so trimming costs O(1) per event on average.
+        if (this.#events.length >= this.#retain + Math.max(16, this.#retain >> 3)) this.#events.splice(0, this.#events.length - this.#retain);
+      }
       for (const l of this.#listeners.event) {
         if (!l.ready || event.seq <= l.upTo) continue;
         l.upTo = event.seq;
@@ -275,20 +391,46 @@ export class StarciteSession {
     }
   }
 
-  /** A listener added after events arrived first gets those (as replay), then joins the live fan-out. */
-  #catchUp(listener: Listener<"event">): void {
-    if (!this.#listeners.event.has(listener)) return;
-    for (const event of this.#events) {
-      if (event.seq <= listener.upTo) continue;
+  /**
+   * A listener added after events arrived first gets those (as replay), then joins the live fan-out. What the
+   * handle no longer keeps is paged from the server first, so the listener still sees every event once, in order.
+   */
+  async #catchUp(listener: Listener<"event">): Promise<void> {
+    const live = () => this.#listeners.event.has(listener) && !this.#closed;
+    const deliver = (event: StarciteEvent): boolean => {
+      if (event.seq !== listener.upTo + 1) return true;
       listener.upTo = event.seq;
       try {
         listener.fn(event, { phase: "replay" });
       } catch (error) {
         report(error);
       }
-      if (this.#closed || !this.#listeners.event.has(listener)) return;
+      return live();
+    };
+    while (live() && listener.upTo < this.#cursor) {
+      if (this.#retained(0) !== undefined && this.#retained(0)!.seq <= listener.upTo + 1) {
+        // Synchronous to the end of what is kept: nothing can arrive in between, and the listener is live after.
+        for (const event of this.#events.slice()) if (event.seq > listener.upTo && !deliver(event)) return;
+        continue;
+      }
+      let page: EventPage;
+      try {
+        const data = await this.#request<{ events: EventPage }>(READ_EVENTS, { sessionId: this.id, after: listener.upTo, limit: 1000 });
+        page = data.events;
+      } catch (error) {
+        if (!live()) return;
+        const failure = toStarciteError(error);
+        this.#emit("error", (fn) => fn(failure));
+        return;
+      }
+      if (page.events.length === 0) break;
+      for (const event of page.events) if (event.seq <= this.#cursor && !deliver(event)) return;
     }
-    listener.ready = true;
+    if (live()) listener.ready = true;
+  }
+
+  #retained(i: number): StarciteEvent | undefined {
+    return this.#events[i];
   }
 
   #setStatus(status: SessionStatus, detail: StatusDetail): void {

@@ -102,6 +102,8 @@ export class TailStream {
   #caughtUp = false;
   #refreshedSinceBatch = false;
   #stopped = false;
+  /** Removes the "online" listener of a pending reconnect. */
+  #offOnline: (() => void) | undefined;
 
   constructor(options: TailStreamOptions) {
     this.#o = options;
@@ -127,6 +129,7 @@ export class TailStream {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#timers.cancelAll();
+    this.#offOnline?.();
     this.#setStatus("closed");
     await this.#teardown();
   }
@@ -285,13 +288,28 @@ export class TailStream {
 
   #reconnectAfter(ms: number): void {
     if (this.#stopped) return;
-    this.#timers.after(ms, () => void this.#connect());
+    // A browser coming back online reconnects at once rather than sitting out the rest of its backoff.
+    const events = globalThis as { addEventListener?: (type: string, fn: () => void) => void; removeEventListener?: (type: string, fn: () => void) => void };
+    const go = () => {
+      cancel();
+      this.#offOnline?.();
+      void this.#connect();
+    };
+    const cancel = this.#timers.after(ms, go);
+    if (ms > 0 && events.addEventListener) {
+      events.addEventListener("online", go);
+      this.#offOnline = () => {
+        this.#offOnline = undefined;
+        events.removeEventListener?.("online", go);
+      };
+    }
   }
 
   #fatal(error: StarciteError): void {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#timers.cancelAll();
+    this.#offOnline?.();
     void this.#teardown();
     this.#setStatus("failed", { error });
     this.#o.onError(error);

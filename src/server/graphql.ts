@@ -2,6 +2,7 @@ import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import type { AuthState } from "../auth/guard.ts";
 import type { Context } from "../graphql/context.ts";
 import { createMaskError, useBadRequestCode } from "../graphql/errors.ts";
+import { useDocumentLimits } from "../graphql/limits.ts";
 import { schema } from "../graphql/schema/index.ts";
 import { graphiqlOptions, renderGraphiQL } from "./graphiql.ts";
 import { createSharedSubscribe } from "./subscriptions.ts";
@@ -30,6 +31,8 @@ export function createGraphQLEngine(options: {
   authenticate: (authorizationHeader: string | null) => Promise<AuthState>;
   logger: Context["logger"];
   graphiql: boolean;
+  /** Schema introspection (`__schema`, `__type`); off in production by default. */
+  introspection: boolean;
   countTailResult: (how: "computed" | "shared") => void;
 }): GraphQLEngine {
   const maskError = createMaskError(options.logger);
@@ -41,7 +44,9 @@ export function createGraphQLEngine(options: {
     landingPage: false,
     logging: false,
     maskedErrors: { maskError },
-    plugins: [useBadRequestCode()],
+    // Yoga's CORS is off: src/server/guards.ts answers CORS for every route, by configuration.
+    cors: false,
+    plugins: [useDocumentLimits({ introspection: options.introspection }), useBadRequestCode()],
     context: async (initial) => options.context(initial.presetAuth ?? (await options.authenticate(initial.request.headers.get("authorization")))),
   });
   return { yoga, sharedSubscribe: createSharedSubscribe(maskError, options.countTailResult) };

@@ -2,7 +2,6 @@ import type http from "node:http";
 import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError } from "graphql";
 import type { AuthState } from "../auth/guard.ts";
 import { syntaxErrors } from "../graphql/errors.ts";
-import { MAX_REQUEST_BODY_BYTES } from "../shared/limits.ts";
 
 /** The part of Yoga this handler uses: its envelop pipeline (parse/validate caches, error masking, context). */
 interface Enveloped {
@@ -13,84 +12,61 @@ interface Enveloped {
   execute: (args: ExecutionArgs) => unknown;
 }
 
-const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
+export interface GraphQLParams {
+  query: string;
+  variables?: Record<string, unknown> | null;
+  operationName?: string;
+}
 
 /**
  * The hot path: `POST /graphql` with a JSON body is executed straight through Yoga's envelop pipeline (the
  * same parse/validation caches, plugins and error masking as every other request) without the Fetch-API
  * adapter layer, which cost more CPU per append than GraphQL execution itself. Everything else (GET,
- * GraphiQL, multipart, streamed responses) is left to Yoga.
+ * GraphiQL, streamed responses) is left to Yoga.
  */
-export function isJsonPost(req: http.IncomingMessage): boolean {
-  if (req.method !== "POST") return false;
-  if (!(req.headers["content-type"] ?? "").startsWith("application/json")) return false;
+export function wantsStream(req: http.IncomingMessage): boolean {
   const accept = req.headers.accept ?? "";
-  return !accept.includes("text/event-stream") && !accept.includes("multipart/mixed");
+  return accept.includes("text/event-stream") || accept.includes("multipart/mixed");
+}
+
+/** A GraphQL-over-HTTP JSON body: one operation (batching is not supported), or why not. */
+export function parseGraphQLParams(body: string): GraphQLParams | { error: string } {
+  let params: unknown;
+  try {
+    params = JSON.parse(body);
+  } catch {
+    return { error: "the request body is not valid JSON" };
+  }
+  if (Array.isArray(params)) return { error: "batching is not supported: send one operation per request" };
+  const p = params as { query?: unknown; variables?: unknown; operationName?: unknown } | null;
+  if (!p || typeof p !== "object" || typeof p.query !== "string") return { error: "expected a JSON object with a string `query`" };
+  const variables = p.variables ?? undefined;
+  if (variables !== undefined && variables !== null && (typeof variables !== "object" || Array.isArray(variables))) {
+    return { error: "`variables` must be a JSON object" };
+  }
+  if (p.operationName != null && typeof p.operationName !== "string") return { error: "`operationName` must be a string" };
+  return {
+    query: p.query,
+    ...(variables ? { variables: variables as Record<string, unknown> } : {}),
+    ...(typeof p.operationName === "string" ? { operationName: p.operationName } : {}),
+  };
 }
 
 function send(res: http.ServerResponse, status: number, body: ExecutionResult | { errors: unknown[] }): void {
   const json = JSON.stringify(body, (key, value: unknown) => (key === "http" && value && typeof value === "object" ? undefined : value));
-  const headers: http.OutgoingHttpHeaders = { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(json) };
-  // Same CORS answer as Yoga gives (it also answers the preflight): browsers call from other origins.
-  const origin = res.req.headers.origin;
-  if (origin) {
-    headers["access-control-allow-origin"] = origin;
-    headers["access-control-allow-credentials"] = "true";
-    headers.vary = "Origin";
-  }
-  res.writeHead(status, headers);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(json) });
   res.end(json);
 }
 
 const requestError = (message: string) => ({ errors: [{ message, extensions: { code: "bad_request" } }] });
-
-function readBody(req: http.IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(null);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
 
 export async function serveJsonPost(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   getEnveloped: (initial: Record<string, unknown>) => Enveloped,
   auth: AuthState,
+  params: GraphQLParams,
 ): Promise<void> {
-  const body = await readBody(req);
-  if (body === null) {
-    send(res, 413, { errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: "payload_too_large" } }] });
-    return;
-  }
-  let params: { query?: unknown; variables?: unknown; operationName?: unknown };
-  try {
-    params = JSON.parse(body) as typeof params;
-  } catch {
-    send(res, 400, requestError("the request body is not valid JSON"));
-    return;
-  }
-  if (!params || typeof params !== "object" || Array.isArray(params) || typeof params.query !== "string") {
-    send(res, 400, requestError("expected a JSON object with a string `query`"));
-    return;
-  }
-  const variables = params.variables ?? undefined;
-  if (variables !== undefined && variables !== null && (typeof variables !== "object" || Array.isArray(variables))) {
-    send(res, 400, requestError("`variables` must be a JSON object"));
-    return;
-  }
-  const operationName = typeof params.operationName === "string" ? params.operationName : undefined;
-
   const env = getEnveloped({ req, presetAuth: auth, params });
   let document: DocumentNode;
   try {
@@ -104,7 +80,7 @@ export async function serveJsonPost(
     send(res, 400, { errors: errors.map((e) => e.toJSON()) });
     return;
   }
-  const operation = getOperationAST(document, operationName);
+  const operation = getOperationAST(document, params.operationName);
   if (!operation) {
     send(res, 400, requestError("could not determine which operation to run: give operationName"));
     return;
@@ -116,10 +92,11 @@ export async function serveJsonPost(
   const result = (await env.execute({
     schema: env.schema,
     document,
-    variableValues: (variables ?? undefined) as Record<string, unknown> | undefined,
-    operationName,
+    variableValues: params.variables ?? undefined,
+    operationName: params.operationName,
     contextValue: await env.contextFactory(),
     rootValue: {},
   })) as ExecutionResult;
+  if (res.destroyed) return;
   send(res, result.data === undefined && result.errors ? 400 : 200, result);
 }

@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { CloseCode } from "@starcite/sdk/protocol";
 import { Authenticator, bearer, type ExternalJwtConfig } from "../auth/authenticator.ts";
+import type { FailureLimit } from "../auth/limiter.ts";
 import { SessionTokens } from "../auth/tokens.ts";
 import { createPool, ping } from "../db/client.ts";
 import { NotificationListener } from "../db/listener.ts";
@@ -12,10 +13,12 @@ import { ChangeFeeds } from "../live/changes.ts";
 import { LiveHub, type HubOptions } from "../live/hub.ts";
 import { startWorkers, type Workers, type WorkersOptions } from "../workers/index.ts";
 import type { Config } from "../shared/config.ts";
+import { HTTP_LIMITS, SOCKET_LIMITS } from "../shared/limits.ts";
 import type { Logger } from "../shared/logger.ts";
 import { Metrics } from "../shared/metrics.ts";
 import { AppendBatcher, type BatcherOptions } from "../write/batcher.ts";
 import { createGraphQLEngine } from "./graphql.ts";
+import type { CorsOrigins } from "./guards.ts";
 import { createRequestHandler } from "./http.ts";
 import { gracefulStop, InflightResponses } from "./lifecycle.ts";
 import { createGraphQLWebSockets } from "./websocket.ts";
@@ -36,6 +39,12 @@ export interface ServerOptions {
   fastPaths?: boolean;
   hub?: HubOptions;
   batcher?: BatcherOptions;
+  /** Origins browsers may call from (default: "*" without credentials; in production none, i.e. same-origin only). */
+  cors?: CorsOrigins;
+  /** Schema introspection (default: on, except in production). */
+  introspection?: boolean;
+  /** Request and socket limits (defaults in src/shared/limits.ts). */
+  limits?: Partial<ServerLimits>;
   auth: {
     /** "none" disables authentication (local experiments only). */
     mode: "required" | "none";
@@ -43,6 +52,8 @@ export interface ServerOptions {
     tokenSecret: string;
     external?: ExternalJwtConfig;
     keyCacheMs?: number;
+    /** Failed authentications per client address (default 20 per 10 s; failures: 0 turns it off). */
+    failureLimit?: FailureLimit;
   };
   /** REST tails (plain WebSocket, SSE): heartbeat interval. */
   rest?: TailStreamsOptions;
@@ -50,6 +61,13 @@ export interface ServerOptions {
   archive?: ObjectStore | null;
   /** The background workers (retention, archiver, webhooks); false: none in this process. */
   workers?: WorkersOptions | false;
+}
+
+export interface ServerLimits {
+  bodyBytes: number;
+  frameBytes: number;
+  operationsPerSocket: number;
+  socketsPerCredential: number;
 }
 
 export interface RunningServer {
@@ -81,13 +99,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const hub = new LiveHub(sql, listener, metrics, logger, options.hub,
     options.archive ? archiveAwareRead(sql, options.archive) : postgresRead(sql));
   const changes = new ChangeFeeds(listener, options.hub?.unavailableAfterMs);
-  const batcher = new AppendBatcher(sql, metrics, options.batcher);
+  const batcher = new AppendBatcher(sql, metrics, { logger, ...options.batcher });
   const authenticator = new Authenticator(sql, {
     mode: options.auth.mode,
     tokens: new SessionTokens(options.auth.tokenSecret),
     ...(options.auth.external ? { external: options.auth.external } : {}),
     ...(options.auth.keyCacheMs !== undefined ? { keyCacheMs: options.auth.keyCacheMs } : {}),
+    ...(options.auth.failureLimit ? { failureLimit: options.auth.failureLimit } : {}),
   });
+  const production = process.env.NODE_ENV === "production";
+  const limits: ServerLimits = {
+    bodyBytes: HTTP_LIMITS.bodyBytes,
+    frameBytes: SOCKET_LIMITS.frameBytes,
+    operationsPerSocket: SOCKET_LIMITS.operationsPerSocket,
+    socketsPerCredential: SOCKET_LIMITS.socketsPerCredential,
+    ...options.limits,
+  };
   let closing = false;
   const rest: RestDeps = { sql, hub, changes, batcher, authenticator, logger, closing: () => closing, streams: new TailStreams(options.rest) };
 
@@ -95,12 +122,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     context: (auth) => ({ sql, hub, changes, batcher, logger, authenticator, auth }),
     authenticate: (header) => authenticator.state(bearer(header)),
     logger,
-    graphiql: options.graphiql ?? process.env.NODE_ENV !== "production",
+    graphiql: options.graphiql ?? !production,
+    introspection: options.introspection ?? !production,
     countTailResult: (how) => metrics.tailResults.inc({ how }),
   });
   const inflight = new InflightResponses();
   const handle = createRequestHandler({
     engine, authenticator, metrics, logger, fastPaths,
+    guards: { cors: options.cors ?? (production ? [] : "*"), maxBodyBytes: limits.bodyBytes, logger },
     isClosing: () => closing,
     rest: (req, res) => handleRest(req, res, rest),
     readiness: async () => {
@@ -113,7 +142,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     inflight.track(res);
     void handle(req, res);
   });
-  const sockets = createGraphQLWebSockets({ engine, authenticator, fastPaths });
+  // `Expect: 100-continue`: refuse an oversized body before the client sends it.
+  server.on("checkContinue", (req, res) => {
+    inflight.track(res);
+    if (Number(req.headers["content-length"] ?? 0) <= limits.bodyBytes) res.writeContinue();
+    void handle(req, res);
+  });
+  const sockets = createGraphQLWebSockets({
+    engine, authenticator, logger, fastPaths,
+    limits: { frameBytes: limits.frameBytes, operationsPerSocket: limits.operationsPerSocket, socketsPerCredential: limits.socketsPerCredential },
+  });
   server.on("upgrade", (req, socket, head) => {
     if (closing || !(sockets.handleUpgrade(req, socket, head) || handleTailUpgrade(req, socket, head, rest))) {
       socket.end(`HTTP/1.1 ${closing ? "503 Service Unavailable" : "404 Not Found"}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);

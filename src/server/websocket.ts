@@ -1,20 +1,35 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
-import type { ExecutionArgs } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
-import { CloseCode } from "@starcite/sdk/protocol";
+import { GraphQLError, type ExecutionArgs } from "graphql";
+import { CloseCode, handleProtocols, makeServer } from "graphql-ws";
+import { WebSocketServer, type WebSocket } from "ws";
+import { CloseCode as StarciteClose } from "@starcite/sdk/protocol";
 import { bearer, type Authenticator } from "../auth/authenticator.ts";
+import { clientAddress } from "../auth/limiter.ts";
 import type { AuthState } from "../auth/guard.ts";
 import { StarciteError } from "../db/errors.ts";
 import { syntaxErrors } from "../graphql/errors.ts";
+import type { Logger } from "../shared/logger.ts";
 import type { GraphQLEngine } from "./graphql.ts";
+
+export interface SocketLimits {
+  /** Largest incoming frame; a larger one closes the socket with 1009. */
+  frameBytes: number;
+  /** Running operations per socket. */
+  operationsPerSocket: number;
+  /** Open sockets per credential. */
+  socketsPerCredential: number;
+}
 
 export interface WebSocketDeps {
   engine: GraphQLEngine;
   authenticator: Authenticator;
+  logger: Logger;
+  limits: SocketLimits;
   /** Tail batches share one GraphQL result per batch (see subscriptions.ts); off: Yoga's own execute/subscribe. */
   fastPaths: boolean;
+  /** How often open sockets' credentials are checked again (revocation, expiry). */
+  recheckMs?: number;
 }
 
 export interface WebSockets {
@@ -22,7 +37,7 @@ export interface WebSockets {
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** Bytes queued in userland for each open WebSocket (backpressure introspection). */
   bufferedBytes(): number[];
-  /** Closes every socket with `code` and stops graphql-ws. */
+  /** Closes every socket with `code` and stops taking new ones. */
   close(code: number, reason: string): Promise<void>;
 }
 
@@ -30,6 +45,25 @@ interface Enveloped {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
 }
+
+/** One open socket, as the credential registry sees it. */
+interface Connection {
+  credential: string | undefined;
+  /** Aborted (reason: the StarciteError) when the credential is revoked or expires: see AuthState.lapse. */
+  lapse: AbortController;
+}
+
+interface Extra {
+  socket: WebSocket;
+  request: http.IncomingMessage;
+  auth?: AuthState;
+  connection?: Connection;
+}
+
+/** Messages a graphql-transport-ws client may send; anything else is a protocol violation (4400), not a server error. */
+const CLIENT_MESSAGES = new Set(["connection_init", "ping", "pong", "subscribe", "complete"]);
+
+const KEEPALIVE_MS = 12_000;
 
 /** A WebSocket credential: connection_init payload `{ authorization: "Bearer ..." }`, or ?access_token= on the URL. */
 function wsCredential(params: Record<string, unknown> | undefined, request: http.IncomingMessage): string | undefined {
@@ -39,32 +73,90 @@ function wsCredential(params: Record<string, unknown> | undefined, request: http
   return url.searchParams.get("access_token") ?? undefined;
 }
 
+const closeReason = (error: StarciteError) => `${error.code}: ${error.message}`.slice(0, 120);
+
+const coded = (error: StarciteError) => new GraphQLError(error.message, { extensions: { code: error.code, ...error.detail } });
+
 /**
- * graphql-ws on /graphql. The credential is checked once, in connection_init; a refused one closes the socket
- * with 4401 and the reason "<code>: <message>". Operations run through the same Yoga envelop pipeline (and
- * context factory) as HTTP.
+ * graphql-ws on /graphql, over graphql-ws's transport-agnostic server and our own `ws` adapter, so that a
+ * frame a client may not send is 4400 (not 4500), frames and operations are bounded, and a credential is
+ * re-checked while its sockets are open: once it is revoked or expires, new operations are refused and running
+ * tails end with its code. Operations run through the same Yoga envelop pipeline (and context factory) as HTTP.
  */
 export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
-  const { engine, authenticator } = deps;
+  const { engine, authenticator, logger, limits } = deps;
   // noServer: upgrades are routed by path, and listen errors stay with the HTTP server.
-  const wss = new WebSocketServer({ noServer: true });
-  const graphqlWs = useServer<Record<string, unknown> | undefined, { auth: AuthState }>(
-    {
-      onConnect: async (ctx) => {
-        const auth = await authenticator.state(wsCredential(ctx.connectionParams, ctx.extra.request));
-        const failure = auth.error ?? (auth.principal ? undefined : new StarciteError("unauthorized", "missing credentials"));
-        if (failure) {
-          // The reason is "<code>: <message>" (at most 123 bytes); it never echoes the credential.
-          ctx.extra.socket.close(CloseCode.Unauthorized, `${failure.code}: ${failure.message}`.slice(0, 120));
-          return false;
-        }
-        ctx.extra.auth = auth;
-        return true;
-      },
-      // rootValue carries the envelop pipeline's own execute/subscribe (set in onSubscribe below).
-      execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
-      subscribe: (args) => (deps.fastPaths ? engine.sharedSubscribe(args) : (args.rootValue as Enveloped).subscribe(args)) as never,
-      onSubscribe: async (ctx, _id, payload) => {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.frameBytes, handleProtocols: (p) => handleProtocols(p) });
+  const byCredential = new Map<string, Set<Connection>>();
+  const recheckMs = deps.recheckMs ?? 1000;
+
+  const register = (connection: Connection) => {
+    if (connection.credential === undefined) return;
+    let set = byCredential.get(connection.credential);
+    if (!set) byCredential.set(connection.credential, (set = new Set()));
+    set.add(connection);
+  };
+  const unregister = (connection: Connection | undefined) => {
+    if (!connection || connection.credential === undefined) return;
+    const set = byCredential.get(connection.credential);
+    set?.delete(connection);
+    if (set?.size === 0) byCredential.delete(connection.credential);
+  };
+
+  // Revocation and expiry reach open sockets: each distinct credential is verified again, trusting the key
+  // cache for at most (keyCacheMs - recheckMs), so a revocation anywhere takes effect within keyCacheMs.
+  const recheck = setInterval(() => {
+    for (const [credential, connections] of byCredential) {
+      void authenticator.state(credential, { maxAgeMs: Math.max(0, authenticator.keyCacheMs - recheckMs) }).then((auth) => {
+        const p = auth.principal;
+        const error = auth.error && auth.error.code !== "database_unavailable" ? auth.error
+          : p && p.expiresAt !== null && p.expiresAt <= Date.now()
+            ? (p.kind === "service" ? new StarciteError("unauthorized", "the API key has expired") : new StarciteError("token_expired", "the token has expired"))
+            : undefined;
+        if (!error) return;
+        for (const c of connections) if (!c.lapse.signal.aborted) c.lapse.abort(error);
+      });
+    }
+  }, recheckMs);
+  recheck.unref();
+
+  const server = makeServer<Record<string, unknown> | undefined, Extra>({
+    onConnect: async (ctx) => {
+      const { request, socket } = ctx.extra;
+      const credential = wsCredential(ctx.connectionParams, request);
+      const auth = await authenticator.state(credential, { client: clientAddress(request) });
+      if (auth.error?.code === "too_many_requests") {
+        socket.close(StarciteClose.TryAgainLater, closeReason(auth.error));
+        return false;
+      }
+      const failure = auth.error ?? (auth.principal ? undefined : new StarciteError("unauthorized", "missing credentials"));
+      if (failure) {
+        // The reason is "<code>: <message>" (at most 123 bytes); it never echoes the credential.
+        socket.close(CloseCode.Unauthorized, closeReason(failure));
+        return false;
+      }
+      const key = authenticator.mode === "required" ? credential : undefined;
+      if (key !== undefined && (byCredential.get(key)?.size ?? 0) >= limits.socketsPerCredential) {
+        socket.close(StarciteClose.TryAgainLater,
+          closeReason(new StarciteError("too_many_requests", `more than ${limits.socketsPerCredential} open sockets for this credential`)));
+        return false;
+      }
+      const connection: Connection = { credential: key, lapse: new AbortController() };
+      register(connection);
+      ctx.extra.connection = connection;
+      ctx.extra.auth = { ...auth, lapse: connection.lapse.signal };
+      return true;
+    },
+    // rootValue carries the envelop pipeline's own execute/subscribe (set in onSubscribe below).
+    execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
+    subscribe: (args) => (deps.fastPaths ? engine.sharedSubscribe(args) : (args.rootValue as Enveloped).subscribe(args)) as never,
+    onSubscribe: async (ctx, _id, payload) => {
+      // ctx.subscriptions already holds this one.
+      if (Object.keys(ctx.subscriptions).length > limits.operationsPerSocket) {
+        return [coded(new StarciteError("too_many_requests", `at most ${limits.operationsPerSocket} operations may run on one socket`,
+          { limit: "operationsPerSocket", max: limits.operationsPerSocket }))];
+      }
+      try {
         const { schema, execute, subscribe, contextFactory, parse, validate } = engine.yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -78,21 +170,92 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
         } catch (error) {
           return syntaxErrors(error);
         }
-        const args: ExecutionArgs = {
+        const errors = validate(schema, document);
+        if (errors.length) return [...errors];
+        return {
           schema,
           operationName: payload.operationName,
           document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
-      },
+        } satisfies ExecutionArgs;
+      } catch (error) {
+        logger.error("unexpected error", { where: "subscribe", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+        return [coded(new StarciteError("internal_error", "Unexpected error."))];
+      }
     },
-    wss,
-  );
+    // Every error message carries extensions.code, whichever layer produced it (graphql-ws's own included).
+    onError: (_ctx, _id, _payload, errors) =>
+      errors.map((e) => {
+        const json = e.toJSON();
+        if (typeof json.extensions?.code === "string") return json;
+        const original = (e as GraphQLError).originalError;
+        const code = original instanceof StarciteError ? original.code : original ? "internal_error" : "bad_request";
+        if (code === "internal_error") logger.error("unexpected error", { where: "operation", error: original?.stack ?? e.message });
+        return { message: code === "internal_error" ? "Unexpected error." : e.message, extensions: { ...json.extensions, code } };
+      }),
+    onClose: (ctx) => unregister(ctx.extra.connection),
+  });
+
+  wss.on("connection", (socket: WebSocket, request: http.IncomingMessage) => {
+    socket.once("error", (error) => {
+      // ws reports oversized frames (and other protocol violations) here and closes with the right code itself.
+      logger.debug("websocket error", { error: String(error) });
+    });
+    let pongWait: NodeJS.Timeout | null = null;
+    const ping = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      pongWait = setTimeout(() => socket.terminate(), KEEPALIVE_MS);
+      socket.once("pong", () => {
+        if (pongWait) clearTimeout(pongWait);
+        pongWait = null;
+      });
+      socket.ping();
+    }, KEEPALIVE_MS);
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => new Promise<void>((resolve, reject) => {
+          if (socket.readyState !== socket.OPEN) return resolve();
+          socket.send(data, (err) => (err ? reject(err) : resolve()));
+        }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) => socket.on("message", async (data) => {
+          const text = String(data);
+          let type: unknown;
+          try {
+            type = (JSON.parse(text) as { type?: unknown } | null)?.type;
+          } catch {
+            type = undefined;
+          }
+          if (typeof type === "string" && !CLIENT_MESSAGES.has(type)) {
+            socket.close(CloseCode.BadRequest, `Invalid message received: a client may not send ${type}`.slice(0, 120));
+            return;
+          }
+          try {
+            await cb(text);
+          } catch (error) {
+            // A peer that vanished mid-send (EPIPE, a reset) is the network's doing, not a server error.
+            const code = (error as { code?: unknown }).code;
+            if (socket.readyState !== socket.OPEN || code === "EPIPE" || code === "ECONNRESET") {
+              logger.debug("websocket peer gone", { error: String(error) });
+              socket.terminate();
+              return;
+            }
+            logger.error("unexpected error", { where: "websocket", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+            socket.close(CloseCode.InternalServerError, "Internal server error");
+          }
+        }),
+      },
+      { socket, request },
+    );
+    socket.once("close", (code, reason) => {
+      if (pongWait) clearTimeout(pongWait);
+      clearInterval(ping);
+      void closed(code, String(reason));
+    });
+  });
 
   return {
     handleUpgrade(req, socket, head) {
@@ -102,8 +265,9 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
     },
     bufferedBytes: () => [...wss.clients].map((c) => c.bufferedAmount),
     async close(code, reason) {
+      clearInterval(recheck);
       for (const socket of wss.clients) socket.close(code, reason);
-      await graphqlWs.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }

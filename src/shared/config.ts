@@ -1,5 +1,6 @@
 import os from "node:os";
 import path from "node:path";
+import { AUTH_FAILURE_LIMITS, HTTP_LIMITS, SOCKET_LIMITS } from "./limits.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
@@ -34,6 +35,37 @@ export interface Config {
   workers: boolean;
   /** The archive's S3-compatible bucket (STARCITE_ARCHIVE_S3_*); null: no archive. Credentials: the AWS SDK's usual chain. */
   archive: { bucket: string; prefix: string; endpoint: string | undefined; region: string; forcePathStyle: boolean } | null;
+  /** STARCITE_CORS_ORIGINS: "*", a list of origins, or [] (same-origin only; the production default). */
+  corsOrigins: "*" | string[];
+  /** STARCITE_INTROSPECTION: schema introspection (default on, off in production). */
+  introspection: boolean;
+  /** STARCITE_AUTH_FAILURE_LIMIT: failed authentications per client address per 10 s before 429 (0: off). */
+  authFailureLimit: number;
+  limits: {
+    bodyBytes: number;
+    frameBytes: number;
+    operationsPerSocket: number;
+    socketsPerCredential: number;
+  };
+}
+
+function corsOrigins(raw: string | undefined, production: boolean): "*" | string[] {
+  if (raw === undefined || raw === "") return production ? [] : "*";
+  if (raw.trim() === "*") return "*";
+  if (raw.trim() === "none") return [];
+  const origins = raw.split(",").map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.origin !== origin) {
+      throw new Error(`STARCITE_CORS_ORIGINS takes "*", "none" or comma-separated origins like https://app.example.com, got ${JSON.stringify(origin)}`);
+    }
+  }
+  return origins;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -65,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
     throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(env.LOG_LEVEL)}`);
   }
+  const production = env.NODE_ENV === "production";
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: path.resolve(env.STARCITE_DATA_DIR || path.join(process.cwd(), ".starcite", "pg")),
@@ -73,7 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || "0.0.0.0",
     logLevel: logLevel as LogLevel,
     poolSize: intFromEnv(env, "STARCITE_POOL_SIZE", Math.max(4, os.cpus().length * 2)),
-    production: env.NODE_ENV === "production",
+    production,
     authMode: authMode(env.STARCITE_AUTH),
     tokenSecret: env.STARCITE_TOKEN_SECRET || undefined,
     jwksUrl: env.STARCITE_JWKS_URL || undefined,
@@ -91,5 +124,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           forcePathStyle: onOff(env, "STARCITE_ARCHIVE_S3_FORCE_PATH_STYLE", Boolean(env.STARCITE_ARCHIVE_S3_ENDPOINT)),
         }
       : null,
+    corsOrigins: corsOrigins(env.STARCITE_CORS_ORIGINS, production),
+    introspection: onOff(env, "STARCITE_INTROSPECTION", !production),
+    authFailureLimit: intFromEnv(env, "STARCITE_AUTH_FAILURE_LIMIT", AUTH_FAILURE_LIMITS.failures),
+    limits: {
+      bodyBytes: intFromEnv(env, "STARCITE_MAX_BODY_BYTES", HTTP_LIMITS.bodyBytes),
+      frameBytes: intFromEnv(env, "STARCITE_WS_MAX_FRAME_BYTES", SOCKET_LIMITS.frameBytes),
+      operationsPerSocket: intFromEnv(env, "STARCITE_WS_MAX_OPERATIONS", SOCKET_LIMITS.operationsPerSocket),
+      socketsPerCredential: intFromEnv(env, "STARCITE_WS_MAX_PER_CREDENTIAL", SOCKET_LIMITS.socketsPerCredential),
+    },
   };
 }

@@ -2,6 +2,7 @@ import type { Sql } from "../db/client.ts";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
 import { append, appendItems, type AddressedEvent, type AppendOutcome } from "../db/events.ts";
 import type { AppendResult } from "../db/types.ts";
+import type { Logger } from "../shared/logger.ts";
 import type { Metrics } from "../shared/metrics.ts";
 
 export interface BatcherOptions {
@@ -11,6 +12,8 @@ export interface BatcherOptions {
   maxInFlight?: number;
   /** Appends that may wait for a free transaction while all are in flight; beyond it they fail with `overloaded`. */
   maxQueued?: number;
+  /** Where an unforeseen failure is logged with its cause (callers only see `internal_error`). */
+  logger?: Logger;
 }
 
 export const DEFAULT_MAX_QUEUED_APPENDS = 10_000;
@@ -32,6 +35,7 @@ export class AppendBatcher {
   readonly #maxBatch: number;
   readonly #maxInFlight: number;
   readonly #maxQueued: number;
+  readonly #logger: Logger | undefined;
   #queue: Pending[] = [];
   #inFlight = 0;
   #scheduled = false;
@@ -46,6 +50,12 @@ export class AppendBatcher {
     this.#maxBatch = options.maxBatch ?? 500;
     this.#maxInFlight = options.maxInFlight ?? 2;
     this.#maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED_APPENDS;
+    this.#logger = options.logger;
+  }
+
+  #internal(error: unknown): StarciteError {
+    this.#logger?.error("unexpected error", { where: "append", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    return new StarciteError("internal_error", "append failed");
   }
 
   append(event: AddressedEvent): Promise<AppendResult> {
@@ -97,13 +107,14 @@ export class AppendBatcher {
             outcomes.push(...(await appendItems(this.sql, [p.event])));
           } catch (e) {
             const m = toStarciteError(e);
-            outcomes.push({ ok: false, error: m instanceof StarciteError ? m : new StarciteError("internal_error", "append failed") });
+            outcomes.push({ ok: false, error: m instanceof StarciteError ? m : this.#internal(e) });
           }
         }
       }
       outcomes.forEach((outcome, i) => this.#settle(batch[i]!, outcome));
     } catch (error) {
-      for (const p of batch) this.#settle(p, { ok: false, error: error instanceof StarciteError ? error : new StarciteError("internal_error", "append failed") });
+      const failure = error instanceof StarciteError ? error : this.#internal(error);
+      for (const p of batch) this.#settle(p, { ok: false, error: failure });
     } finally {
       this.#inFlight--;
       this.#schedule();

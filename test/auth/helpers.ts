@@ -7,7 +7,8 @@ export const ALL_SCOPES = ["session:create", "session:read", "session:append", "
 
 export async function startAuthServer(options: { logger?: import("../../src/shared/logger.ts").Logger } = {}): Promise<TestServer> {
   return startTestServer({
-    auth: { mode: "required", tokenSecret: TEST_TOKEN_SECRET },
+    // These files try many bad credentials from one address on purpose; the limit itself is tested in test/hostile/http.test.ts.
+    auth: { mode: "required", tokenSecret: TEST_TOKEN_SECRET, failureLimit: { failures: 0, windowMs: 1 } },
     ...(options.logger ? { logger: options.logger } : {}),
   });
 }
@@ -15,6 +16,12 @@ export async function startAuthServer(options: { logger?: import("../../src/shar
 export async function apiKey(sql: Sql, tenantId: string, scopes = ALL_SCOPES, expiresAt: string | null = null): Promise<string> {
   const { secret } = await createApiKey(sql, { tenantId, name: `key-${tenantId}-${scopes.length}`, scopes, expiresAt });
   return secret;
+}
+
+/** Expires a key in SQL (no waiting for the clock): the way an operator would, and what a short expiry reaches. */
+export async function expireKey(sql: Sql, secret: string): Promise<void> {
+  await sql`update starcite.api_keys set expires_at = now() - interval '1 second'
+            where key_hash = sha256(convert_to(${secret}, 'UTF8'))`;
 }
 
 export const bearer = (credential: string | undefined): Record<string, string> =>

@@ -64,7 +64,7 @@ describe("token expiry", () => {
     for (let k = 1; k <= 5; k++) await s.gql(APPEND, { sessionId: "ses_expiry", event: { payload: { k } } }, bearer(admin));
     await first.until(() => first.events.length === 5, 10_000, "before expiry");
     // The server ends the tail when the token's exp passes (about 2 s after minting).
-    await first.until(() => false, 10_000).catch(() => {});
+    await first.ended(10_000, "the tail to end at the token's expiry");
     const codes = first.errors.flatMap((e) => (Array.isArray(e) ? e : [e])).map((e) => (e as { extensions?: { code?: string } }).extensions?.code);
     expect(codes).toContain("token_expired");
 
@@ -110,7 +110,7 @@ describe("tenant isolation", () => {
     const read = await s.gql(`{ events(sessionId: "ses_globex_1") { events { payload } } }`, {}, bearer(acme));
     expect(read.errors?.[0]?.extensions?.code).toBe("session_not_found");
     const t = collectTail(s.wsClient({ connectionParams: { authorization: `Bearer ${acme}` } }), "ses_globex_1", 0);
-    await t.until(() => false, 5_000).catch(() => {});
+    await t.ended(5_000, "the cross-tenant tail to be refused");
     expect(t.events).toEqual([]);
     expect(JSON.stringify(t.errors)).toContain("session_not_found");
     // Same id namespace, different owners: globex cannot append into acme's session either.

@@ -3,7 +3,7 @@ import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { revokeApiKey, listApiKeys } from "../../src/db/keys.ts";
 import { TAIL_QUERY, type TestServer } from "../helpers/server.ts";
-import { apiKey, bearer, expiredToken, mintToken, startAuthServer } from "./helpers.ts";
+import { apiKey, bearer, expiredToken, expireKey, mintToken, startAuthServer } from "./helpers.ts";
 
 /**
  * Every credential kind against every operation: the exact error code, and nothing written.
@@ -31,15 +31,13 @@ beforeAll(async () => {
   creds.none = undefined;
   creds.bad = "sk_this_is_not_a_real_key_at_all_000000000";
   creds.expired = await expiredToken(S);
-  creds.expiredKey = await apiKey(s.db.sql, "default", undefined, new Date(Date.now() + 1500).toISOString());
+  creds.expiredKey = await apiKey(s.db.sql, "default", undefined, new Date(Date.now() + 3_600_000).toISOString());
+  await expireKey(s.db.sql, creds.expiredKey);
   creds.revoked = revoked;
   creds.otherTenant = await apiKey(s.db.sql, "acme");
   creds.readOnly = await mintToken(s, admin, S, { type: "user", id: "alice" }, ["session:read"]);
   creds.appendOnly = await mintToken(s, admin, S, { type: "agent", id: "drafter" }, ["session:append"]);
   creds.otherSession = await mintToken(s, admin, OTHER, { type: "user", id: "bob" });
-  // Let the short-lived key expire for real (a wall-clock condition, not synchronisation).
-  const until = Date.now() + 1600;
-  while (Date.now() < until) await new Promise((r) => setTimeout(r, 100));
 });
 
 afterAll(async () => {

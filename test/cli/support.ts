@@ -2,14 +2,15 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, expect } from "vitest";
-import { SOURCE_NODE_ARGS } from "../helpers/node.ts";
+import { afterAll, beforeAll, expect, inject } from "vitest";
 import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
 import { adminKey } from "../sdk/support.ts";
 
-/** The CLI from source: the built bin (dist/cli/main.js) is tested on the packed package in test/packages. */
-export const CLI_MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+/**
+ * The CLI from source (src/cli/main.ts, bundled once per run by the global setup and run with plain node); the
+ * built bin (bin/starcite.js over dist/) is tested on the packed package in test/packages.
+ */
+const CLI_BUNDLE = inject("cliBundle");
 
 export interface CliResult {
   code: number | null;
@@ -41,9 +42,9 @@ export interface RunningCli {
   signal(sig: NodeJS.Signals): void;
 }
 
-/** Starts `starcite <args>` (src/cli/main.ts under node) as a child process. */
+/** Starts `starcite <args>` (the bundled src/cli/main.ts under node) as a child process. */
 export function startCli(args: string[], options: { home: string; env?: Record<string, string> }): RunningCli {
-  const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, CLI_MAIN, ...args], { env: childEnv(options.home, options.env ?? {}), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI_BUNDLE, ...args], { env: childEnv(options.home, options.env ?? {}), stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   const watchers = new Set<() => void>();

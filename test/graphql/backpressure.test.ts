@@ -15,6 +15,7 @@ function rawSubscriber(sessionId: string) {
   const ws = new WebSocket(s.wsUrl, "graphql-transport-ws");
   const seqs: number[] = [];
   let acked = false;
+  let batches = 0;
   const watchers = new Set<() => void>();
   ws.on("open", () => ws.send(JSON.stringify({ type: "connection_init", payload: {} })));
   ws.on("message", (data) => {
@@ -23,12 +24,18 @@ function rawSubscriber(sessionId: string) {
       acked = true;
       ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: TAIL_QUERY, variables: { sessionId, cursor: 0 } } }));
     }
-    if (msg.type === "next") seqs.push(...(msg.payload?.data?.tail?.events ?? []).map((e) => e.seq));
+    if (msg.type === "next") {
+      batches++;
+      seqs.push(...(msg.payload?.data?.tail?.events ?? []).map((e) => e.seq));
+    }
     watchers.forEach((w) => w());
   });
   const socket = () => (ws as unknown as { _socket: import("node:net").Socket })._socket;
   return {
     seqs,
+    get batches() {
+      return batches;
+    },
     pause: () => socket().pause(),
     resume: () => socket().resume(),
     close: () => ws.close(),
@@ -55,7 +62,9 @@ test("a subscriber that stops reading holds at most about one page in server mem
   const sessionId = "ses_slow";
   await s.db.sql`select * from starcite.create_session(${sessionId})`;
   const slow = rawSubscriber(sessionId);
-  await slow.until(() => slow.seqs.length === 0 && true, 5_000);
+  // Subscribed and caught up: its first batch (the empty live marker) has arrived.
+  await slow.until(() => slow.batches >= 1, 5_000);
+  expect(slow.seqs).toEqual([]);
   const fast = collectTail(s.wsClient(), sessionId, 0);
   await fast.until(() => fast.batches.some((b) => b.live), 10_000, "fast live");
   slow.pause();

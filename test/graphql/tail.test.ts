@@ -99,7 +99,7 @@ describe("tail", () => {
     })();
     await first.until(() => first.events.length >= 50, 20_000, "first 50");
     socket!.terminate();
-    await first.until(() => false, 5_000).catch(() => {}); // ends with a socket error
+    await first.ended(5_000, "the tail to end with the socket");
     expect(first.completed || first.errors.length > 0).toBe(true);
     const seen = [...first.events];
     const cursor = seen.at(-1)!.seq;

@@ -124,6 +124,23 @@ export function collectTail(client: Client, sessionId: string, cursor = 0) {
       return completed;
     },
     unsubscribe,
+    /** Resolves once the tail has ended (an error or complete); rejects if it is still running after `timeoutMs`. */
+    ended(timeoutMs = 10_000, label = "tail to end"): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!errors.length && !completed) return;
+          watchers.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          watchers.delete(check);
+          reject(new Error(`${label}: still running after ${timeoutMs} ms`));
+        }, timeoutMs);
+        watchers.add(check);
+        check();
+      });
+    },
     until(predicate: () => boolean, timeoutMs = 20_000, label = "tail condition"): Promise<void> {
       return new Promise((resolve, reject) => {
         const check = () => {

@@ -147,7 +147,9 @@ drafterSession.on("event", (event) => console.log(event));
     test(`tsc --noEmit of a consumer file passes with moduleResolution ${moduleResolution} (library types checked too)`, async () => {
       const project = path.join(dir, `ts-${moduleResolution}`);
       fs.mkdirSync(project, { recursive: true });
-      const imports = [...packed.keys()].filter((n) => n !== "starcite").map((n, i) => `import * as pkg${i} from "${n}";\nvoid pkg${i};`);
+      // @starcite/react's types are the AI SDK's (UIMessage), and the `ai` package's own declarations need
+      // @types/node: it is checked below with skipLibCheck, as React apps' templates have it.
+      const imports = [...packed.keys()].filter((n) => n !== "starcite" && n !== "@starcite/react").map((n, i) => `import * as pkg${i} from "${n}";\nvoid pkg${i};`);
       fs.writeFileSync(path.join(project, "consumer.ts"), `import { Starcite, StarciteError, type StarciteEvent } from "@starcite/sdk";
 import type { JsonObject } from "@starcite/sdk/protocol";
 ${imports.join("\n")}
@@ -173,6 +175,32 @@ export async function demo(): Promise<number> {
       expect(result).toBe("");
     });
   }
+
+  test("tsc --noEmit of the landing page's React snippet passes (Bundler, jsx react-jsx, skipLibCheck as in React templates)", { timeout: 120_000 }, async () => {
+    const project = path.join(dir, "ts-react");
+    fs.mkdirSync(project, { recursive: true });
+    await npm(["install", "--prefer-offline", "--no-package-lock", "@types/react@19"], dir);
+    fs.writeFileSync(path.join(project, "chat.tsx"), `import type { ChatStatus, UIMessage } from "ai";
+import { useStarciteChat } from "@starcite/react";
+import { Starcite } from "@starcite/sdk";
+declare const baseUrl: string;
+declare function ExistingChat(props: { messages: UIMessage[]; sendMessage: (m: { text: string }) => Promise<void>; status: ChatStatus }): null;
+const starcite = new Starcite({ baseUrl });
+export function Chat({ token }: { token: string }) {
+  const session = starcite.session({ token });
+  const { messages, sendMessage, status } = useStarciteChat({ session, id: session.id });
+  return <ExistingChat messages={messages} sendMessage={sendMessage} status={status} />;
+}
+`);
+    fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, target: "ES2022", lib: ["ES2022", "DOM"], types: [], skipLibCheck: true,
+        module: "ESNext", moduleResolution: "Bundler", jsx: "react-jsx" },
+      files: ["chat.tsx"],
+    }, null, 2));
+    const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
+    const result = await run(process.execPath, [tsc, "-p", project], { cwd: dir }).then(() => "", (e: { stdout?: string }) => e.stdout ?? String(e));
+    expect(result).toBe("");
+  });
 
   test("an esbuild browser bundle of the SDK has no server code; its size is reported", async () => {
     const esbuild = await import("esbuild");

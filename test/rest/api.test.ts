@@ -224,17 +224,20 @@ describe("routing and transport errors", () => {
     expect(await res.json()).toMatchObject({ error: "payload_too_large" });
   });
 
-  test("CORS: preflight and responses carry the caller's origin", async () => {
+  test("CORS: the default policy (any origin, no credentials) covers REST's preflight and responses", async () => {
     const origin = "http://app.example.test";
     const preflight = await fetch(`${s.url}/v1/sessions/x/append`, {
       method: "OPTIONS",
       headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
     });
     expect(preflight.status).toBe(204);
-    expect(preflight.headers.get("access-control-allow-origin")).toBe(origin);
-    expect(preflight.headers.get("access-control-allow-headers")).toBe("authorization, content-type");
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("authorization");
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("last-event-id");
     const res = await api("GET", "/v1/sessions?limit=1", undefined, { origin });
-    expect(res.headers.get("access-control-allow-origin")).toBe(origin);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-expose-headers")).toContain("retry-after");
   });
 
   test("no route answered with an error code it does not declare", () => {

@@ -1,36 +1,20 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
-import os from "node:os";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { Starcite } from "@starcite/sdk";
 import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
 import { adminKey } from "./support.ts";
+import { CHROMIUM_FLAGS, findChromium, freshProfile, removeProfile } from "../browser/support.ts";
 
 /**
  * The SDK in a real browser: bundled for the browser (no Node built-ins, no `ws`), loaded by headless
  * Chromium from a page on another origin, driven over the DevTools protocol. Skipped where no Chromium
- * is installed (CHROMIUM_PATH, or `chromium` on the PATH).
+ * is installed, unless STARCITE_REQUIRE_BROWSER=1 (CI), where that fails.
  */
-function findChromium(): string | undefined {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  for (const name of ["chromium", "chromium-browser", "google-chrome"]) {
-    try {
-      return execFileSync("which", [name], { encoding: "utf8" }).trim() || undefined;
-    } catch {
-      // try the next one
-    }
-  }
-  return undefined;
-}
-
 const chromiumPath = findChromium();
-// CI (.ci/run) sets STARCITE_REQUIRE_BROWSER=1: there a missing Chromium fails the run instead of skipping.
-const requireBrowser = process.env.STARCITE_REQUIRE_BROWSER === "1";
-if (requireBrowser && !chromiumPath) throw new Error("STARCITE_REQUIRE_BROWSER=1 but no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)");
+// CI (.ci/run) sets STARCITE_REQUIRE_BROWSER=1: there findChromium() fails the run instead of skipping.
 
 /** A minimal DevTools-protocol client: one page, Runtime.evaluate. */
 class Cdp {
@@ -91,10 +75,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => page.listen(0, "127.0.0.1", resolve));
   pageUrl = `http://127.0.0.1:${(page.address() as { port: number }).port}/`;
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-chromium-"));
-  browser = spawn(chromiumPath, ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--remote-debugging-port=0",
-    `--user-data-dir=${profile}`, pageUrl], { stdio: ["ignore", "ignore", "pipe"] });
+  profile = freshProfile();
+  browser = spawn(chromiumPath, [...CHROMIUM_FLAGS, "--remote-debugging-port=0", `--user-data-dir=${profile}`, pageUrl],
+    { stdio: ["ignore", "ignore", "pipe"] });
   const devtools = await new Promise<string>((resolve, reject) => {
     let err = "";
     browser!.stderr!.on("data", (d: Buffer) => {
@@ -125,12 +108,7 @@ afterAll(async () => {
     browser.kill("SIGTERM");
     await exited;
   }
-  // Chromium's helper processes may still be writing the profile for a moment: best effort.
-  try {
-    if (profile) fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-  } catch {
-    // a helper process still writing; the OS temp dir is cleaned eventually
-  }
+  if (profile) removeProfile(profile);
   await new Promise((resolve) => (page ? page.close(resolve) : resolve(undefined)));
   await s?.close();
 });

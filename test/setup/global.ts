@@ -6,6 +6,8 @@ import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { freePort } from "../helpers/net.ts";
+import { ROOT } from "../helpers/node.ts";
+import { bundleSource } from "./bundle.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -13,6 +15,8 @@ declare module "vitest" {
     pgAdminUrl: string;
     /** A migrated database that test files clone with CREATE DATABASE ... TEMPLATE. */
     pgTemplate: string;
+    /** src/cli/main.ts bundled from the sources for plain `node` (see test/setup/bundle.ts). */
+    cliBundle: string;
   }
 }
 
@@ -50,10 +54,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw error;
   }
 
+  const cliBundle = await bundleSource(ROOT, "src/cli/main.ts",
+    path.join(ROOT, "node_modules", ".cache", "starcite-test", `cli-${process.pid}-${project.name || "default"}.mjs`));
+  project.provide("cliBundle", cliBundle);
   project.provide("pgAdminUrl", adminUrl);
   project.provide("pgTemplate", template);
 
   return async () => {
+    fs.rmSync(cliBundle, { force: true });
     if (stopCluster) {
       await stopCluster();
       if (tmp) fs.rmSync(tmp, { recursive: true, force: true });

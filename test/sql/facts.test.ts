@@ -51,7 +51,7 @@ describe("error codes", () => {
     expect(new Set(sqlstates).size).toBe(sqlstates.length);
     for (const c of codes) {
       expect(c.sqlstate === null || /^SC\d{3}$/.test(c.sqlstate), c.code).toBe(true);
-      expect([400, 401, 403, 404, 405, 409, 410, 413, 429, 500, 503], c.code).toContain(c.http_status);
+      expect([400, 401, 403, 404, 405, 409, 410, 413, 415, 429, 500, 503], c.code).toContain(c.http_status);
       expect(c.description, c.code).not.toBe("");
     }
   });

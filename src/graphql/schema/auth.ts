@@ -3,6 +3,7 @@ import { describePrincipal, type Principal } from "../../auth/principal.ts";
 import * as tokens from "../../app/tokens.ts";
 import { StarciteError } from "../../db/errors.ts";
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKey } from "../../db/keys.ts";
+import { checkKeyName, checkOptionalText, checkText } from "../../write/validate.ts";
 import { builder } from "../builder.ts";
 
 const PrincipalTypeRef = builder.enumType("PrincipalType", { values: ["user", "agent"] as const });
@@ -57,6 +58,7 @@ const ViewerRef = builder.objectRef<Principal>("Viewer").implement({
 
 /** The tenant a key-admin call targets: its own, or (with the admin scope) any. */
 function adminTenant(p: Principal, requested: string | null | undefined): string {
+  checkOptionalText(requested, "tenant_id", "invalid_argument");
   if (requested == null || requested === p.tenantId) return p.tenantId;
   if (!p.scopes.has("admin")) {
     throw new StarciteError("forbidden_scope", "managing another tenant's keys needs the admin scope", { required: ["admin"] });
@@ -110,6 +112,8 @@ builder.mutationFields((t) => ({
       forbidTokens(p, "manage keys");
       const tenantId = adminTenant(p, args.tenantId);
       const scopes = (args.scopes ?? null) as string[] | null;
+      checkKeyName(args.name);
+      for (const scope of scopes ?? []) checkText(scope, "scopes", "invalid_argument", 64);
       return createApiKey(ctx.sql, { tenantId, name: args.name, scopes, expiresAt: args.expiresAt ?? null, creatorScopes: [...p.scopes] });
     },
   }),
@@ -120,7 +124,8 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const p = requireScope(ctx.auth, "keys:admin");
       forbidTokens(p, "manage keys");
-      const key = await revokeApiKey(ctx.sql, String(args.id), p.scopes.has("admin") ? null : p.tenantId);
+      const id = checkText(String(args.id), "id", "invalid_argument");
+      const key = await revokeApiKey(ctx.sql, id, p.scopes.has("admin") ? null : p.tenantId);
       ctx.authenticator.forgetKey(key.id);
       return key;
     },
