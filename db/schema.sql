@@ -1,5 +1,6 @@
 -- The starcite schema as the catalog holds it after every migration in db/migrations has run.
 -- Written by `npm run db:schema` (and `npm run db:build`); a test fails when it drifts. Do not edit.
+-- Functions appear by signature and a fingerprint of their body; each body is in db/functions/<name>.sql.
 
 -- Schema
 
@@ -399,7 +400,7 @@ CREATE UNIQUE INDEX webhook_deliveries_pending_idx ON starcite.webhook_deliverie
 
 CREATE INDEX webhook_endpoints_tenant_idx ON starcite.webhook_endpoints USING btree (tenant_id, created_at);
 
--- Functions (bodies in db/functions/<name>.sql)
+-- Functions
 
 -- starcite.append(session_id text, type text, payload jsonb, actor text DEFAULT NULL::text, source text DEFAULT NULL::text, metadata jsonb DEFAULT NULL::jsonb, refs jsonb DEFAULT NULL::jsonb, idempotency_key text DEFAULT NULL::text, producer_id text DEFAULT NULL::text, producer_seq bigint DEFAULT NULL::bigint, expected_seq bigint DEFAULT NULL::bigint, tenant_id text DEFAULT NULL::text)
 --   returns TABLE(seq bigint, last_seq bigint, deduped boolean); language plpgsql, volatile; body md5 088d3d73b6e2b6d870a8c87e0f6a0e49

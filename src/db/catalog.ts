@@ -9,6 +9,7 @@ import type { Sql } from "./client.ts";
 const HEADER = [
   "-- The starcite schema as the catalog holds it after every migration in db/migrations has run.",
   "-- Written by `npm run db:schema` (and `npm run db:build`); a test fails when it drifts. Do not edit.",
+  "-- Functions appear by signature and a fingerprint of their body; each body is in db/functions/<name>.sql.",
 ].join("\n");
 
 interface Def {
@@ -84,7 +85,7 @@ export async function dumpSchema(sql: Sql, schema = "starcite"): Promise<string>
 
   // Functions by signature and a fingerprint of the body, not the body: each body is readable once, in
   // db/functions/<name>.sql, and a changed body still changes this file.
-  sections.push(["Functions (bodies in db/functions/<name>.sql)", await defs(sql, sql<Def[]>`
+  sections.push(["Functions", await defs(sql, sql<Def[]>`
     select format(E'-- %I.%I(%s)\n--   returns %s; language %s, %s%s%s; body md5 %s',
                   n.nspname, p.proname, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), l.lanname,
                   case p.provolatile when 'i' then 'immutable' when 's' then 'stable' else 'volatile' end,
