@@ -2,7 +2,7 @@
  * The layering rules CI enforces (`npm run lint:deps`). Each rule says why; README "Architecture" shows
  * the folders. A rule that needs an exception is a design question first.
  */
-const SERVER_LAYERS = "(shared|db|live|write|auth|app|graphql|rest|streams|server|startup|cli)";
+const SERVER_LAYERS = "(shared|db|live|write|auth|app|archive|workers|graphql|rest|streams|server|startup|cli)";
 
 module.exports = {
   forbidden: [
@@ -52,6 +52,20 @@ module.exports = {
       severity: "error",
       comment: "The data layer knows nothing of fan-out, writes, auth, transports or the CLI.",
       from: { path: "^src/db/" },
+      to: { path: "^src/(live|write|auth|app|archive|workers|graphql|rest|streams|server|startup|cli)/" },
+    },
+    {
+      name: "archive-is-storage",
+      severity: "error",
+      comment: "The archive (object store, format, archive-aware reads) sits beside src/db: it knows no fan-out, auth, operations or transports.",
+      from: { path: "^src/archive/" },
+      to: { path: "^src/(live|write|auth|app|workers|graphql|rest|streams|server|startup|cli)/" },
+    },
+    {
+      name: "workers-are-background",
+      severity: "error",
+      comment: "Background workers (retention, archiver, webhook sender) use the data layer and the archive, never the request path's layers.",
+      from: { path: "^src/workers/" },
       to: { path: "^src/(live|write|auth|app|graphql|rest|streams|server|startup|cli)/" },
     },
     {
@@ -64,7 +78,7 @@ module.exports = {
       name: "core-layers-know-no-transport",
       severity: "error",
       comment: "Fan-out, the write path, auth and the operations (src/app) serve GraphQL, REST, WebSocket and SSE alike: no transport, no CLI.",
-      from: { path: "^src/(live|write|auth|app)/" },
+      from: { path: "^src/(live|write|auth|app|archive|workers)/" },
       to: { path: ["^src/(graphql|rest|streams|server|startup|cli)/", "^node_modules/(graphql|graphql-yoga|graphql-ws|ws|@pothos)/"] },
     },
     {
@@ -93,7 +107,7 @@ module.exports = {
       severity: "error",
       comment: "The CLI is a client: the SDK for the API, src/db/migrate.ts for `starcite migrate` only.",
       from: { path: "^src/cli/" },
-      to: { path: "^src/(live|write|auth|app|graphql|rest|streams|server|startup|shared)/|^src/db/(?!migrate\\.ts$)" },
+      to: { path: "^src/(live|write|auth|app|archive|workers|graphql|rest|streams|server|startup|shared)/|^src/db/(?!migrate\\.ts$)" },
     },
     {
       name: "src-never-imports-tests-or-bench",

@@ -4,8 +4,10 @@ import { defineConfig } from "vitest/config";
 
 const require = createRequire(import.meta.url);
 
-// The workspaces' TypeScript sources instead of their builds (see the exports maps' "@starcite/source").
-const conditions = ["@starcite/source", ...defaultServerConditions];
+// The workspaces' TypeScript sources instead of their builds (see the exports maps' "@starcite/source"). Without
+// "module": packages whose "module" build is bundler-only ESM (@aws-sdk's dist-es: extensionless imports) would be
+// handed to Node as is; Node itself never uses that condition.
+const conditions = ["@starcite/source", ...defaultServerConditions.filter((c) => c !== "module")];
 
 export default defineConfig({
   resolve: {
@@ -29,8 +31,8 @@ export default defineConfig({
           name: "starcite",
           include: ["test/**/*.test.ts"],
           // Suites with their own npm scripts (and a place in .ci/run): packed tarballs, fault injection, the
-          // Durable Streams conformance suite.
-          exclude: ["test/packages/**", "test/faults/**", "test/conformance/**", "node_modules/**"],
+          // Durable Streams conformance suite, scale-out.
+          exclude: ["test/packages/**", "test/faults/**", "test/conformance/**", "test/scale/**", "node_modules/**"],
         },
       },
       {

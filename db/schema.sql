@@ -99,6 +99,35 @@ create type starcite.ds_wake as (
   streams jsonb
 );
 
+create type starcite.retention_policy as (
+  scope text,
+  max_age interval,
+  max_events bigint,
+  archive boolean
+);
+
+create type starcite.webhook_delivery_request as (
+  delivery_id text,
+  url text,
+  secret text,
+  attempt integer,
+  body jsonb
+);
+
+create type starcite.webhook_endpoint_info as (
+  id text,
+  tenant_id text,
+  url text,
+  session_ids text[],
+  types text[],
+  events boolean,
+  lifecycle boolean,
+  enabled boolean,
+  changes_delivered bigint,
+  created_at timestamp with time zone,
+  updated_at timestamp with time zone
+);
+
 -- Tables
 
 create table starcite.api_keys (
@@ -119,6 +148,34 @@ create table starcite.api_keys (
 );
 alter table starcite.api_keys enable row level security;
 comment on table starcite.api_keys is 'API keys: tenant, name, scopes, expiry; the secret itself is never stored.';
+
+create table starcite.archive_segments (
+  session_id text not null,
+  from_seq bigint not null,
+  to_seq bigint not null,
+  object_key text not null,
+  bytes bigint not null,
+  archived_at timestamp with time zone not null default clock_timestamp(),
+  constraint archive_segments_pkey PRIMARY KEY (session_id, from_seq),
+  constraint archive_segments_session_id_fkey FOREIGN KEY (session_id) REFERENCES starcite.sessions(id) ON DELETE CASCADE,
+  constraint archive_segments_bytes_check CHECK ((bytes >= 0)),
+  constraint archive_segments_check CHECK ((to_seq >= from_seq)),
+  constraint archive_segments_from_seq_check CHECK ((from_seq >= 1))
+);
+alter table starcite.archive_segments enable row level security;
+comment on table starcite.archive_segments is 'Archived ranges of a session''s log: which object holds which seqs.';
+
+create table starcite.change_counters (
+  tenant_id text not null,
+  last_seq bigint not null default 0,
+  first_seq bigint not null default 1,
+  constraint change_counters_pkey PRIMARY KEY (tenant_id),
+  constraint change_counters_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES starcite.tenants(id) ON DELETE CASCADE,
+  constraint change_counters_first_seq_check CHECK ((first_seq >= 1)),
+  constraint change_counters_last_seq_check CHECK ((last_seq >= 0))
+);
+alter table starcite.change_counters enable row level security;
+comment on table starcite.change_counters is 'Per tenant: the last session-change seq (the row changes lock) and the first one retained.';
 
 create table starcite.ds_producers (
   session_id text not null,
@@ -246,6 +303,52 @@ create table starcite.events (
 alter table starcite.events enable row level security;
 comment on table starcite.events is 'The log: one row per appended event, seq gapless per session in commit order.';
 
+create table starcite.log_bounds (
+  session_id text not null,
+  first_seq bigint not null default 1,
+  archived_from bigint,
+  archived_through bigint not null default 0,
+  constraint log_bounds_pkey PRIMARY KEY (session_id),
+  constraint log_bounds_session_id_fkey FOREIGN KEY (session_id) REFERENCES starcite.sessions(id) ON DELETE CASCADE,
+  constraint log_bounds_archived_from_check CHECK ((archived_from >= 1)),
+  constraint log_bounds_archived_through_check CHECK ((archived_through >= 0)),
+  constraint log_bounds_first_seq_check CHECK ((first_seq >= 1))
+);
+alter table starcite.log_bounds enable row level security;
+comment on table starcite.log_bounds is 'Per session: the first seq still in Postgres and the archived range.';
+
+create table starcite.retention_policies (
+  tenant_id text not null,
+  session_id text,
+  max_age interval,
+  max_events bigint,
+  archive boolean not null default false,
+  updated_at timestamp with time zone not null default clock_timestamp(),
+  constraint retention_policies_session_id_fkey FOREIGN KEY (session_id) REFERENCES starcite.sessions(id) ON DELETE CASCADE,
+  constraint retention_policies_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES starcite.tenants(id) ON DELETE CASCADE,
+  constraint retention_policies_check CHECK (((max_age IS NOT NULL) OR (max_events IS NOT NULL))),
+  constraint retention_policies_max_age_check CHECK ((max_age > '00:00:00'::interval)),
+  constraint retention_policies_max_events_check CHECK ((max_events >= 1))
+);
+alter table starcite.retention_policies enable row level security;
+comment on table starcite.retention_policies is 'Retention by age and/or count, per tenant (session_id null) or per session.';
+
+create table starcite.session_changes (
+  tenant_id text not null,
+  seq bigint not null,
+  session_id text not null,
+  kind text not null,
+  version bigint not null,
+  archived boolean not null,
+  changed_at timestamp with time zone not null default clock_timestamp(),
+  constraint session_changes_pkey PRIMARY KEY (tenant_id, seq),
+  constraint session_changes_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES starcite.tenants(id) ON DELETE CASCADE,
+  constraint session_changes_kind_check CHECK ((kind = ANY (ARRAY['created'::text, 'updated'::text, 'archived'::text, 'unarchived'::text, 'deleted'::text]))),
+  constraint session_changes_seq_check CHECK ((seq >= 1))
+);
+alter table starcite.session_changes enable row level security;
+comment on table starcite.session_changes is 'Session lifecycle changes per tenant, seq gapless in commit order.';
+
 create table starcite.sessions (
   id text not null,
   tenant_id text not null default 'default'::text,
@@ -275,9 +378,80 @@ create table starcite.tenants (
 alter table starcite.tenants enable row level security;
 comment on table starcite.tenants is 'Tenants; every session and API key belongs to one.';
 
+create table starcite.webhook_cursors (
+  endpoint_id text not null,
+  session_id text not null,
+  delivered_seq bigint not null default 0,
+  updated_at timestamp with time zone not null default clock_timestamp(),
+  constraint webhook_cursors_pkey PRIMARY KEY (endpoint_id, session_id),
+  constraint webhook_cursors_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES starcite.webhook_endpoints(id) ON DELETE CASCADE,
+  constraint webhook_cursors_session_id_fkey FOREIGN KEY (session_id) REFERENCES starcite.sessions(id) ON DELETE CASCADE,
+  constraint webhook_cursors_delivered_seq_check CHECK ((delivered_seq >= 0))
+);
+alter table starcite.webhook_cursors enable row level security;
+comment on table starcite.webhook_cursors is 'Per endpoint and session: the last event seq delivered.';
+
+create table starcite.webhook_deliveries (
+  id text not null,
+  endpoint_id text not null,
+  session_id text,
+  from_seq bigint not null,
+  to_seq bigint not null,
+  items integer not null,
+  status text not null default 'pending'::text,
+  attempts integer not null default 0,
+  next_attempt_at timestamp with time zone not null default clock_timestamp(),
+  last_attempt_at timestamp with time zone,
+  last_status integer,
+  last_error text,
+  created_at timestamp with time zone not null default clock_timestamp(),
+  delivered_at timestamp with time zone,
+  constraint webhook_deliveries_pkey PRIMARY KEY (id),
+  constraint webhook_deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES starcite.webhook_endpoints(id) ON DELETE CASCADE,
+  constraint webhook_deliveries_check CHECK ((to_seq >= from_seq)),
+  constraint webhook_deliveries_items_check CHECK ((items >= 1)),
+  constraint webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text])))
+);
+alter table starcite.webhook_deliveries enable row level security;
+comment on table starcite.webhook_deliveries is 'Webhook deliveries: what was sent where, how often, and with what answer.';
+
+create table starcite.webhook_endpoints (
+  id text not null,
+  tenant_id text not null,
+  url text not null,
+  secret text not null,
+  session_ids text[],
+  types text[],
+  events boolean not null default true,
+  lifecycle boolean not null default true,
+  enabled boolean not null default true,
+  changes_delivered bigint not null default 0,
+  created_at timestamp with time zone not null default clock_timestamp(),
+  updated_at timestamp with time zone not null default clock_timestamp(),
+  constraint webhook_endpoints_pkey PRIMARY KEY (id),
+  constraint webhook_endpoints_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES starcite.tenants(id) ON DELETE CASCADE,
+  constraint webhook_endpoints_check CHECK ((events OR lifecycle)),
+  constraint webhook_endpoints_session_ids_check CHECK (((cardinality(session_ids) >= 1) AND (cardinality(session_ids) <= starcite.limit_value('webhook_filter_items'::text)))),
+  constraint webhook_endpoints_types_check CHECK (((cardinality(types) >= 1) AND (cardinality(types) <= starcite.limit_value('webhook_filter_items'::text)))),
+  constraint webhook_endpoints_url_check CHECK (((url ~ '^https?://[^\s]+$'::text) AND (char_length(url) <= starcite.limit_value('webhook_url_chars'::text))))
+);
+alter table starcite.webhook_endpoints enable row level security;
+comment on table starcite.webhook_endpoints is 'Webhook endpoints: URL, signing secret, filters, and the lifecycle cursor.';
+
 -- Row Level Security policies
 
 create policy api_keys_tenant_isolation on starcite.api_keys
+  as permissive for all to public
+  using ((tenant_id = starcite.current_tenant()))
+  with check ((tenant_id = starcite.current_tenant()));
+
+create policy archive_segments_tenant_isolation on starcite.archive_segments
+  as permissive for all to public
+  using ((EXISTS ( SELECT 1
+   FROM starcite.sessions s
+  WHERE ((s.id = archive_segments.session_id) AND (s.tenant_id = starcite.current_tenant())))));
+
+create policy change_counters_tenant_isolation on starcite.change_counters
   as permissive for all to public
   using ((tenant_id = starcite.current_tenant()))
   with check ((tenant_id = starcite.current_tenant()));
@@ -309,6 +483,22 @@ create policy events_tenant_isolation on starcite.events
    FROM starcite.sessions s
   WHERE ((s.id = events.session_id) AND (s.tenant_id = starcite.current_tenant())))));
 
+create policy log_bounds_tenant_isolation on starcite.log_bounds
+  as permissive for all to public
+  using ((EXISTS ( SELECT 1
+   FROM starcite.sessions s
+  WHERE ((s.id = log_bounds.session_id) AND (s.tenant_id = starcite.current_tenant())))));
+
+create policy retention_policies_tenant_isolation on starcite.retention_policies
+  as permissive for all to public
+  using ((tenant_id = starcite.current_tenant()))
+  with check ((tenant_id = starcite.current_tenant()));
+
+create policy session_changes_tenant_isolation on starcite.session_changes
+  as permissive for all to public
+  using ((tenant_id = starcite.current_tenant()))
+  with check ((tenant_id = starcite.current_tenant()));
+
 create policy sessions_tenant_isolation on starcite.sessions
   as permissive for all to public
   using ((tenant_id = starcite.current_tenant()))
@@ -318,6 +508,23 @@ create policy tenants_tenant_isolation on starcite.tenants
   as permissive for all to public
   using ((id = starcite.current_tenant()))
   with check ((id = starcite.current_tenant()));
+
+create policy webhook_cursors_tenant_isolation on starcite.webhook_cursors
+  as permissive for all to public
+  using ((EXISTS ( SELECT 1
+   FROM starcite.webhook_endpoints w
+  WHERE ((w.id = webhook_cursors.endpoint_id) AND (w.tenant_id = starcite.current_tenant())))));
+
+create policy webhook_deliveries_tenant_isolation on starcite.webhook_deliveries
+  as permissive for all to public
+  using ((EXISTS ( SELECT 1
+   FROM starcite.webhook_endpoints w
+  WHERE ((w.id = webhook_deliveries.endpoint_id) AND (w.tenant_id = starcite.current_tenant())))));
+
+create policy webhook_endpoints_tenant_isolation on starcite.webhook_endpoints
+  as permissive for all to public
+  using ((tenant_id = starcite.current_tenant()))
+  with check ((tenant_id = starcite.current_tenant()));
 
 -- Indexes
 
@@ -333,7 +540,19 @@ CREATE UNIQUE INDEX events_idempotency_idx ON starcite.events USING btree (sessi
 
 CREATE UNIQUE INDEX events_producer_idx ON starcite.events USING btree (session_id, producer_id, producer_seq) WHERE (producer_id IS NOT NULL);
 
+CREATE UNIQUE INDEX retention_policies_session_idx ON starcite.retention_policies USING btree (session_id) WHERE (session_id IS NOT NULL);
+
+CREATE UNIQUE INDEX retention_policies_tenant_idx ON starcite.retention_policies USING btree (tenant_id) WHERE (session_id IS NULL);
+
 CREATE INDEX sessions_tenant_list_idx ON starcite.sessions USING btree (tenant_id, archived, id);
+
+CREATE INDEX webhook_cursors_session_idx ON starcite.webhook_cursors USING btree (session_id);
+
+CREATE INDEX webhook_deliveries_endpoint_idx ON starcite.webhook_deliveries USING btree (endpoint_id, created_at DESC);
+
+CREATE UNIQUE INDEX webhook_deliveries_pending_idx ON starcite.webhook_deliveries USING btree (endpoint_id, COALESCE(session_id, ''::text)) WHERE (status = 'pending'::text);
+
+CREATE INDEX webhook_endpoints_tenant_idx ON starcite.webhook_endpoints USING btree (tenant_id, created_at);
 
 -- Functions
 
@@ -345,6 +564,15 @@ CREATE INDEX sessions_tenant_list_idx ON starcite.sessions USING btree (tenant_i
 
 -- starcite.append_items(items jsonb, atomic boolean DEFAULT false)
 --   returns SETOF starcite.append_result; language plpgsql, volatile; body md5 9175bd40ea67913f7e26974a59544b01
+
+-- starcite.archive_due(max_sessions integer DEFAULT 100)
+--   returns TABLE(session_id text, tenant_id text); language sql, stable; body md5 b96b39a46430d761a9cde1c411c83ccf
+
+-- starcite.archive_range(session_id text, max_events integer DEFAULT 1000)
+--   returns TABLE(tenant_id text, from_seq bigint, to_seq bigint); language plpgsql, stable; body md5 74c682224ebd6085fb3e9f61ec89e888
+
+-- starcite.archive_segment(session_id text, seq bigint, tenant_id text DEFAULT NULL::text)
+--   returns SETOF starcite.archive_segments; language sql, stable; body md5 a724035dae94b77d0f9dcc598dd59393
 
 -- starcite.authenticate_api_key(secret text)
 --   returns TABLE(key_id text, tenant_id text, scopes text[], expires_at timestamp with time zone); language plpgsql, stable; body md5 1e395af49ef49f959ff8085c83f65e06
@@ -361,6 +589,12 @@ CREATE INDEX sessions_tenant_list_idx ON starcite.sessions USING btree (tenant_i
 -- starcite.check_session_fields(title text, metadata jsonb)
 --   returns void; language plpgsql, stable; body md5 b64e5421bd1e778ace81b511a990225d
 
+-- starcite.check_webhook_fields(url text, session_ids text[], types text[], events boolean, lifecycle boolean)
+--   returns void; language plpgsql, stable; body md5 3d1f63548a5ca618d5bff1de1f9f86cb
+
+-- starcite.clear_retention(session_id text DEFAULT NULL::text, tenant_id text DEFAULT NULL::text)
+--   returns boolean; language plpgsql, volatile; body md5 cafa0fe05f236207c7775851efba950b
+
 -- starcite.create_api_key(tenant_id text, name text, scopes text[] DEFAULT starcite.default_key_scopes(), expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, creator_scopes text[] DEFAULT NULL::text[])
 --   returns SETOF starcite.created_api_key; language plpgsql, volatile; body md5 fc300d4112581812d9f5ba01120b1139
 
@@ -370,6 +604,9 @@ CREATE INDEX sessions_tenant_list_idx ON starcite.sessions USING btree (tenant_i
 -- starcite.create_tenant(id text, name text DEFAULT NULL::text)
 --   returns starcite.tenants; language plpgsql, volatile; body md5 bba5b0277fbfdaaafd2bde465dca223b
 
+-- starcite.create_webhook_endpoint(url text, session_ids text[] DEFAULT NULL::text[], types text[] DEFAULT NULL::text[], events boolean DEFAULT true, lifecycle boolean DEFAULT true, tenant_id text DEFAULT NULL::text)
+--   returns starcite.webhook_endpoints; language plpgsql, volatile; body md5 e667e12cc104b9c8fa1747b208e65f44
+
 -- starcite.current_tenant()
 --   returns text; language sql, stable, parallel safe; body md5 6c409c754dc7ccf1d4e3c18f69406a8e
 
@@ -378,6 +615,12 @@ CREATE INDEX sessions_tenant_list_idx ON starcite.sessions USING btree (tenant_i
 
 -- starcite.default_key_scopes()
 --   returns text[]; language sql, immutable, parallel safe; body md5 bc2873b32cfff6f273c41e945d6bf3b6
+
+-- starcite.delete_session(id text, tenant_id text DEFAULT NULL::text)
+--   returns starcite.sessions; language plpgsql, volatile; body md5 d618fa9d9dbeb8b3b3dad548e02d76b2
+
+-- starcite.delete_webhook_endpoint(id text, tenant_id text DEFAULT NULL::text)
+--   returns starcite.webhook_endpoint_info; language plpgsql, volatile; body md5 5832ac8ffe1d7e7892790fe60b45749a
 
 -- starcite.ds_ack(id text, wake_id text, generation bigint, acks jsonb, done boolean, tenant_id text)
 --   returns TABLE(next_wake boolean, wake starcite.ds_wake); language plpgsql, volatile; body md5 875cf1c51e045a31db8c2e7e6491e958
@@ -494,7 +737,7 @@ CREATE INDEX sessions_tenant_list_idx ON starcite.sessions USING btree (tenant_i
 --   returns SETOF starcite.ds_wake; language plpgsql, volatile; body md5 6b4a2e060e7cfce5448e2d5ceb219a18
 
 -- starcite.error_codes()
---   returns TABLE(code text, sqlstate text, http_status integer, description text); language sql, immutable, parallel safe; body md5 5d89000e6e55aa19c003701a16a4f3a0
+--   returns TABLE(code text, sqlstate text, http_status integer, description text); language sql, immutable, parallel safe; body md5 2daaf05e278934ba674346b11df7a61c
 comment on function starcite.error_codes() is 'Every error code with its SQLSTATE (null: raised by the server), HTTP status and meaning.';
 
 -- starcite.error_sqlstate(code text)
@@ -503,8 +746,14 @@ comment on function starcite.error_codes() is 'Every error code with its SQLSTAT
 -- starcite.event_error(problem text, payload jsonb)
 --   returns starcite.append_error; language sql, stable, parallel safe; body md5 3c3a0e25866dc4b3baa5b7795dd2385e
 
+-- starcite.expired_through(session_id text, from_seq bigint, max_scan integer)
+--   returns bigint; language plpgsql, stable; body md5 d2352f24a8a1c50ae5154e46e8d8668d
+
 -- starcite.generate_session_id()
 --   returns text; language sql, volatile; body md5 6fcbf114b542295cb53a44e9be351bb5
+
+-- starcite.get_retention(session_id text DEFAULT NULL::text, tenant_id text DEFAULT NULL::text)
+--   returns starcite.retention_policy; language sql, stable; body md5 baa4e720b9eb11376943883b78c4b226
 
 -- starcite.get_session(id text, tenant_id text DEFAULT NULL::text)
 --   returns starcite.sessions; language sql, stable; body md5 dcaafcfba01a08898efdc3a4fed087a6
@@ -515,11 +764,14 @@ comment on function starcite.error_codes() is 'Every error code with its SQLSTAT
 -- starcite.json_bigint(value jsonb)
 --   returns bigint; language sql, immutable, parallel safe; body md5 e4d887844a5ead683c7e48c1fa2bb1bd
 
+-- starcite.last_change_seq(tenant_id text DEFAULT NULL::text)
+--   returns bigint; language sql, stable; body md5 8b86f3491563d8c49431c746d7e8894b
+
 -- starcite.limit_value(name text)
 --   returns bigint; language plpgsql, immutable, parallel safe; body md5 ea3c3ea91c304492a5c63c428c2ac5ce
 
 -- starcite.limits()
---   returns TABLE(name text, value bigint, description text); language sql, immutable, parallel safe; body md5 f00e7f6cbdcea7d4684bbb750edb592e
+--   returns TABLE(name text, value bigint, description text); language sql, immutable, parallel safe; body md5 264dc2386e3d6fbcf17a364f45726599
 comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';
 
 -- starcite.list_api_keys(tenant_id text DEFAULT NULL::text)
@@ -528,8 +780,17 @@ comment on function starcite.limits() is 'Every documented limit: its name, valu
 -- starcite.list_sessions(max_sessions integer DEFAULT 100, after_id text DEFAULT NULL::text, archived boolean DEFAULT false, tenant_id text DEFAULT NULL::text)
 --   returns SETOF starcite.sessions; language plpgsql, stable; body md5 74d3721572a5c14894d07cb5d76a700b
 
+-- starcite.list_webhook_deliveries(endpoint_id text, status text DEFAULT NULL::text, max_deliveries integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
+--   returns SETOF starcite.webhook_deliveries; language plpgsql, stable; body md5 0afdf4f404918e6f6ed33a8644dcef9b
+
+-- starcite.list_webhook_endpoints(tenant_id text DEFAULT NULL::text)
+--   returns SETOF starcite.webhook_endpoint_info; language sql, stable; body md5 20683fd3027c2f66ee1c072ed0497708
+
 -- starcite.producer_seq_error(item starcite.append_item, last_producer_seq bigint)
 --   returns starcite.append_error; language sql, stable, parallel safe; body md5 da71bcc98aa964db242fbda7a55e5c20
+
+-- starcite.raise_cursor_expired(session_id text, cursor bigint, bounds starcite.log_bounds)
+--   returns void; language plpgsql, volatile; body md5 50b2abd28a2361de71dc4affc950cf2c
 
 -- starcite.raise_error(code text, message text, detail jsonb DEFAULT '{}'::jsonb)
 --   returns void; language plpgsql, volatile; body md5 ed6255b8c20c66ed7a9dfd0d3fd5c133
@@ -538,16 +799,25 @@ comment on function starcite.limits() is 'Every documented limit: its name, valu
 --   returns text; language sql, volatile; body md5 d0e0a196df19e1fcf55cbf881d7b77d8
 
 -- starcite.read(session_id text, after_seq bigint DEFAULT 0, max_events integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
---   returns SETOF starcite.events; language plpgsql, stable; body md5 6531554a799cc531beb80989932846a9
+--   returns SETOF starcite.events; language plpgsql, stable; body md5 643723001a66873429275a0dfd17e34f
+
+-- starcite.read_changes(after_seq bigint DEFAULT 0, max_changes integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
+--   returns SETOF starcite.session_changes; language plpgsql, stable; body md5 33b55207d447c8aa98459da51674b91b
 
 -- starcite.read_json(session_id text, after_seq bigint, max_events integer, max_bytes integer, fields text[], keys text[], tenant_id text DEFAULT NULL::text)
---   returns TABLE(events text, n integer, last_seq bigint); language plpgsql, stable; body md5 4bd53908b1c729a094ec3584531f7c7a
+--   returns TABLE(events text, n integer, last_seq bigint); language plpgsql, stable; body md5 26f08ace735d51d36e9a3178c3da824d
 
 -- starcite.read_many(session_ids text[], after_seqs bigint[], max_events integer[], tenant_id text DEFAULT NULL::text)
 --   returns SETOF starcite.events; language plpgsql, stable; body md5 e021a5338967d1222845895fd6da5a2a
 
+-- starcite.record_archive_segment(session_id text, from_seq bigint, to_seq bigint, object_key text, bytes bigint)
+--   returns boolean; language plpgsql, volatile; body md5 407a01c05b0ebaa83b56f38bb259b9b0
+
 -- starcite.resolve_tenant(tenant_id text)
 --   returns text; language sql, stable, parallel safe; body md5 3f666c377d9e9ec1ab5e9c3891a402c2
+
+-- starcite.retention_due(max_sessions integer DEFAULT 100)
+--   returns TABLE(session_id text, tenant_id text); language sql, stable; body md5 1e486adffac315e13992211efecbc53b
 
 -- starcite.revoke_api_key(id text, tenant_id text DEFAULT NULL::text)
 --   returns SETOF starcite.api_key_info; language plpgsql, volatile; body md5 df1ecf6bb8904ed08f41f457caaf349b
@@ -556,8 +826,11 @@ comment on function starcite.limits() is 'Every documented limit: its name, valu
 --   returns boolean; language sql, immutable, parallel safe; body md5 b25da17a56f46d60e11b2c6e7945aa98
 
 -- starcite.scopes()
---   returns TABLE(name text, api_key_default boolean, session_token boolean, description text); language sql, immutable, parallel safe; body md5 d0302233d269c270fae7c4d0bf119b1f
+--   returns TABLE(name text, api_key_default boolean, session_token boolean, description text); language sql, immutable, parallel safe; body md5 58c3e93dab218eef5ab5afc0540327f0
 comment on function starcite.scopes() is 'Every scope a credential can hold: a new key''s default, whether a session token may carry it, what it allows.';
+
+-- starcite.set_retention(max_age interval DEFAULT NULL::interval, max_events bigint DEFAULT NULL::bigint, archive boolean DEFAULT false, session_id text DEFAULT NULL::text, tenant_id text DEFAULT NULL::text)
+--   returns starcite.retention_policy; language plpgsql, volatile; body md5 b8df057ad93b44917f9de0a105f92fba
 
 -- starcite.tg_events__notify()
 --   returns trigger; language plpgsql, volatile; body md5 82d823539b7bef610e14ddc1b0a8e9a0
@@ -565,8 +838,20 @@ comment on function starcite.scopes() is 'Every scope a credential can hold: a n
 -- starcite.tg_sessions__check()
 --   returns trigger; language plpgsql, volatile; body md5 cd57a15268cf72648257f5a33f0178c1
 
+-- starcite.tg_sessions__record_change()
+--   returns trigger; language plpgsql, volatile; body md5 c366dc42782c712ec1b41acfe56455c4
+
+-- starcite.trim_changes(tenant_id text, max_changes integer DEFAULT 1000)
+--   returns bigint; language plpgsql, volatile; body md5 bd93220fc2ee59a0709faf9f16a5eeca
+
+-- starcite.trim_session(session_id text, max_events integer DEFAULT 1000)
+--   returns TABLE(deleted bigint, first_seq bigint, more boolean); language plpgsql, volatile; body md5 ec6b32ceae666044a8b7f96aadcea925
+
 -- starcite.update_session(id text, title text DEFAULT NULL::text, metadata jsonb DEFAULT NULL::jsonb, expected_version bigint DEFAULT NULL::bigint, archived boolean DEFAULT NULL::boolean, tenant_id text DEFAULT NULL::text)
 --   returns starcite.sessions; language plpgsql, volatile; body md5 12b057c5fb273a4c7892ded671560b31
+
+-- starcite.update_webhook_endpoint(id text, url text DEFAULT NULL::text, session_ids text[] DEFAULT NULL::text[], types text[] DEFAULT NULL::text[], events boolean DEFAULT NULL::boolean, lifecycle boolean DEFAULT NULL::boolean, enabled boolean DEFAULT NULL::boolean, clear_sessions boolean DEFAULT false, clear_types boolean DEFAULT false, tenant_id text DEFAULT NULL::text)
+--   returns starcite.webhook_endpoint_info; language plpgsql, volatile; body md5 d41602041880b95c1363ea49638d175f
 
 -- starcite.valid_scopes(scopes text[])
 --   returns boolean; language sql, immutable, parallel safe; body md5 2009e237bf88c867abacb9313295a397
@@ -577,8 +862,34 @@ comment on function starcite.scopes() is 'Every scope a credential can hold: a n
 -- starcite.valid_tenant_id(id text)
 --   returns boolean; language sql, immutable, parallel safe; body md5 a2fa9b7125218e611fdc7bef8aa16b8a
 
+-- starcite.webhook_backoff(attempts integer, base_ms integer DEFAULT 1000, max_ms integer DEFAULT 3600000)
+--   returns interval; language sql, volatile; body md5 3f490c5561ab9a2206a40484ba63a4d8
+
+-- starcite.webhook_delivery_result(delivery_id text, ok boolean, status integer DEFAULT NULL::integer, error text DEFAULT NULL::text, base_ms integer DEFAULT 1000, max_ms integer DEFAULT 3600000)
+--   returns SETOF starcite.webhook_deliveries; language plpgsql, volatile; body md5 a96a2a9579a0316ebf35b4baffaaf896
+
+-- starcite.webhook_due_sessions(endpoint_id text, max_sessions integer DEFAULT 100)
+--   returns TABLE(session_id text); language sql, stable; body md5 a4de99302a0be105b1a6bc570304c668
+
+-- starcite.webhook_endpoint_ids()
+--   returns SETOF text; language sql, stable; body md5 4381686bffd2f42a03c6c3a5d56825a9
+
+-- starcite.webhook_endpoint_info(w starcite.webhook_endpoints)
+--   returns starcite.webhook_endpoint_info; language sql, immutable; body md5 769cfe2519e62325ea8f1c7ba6e4b400
+
+-- starcite.webhook_endpoints_due(endpoint_ids text[])
+--   returns TABLE(endpoint_id text, changes_due boolean); language sql, stable; body md5 342a2fbe0084e31c4ea67e96fa478075
+
+-- starcite.webhook_event_json(e starcite.events)
+--   returns jsonb; language sql, immutable; body md5 7331c5d27de0d9ab7b6d0f11523ac803
+
+-- starcite.webhook_next_delivery(endpoint_id text, session_id text DEFAULT NULL::text, max_items integer DEFAULT 100)
+--   returns SETOF starcite.webhook_delivery_request; language plpgsql, volatile; body md5 47c280dd94f3d5f165a2f6006365bc04
+
 -- Triggers
 
 CREATE TRIGGER events_notify AFTER INSERT ON starcite.events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION starcite.tg_events__notify();
+
+CREATE TRIGGER sessions_changes AFTER INSERT OR DELETE OR UPDATE OF title, metadata, archived, version ON starcite.sessions FOR EACH ROW EXECUTE FUNCTION starcite.tg_sessions__record_change();
 
 CREATE TRIGGER sessions_check BEFORE INSERT OR UPDATE OF id, title, metadata ON starcite.sessions FOR EACH ROW EXECUTE FUNCTION starcite.tg_sessions__check();

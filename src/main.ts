@@ -1,3 +1,4 @@
+import { S3ObjectStore } from "./archive/store.ts";
 import { createPool } from "./db/client.ts";
 import { prepareDatabase } from "./db/database.ts";
 import { startServer } from "./server/index.ts";
@@ -78,6 +79,8 @@ async function run(config: Config, logger: Logger, lifecycle: Lifecycle): Promis
     cors: config.corsOrigins,
     introspection: config.introspection,
     limits: config.limits,
+    archive: config.archive ? new S3ObjectStore(config.archive) : null,
+    workers: config.workers ? {} : false,
     auth: {
       mode: config.authMode,
       tokenSecret,

@@ -39,6 +39,13 @@ async function start(): Promise<string> {
         ...(process.env.BENCH_APPEND_IN_FLIGHT ? { maxInFlight: Number(process.env.BENCH_APPEND_IN_FLIGHT) } : {}),
         ...(process.env.BENCH_APPEND_MAX_BATCH ? { maxBatch: Number(process.env.BENCH_APPEND_MAX_BATCH) } : {}),
       },
+      // Background workers' pace (retention scenarios): BENCH_RETENTION_INTERVAL_MS / BENCH_RETENTION_BATCH.
+      workers: {
+        retention: {
+          ...(process.env.BENCH_RETENTION_INTERVAL_MS ? { intervalMs: Number(process.env.BENCH_RETENTION_INTERVAL_MS) } : {}),
+          ...(process.env.BENCH_RETENTION_BATCH ? { batchEvents: Number(process.env.BENCH_RETENTION_BATCH) } : {}),
+        },
+      },
     } as unknown as Parameters<typeof startServer>[0];
     const server = await startServer(options);
     close = () => server.close();

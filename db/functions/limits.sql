@@ -25,7 +25,12 @@ language sql immutable parallel safe as $$
     ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)'),
     ('stream_path_chars',      120,    'characters of a Durable Stream path''s session id (`ds:` + the escaped path; 8 more are kept for the incarnation suffix)'),
     ('stream_messages_per_append', 50000, 'messages in one Durable Streams JSON append (after flattening one array level)'),
-    ('stream_ttl_seconds',     315360000, 'a Durable Stream''s `Stream-TTL` in seconds (ten years)')
+    ('stream_ttl_seconds',     315360000, 'a Durable Stream''s `Stream-TTL` in seconds (ten years)'),
+    ('changes_per_read',       1000,   '`max_changes` of one `read_changes`'),
+    ('webhook_url_chars',      2048,   'characters in a webhook endpoint''s URL (`http://` or `https://`)'),
+    ('webhook_filter_items',   100,    'session ids, or event types, in one webhook endpoint''s filter'),
+    ('webhook_endpoints_per_tenant', 100, 'webhook endpoints of one tenant'),
+    ('deliveries_per_list',    1000,   '`max_deliveries` of one `list_webhook_deliveries`')
 $$;
 
 comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';

@@ -11,6 +11,7 @@ returns table (events text, n integer, last_seq bigint)
 language plpgsql stable as $$
 declare
   _object text;
+  _bounds starcite.log_bounds;
 begin
   if after_seq is null or after_seq < 0 then
     perform starcite.raise_error('invalid_argument', 'after_seq must be >= 0', '{"field":"after_seq"}');
@@ -60,6 +61,12 @@ begin
                  where s.id = read_json.session_id and s.tenant_id = starcite.resolve_tenant(read_json.tenant_id)) then
     perform starcite.raise_error('session_not_found', format('session %s does not exist', read_json.session_id),
       jsonb_build_object('session_id', read_json.session_id));
+  end if;
+
+  -- As read: a cursor before what Postgres still keeps is cursor_expired, never a silent skip.
+  select b.* into _bounds from starcite.log_bounds b where b.session_id = read_json.session_id;
+  if _bounds.first_seq is not null and read_json.after_seq + 1 < _bounds.first_seq then
+    perform starcite.raise_cursor_expired(read_json.session_id, read_json.after_seq, _bounds);
   end if;
 
   return query execute format($q$

@@ -9,6 +9,7 @@ language sql immutable parallel safe as $$
     ('session:read',   true,  true,  'read, list and tail sessions'),
     ('session:append', true,  true,  'append'),
     ('keys:admin',     false, false, 'manage your tenant''s API keys'),
+    ('tenant:admin', false, false, 'manage your tenant''s retention policies and webhook endpoints, and read webhook deliveries'),
     ('admin',          false, false, 'manage any tenant''s keys (the development key has it)')
 $$;
 

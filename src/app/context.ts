@@ -1,6 +1,7 @@
 import type { Authenticator } from "../auth/authenticator.ts";
 import type { AuthState } from "../auth/guard.ts";
 import type { Sql } from "../db/client.ts";
+import type { ChangeFeeds } from "../live/changes.ts";
 import type { LiveHub } from "../live/hub.ts";
 import type { AppendBatcher } from "../write/batcher.ts";
 
@@ -11,6 +12,8 @@ import type { AppendBatcher } from "../write/batcher.ts";
 export interface AppContext {
   sql: Sql;
   hub: LiveHub;
+  /** Wake-ups for lifecycle-feed readers. */
+  changes: ChangeFeeds;
   batcher: AppendBatcher;
   authenticator: Authenticator;
   auth: AuthState;

@@ -1,7 +1,7 @@
 import { actorFor, requireScope, requireSession } from "../auth/guard.ts";
 import type { Principal } from "../auth/principal.ts";
 import { StarciteError } from "../db/errors.ts";
-import { appendItems, read } from "../db/events.ts";
+import { appendItems } from "../db/events.ts";
 import { getSession } from "../db/sessions.ts";
 import type { AppendResult, EventInput, JsonValue, StoredEvent } from "../db/types.ts";
 import type { AppContext } from "./context.ts";
@@ -66,7 +66,7 @@ export async function appendBatch(ctx: AppContext, sessionId: string, inputs: re
 export async function page(ctx: AppContext, sessionId: string, after: number, limit: number): Promise<EventPage> {
   const p = requireScope(ctx.auth, "session:read");
   requireSession(p, checkSessionRef(sessionId));
-  const events = await read(ctx.sql, sessionId, after, limit, p.tenantId);
+  const events = await ctx.hub.read(sessionId, after, limit, p.tenantId);
   const session = await getSession(ctx.sql, sessionId, p.tenantId);
   const lastSeq = Math.max(session?.lastSeq ?? 0, events.at(-1)?.seq ?? 0);
   return { events, nextCursor: events.at(-1)?.seq ?? after, lastSeq };

@@ -40,6 +40,13 @@ export async function list(ctx: AppContext, input: { limit?: number | null; afte
   return isToken(p) ? sessions.filter((s) => s.id === p.sessionId) : sessions;
 }
 
+/** Deletes a session with its events (the lifecycle feed records it). */
+export function remove(ctx: AppContext, id: string): Promise<Session> {
+  const p = requireScope(ctx.auth, "session:create");
+  forbidTokens(p, "delete sessions");
+  return db.deleteSession(ctx.sql, id, p.tenantId);
+}
+
 export function update(
   ctx: AppContext,
   input: { id: string; title?: string | null; metadata?: JsonValue | null; expectedVersion?: number | null; archived?: boolean | null },

@@ -1,4 +1,4 @@
-export const SCOPES = ["session:create", "session:read", "session:append", "keys:admin", "admin"] as const;
+export const SCOPES = ["session:create", "session:read", "session:append", "keys:admin", "tenant:admin", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Scopes a session token may carry: tokens read and write their one session, nothing else. */

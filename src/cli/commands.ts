@@ -3,38 +3,10 @@ import { bool, int, json, list, positionals, str, UsageError, type OptionSpecs, 
 import { readCliConfig, writeCliConfig } from "./config-file.ts";
 import { eventLine, keysTable, sessionDetails, sessionsTable } from "./output.ts";
 import { maskSecret, resolveConfigDir, type CliSettings } from "./settings.ts";
+import { WEBHOOK_COMMANDS } from "./webhooks.ts";
 
-export interface Io {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  env: NodeJS.ProcessEnv;
-  /** stderr is a terminal: progress notes (e.g. "reconnecting") go there only then. */
-  interactive: boolean;
-  /**
-   * Ctrl-C (SIGINT) or SIGTERM calls `handler` (a long-running command, like tail, ends cleanly with it);
-   * with no handler registered the process exits at once with 130. Returns the unregister function.
-   */
-  onInterrupt(handler: () => void): () => void;
-}
-
-export interface Context {
-  io: Io;
-  p: Parsed;
-  settings(): CliSettings;
-  client(): Starcite;
-}
-
-export interface Command {
-  /** Words that select it, e.g. "sessions list". */
-  name: string;
-  summary: string;
-  /** After "starcite <name> ". */
-  usage: string;
-  description?: string;
-  options: OptionSpecs;
-  examples: string[];
-  run(ctx: Context): Promise<number>;
-}
+export type { Command, Context, Io } from "./command.ts";
+import type { Command, Context } from "./command.ts";
 
 const JSON_OPTION: OptionSpecs = { json: { type: "boolean", description: "Print JSON (one object per line) for scripts" } };
 
@@ -386,7 +358,7 @@ const keysCreate: Command = {
     name: { type: "string", value: "<name>", description: "A name to recognise it by" },
     tenant: { type: "string", value: "<tenant>", description: "Tenant (default: your key's tenant)" },
     scopes: { type: "string", multiple: true, value: "<scopes>",
-      description: "Comma-separated subset of session:create, session:read, session:append, keys:admin, admin\n(default session:create,session:read,session:append)" },
+      description: "Comma-separated subset of session:create, session:read, session:append, keys:admin, tenant:admin, admin\n(default session:create,session:read,session:append)" },
     "expires-at": { type: "string", value: "<iso>", description: "Expiry, an ISO-8601 timestamp" },
     ...JSON_OPTION,
   },
@@ -471,7 +443,8 @@ export function requireEndpoint(settings: CliSettings): string {
 }
 
 export const COMMANDS: Command[] = [
-  configSet, configShow, create, append, tail, sessionsList, sessionsGet, sessionsUpdate, tokenCreate, keysCreate, keysList, keysRevoke, whoami,
+  configSet, configShow, create, append, tail, sessionsList, sessionsGet, sessionsUpdate, tokenCreate, keysCreate, keysList, keysRevoke,
+  ...WEBHOOK_COMMANDS, whoami,
 ];
 
 /** Command groups (first word) and what they hold, for help. */
@@ -480,4 +453,5 @@ export const GROUPS: Record<string, string> = {
   sessions: "List, show and update sessions",
   token: "Session tokens",
   keys: "API keys",
+  webhooks: "Webhook endpoints and their deliveries",
 };

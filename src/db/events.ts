@@ -93,7 +93,13 @@ export async function appendBatch(sql: Sql, sessionId: string, events: readonly 
   return appendItems(sql, events.map((e) => ({ ...e, sessionId, ...(tenantId ? { tenantId } : {}) })), atomic);
 }
 
-/** Events with seq > afterSeq in seq order (`starcite.read`). */
+/** Reads events with seq > after, in order, at most limit: starcite.read, or it with the archive behind it. */
+export type EventRead = (sessionId: string, after: number, limit: number, tenantId?: string | null) => Promise<StoredEvent[]>;
+
+/** Postgres only: a cursor before the retained range is cursor_expired. */
+export const postgresRead = (sql: Sql): EventRead => (sessionId, after, limit, tenantId) => read(sql, sessionId, after, limit, tenantId);
+
+/** Events with seq > afterSeq in seq order (`starcite.read`); cursor_expired before the retained range. */
 export async function read(sql: Sql, sessionId: string, afterSeq = 0, limit = 100, tenantId?: string | null): Promise<StoredEvent[]> {
   const rows = await mapReadErrors(() => sql<EventRow[]>`select * from starcite.read(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`);
   return rows.map(toEvent);

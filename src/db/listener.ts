@@ -12,6 +12,14 @@ const createSubscriber: CreateSubscriber =
 /** The channel the events trigger notifies on; payload `{"session_id": "...", "last_seq": N}`. */
 export const EVENTS_CHANNEL = "starcite_events";
 
+/** The channel session changes notify on; payload `{"tenant_id": "...", "seq": N}`. */
+export const CHANGES_CHANNEL = "starcite_changes";
+
+export interface TenantChanged {
+  tenantId: string;
+  seq: number;
+}
+
 export interface SessionAdvanced {
   sessionId: string;
   lastSeq: number;
@@ -20,6 +28,8 @@ export interface SessionAdvanced {
 export interface ListenerEvents {
   /** A session's log reached `lastSeq` (a hint: re-read from your cursor). */
   advanced: [SessionAdvanced];
+  /** A tenant's lifecycle feed reached `seq` (a hint: re-read from your cursor). */
+  changed: [TenantChanged];
   /** The LISTEN connection is up again after a loss; notifications sent meanwhile are gone, so re-read. */
   reconnected: [];
   /** The LISTEN connection was lost; reconnecting. */
@@ -68,6 +78,10 @@ export class NotificationListener extends EventEmitter<ListenerEvents> {
       const hint = parseHint(payload);
       if (hint) this.emit("advanced", hint);
     });
+    this.#subscriber.notifications.on(CHANGES_CHANNEL, (payload: unknown) => {
+      const p = payload as { tenant_id?: unknown; seq?: unknown } | null;
+      if (p && typeof p.tenant_id === "string" && typeof p.seq === "number") this.emit("changed", { tenantId: p.tenant_id, seq: p.seq });
+    });
     this.#subscriber.events.on("reconnect", () => {
       if (this.#connected) {
         this.#connected = false;
@@ -92,6 +106,7 @@ export class NotificationListener extends EventEmitter<ListenerEvents> {
   async start(): Promise<void> {
     await this.#subscriber.connect();
     await this.#subscriber.listenTo(EVENTS_CHANNEL);
+    await this.#subscriber.listenTo(CHANGES_CHANNEL);
     this.#started = true;
   }
 

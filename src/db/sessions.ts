@@ -55,6 +55,12 @@ export async function updateSession(sql: Sql, input: UpdateSessionInput): Promis
   return toSession(row!);
 }
 
+/** Deletes a session and its events; returns what it was. */
+export async function deleteSession(sql: Sql, id: string, tenantId?: string | null): Promise<Session> {
+  const [row] = await mapErrors(() => sql<SessionRow[]>`select * from starcite.delete_session(${id}, ${tenantId ?? null})`);
+  return toSession(row!);
+}
+
 /**
  * Each listed session's last_seq, whatever its tenant (the live hub re-reads the positions of the sessions it
  * follows after a LISTEN reconnect). Ids that do not exist are left out.

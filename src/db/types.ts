@@ -1,6 +1,6 @@
-import type { JsonObject, JsonValue, StarciteEvent } from "@starcite/sdk/protocol";
+import type { JsonObject, JsonValue, SessionChange, SessionChangeKind, StarciteEvent, WebhookDelivery, WebhookEndpointInfo } from "@starcite/sdk/protocol";
 
-export type { JsonObject, JsonValue };
+export type { JsonObject, JsonValue, SessionChange, SessionChangeKind, WebhookDelivery, WebhookEndpointInfo };
 
 export interface Session {
   id: string;

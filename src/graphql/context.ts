@@ -2,6 +2,7 @@ import type { Authenticator } from "../auth/authenticator.ts";
 import type { AuthState } from "../auth/guard.ts";
 import type { Sql } from "../db/client.ts";
 import type { AppendBatcher } from "../write/batcher.ts";
+import type { ChangeFeeds } from "../live/changes.ts";
 import type { LiveHub } from "../live/hub.ts";
 import type { Logger } from "../shared/logger.ts";
 
@@ -9,6 +10,7 @@ import type { Logger } from "../shared/logger.ts";
 export interface Context {
   sql: Sql;
   hub: LiveHub;
+  changes: ChangeFeeds;
   batcher: AppendBatcher;
   logger: Logger;
   authenticator: Authenticator;

@@ -1,6 +1,6 @@
 import type { Sql } from "../db/client.ts";
 import { StarciteError, toStarciteError } from "../db/errors.ts";
-import { readMany, type ReadRequest } from "../db/events.ts";
+import { postgresRead, readMany, type EventRead, type ReadRequest } from "../db/events.ts";
 import { lastSeqs } from "../db/sessions.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { Logger } from "../shared/logger.ts";
@@ -198,6 +198,8 @@ export class LiveHub {
   readonly options: Required<HubOptions>;
   /** Catch-up pages serialised once by the database, shared and cached across readers. */
   readonly pages: JsonPages;
+  /** How events are read (Postgres, with the archive behind it when one is configured). */
+  readonly read: EventRead;
   readonly #feeds = new Map<string, SessionFeed>();
   /** Feeds behind their hints, in the order they asked; read together, a round at a time. */
   readonly #behind = new Set<SessionFeed>();
@@ -218,6 +220,7 @@ export class LiveHub {
     readonly metrics: Metrics,
     readonly logger: Logger,
     options: HubOptions = {},
+    read?: EventRead,
   ) {
     this.options = { ...DEFAULTS, ...options };
     this.pages = new JsonPages(sql, {
@@ -229,6 +232,7 @@ export class LiveHub {
       metrics.catchUpPages.inc({ how });
       if (how === "database") metrics.eventReads.inc({ source: "catchup" });
     });
+    this.read = read ?? postgresRead(sql);
     const onAdvanced = (n: SessionAdvanced) => {
       this.metrics.notifications.inc();
       this.#feeds.get(n.sessionId)?.hint(n.lastSeq);

@@ -135,21 +135,25 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
 
       let events = feed.eventsAfter(this.#cursor, pageSize);
       if (events === null && this.#projection && this.#cursor + this.hub.pages.options.pageEvents <= PAGE_SEQ_MAX) {
-        const page = await this.#page(this.#projection);
+        const page = await this.#page(this.#projection).catch((error: unknown) => {
+          // Below what Postgres keeps: the rows path below reads the archive, or ends the tail with cursor_expired.
+          if (error instanceof StarciteError && error.code === "cursor_expired") return null;
+          throw error;
+        });
         if (this.#done) return null;
-        if (page.count > 0) {
+        if (page && page.count > 0) {
           if (page.lastSeq - page.count !== this.#cursor) {
             throw new StarciteError("internal_error", `tail expected seqs ${this.#cursor + 1}.., got a page ending at ${page.lastSeq} with ${page.count} events`);
           }
           this.#cursor = page.lastSeq;
           return new PageBatch(page, this.#cursor, this.#live);
         }
-        events = [];
+        if (page) events = [];
       }
       if (events === null) {
         this.hub.metrics.eventReads.inc({ source: "catchup" });
         const from = this.#cursor;
-        events = await readThroughOutage(() => read(this.sql, this.options.sessionId, from, pageSize, this.options.tenantId),
+        events = await readThroughOutage(() => this.hub.read(this.options.sessionId, from, pageSize, this.options.tenantId),
           this.hub.options.unavailableAfterMs, this.#abort.signal);
         if (this.#done) return null;
       }

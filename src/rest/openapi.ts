@@ -198,7 +198,7 @@ export const openApiDocument: OpenApiDocument = {
           { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
         ],
         responses: { "200": { description: "A page of events.", content: json(ref("EventPage")) },
-          ...errors(authed, "invalid_argument", "forbidden_scope", "session_not_found") },
+          ...errors(authed, "invalid_argument", "forbidden_scope", "session_not_found", "cursor_expired") },
       },
     },
     "/v1/sessions/{id}/tail": {
@@ -210,7 +210,7 @@ export const openApiDocument: OpenApiDocument = {
         description:
           "As a WebSocket (no subprotocol): one text frame per event (a JSON array of up to `batch_size` events with `batch_size`), " +
           "in seq order, then `{\"control\":\"caught_up\",\"cursor\":N}` at the catch-up point, then live events. Errors close the socket " +
-          "with 4000 + the HTTP status of the error (4400, 4401, 4403, 4404, 4429), 1001 on shutdown, 1013 when the database is unreachable, " +
+          "with 4000 + the HTTP status of the error (4400, 4401, 4403, 4404, 4410, 4429), 1001 on shutdown, 1013 when the database is unreachable, " +
           "1011 on a server bug, with the reason `<code>: <message>`. Pings every " + `${DEFAULT_HEARTBEAT_MS / 1000} s.\n\n` +
           "With `Accept: text/event-stream`: Server-Sent Events with `id:` = seq (`Last-Event-ID` resumes), `event: caught_up`, " +
           "`event: tail_error` before the server ends the stream on an error, and `: keep-alive` comments.",
@@ -225,8 +225,23 @@ export const openApiDocument: OpenApiDocument = {
         responses: {
           "101": { description: "Switching to the plain WebSocket tail." },
           "200": { description: "The SSE tail.", content: { "text/event-stream": { schema: { type: "string" } } } },
-          ...errors(authed, "bad_request", "invalid_argument", "forbidden_scope", "session_not_found"),
+          ...errors(authed, "bad_request", "invalid_argument", "forbidden_scope", "session_not_found", "cursor_expired"),
         },
+      },
+    },
+    "/v1/session-changes": {
+      get: {
+        operationId: "listSessionChanges",
+        summary: "Read the tenant's session changes after a cursor (the lifecycle feed)",
+        tags: ["sessions"],
+        description: "Session created / updated / archived / unarchived / deleted, in commit order with a gapless per-tenant `seq`: " +
+          "keep `next_cursor` and pass it back as `cursor` to get everything since, also after a restart. Backends only (not session tokens).",
+        parameters: [
+          { name: "cursor", in: "query", description: "Changes with seq > cursor.", schema: { type: "integer", minimum: 0, default: 0 } },
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+        ],
+        responses: { "200": { description: "A page of session changes.", content: json(ref("SessionChangePage")) },
+          ...errors(authed, "invalid_argument", "forbidden_scope", "cursor_expired") },
       },
     },
     "/v1/session-tokens": { post: mintOperation("createSessionToken", "Mint a session token") },
@@ -269,6 +284,23 @@ export const openApiDocument: OpenApiDocument = {
           created_at: { type: "string", format: "date-time" },
           updated_at: { type: "string", format: "date-time" },
         },
+      },
+      SessionChange: {
+        type: "object",
+        required: ["seq", "session_id", "kind", "version", "archived", "changed_at"],
+        properties: {
+          seq: { type: "integer", minimum: 1, description: "1, 2, 3, ... per tenant, without gaps, in commit order." },
+          session_id: { type: "string" },
+          kind: { type: "string", enum: ["created", "updated", "archived", "unarchived", "deleted"] },
+          version: { type: "integer" },
+          archived: { type: "boolean" },
+          changed_at: { type: "string", format: "date-time" },
+        },
+      },
+      SessionChangePage: {
+        type: "object",
+        required: ["changes", "next_cursor", "last_seq"],
+        properties: { changes: { type: "array", items: ref("SessionChange") }, next_cursor: { type: "integer" }, last_seq: { type: "integer" } },
       },
       SessionPage: {
         type: "object",

@@ -1,4 +1,5 @@
 import type { RestSessionPage, RestSessionToken } from "@starcite/sdk/protocol";
+import * as changes from "../app/changes.ts";
 import * as events from "../app/events.ts";
 import * as sessions from "../app/sessions.ts";
 import * as tokens from "../app/tokens.ts";
@@ -7,7 +8,7 @@ import { Fields, boolParam, intParam } from "./input.ts";
 import { openApiDocument } from "./openapi.ts";
 import type { Reply, RestCall, Route } from "./router.ts";
 import { serveSseTail } from "./sse-tail.ts";
-import { appendResultJson, eventJson, sessionJson } from "./wire.ts";
+import { appendResultJson, changeJson, eventJson, sessionJson } from "./wire.ts";
 
 const APPEND_ERRORS = [
   "invalid_event", "invalid_argument", "forbidden_scope", "forbidden_actor", "session_not_found", "expected_seq_conflict",
@@ -178,7 +179,7 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/v1/sessions/{id}/events",
     success: [200],
-    errors: ["invalid_argument", "forbidden_scope", "session_not_found"],
+    errors: ["invalid_argument", "forbidden_scope", "session_not_found", "cursor_expired"],
     auth: true,
     body: false,
     async handle(call) {
@@ -191,7 +192,7 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/v1/sessions/{id}/tail",
     success: [101, 200],
-    errors: ["bad_request", "invalid_argument", "forbidden_scope", "session_not_found"],
+    errors: ["bad_request", "invalid_argument", "forbidden_scope", "session_not_found", "cursor_expired"],
     auth: true,
     credentialInQuery: true,
     body: false,
@@ -201,6 +202,19 @@ export const ROUTES: readonly Route[] = [
           "the tail is a WebSocket (send an Upgrade request, e.g. websocat) or an SSE stream (send Accept: text/event-stream)");
       }
       await serveSseTail(call.ctx, call.req, call.res, call.params.id!, call.query, call.deps);
+    },
+  },
+  {
+    id: "listSessionChanges",
+    method: "GET",
+    path: "/v1/session-changes",
+    success: [200],
+    errors: ["invalid_argument", "forbidden_scope", "cursor_expired"],
+    auth: true,
+    body: false,
+    async handle(call) {
+      const page = await changes.page(call.ctx, intParam(call.query, "cursor") ?? 0, intParam(call.query, "limit") ?? 100);
+      return ok({ changes: page.changes.map(changeJson), next_cursor: page.nextCursor, last_seq: page.lastSeq });
     },
   },
   {

@@ -1,5 +1,5 @@
-import type { RestAppendResult, RestEvent, RestSession } from "@starcite/sdk/protocol";
-import type { AppendResult, Session, StoredEvent } from "../db/types.ts";
+import type { RestAppendResult, RestEvent, RestSession, RestSessionChange } from "@starcite/sdk/protocol";
+import type { AppendResult, Session, SessionChange, StoredEvent } from "../db/types.ts";
 
 /** The data layer's records in REST's snake_case shapes. */
 
@@ -27,6 +27,15 @@ export const eventJson = (e: StoredEvent): RestEvent => ({
   producer_id: e.producerId,
   producer_seq: e.producerSeq,
   inserted_at: e.insertedAt,
+});
+
+export const changeJson = (c: SessionChange): RestSessionChange => ({
+  seq: c.seq,
+  session_id: c.sessionId,
+  kind: c.kind,
+  version: c.version,
+  archived: c.archived,
+  changed_at: c.changedAt,
 });
 
 export const appendResultJson = (r: AppendResult): RestAppendResult => ({ seq: r.seq, last_seq: r.lastSeq, deduped: r.deduped });

@@ -7,8 +7,8 @@ import type { CredentialProvider } from "./tail-stream.ts";
 import { decodeSessionToken } from "./token.ts";
 import { GraphQLHttp, resolveEndpoints, type Endpoints, type FetchLike } from "./transport.ts";
 import type {
-  AppendEventInput, AppendResult, ApiKeyInfo, CreatedApiKey, EventPage, JsonObject, PrincipalType, SessionInfo,
-  SessionTokenInfo, Viewer,
+  AppendEventInput, AppendResult, ApiKeyInfo, CreatedApiKey, CreatedWebhookEndpoint, EventPage, JsonObject, PrincipalType,
+  RetentionPolicyInfo, SessionChangePage, SessionInfo, SessionTokenInfo, Viewer, WebhookDelivery, WebhookEndpointInfo,
 } from "./protocol.ts";
 
 export interface StarciteOptions {
@@ -266,6 +266,55 @@ export class Starcite {
 
   async revokeApiKey(id: string): Promise<ApiKeyInfo> {
     return (await this.request<{ revokeApiKey: ApiKeyInfo }>(Q.REVOKE_API_KEY, { id })).revokeApiKey;
+  }
+
+  /** Deletes a session and its events; returns what it was. */
+  async deleteSession(id: string): Promise<SessionInfo> {
+    return (await this.request<{ deleteSession: SessionInfo }>(Q.DELETE_SESSION, { id })).deleteSession;
+  }
+
+  /**
+   * One page of the tenant's lifecycle feed: session changes with seq > after, in commit order. Keep `nextCursor`
+   * (e.g. in your database) and pass it as `after` next time, after a restart too: nothing is missed.
+   */
+  async sessionChanges(input: { after?: number; limit?: number } = {}): Promise<SessionChangePage> {
+    return (await this.request<{ sessionChanges: SessionChangePage }>(Q.SESSION_CHANGES, input)).sessionChanges;
+  }
+
+  /** Creates a webhook endpoint; the signing secret is returned here once (`verifyWebhook` checks deliveries with it). */
+  async createWebhookEndpoint(input: { url: string; sessionIds?: string[]; types?: string[]; events?: boolean; lifecycle?: boolean }): Promise<CreatedWebhookEndpoint> {
+    return (await this.request<{ createWebhookEndpoint: CreatedWebhookEndpoint }>(Q.CREATE_WEBHOOK_ENDPOINT, input)).createWebhookEndpoint;
+  }
+
+  async listWebhookEndpoints(): Promise<WebhookEndpointInfo[]> {
+    return (await this.request<{ webhookEndpoints: WebhookEndpointInfo[] }>(Q.LIST_WEBHOOK_ENDPOINTS)).webhookEndpoints;
+  }
+
+  async updateWebhookEndpoint(id: string, input: { url?: string; sessionIds?: string[]; types?: string[]; events?: boolean; lifecycle?: boolean;
+                                                   enabled?: boolean; clearSessions?: boolean; clearTypes?: boolean }): Promise<WebhookEndpointInfo> {
+    return (await this.request<{ updateWebhookEndpoint: WebhookEndpointInfo }>(Q.UPDATE_WEBHOOK_ENDPOINT, { id, ...input })).updateWebhookEndpoint;
+  }
+
+  async deleteWebhookEndpoint(id: string): Promise<WebhookEndpointInfo> {
+    return (await this.request<{ deleteWebhookEndpoint: WebhookEndpointInfo }>(Q.DELETE_WEBHOOK_ENDPOINT, { id })).deleteWebhookEndpoint;
+  }
+
+  /** An endpoint's deliveries, newest first; `status: "pending"` lists those still being retried. */
+  async listWebhookDeliveries(endpointId: string, input: { status?: "pending" | "succeeded"; limit?: number } = {}): Promise<WebhookDelivery[]> {
+    return (await this.request<{ webhookDeliveries: WebhookDelivery[] }>(Q.LIST_WEBHOOK_DELIVERIES, { endpointId, ...input })).webhookDeliveries;
+  }
+
+  /** The retention policy in force for a session (its own, else the tenant's), or the tenant's. */
+  async getRetention(input: { sessionId?: string } = {}): Promise<RetentionPolicyInfo> {
+    return (await this.request<{ retention: RetentionPolicyInfo }>(Q.GET_RETENTION, input)).retention;
+  }
+
+  async setRetention(input: { sessionId?: string; maxAgeSeconds?: number; maxEvents?: number; archive?: boolean }): Promise<RetentionPolicyInfo> {
+    return (await this.request<{ setRetention: RetentionPolicyInfo }>(Q.SET_RETENTION, input)).setRetention;
+  }
+
+  async clearRetention(input: { sessionId?: string } = {}): Promise<boolean> {
+    return (await this.request<{ clearRetention: boolean }>(Q.CLEAR_RETENTION, input)).clearRetention;
   }
 
   async viewer(): Promise<Viewer> {

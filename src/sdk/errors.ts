@@ -36,6 +36,8 @@ export const SERVER_ERROR_CODES = [
   "subscription_claimed",
   "subscription_no_work",
   "webhook_url_rejected",
+  "webhook_not_found",
+  "cursor_expired",
   "database_unavailable",
   "bad_request",
   "shutting_down",

@@ -19,5 +19,7 @@ export { TailStream, tailError, resolveWebSocketImpl, type TailStreamOptions, ty
 export { Outbox, type OutboxOptions, type SendEvents } from "./outbox.ts";
 export { GraphQLHttp, resolveEndpoints, fromGraphQLErrors, type Endpoints, type FetchLike } from "./transport.ts";
 export { decodeSessionToken, type SessionTokenClaims } from "./token.ts";
+export { verifyWebhook, type VerifyWebhookOptions } from "./webhooks.ts";
+export { WebhookHeader } from "./protocol.ts";
 export { backoffDelay, resolveRetry, type RetryOptions } from "./backoff.ts";
 export type * from "./protocol.ts";

@@ -73,6 +73,86 @@ export interface TailBatch {
 
 export type PrincipalType = "user" | "agent";
 
+export type SessionChangeKind = "created" | "updated" | "archived" | "unarchived" | "deleted";
+
+/**
+ * One entry of a tenant's lifecycle feed: `seq` is 1, 2, 3, ... per tenant, gapless and in commit order, so a
+ * cursor "seq > N" never misses a change that committed late. `version` and `archived` are the session's after
+ * the change (before it, for `deleted`).
+ */
+export interface SessionChange {
+  seq: number;
+  sessionId: string;
+  kind: SessionChangeKind;
+  version: number;
+  archived: boolean;
+  /** ISO-8601 with microseconds. */
+  changedAt: string;
+}
+
+export interface SessionChangePage {
+  changes: SessionChange[];
+  /** Pass as `after` for the next page. */
+  nextCursor: number;
+  /** The seq of the tenant's newest change. */
+  lastSeq: number;
+}
+
+export interface SessionChangeBatch {
+  changes: SessionChange[];
+  cursor: number;
+  live: boolean;
+}
+
+export interface WebhookEndpointInfo {
+  id: string;
+  url: string;
+  /** Only these sessions (null: all of the tenant's). */
+  sessionIds: string[] | null;
+  /** Only events of these types (null: all). */
+  types: string[] | null;
+  /** Receives events. */
+  events: boolean;
+  /** Receives session changes. */
+  lifecycle: boolean;
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CreatedWebhookEndpoint {
+  endpoint: WebhookEndpointInfo;
+  /** The signing secret (whsec_...): shown once. */
+  secret: string;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  endpointId: string;
+  /** null: a batch of session changes. */
+  sessionId: string | null;
+  fromSeq: number;
+  toSeq: number;
+  items: number;
+  status: "pending" | "succeeded";
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastAttemptAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+export interface RetentionPolicyInfo {
+  /** Which policy is in force: the session's own, its tenant's, or none. */
+  scope: "session" | "tenant" | null;
+  /** Events older than this many seconds are expired. */
+  maxAgeSeconds: number | null;
+  maxEvents: number | null;
+  archive: boolean;
+}
+
 export interface SessionTokenInfo {
   token: string;
   expiresAt: string;
@@ -145,6 +225,43 @@ export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
   CloseCode.SubscriberAlreadyExists, CloseCode.TooManyInitialisationRequests, CloseCode.MessageTooBig,
 ]);
 // ---------------------------------------------------------------------------------------------------
+// Webhooks: every delivery is a POST with a JSON body (WebhookBody) and these headers.
+
+export const WebhookHeader = {
+  /** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the endpoint's secret>`. */
+  Signature: "starcite-signature",
+  /** The delivery id (dlv_...): the same on every retry of a delivery, so receivers can drop repeats. */
+  Delivery: "starcite-delivery",
+  /** 1 on the first try, then 2, 3, ... */
+  Attempt: "starcite-attempt",
+} as const;
+
+/** A batch of one session's events, in seq order (snake_case fields, as REST). */
+export interface WebhookEventsBody {
+  id: string;
+  endpoint_id: string;
+  type: "events";
+  tenant_id: string;
+  session_id: string;
+  /** The seq range this delivery covers (events of other types in it are filtered out). */
+  from_seq: number;
+  to_seq: number;
+  events: RestEvent[];
+}
+
+export interface WebhookChangesBody {
+  id: string;
+  endpoint_id: string;
+  type: "session_changes";
+  tenant_id: string;
+  from_seq: number;
+  to_seq: number;
+  changes: RestSessionChange[];
+}
+
+export type WebhookBody = WebhookEventsBody | WebhookChangesBody;
+
+// ---------------------------------------------------------------------------------------------------
 // REST (snake_case, field names of the open-source Starcite REST API) and its plain-WebSocket / SSE tail.
 
 /** A session as REST returns it. */
@@ -174,6 +291,16 @@ export interface RestEvent {
   producer_seq: number | null;
   /** ISO-8601 with microseconds. */
   inserted_at: string;
+}
+
+/** A session change as REST (and webhook bodies) carry it. */
+export interface RestSessionChange {
+  seq: number;
+  session_id: string;
+  kind: SessionChangeKind;
+  version: number;
+  archived: boolean;
+  changed_at: string;
 }
 
 /** One event to append over REST. */
@@ -258,6 +385,8 @@ export const TailCloseCode = {
   /** `session_not_found` (also another tenant's session, or not the session the token is for). */
   NotFound: 4404,
   Conflict: 4409,
+  /** `cursor_expired`: retention removed the events after your cursor; `earliest_seq` is in the reason's detail. Do not retry as is. */
+  Gone: 4410,
   PayloadTooLarge: 4413,
   /** `overloaded`: back off, then reconnect from your cursor. */
   TooManyRequests: 4429,

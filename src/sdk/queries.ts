@@ -47,3 +47,47 @@ export const VIEWER = `query Viewer { viewer { kind id tenantId scopes sessionId
 export const TAIL = `subscription Tail($sessionId: ID!, $cursor: Int) {
   tail(sessionId: $sessionId, cursor: $cursor) { cursor live events { ${EVENT_FIELDS} } }
 }`;
+
+export const DELETE_SESSION = `mutation DeleteSession($id: ID!) { deleteSession(id: $id) { ${SESSION_FIELDS} } }`;
+
+export const SESSION_CHANGE_FIELDS = "seq sessionId kind version archived changedAt";
+
+export const SESSION_CHANGES = `query SessionChanges($after: Int, $limit: Int) {
+  sessionChanges(after: $after, limit: $limit) { nextCursor lastSeq changes { ${SESSION_CHANGE_FIELDS} } }
+}`;
+
+export const SESSION_CHANGES_SUBSCRIPTION = `subscription SessionChanges($cursor: Int) {
+  sessionChanges(cursor: $cursor) { cursor live changes { ${SESSION_CHANGE_FIELDS} } }
+}`;
+
+export const WEBHOOK_ENDPOINT_FIELDS = "id url sessionIds types events lifecycle enabled createdAt updatedAt";
+export const WEBHOOK_DELIVERY_FIELDS =
+  "id endpointId sessionId fromSeq toSeq items status attempts nextAttemptAt lastAttemptAt lastStatus lastError createdAt deliveredAt";
+
+export const CREATE_WEBHOOK_ENDPOINT = `mutation CreateWebhookEndpoint($url: String!, $sessionIds: [ID!], $types: [String!], $events: Boolean, $lifecycle: Boolean) {
+  createWebhookEndpoint(url: $url, sessionIds: $sessionIds, types: $types, events: $events, lifecycle: $lifecycle) { secret endpoint { ${WEBHOOK_ENDPOINT_FIELDS} } }
+}`;
+
+export const LIST_WEBHOOK_ENDPOINTS = `query WebhookEndpoints { webhookEndpoints { ${WEBHOOK_ENDPOINT_FIELDS} } }`;
+
+export const UPDATE_WEBHOOK_ENDPOINT = `mutation UpdateWebhookEndpoint($id: ID!, $url: String, $sessionIds: [ID!], $types: [String!], $events: Boolean,
+  $lifecycle: Boolean, $enabled: Boolean, $clearSessions: Boolean, $clearTypes: Boolean) {
+  updateWebhookEndpoint(id: $id, url: $url, sessionIds: $sessionIds, types: $types, events: $events, lifecycle: $lifecycle,
+    enabled: $enabled, clearSessions: $clearSessions, clearTypes: $clearTypes) { ${WEBHOOK_ENDPOINT_FIELDS} }
+}`;
+
+export const DELETE_WEBHOOK_ENDPOINT = `mutation DeleteWebhookEndpoint($id: ID!) { deleteWebhookEndpoint(id: $id) { ${WEBHOOK_ENDPOINT_FIELDS} } }`;
+
+export const LIST_WEBHOOK_DELIVERIES = `query WebhookDeliveries($endpointId: ID!, $status: WebhookDeliveryStatus, $limit: Int) {
+  webhookDeliveries(endpointId: $endpointId, status: $status, limit: $limit) { ${WEBHOOK_DELIVERY_FIELDS} }
+}`;
+
+export const RETENTION_FIELDS = "scope maxAgeSeconds maxEvents archive";
+
+export const GET_RETENTION = `query Retention($sessionId: ID) { retention(sessionId: $sessionId) { ${RETENTION_FIELDS} } }`;
+
+export const SET_RETENTION = `mutation SetRetention($sessionId: ID, $maxAgeSeconds: Int, $maxEvents: Int, $archive: Boolean) {
+  setRetention(sessionId: $sessionId, maxAgeSeconds: $maxAgeSeconds, maxEvents: $maxEvents, archive: $archive) { ${RETENTION_FIELDS} }
+}`;
+
+export const CLEAR_RETENTION = `mutation ClearRetention($sessionId: ID) { clearRetention(sessionId: $sessionId) }`;

@@ -6,7 +6,12 @@ import type { FailureLimit } from "../auth/limiter.ts";
 import { SessionTokens } from "../auth/tokens.ts";
 import { createPool, ping } from "../db/client.ts";
 import { NotificationListener } from "../db/listener.ts";
+import { archiveAwareRead } from "../archive/reader.ts";
+import type { ObjectStore } from "../archive/store.ts";
+import { postgresRead } from "../db/events.ts";
+import { ChangeFeeds } from "../live/changes.ts";
 import { LiveHub, type HubOptions } from "../live/hub.ts";
+import { startWorkers, type Workers, type WorkersOptions } from "../workers/index.ts";
 import type { Config } from "../shared/config.ts";
 import { HTTP_LIMITS, SOCKET_LIMITS } from "../shared/limits.ts";
 import type { Logger } from "../shared/logger.ts";
@@ -56,6 +61,10 @@ export interface ServerOptions {
   rest?: TailStreamsOptions;
   /** Durable Streams at /v1/stream/: long-poll timeout, SSE response lifetime and heartbeat. */
   streams?: StreamsOptions;
+  /** Where archived ranges live (README "Archive"); reads below Postgres's range come from here. */
+  archive?: ObjectStore | null;
+  /** The background workers (retention, archiver, webhooks); false: none in this process. */
+  workers?: WorkersOptions | false;
 }
 
 export interface ServerLimits {
@@ -72,6 +81,8 @@ export interface RunningServer {
   metrics: Metrics;
   hub: LiveHub;
   authenticator: Authenticator;
+  /** The background workers, unless turned off. */
+  workers: Workers | null;
   /** Bytes queued in userland for each open WebSocket (backpressure introspection). */
   wsBufferedBytes(): number[];
   /** Open Durable Streams long-polls and SSE responses. */
@@ -91,7 +102,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const sql = createPool(databaseUrl, { max: config.poolSize });
   const listener = new NotificationListener(databaseUrl);
   await listener.start();
-  const hub = new LiveHub(sql, listener, metrics, logger, options.hub);
+  const hub = new LiveHub(sql, listener, metrics, logger, options.hub,
+    options.archive ? archiveAwareRead(sql, options.archive) : postgresRead(sql));
+  const changes = new ChangeFeeds(listener, options.hub?.unavailableAfterMs);
   const batcher = new AppendBatcher(sql, metrics, { logger, ...options.batcher });
   const authenticator = new Authenticator(sql, {
     mode: options.auth.mode,
@@ -109,20 +122,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...options.limits,
   };
   let closing = false;
-  const rest: RestDeps = { sql, hub, batcher, authenticator, logger, closing: () => closing, streams: new TailStreams(options.rest) };
+    const rest: RestDeps = { sql, hub, changes, batcher, authenticator, logger, closing: () => closing, streams: new TailStreams(options.rest) };
   const streamOptions = { ...STREAMS_DEFAULTS, ...options.streams };
   const wakeKeys = new WakeKeys(options.auth.tokenSecret);
   const dispatcher = new WakeDispatcher(sql, listener, wakeKeys, logger);
   dispatcher.start();
   const durableStreams: StreamsDeps = {
-    sql, hub, batcher, authenticator, logger, closing: () => closing, options: streamOptions,
+    sql, hub, changes, batcher, authenticator, logger, closing: () => closing, options: streamOptions,
     live: new LiveResponses(streamOptions.heartbeatMs),
     subscriptions: { keys: wakeKeys, dispatcher, allowLocalHttp: streamOptions.allowLocalHttpWebhooks },
   };
   const stopSweeper = startStreamSweeper(sql, logger);
 
   const engine = createGraphQLEngine({
-    context: (auth) => ({ sql, hub, batcher, logger, authenticator, auth }),
+    context: (auth) => ({ sql, hub, changes, batcher, logger, authenticator, auth }),
     authenticate: (header) => authenticator.state(bearer(header)),
     logger,
     graphiql: options.graphiql ?? !production,
@@ -176,6 +189,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw error;
   });
   const port = (server.address() as AddressInfo).port;
+  const workers = options.workers === false ? null : startWorkers(sql, databaseUrl, listener, logger, options.archive ?? null, options.workers);
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
 
   let stopped: Promise<void> | null = null;
@@ -186,6 +200,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     hub,
     authenticator,
+    workers,
     wsBufferedBytes: () => [...sockets.bufferedBytes(), ...rest.streams.bufferedBytes()],
     liveStreams: () => durableStreams.live.size,
     close() {
@@ -197,12 +212,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         },
         drainWrites: () => batcher.drain(),
         closeStreams: async () => {
+          await workers?.stop();
           await sockets.close(CloseCode.GoingAway, "server shutting down");
           rest.streams.closeAll();
           durableStreams.live.closeAll();
           dispatcher.stop();
           stopSweeper();
           hub.close();
+          changes.close();
         },
         closeHttp: async () => {
           await inflight.settled(5000);

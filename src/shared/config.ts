@@ -35,6 +35,10 @@ export interface Config {
   streamLongPollMs: number;
   /** Durable Streams: how long one SSE response lasts before the server ends it (STARCITE_STREAM_SSE_MAX_MS). */
   streamSseMaxMs: number;
+  /** STARCITE_WORKERS=off: this process runs no background workers (retention, archiver, webhook sender). */
+  workers: boolean;
+  /** The archive's S3-compatible bucket (STARCITE_ARCHIVE_S3_*); null: no archive. Credentials: the AWS SDK's usual chain. */
+  archive: { bucket: string; prefix: string; endpoint: string | undefined; region: string; forcePathStyle: boolean } | null;
   /** STARCITE_CORS_ORIGINS: "*", a list of origins, or [] (same-origin only; the production default). */
   corsOrigins: "*" | string[];
   /** STARCITE_INTROSPECTION: schema introspection (default on, off in production). */
@@ -122,6 +126,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     configDir: path.resolve(env.STARCITE_CONFIG_DIR || path.join(os.homedir(), ".starcite")),
     streamLongPollMs: positiveFromEnv(env, "STARCITE_STREAM_LONG_POLL_MS", 20_000),
     streamSseMaxMs: positiveFromEnv(env, "STARCITE_STREAM_SSE_MAX_MS", 60_000),
+    workers: onOff(env, "STARCITE_WORKERS", true),
+    archive: env.STARCITE_ARCHIVE_S3_BUCKET
+      ? {
+          bucket: env.STARCITE_ARCHIVE_S3_BUCKET,
+          prefix: env.STARCITE_ARCHIVE_S3_PREFIX ?? "",
+          endpoint: env.STARCITE_ARCHIVE_S3_ENDPOINT || undefined,
+          region: env.STARCITE_ARCHIVE_S3_REGION || env.AWS_REGION || "us-east-1",
+          forcePathStyle: onOff(env, "STARCITE_ARCHIVE_S3_FORCE_PATH_STYLE", Boolean(env.STARCITE_ARCHIVE_S3_ENDPOINT)),
+        }
+      : null,
     corsOrigins: corsOrigins(env.STARCITE_CORS_ORIGINS, production),
     introspection: onOff(env, "STARCITE_INTROSPECTION", !production),
     authFailureLimit: intFromEnv(env, "STARCITE_AUTH_FAILURE_LIMIT", AUTH_FAILURE_LIMITS.failures),

@@ -23,7 +23,7 @@ export async function bootstrapDevKey(sql: Sql, config: Config, endpoint: string
   const { key, secret } = await createApiKey(sql, {
     tenantId: "default",
     name: "development",
-    scopes: ["session:create", "session:read", "session:append", "keys:admin", "admin"],
+    scopes: ["session:create", "session:read", "session:append", "keys:admin", "tenant:admin", "admin"],
   });
   const file = configPath(config.configDir);
   const existing = readCliConfig(config.configDir);

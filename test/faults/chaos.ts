@@ -153,7 +153,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       durationMs: Date.now() - started,
     };
   } catch (error) {
-    // Say what the servers said before the run broke off.
+    // Say why the run broke off and what the servers said before (the error itself reaches vitest only after cleanup).
+    log(`run broke off at +${Date.now() - started} ms: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
     for (const s of servers) log(`server ${s.port} log tail: ${s.log.join("").slice(-3000)} crashes: ${s.crashes.join(" | ")}`);
     throw error;
   } finally {

@@ -36,7 +36,8 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
 // ---- Postgres: a cluster of the suite's own, restartable --------------------------------------------------
 
 export class Cluster {
-  handle!: EmbeddedPostgresHandle;
+  /** undefined while a restart has stopped the postmaster and not yet started a new one. */
+  handle: EmbeddedPostgresHandle | undefined;
   readonly tmp = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-faults-"));
   port = 0;
   url = "";
@@ -80,6 +81,8 @@ export class Cluster {
         return true;
       }
     });
+    // That postmaster is gone: stopping its handle would wait forever for an exit that already happened.
+    this.handle = undefined;
     // A start that never reports ready must fail the run with a reason, not hang it.
     let timer: NodeJS.Timeout | undefined;
     this.handle = await Promise.race([

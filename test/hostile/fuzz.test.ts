@@ -29,7 +29,7 @@ beforeAll(async () => {
     logger: logs.logger,
     auth: { mode: "required", tokenSecret: TEST_TOKEN_SECRET, failureLimit: { failures: 0, windowMs: 1 } },
   });
-  key = await apiKey(s.db.sql, "default", ["session:create", "session:read", "session:append", "keys:admin"]);
+  key = await apiKey(s.db.sql, "default", ["session:create", "session:read", "session:append", "keys:admin", "tenant:admin"]);
   await s.db.sql`select * from starcite.create_session('ses_fuzz')`;
 });
 afterAll(async () => {
@@ -85,6 +85,23 @@ const OPERATIONS: Operation[] = [
       exp: fc.oneof(str, fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? "Invalid" : d.toISOString())), fc.constantFrom("+275760-09-13T00:00:00Z", "0000-01-01", "9999-12-31T23:59:59Z", "2026-02-30")) }, { requiredKeys: [] }) },
   { name: "revokeApiKey", query: `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, variables: fc.record({ id: anyValue }, { requiredKeys: [] }) },
   { name: "apiKeys", query: `query($t: String) { apiKeys(tenantId: $t) { id } }`, variables: fc.record({ t: anyValue }, { requiredKeys: [] }) },
+  { name: "createWebhookEndpoint", query: `mutation($url: String!, $s: [ID!], $t: [String!], $e: Boolean, $l: Boolean) { createWebhookEndpoint(url: $url, sessionIds: $s, types: $t, events: $e, lifecycle: $l) { secret } }`,
+    variables: fc.record({ url: fc.oneof(str, fc.constantFrom("http://127.0.0.1:9/h", "https://example.com/\u0000", "ftp://x", "http://", "http://[::1")), s: fc.oneof(fc.array(str, { maxLength: 3 }), anyValue),
+      t: fc.oneof(fc.array(str, { maxLength: 3 }), anyValue), e: anyValue, l: anyValue }, { requiredKeys: [] }) },
+  { name: "updateWebhookEndpoint", query: `mutation($id: ID!, $url: String, $s: [ID!], $t: [String!], $en: Boolean, $cs: Boolean, $ct: Boolean) { updateWebhookEndpoint(id: $id, url: $url, sessionIds: $s, types: $t, enabled: $en, clearSessions: $cs, clearTypes: $ct) { id } }`,
+    variables: fc.record({ id: fc.oneof(str, anyValue), url: str, s: fc.oneof(fc.array(str, { maxLength: 3 }), anyValue), t: fc.oneof(fc.array(str, { maxLength: 3 }), anyValue), en: anyValue, cs: anyValue, ct: anyValue }, { requiredKeys: [] }) },
+  { name: "deleteWebhookEndpoint", query: `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }`, variables: fc.record({ id: anyValue }, { requiredKeys: [] }) },
+  { name: "webhookEndpoints", query: `query { webhookEndpoints { id } }`, variables: fc.record({ x: anyValue }, { requiredKeys: [] }) },
+  { name: "webhookDeliveries", query: `query($id: ID!, $limit: Int, $status: WebhookDeliveryStatus) { webhookDeliveries(endpointId: $id, limit: $limit, status: $status) { id } }`,
+    variables: fc.record({ id: anyValue, limit: fc.oneof(fc.integer(), anyValue), status: fc.oneof(fc.constantFrom("pending", "succeeded"), anyValue) }, { requiredKeys: [] }) },
+  { name: "setRetention", query: `mutation($s: ID, $age: Int, $n: Int, $a: Boolean) { setRetention(sessionId: $s, maxAgeSeconds: $age, maxEvents: $n, archive: $a) { scope } }`,
+    variables: fc.record({ s: fc.oneof(fc.constant("ses_fuzz"), str), age: fc.oneof(fc.integer(), anyValue), n: fc.oneof(fc.integer(), anyValue), a: anyValue }, { requiredKeys: [] }) },
+  { name: "clearRetention", query: `mutation($s: ID) { clearRetention(sessionId: $s) }`, variables: fc.record({ s: fc.oneof(fc.constant("ses_fuzz"), str, anyValue) }, { requiredKeys: [] }) },
+  { name: "retention", query: `query($s: ID) { retention(sessionId: $s) { scope } }`, variables: fc.record({ s: fc.oneof(str, anyValue) }, { requiredKeys: [] }) },
+  { name: "sessionChanges", query: `query($after: Int, $limit: Int) { sessionChanges(after: $after, limit: $limit) { lastSeq } }`,
+    variables: fc.record({ after: fc.oneof(fc.integer(), anyValue), limit: fc.oneof(fc.integer(), anyValue) }, { requiredKeys: [] }) },
+  // Never ses_fuzz: the tests after this one append to it.
+  { name: "deleteSession", query: `mutation($id: ID!) { deleteSession(id: $id) { id } }`, variables: fc.record({ id: anyValue.filter((v) => v !== "ses_fuzz") }, { requiredKeys: [] }) },
 ];
 
 async function post(body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {

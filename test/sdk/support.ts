@@ -36,7 +36,7 @@ export async function adminKey(db: TestDatabase, tenantId = "acme"): Promise<str
   const { secret } = await createApiKey(db.sql, {
     tenantId,
     name: "test",
-    scopes: ["session:create", "session:read", "session:append", "keys:admin", "admin"],
+    scopes: ["session:create", "session:read", "session:append", "keys:admin", "tenant:admin", "admin"],
   });
   return secret;
 }

@@ -4,6 +4,9 @@ import "./session.ts";
 import "./event.ts";
 import "./tail.ts";
 import "./auth.ts";
+import "./changes.ts";
+import "./webhooks.ts";
+import "./retention.ts";
 
 builder.queryType({});
 builder.mutationType({});

@@ -45,6 +45,12 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, ctx) =>
       sessions.create(ctx, { id: args.id == null ? null : String(args.id), title: args.title, metadata: args.metadata }),
   }),
+  deleteSession: t.field({
+    type: SessionRef,
+    description: "Deletes a session and its events; returns what it was. The lifecycle feed records it as deleted.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => sessions.remove(ctx, String(args.id)),
+  }),
   updateSession: t.field({
     type: SessionRef,
     description: "Changes title and/or metadata (replaced whole). With `expectedVersion`, fails with `version_conflict` unless it matches.",
