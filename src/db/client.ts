@@ -5,6 +5,12 @@ export type Sql = postgres.Sql<Record<string, never>>;
 export interface PoolOptions {
   max?: number;
   applicationName?: string;
+  /**
+   * Whether to read the server's array types when connecting (postgres.js's fetch_types; needed to send arrays).
+   * A connection that never sends arrays skips it: a backend killed during that query is an error postgres.js
+   * does not hand to any caller.
+   */
+  fetchTypes?: boolean;
 }
 
 /**
@@ -25,6 +31,7 @@ export function createPool(url: string, options: PoolOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
+    fetch_types: options.fetchTypes ?? true,
     connection: { application_name: options.applicationName ?? "starcite", TimeZone: "UTC" },
     types: {
       int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },

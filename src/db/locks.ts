@@ -12,7 +12,7 @@ export class AdvisoryLocks {
   #held = new Set<string>();
 
   constructor(databaseUrl: string, private readonly namespace: number) {
-    this.#sql = createPool(databaseUrl, { max: 1, applicationName: "starcite-locks" });
+    this.#sql = createPool(databaseUrl, { max: 1, applicationName: "starcite-locks", fetchTypes: false });
   }
 
   #observe(pid: number): void {

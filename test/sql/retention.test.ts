@@ -72,6 +72,11 @@ describe("trim_session", () => {
     expect(JSON.parse(error.detail!)).toMatchObject({ session_id: id, cursor: 0, earliest_seq: 5, retained_seq: 5 });
     await pgError(db.sql`select * from starcite.read(${id}, 3, 10)`, "SC105");
     expect(await seqs(id, 4)).toEqual([5, 6]);
+    // The tails' JSON pages (read_json) refuse the same cursors, and page from the first kept event.
+    const page = (from: number) => db.sql<{ events: string; n: number }[]>`
+      select * from starcite.read_json(${id}, ${from}, 10, 65536, '{seq}', '{seq}')`;
+    await pgError(page(0), "SC105");
+    expect(JSON.parse((await page(4))[0]!.events)).toEqual([{ seq: 5 }, { seq: 6 }]);
   });
 
   test("by age: only events older than max_age go, oldest first", async () => {
