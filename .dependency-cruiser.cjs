@@ -57,14 +57,16 @@ module.exports = {
     {
       name: "archive-is-storage",
       severity: "error",
-      comment: "The archive (object store, format, archive-aware reads) sits beside src/db: it knows no fan-out, auth, operations or transports.",
+      comment:
+        "The archive (object store, format, archive-aware reads) sits beside src/db: it knows no fan-out, auth, operations or transports.",
       from: { path: "^src/archive/" },
       to: { path: "^src/(live|write|auth|app|workers|graphql|rest|streams|server|startup|cli)/" },
     },
     {
       name: "workers-are-background",
       severity: "error",
-      comment: "Background workers (retention, archiver, webhook sender) use the data layer and the archive, never the request path's layers.",
+      comment:
+        "Background workers (retention, archiver, webhook sender) use the data layer and the archive, never the request path's layers.",
       from: { path: "^src/workers/" },
       to: { path: "^src/(live|write|auth|app|graphql|rest|streams|server|startup|cli)/" },
     },
@@ -77,7 +79,8 @@ module.exports = {
     {
       name: "core-layers-know-no-transport",
       severity: "error",
-      comment: "Fan-out, the write path, auth and the operations (src/app) serve GraphQL, REST, WebSocket and SSE alike: no transport, no CLI.",
+      comment:
+        "Fan-out, the write path, auth and the operations (src/app) serve GraphQL, REST, WebSocket and SSE alike: no transport, no CLI.",
       from: { path: "^src/(live|write|auth|app|archive|workers)/" },
       to: { path: ["^src/(graphql|rest|streams|server|startup|cli)/", "^node_modules/(graphql|graphql-yoga|graphql-ws|ws|@pothos)/"] },
     },

@@ -109,43 +109,113 @@ const db = await pg.newDatabase("engine", CONNECTIONS + 2);
 const out: string[] = [];
 try {
   const sql = db.sql;
-  await createSessions(sql, Array.from({ length: SESSIONS }, (_, i) => sessionOf(i)));
+  await createSessions(
+    sql,
+    Array.from({ length: SESSIONS }, (_, i) => sessionOf(i)),
+  );
   await createFloorTable(sql);
   await Promise.all(Array.from({ length: CONNECTIONS + 2 }, () => sql`select 1`));
   const floor = floorInserter(sql);
   for (let round = 1; round <= ROUNDS; round++) {
     out.push(`-- in the database, a commit per call (synchronous_commit off)${ROUNDS > 1 ? `, round ${round}` : ""}`);
-    const singles = Array.from({ length: EVENTS + WARMUP_CALLS }, (_, i) => ({ s: sessionOf(i), p: payloadOf(i), q: Math.floor(i / SESSIONS) + 1 }));
-    out.push(format(await inDatabase(sql, "floor: bare INSERT",
-      `insert into public.floor_events (session_id, seq, type, payload) values (_c->>'s', _i + 1, 'content', _c->'p');`, singles, 1)));
+    const singles = Array.from({ length: EVENTS + WARMUP_CALLS }, (_, i) => ({
+      s: sessionOf(i),
+      p: payloadOf(i),
+      q: Math.floor(i / SESSIONS) + 1,
+    }));
+    out.push(
+      format(
+        await inDatabase(
+          sql,
+          "floor: bare INSERT",
+          `insert into public.floor_events (session_id, seq, type, payload) values (_c->>'s', _i + 1, 'content', _c->'p');`,
+          singles,
+          1,
+        ),
+      ),
+    );
     await sql`truncate public.floor_events`;
     for (const size of BATCHES) {
       const calls = Array.from({ length: Math.ceil(EVENTS / size) + WARMUP_CALLS }, (_, c) => itemsOf(c * size, size));
-      out.push(format(await inDatabase(sql, `append_items, ${size} per call`, `perform count(*) from starcite.append_items(_c);`, calls, size)));
+      out.push(
+        format(await inDatabase(sql, `append_items, ${size} per call`, `perform count(*) from starcite.append_items(_c);`, calls, size)),
+      );
     }
     // The SDK's shape: a producer's appendBatch of 50 into one session, producer_id and consecutive producer_seq.
     const sdkCalls = Array.from({ length: Math.ceil(EVENTS / 50) + WARMUP_CALLS }, (_, c) =>
-      Array.from({ length: 50 }, (_, k) => ({ session_id: sessionOf(c), type: "content", payload: payloadOf(c * 50 + k),
-        producer_id: `sdk-${round}-${c}`, producer_seq: k + 1 })));
-    out.push(format(await inDatabase(sql, "append_items, 50 per call, one session, producer", `perform count(*) from starcite.append_items(_c, true);`, sdkCalls, 50)));
-    out.push(format(await inDatabase(sql, "floor: one INSERT of 50 rows",
-      `insert into public.floor_events (session_id, seq, type, payload) select 'f' || _i, k, 'content', x from jsonb_array_elements(_c) with ordinality as a(x, k);`,
-      Array.from({ length: Math.ceil(EVENTS / 50) + WARMUP_CALLS }, (_, c) => Array.from({ length: 50 }, (_, k) => payloadOf(c * 50 + k))), 50)));
+      Array.from({ length: 50 }, (_, k) => ({
+        session_id: sessionOf(c),
+        type: "content",
+        payload: payloadOf(c * 50 + k),
+        producer_id: `sdk-${round}-${c}`,
+        producer_seq: k + 1,
+      })),
+    );
+    out.push(
+      format(
+        await inDatabase(
+          sql,
+          "append_items, 50 per call, one session, producer",
+          `perform count(*) from starcite.append_items(_c, true);`,
+          sdkCalls,
+          50,
+        ),
+      ),
+    );
+    out.push(
+      format(
+        await inDatabase(
+          sql,
+          "floor: one INSERT of 50 rows",
+          `insert into public.floor_events (session_id, seq, type, payload) select 'f' || _i, k, 'content', x from jsonb_array_elements(_c) with ordinality as a(x, k);`,
+          Array.from({ length: Math.ceil(EVENTS / 50) + WARMUP_CALLS }, (_, c) =>
+            Array.from({ length: 50 }, (_, k) => payloadOf(c * 50 + k)),
+          ),
+          50,
+        ),
+      ),
+    );
     await sql`truncate public.floor_events`;
-    out.push(format(await inDatabase(sql, "append (direct path)", `perform * from starcite.append(_c->>'s', 'content', _c->'p');`, singles, 1)));
+    out.push(
+      format(await inDatabase(sql, "append (direct path)", `perform * from starcite.append(_c->>'s', 'content', _c->'p');`, singles, 1)),
+    );
     const producer = `producer-${round}`;
-    out.push(format(await inDatabase(sql, "append with producer_id/producer_seq",
-      `perform * from starcite.append(_c->>'s', 'content', _c->'p', producer_id => '${producer}', producer_seq => (_c->>'q')::bigint);`,
-      singles, 1)));
+    out.push(
+      format(
+        await inDatabase(
+          sql,
+          "append with producer_id/producer_seq",
+          `perform * from starcite.append(_c->>'s', 'content', _c->'p', producer_id => '${producer}', producer_seq => (_c->>'q')::bigint);`,
+          singles,
+          1,
+        ),
+      ),
+    );
 
     out.push(`-- ${CONNECTIONS} connections, a transaction per call${ROUNDS > 1 ? `, round ${round}` : ""}`);
     out.push(format(await throughput(sql, "floor: bare INSERT", 1, (w, i) => floor(sessionOf(w * 7919 + i), payloadOf(i)))));
     for (const size of BATCHES) {
-      out.push(format(await throughput(sql, `append_items, ${size} per call`, size, (w, i) =>
-        sql`select count(*) from starcite.append_items(${sql.json(itemsOf((w * 7919 + i) * size, size))}::jsonb)`)));
+      out.push(
+        format(
+          await throughput(
+            sql,
+            `append_items, ${size} per call`,
+            size,
+            (w, i) => sql`select count(*) from starcite.append_items(${sql.json(itemsOf((w * 7919 + i) * size, size))}::jsonb)`,
+          ),
+        ),
+      );
     }
-    out.push(format(await throughput(sql, "append (direct path)", 1, (w, i) =>
-      sql`select seq from starcite.append(${sessionOf(w * 7919 + i)}, 'content', ${sql.json(payloadOf(i))}::jsonb)`)));
+    out.push(
+      format(
+        await throughput(
+          sql,
+          "append (direct path)",
+          1,
+          (w, i) => sql`select seq from starcite.append(${sessionOf(w * 7919 + i)}, 'content', ${sql.json(payloadOf(i))}::jsonb)`,
+        ),
+      ),
+    );
   }
 } finally {
   await db.drop();

@@ -14,7 +14,16 @@
  */
 import path from "node:path";
 import { startPostgres } from "./lib/env.ts";
-import { formatComparison, formatMarkdown, formatScenario, machineInfo, RESULTS_DIR, writeResults, type MachineInfo, type ScenarioResult } from "./lib/report.ts";
+import {
+  formatComparison,
+  formatMarkdown,
+  formatScenario,
+  machineInfo,
+  RESULTS_DIR,
+  writeResults,
+  type MachineInfo,
+  type ScenarioResult,
+} from "./lib/report.ts";
 import { SkipScenario, type BenchContext, type Scenario } from "./lib/scenario.ts";
 import { startChildServer } from "./lib/servers.ts";
 import { probeFsync } from "./lib/disk.ts";

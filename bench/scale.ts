@@ -35,7 +35,8 @@ const KEEP = 1000;
 const APPENDERS = 4;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const fmt = (s: LatencySummary) => `p50 ${s.p50.toFixed(2)} / p99 ${s.p99.toFixed(2)} / p99.9 ${s.p999.toFixed(2)} / max ${s.max.toFixed(2)} ms (n=${s.n})`;
+const fmt = (s: LatencySummary) =>
+  `p50 ${s.p50.toFixed(2)} / p99 ${s.p99.toFixed(2)} / p99.9 ${s.p999.toFixed(2)} / max ${s.max.toFixed(2)} ms (n=${s.n})`;
 
 const pg = await startPostgres(log);
 try {
@@ -49,16 +50,22 @@ try {
         await db.sql`select count(*) from starcite.append_batch(${id}, (select jsonb_agg(jsonb_build_object('payload', jsonb_build_object('i', g, 'pad', repeat('x', 240)))) from generate_series(1, ${Math.min(1000, SEEDED - i)}) g))`;
       }
     }
-    const server = await startChildServer("starcite", { BENCH_DATABASE_URL: db.url, BENCH_RETENTION_INTERVAL_MS: "50", BENCH_RETENTION_BATCH: "500" });
+    const server = await startChildServer("starcite", {
+      BENCH_DATABASE_URL: db.url,
+      BENCH_RETENTION_INTERVAL_MS: "50",
+      BENCH_RETENTION_BATCH: "500",
+    });
     const run = async (stop: () => boolean): Promise<Recorder> => {
       const r = new Recorder();
-      await Promise.all(ids.map(async (id) => {
-        for (let i = 0; i < APPENDS || !stop(); i++) {
-          const start = now();
-          await db.sql`select * from starcite.append(${id}, 'content', ${db.sql.json({ pad: "y".repeat(240) })}::jsonb)`;
-          r.since(start);
-        }
-      }));
+      await Promise.all(
+        ids.map(async (id) => {
+          for (let i = 0; i < APPENDS || !stop(); i++) {
+            const start = now();
+            await db.sql`select * from starcite.append(${id}, 'content', ${db.sql.json({ pad: "y".repeat(240) })}::jsonb)`;
+            r.since(start);
+          }
+        }),
+      );
       return r;
     };
     const without = await run(() => true);
@@ -75,8 +82,10 @@ try {
     done = true;
     const withRetention = await during;
     console.log(`retention: ${APPENDERS} SQL appenders without a retention job: ${fmt(without.summary())}`);
-    console.log(`retention: while retention deleted ${ids.length * (SEEDED - KEEP)} events in ${seconds.toFixed(1)} s ` +
-      `(${Math.round((ids.length * (SEEDED - KEEP)) / seconds)} events/s, batches of 500): ${fmt(withRetention.summary())}`);
+    console.log(
+      `retention: while retention deleted ${ids.length * (SEEDED - KEEP)} events in ${seconds.toFixed(1)} s ` +
+        `(${Math.round((ids.length * (SEEDED - KEEP)) / seconds)} events/s, batches of 500): ${fmt(withRetention.summary())}`,
+    );
     await server.close();
     await db.drop();
   }
@@ -104,33 +113,51 @@ try {
     });
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", () => r()));
     const gql = async (query: string, variables: Record<string, unknown>) => {
-      const res = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query, variables }),
+      });
       const body = (await res.json()) as { errors?: unknown };
       if (body.errors) throw new Error(JSON.stringify(body.errors));
     };
     const gqlData = async (query: string, variables: Record<string, unknown>) => {
-      const res = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query, variables }),
+      });
       return ((await res.json()) as { data: { createWebhookEndpoint: { endpoint: { id: string } } } }).data;
     };
-    const endpointId = (await gqlData(`mutation($url: String!) { createWebhookEndpoint(url: $url, lifecycle: false) { endpoint { id } } }`,
-      { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` })).createWebhookEndpoint.endpoint.id;
+    const endpointId = (
+      await gqlData(`mutation($url: String!) { createWebhookEndpoint(url: $url, lifecycle: false) { endpoint { id } } }`, {
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+      })
+    ).createWebhookEndpoint.endpoint.id;
     await gql(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, enabled: false) { id } }`, { id: endpointId });
     const sessions = Array.from({ length: SESSIONS }, (_, i) => `wh-${i}`);
     for (const id of sessions) await gql(`mutation($id: ID) { createSession(id: $id) { id } }`, { id });
     const perSession = Math.ceil(EVENTS / SESSIONS);
-    await Promise.all(sessions.map(async (id, k) => {
-      const n = Math.min(perSession, EVENTS - k * perSession);
-      for (let i = 0; i < n; i += 100) {
-        const events = Array.from({ length: Math.min(100, n - i) }, (_, j) => ({ payload: { i: i + j, pad: "z".repeat(200) } }));
-        await gql(`mutation($id: ID!, $events: [AppendInput!]!) { appendBatch(sessionId: $id, events: $events) { seq } }`, { id, events });
-      }
-    }));
+    await Promise.all(
+      sessions.map(async (id, k) => {
+        const n = Math.min(perSession, EVENTS - k * perSession);
+        for (let i = 0; i < n; i += 100) {
+          const events = Array.from({ length: Math.min(100, n - i) }, (_, j) => ({ payload: { i: i + j, pad: "z".repeat(200) } }));
+          await gql(`mutation($id: ID!, $events: [AppendInput!]!) { appendBatch(sessionId: $id, events: $events) { seq } }`, {
+            id,
+            events,
+          });
+        }
+      }),
+    );
     const start = Date.now();
     await gql(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, enabled: true) { id } }`, { id: endpointId });
     await all;
     const seconds = (lastAt - start) / 1000;
-    console.log(`webhooks: ${received} events in ${deliveries} deliveries over ${SESSIONS} sessions, drained in ${seconds.toFixed(2)} s ` +
-      `after enabling the endpoint: ${Math.round(deliveries / seconds)} deliveries/s, ${Math.round(received / seconds)} events/s`);
+    console.log(
+      `webhooks: ${received} events in ${deliveries} deliveries over ${SESSIONS} sessions, drained in ${seconds.toFixed(2)} s ` +
+        `after enabling the endpoint: ${Math.round(deliveries / seconds)} deliveries/s, ${Math.round(received / seconds)} events/s`,
+    );
     receiver.close();
     await server.close();
     await db.drop();

@@ -9,7 +9,11 @@ import { build } from "esbuild";
 
 const entries: [string, string, string[]][] = [
   ["@starcite/react (alone: SDK external)", 'export * from "@starcite/react";', ["@starcite/sdk", "@starcite/sdk/ai"]],
-  ["@starcite/react + @starcite/sdk (what the snippet adds)", 'export * from "@starcite/react"; export { Starcite } from "@starcite/sdk";', []],
+  [
+    "@starcite/react + @starcite/sdk (what the snippet adds)",
+    'export * from "@starcite/react"; export { Starcite } from "@starcite/sdk";',
+    [],
+  ],
   ["@starcite/sdk", 'export * from "@starcite/sdk";', []],
   ["@starcite/sdk + @starcite/sdk/ai", 'export * from "@starcite/sdk"; export * from "@starcite/sdk/ai";', []],
 ];
@@ -17,9 +21,17 @@ const entries: [string, string, string[]][] = [
 for (const [name, contents, external] of entries) {
   const result = await build({
     stdin: { contents, resolveDir: process.cwd(), loader: "ts" },
-    bundle: true, minify: true, format: "esm", platform: "browser", write: false, logLevel: "silent",
-    conditions: ["@starcite/source"], external: ["react", "react-dom", "ai", ...external],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    write: false,
+    logLevel: "silent",
+    conditions: ["@starcite/source"],
+    external: ["react", "react-dom", "ai", ...external],
   });
   const code = result.outputFiles[0]!.contents;
-  console.log(`${name.padEnd(58)} ${(code.length / 1024).toFixed(1).padStart(6)} KiB min  ${(gzipSync(code).length / 1024).toFixed(1).padStart(5)} KiB gzip`);
+  console.log(
+    `${name.padEnd(58)} ${(code.length / 1024).toFixed(1).padStart(6)} KiB min  ${(gzipSync(code).length / 1024).toFixed(1).padStart(5)} KiB gzip`,
+  );
 }

@@ -40,7 +40,9 @@ if (process.argv.includes("--check")) {
     process.exit(1);
   }
 } else if (added.length) {
-  lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : a > b ? 1 : 0)));
+  lock.packages = Object.fromEntries(
+    Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : a > b ? 1 : 0)),
+  );
   fs.writeFileSync(file, JSON.stringify(lock, null, 2) + "\n");
   console.log(`added ${added.length} optional platform entries: ${added.join(", ")}`);
 }

@@ -86,7 +86,13 @@ async function run(config: Config, logger: Logger, lifecycle: Lifecycle): Promis
       tokenSecret,
       failureLimit: { failures: config.authFailureLimit, windowMs: AUTH_FAILURE_LIMITS.windowMs },
       ...(config.jwksUrl
-        ? { external: { jwksUrl: config.jwksUrl, ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}), ...(config.jwtAudience ? { audience: config.jwtAudience } : {}) } }
+        ? {
+            external: {
+              jwksUrl: config.jwksUrl,
+              ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}),
+              ...(config.jwtAudience ? { audience: config.jwtAudience } : {}),
+            },
+          }
         : {}),
     },
   }).catch((error: NodeJS.ErrnoException) => {

@@ -84,7 +84,10 @@ async function waitReady(app: Started, httpPort: number, timeoutMs = 60_000): Pr
 
 /** The server's own pid, from its "listening" log line (npm start runs it as a child of npm). */
 function serverPid(app: Started): number {
-  const line = app.output().split("\n").find((l) => l.includes('"msg":"listening"'));
+  const line = app
+    .output()
+    .split("\n")
+    .find((l) => l.includes('"msg":"listening"'));
   const pid = line ? (JSON.parse(line) as { pid?: unknown }).pid : undefined;
   expect(pid, app.output()).toBeTypeOf("number");
   return pid as number;
@@ -192,8 +195,11 @@ test("npm start twice on the same data dir: ready, SIGTERM/SIGINT to npm leave n
     expect(await getSession(sql, "survivor")).toMatchObject({ title: "written during the first run", lastSeq: 2 });
     expect((await read(sql, "survivor")).map((e) => e.payload)).toEqual([{ n: 1 }, { n: 2 }]);
     // Dedup state came back with the data.
-    expect(await append(sql, "survivor", { type: "msg", payload: { n: 2 }, producerId: "p", producerSeq: 2 }))
-      .toEqual({ seq: 2, lastSeq: 2, deduped: true });
+    expect(await append(sql, "survivor", { type: "msg", payload: { n: 2 }, producerId: "p", producerSeq: 2 })).toEqual({
+      seq: 2,
+      lastSeq: 2,
+      deduped: true,
+    });
     // Migrations were not re-applied or duplicated.
     const migrations = await sql<{ version: string }[]>`select version from schema_migrations`;
     expect(new Set(migrations.map((m) => m.version)).size).toBe(migrations.length);

@@ -1,10 +1,7 @@
 /** IPC messages between the bench and a server it runs in a child process (bench/lib/child.ts). */
 
 export type ChildRequest =
-  | { type: "stats"; id: number }
-  | { type: "reset-peak"; id: number }
-  | { type: "gc"; id: number }
-  | { type: "close"; id: number };
+  { type: "stats"; id: number } | { type: "reset-peak"; id: number } | { type: "gc"; id: number } | { type: "close"; id: number };
 
 export interface ChildStats {
   /** CPU time the child used since it started, in milliseconds. */

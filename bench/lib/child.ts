@@ -112,7 +112,7 @@ process.on("disconnect", () => {
 start().then(
   (url) => send({ type: "ready", url, pid: process.pid }),
   (error: unknown) => {
-    send({ type: "failed", error: error instanceof Error ? error.stack ?? error.message : String(error) });
+    send({ type: "failed", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     setTimeout(() => process.exit(1), 20);
   },
 );

@@ -32,7 +32,6 @@ export interface PostgresEnv {
   stop(): Promise<void>;
 }
 
-
 export async function startPostgres(log: (line: string) => void): Promise<PostgresEnv> {
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-bench-"));
   // Embedded Postgres runs as the postgres user when we are root: it must be able to enter the dir.
@@ -66,14 +65,18 @@ export async function startPostgres(log: (line: string) => void): Promise<Postgr
       await admin.unsafe(`create database ${TEMPLATE}`);
     } catch (error) {
       await admin.end();
-      throw new Error(`the bench creates and drops its own databases (bench_*) and could not: ` +
-        `${error instanceof Error ? error.message : String(error)}. With DATABASE_URL, use a role with CREATEDB.`);
+      throw new Error(
+        `the bench creates and drops its own databases (bench_*) and could not: ` +
+          `${error instanceof Error ? error.message : String(error)}. With DATABASE_URL, use a role with CREATEDB.`,
+      );
     }
     await admin.end();
     await migrate(withDb(adminUrl, TEMPLATE));
-    log(external
-      ? `using the server of DATABASE_URL (${new URL(external).host}); template ${TEMPLATE} migrated in ${Date.now() - started} ms`
-      : `embedded Postgres on ${new URL(adminUrl).host} in ${tmpDir} (ready and migrated in ${Date.now() - started} ms)`);
+    log(
+      external
+        ? `using the server of DATABASE_URL (${new URL(external).host}); template ${TEMPLATE} migrated in ${Date.now() - started} ms`
+        : `embedded Postgres on ${new URL(adminUrl).host} in ${tmpDir} (ready and migrated in ${Date.now() - started} ms)`,
+    );
     const probe = postgres(adminUrl, { max: 1, onnotice: () => {} });
     const [row] = await probe<{ server_version: string }[]>`show server_version`;
     version = row?.server_version ?? "?";
@@ -144,7 +147,11 @@ function cpuOf(pid: number): { own: number; reaped: number; ppid: number } | nul
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command may contain spaces; fields after it are space-separated.
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { ppid: Number(f[1]), own: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND, reaped: (Number(f[13]) + Number(f[14])) / TICKS_PER_SECOND };
+    return {
+      ppid: Number(f[1]),
+      own: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND,
+      reaped: (Number(f[13]) + Number(f[14])) / TICKS_PER_SECOND,
+    };
   } catch {
     return null;
   }

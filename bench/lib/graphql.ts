@@ -8,8 +8,7 @@ import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { keepAliveAgent, request } from "./http.ts";
 
-export const APPEND_MUTATION =
-  "mutation Append($s: ID!, $e: AppendInput!) { append(sessionId: $s, event: $e) { seq lastSeq deduped } }";
+export const APPEND_MUTATION = "mutation Append($s: ID!, $e: AppendInput!) { append(sessionId: $s, event: $e) { seq lastSeq deduped } }";
 export const CREATE_SESSION_MUTATION = "mutation Create($id: ID) { createSession(id: $id) { id lastSeq } }";
 export const TAIL_SUBSCRIPTION =
   "subscription Tail($s: ID!, $c: Int) { tail(sessionId: $s, cursor: $c) { events { seq sessionId type payload insertedAt } cursor live } }";
@@ -89,14 +88,17 @@ export class GraphQLSocket {
   query<T>(query: string, variables: Record<string, unknown>): Promise<T> {
     return new Promise((resolve, reject) => {
       let data: T | undefined;
-      this.client.subscribe<T>({ query, variables }, {
-        next: (r) => {
-          if (r.errors?.length) reject(new Error(`GraphQL: ${String(r.errors[0]!.extensions?.code ?? "")} ${r.errors[0]!.message}`));
-          else data = r.data as T;
+      this.client.subscribe<T>(
+        { query, variables },
+        {
+          next: (r) => {
+            if (r.errors?.length) reject(new Error(`GraphQL: ${String(r.errors[0]!.extensions?.code ?? "")} ${r.errors[0]!.message}`));
+            else data = r.data as T;
+          },
+          error: (e) => reject(e instanceof Error ? e : new Error(`graphql-ws: ${JSON.stringify(e)}`)),
+          complete: () => (data === undefined ? reject(new Error("no result")) : resolve(data)),
         },
-        error: (e) => reject(e instanceof Error ? e : new Error(`graphql-ws: ${JSON.stringify(e)}`)),
-        complete: () => (data === undefined ? reject(new Error("no result")) : resolve(data)),
-      });
+      );
     });
   }
 
@@ -142,8 +144,13 @@ export interface Subscription {
 }
 
 /** Subscribes to `tail` with graphql-ws's client; onBatch gets each TailBatch. */
-export function tailWithGraphqlWs(client: Client, sessionId: string, cursor: number,
-                                  onBatch: (batch: TailBatch) => void, onError?: (e: unknown) => void): Subscription {
+export function tailWithGraphqlWs(
+  client: Client,
+  sessionId: string,
+  cursor: number,
+  onBatch: (batch: TailBatch) => void,
+  onError?: (e: unknown) => void,
+): Subscription {
   let markLive: () => void = () => {};
   let failLive: (e: unknown) => void = () => {};
   const live = new Promise<void>((resolve, reject) => ((markLive = resolve), (failLive = reject)));
@@ -176,8 +183,14 @@ export function tailWithGraphqlWs(client: Client, sessionId: string, cursor: num
  * A lean graphql-transport-ws subscriber: one WebSocket, one `tail` subscription, no client library.
  * onMessage gets the raw `next` message text, so a fan-out run can pull out just the numbers it needs.
  */
-export function leanTail(wsEndpoint: string, sessionId: string, cursor: number, query: string,
-                         onNext: (raw: string) => void, onError?: (e: unknown) => void): Subscription & { opened: Promise<void> } {
+export function leanTail(
+  wsEndpoint: string,
+  sessionId: string,
+  cursor: number,
+  query: string,
+  onNext: (raw: string) => void,
+  onError?: (e: unknown) => void,
+): Subscription & { opened: Promise<void> } {
   const ws = new WebSocket(wsEndpoint, "graphql-transport-ws", { perMessageDeflate: false });
   let markLive: () => void = () => {};
   let failLive: (e: unknown) => void = () => {};

@@ -38,8 +38,12 @@ export async function sequential(count: number, warmup: number, op: (i: number) 
  * `workers` closed-loop clients, each calling `op(worker, i)` back to back. Runs `warmupMs` unmeasured, then
  * measures for `durationMs`; operations in flight when the window closes are awaited but not counted.
  */
-export async function closedLoop(workers: number, durationMs: number, warmupMs: number,
-                                 op: (worker: number, i: number) => Promise<unknown>): Promise<LoadResult> {
+export async function closedLoop(
+  workers: number,
+  durationMs: number,
+  warmupMs: number,
+  op: (worker: number, i: number) => Promise<unknown>,
+): Promise<LoadResult> {
   const latency = new Recorder(1 << 14);
   let measuring = false;
   let stop = false;
@@ -78,8 +82,12 @@ export async function closedLoop(workers: number, durationMs: number, warmupMs: 
  * (bounded by maxInFlight). `op` resolves when the operation's own call returns; delivery is measured by
  * the caller. Returns the achieved start rate.
  */
-export async function openLoop(ratePerSec: number, durationMs: number, op: (i: number) => Promise<unknown>,
-                               maxInFlight = 10_000): Promise<{ started: number; seconds: number; errors: number; firstError?: unknown; lateStarts: number }> {
+export async function openLoop(
+  ratePerSec: number,
+  durationMs: number,
+  op: (i: number) => Promise<unknown>,
+  maxInFlight = 10_000,
+): Promise<{ started: number; seconds: number; errors: number; firstError?: unknown; lateStarts: number }> {
   const total = Math.max(1, Math.round((ratePerSec * durationMs) / 1000));
   const intervalNs = 1e9 / ratePerSec;
   const t0 = now();

@@ -29,16 +29,38 @@ export interface ResultRow {
   compare?: { metric: CompareMetric; system: System };
 }
 
-export type CompareMetric = "append latency (sequential)" | "throughput, 32 producers, many sessions/streams"
-  | "throughput, 32 producers, one session/stream" | "append-to-reader latency @100/s"
-  | "append-to-reader latency @1000/s" | "replay 100k from 0";
-export type System = "Postgres floor" | "starcite SQL" | "starcite GraphQL" | "starcite REST" | "Durable Streams" | "Redis Streams"
+export type CompareMetric =
+  | "append latency (sequential)"
+  | "throughput, 32 producers, many sessions/streams"
+  | "throughput, 32 producers, one session/stream"
+  | "append-to-reader latency @100/s"
+  | "append-to-reader latency @1000/s"
+  | "replay 100k from 0";
+export type System =
+  | "Postgres floor"
+  | "starcite SQL"
+  | "starcite GraphQL"
+  | "starcite REST"
+  | "Durable Streams"
+  | "Redis Streams"
   | "starcite Durable Streams";
-const SYSTEMS: System[] = ["Postgres floor", "starcite SQL", "starcite GraphQL", "starcite REST", "Durable Streams", "Redis Streams",
-  "starcite Durable Streams"];
-const METRICS: CompareMetric[] = ["append latency (sequential)", "throughput, 32 producers, many sessions/streams",
-  "throughput, 32 producers, one session/stream", "append-to-reader latency @100/s", "append-to-reader latency @1000/s",
-  "replay 100k from 0"];
+const SYSTEMS: System[] = [
+  "Postgres floor",
+  "starcite SQL",
+  "starcite GraphQL",
+  "starcite REST",
+  "Durable Streams",
+  "Redis Streams",
+  "starcite Durable Streams",
+];
+const METRICS: CompareMetric[] = [
+  "append latency (sequential)",
+  "throughput, 32 producers, many sessions/streams",
+  "throughput, 32 producers, one session/stream",
+  "append-to-reader latency @100/s",
+  "append-to-reader latency @1000/s",
+  "replay 100k from 0",
+];
 const isLatencyMetric = (m: CompareMetric) => m.includes("latency");
 
 export interface ScenarioResult {
@@ -88,7 +110,9 @@ export function machineInfo(pgVersion: string, quick: boolean, extra: Partial<Ma
   const cpus = os.cpus();
   let gitCommit: string | undefined;
   try {
-    gitCommit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    gitCommit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
   } catch {
     gitCommit = undefined;
   }
@@ -151,7 +175,11 @@ export function formatScenario(result: ScenarioResult): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const numeric = new Set([1, 2, 3, 4, 5, 6, 7]);
   const fmtRow = (cells: string[]) =>
-    "   " + cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+    "   " +
+    cells
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   lines.push(fmtRow(header));
   lines.push("   " + widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of body) lines.push(fmtRow(row));
@@ -162,12 +190,15 @@ export function formatScenario(result: ScenarioResult): string {
 /** Markdown table of all results (used for bench/README.md). */
 export function formatMarkdown(results: ScenarioResult[], machine: MachineInfo): string {
   const out: string[] = [];
-  out.push(`Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; ` +
-    `Node ${machine.node}; PostgreSQL ${machine.postgres}` +
-    (machine.redis ? `; Redis ${machine.redis}` : "") +
-    (machine.durableStreamsServer ? `; @durable-streams/server ${machine.durableStreamsServer}` : "") +
-    `; commit ${machine.gitCommit ?? "?"}; ${machine.date}${machine.quick ? " (--quick)" : ""}.`);
-  const probe = (s: LatencySummary | undefined) => s ? `p50 ${fmtMs(s.p50)} / p99 ${fmtMs(s.p99)} / p99.9 ${fmtMs(s.p999)} / max ${fmtMs(s.max)} ms` : "?";
+  out.push(
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; ` +
+      `Node ${machine.node}; PostgreSQL ${machine.postgres}` +
+      (machine.redis ? `; Redis ${machine.redis}` : "") +
+      (machine.durableStreamsServer ? `; @durable-streams/server ${machine.durableStreamsServer}` : "") +
+      `; commit ${machine.gitCommit ?? "?"}; ${machine.date}${machine.quick ? " (--quick)" : ""}.`,
+  );
+  const probe = (s: LatencySummary | undefined) =>
+    s ? `p50 ${fmtMs(s.p50)} / p99 ${fmtMs(s.p99)} / p99.9 ${fmtMs(s.p999)} / max ${fmtMs(s.max)} ms` : "?";
   out.push("");
   out.push(`Disk flush (8 KiB write + fdatasync) before the run: ${probe(machine.fsyncBefore)}; after: ${probe(machine.fsyncAfter)}.`);
   out.push("");
@@ -179,11 +210,13 @@ export function formatMarkdown(results: ScenarioResult[], machine: MachineInfo):
       continue;
     }
     for (const row of r.rows) {
-      out.push(`| ${r.scenario} | ${row.case}${row.floor ? " **(floor)**" : ""}${row.extra ? ` <br><sub>${fmtExtra(row.extra)}</sub>` : ""} | ` +
-        `${row.latency?.n ?? ""} | ${fmtMs(row.latency?.p50)} | ${fmtMs(row.latency?.p99)} | ${fmtMs(row.latency?.p999)} | ` +
-        `${row.throughput === undefined ? "" : `${fmtRate(row.throughput)} ${row.throughputUnit ?? "/s"}`} | ` +
-        `${fmtRatio(row.vsFloor?.p99)} | ${fmtRatio(row.vsFloor?.throughput)} | ` +
-        `${(row.targets ?? []).map((t) => `${t.pass ? "✅" : "❌"} ${t.text}`).join("<br>")} |`);
+      out.push(
+        `| ${r.scenario} | ${row.case}${row.floor ? " **(floor)**" : ""}${row.extra ? ` <br><sub>${fmtExtra(row.extra)}</sub>` : ""} | ` +
+          `${row.latency?.n ?? ""} | ${fmtMs(row.latency?.p50)} | ${fmtMs(row.latency?.p99)} | ${fmtMs(row.latency?.p999)} | ` +
+          `${row.throughput === undefined ? "" : `${fmtRate(row.throughput)} ${row.throughputUnit ?? "/s"}`} | ` +
+          `${fmtRatio(row.vsFloor?.p99)} | ${fmtRatio(row.vsFloor?.throughput)} | ` +
+          `${(row.targets ?? []).map((t) => `${t.pass ? "✅" : "❌"} ${t.text}`).join("<br>")} |`,
+      );
     }
   }
   return out.join("\n");
@@ -225,10 +258,17 @@ export function formatComparison(results: ScenarioResult[], markdown = false): s
     body.push([`${m}${isLatencyMetric(m) ? " (p50/p99/p99.9 ms)" : " (/s)"}`, ...rowsFor.map((r) => cell(r, m)), verdict]);
   }
   if (markdown) {
-    return [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...body.map((b) => `| ${b.join(" | ")} |`)].join("\n");
+    return [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...body.map((b) => `| ${b.join(" | ")} |`)].join(
+      "\n",
+    );
   }
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (c: string[]) => "   " + c.map((x, i) => x.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (c: string[]) =>
+    "   " +
+    c
+      .map((x, i) => x.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   return ["\n== side by side", line(header), "   " + widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
 }
 

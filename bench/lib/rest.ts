@@ -5,7 +5,10 @@ import { keepAliveAgent, request } from "./http.ts";
 export class RestClient {
   readonly agent: http.Agent;
 
-  constructor(readonly serverUrl: string, maxSockets = 64) {
+  constructor(
+    readonly serverUrl: string,
+    maxSockets = 64,
+  ) {
     this.agent = keepAliveAgent(maxSockets);
   }
 

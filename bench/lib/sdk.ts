@@ -32,7 +32,12 @@ export interface WindowedResult {
  * the client's maxBatchSize events), for `warmupMs` unmeasured and then `durationMs` measured. Latency is per
  * event, from append() to its result (queueing in the outbox included).
  */
-export async function windowedAppends(sessions: StarciteSession[], window: number, durationMs: number, warmupMs: number): Promise<WindowedResult> {
+export async function windowedAppends(
+  sessions: StarciteSession[],
+  window: number,
+  durationMs: number,
+  warmupMs: number,
+): Promise<WindowedResult> {
   const latency = new Recorder(1 << 16);
   let measuring = false;
   let stop = false;
@@ -40,34 +45,40 @@ export async function windowedAppends(sessions: StarciteSession[], window: numbe
   let errors = 0;
   let firstError: unknown;
   let next = 0;
-  const drained: Promise<void>[] = sessions.map((session) => new Promise<void>((resolve) => {
-    let inFlight = 0;
-    const pump = () => {
-      while (!stop && inFlight < window) {
-        inFlight++;
-        const start = now();
-        const counted = measuring;
-        session.append({ type: "token", payload: payloadOf(next++) }).then(
-          () => {
-            if (counted && !stop) {
-              latency.since(start);
-              events++;
-            }
-          },
-          (error: unknown) => {
-            errors++;
-            firstError ??= error;
-            if (errors > 1000) stop = true;
-          },
-        ).finally(() => {
-          inFlight--;
-          if (stop && inFlight === 0) resolve();
-          else pump();
-        });
-      }
-    };
-    pump();
-  }));
+  const drained: Promise<void>[] = sessions.map(
+    (session) =>
+      new Promise<void>((resolve) => {
+        let inFlight = 0;
+        const pump = () => {
+          while (!stop && inFlight < window) {
+            inFlight++;
+            const start = now();
+            const counted = measuring;
+            session
+              .append({ type: "token", payload: payloadOf(next++) })
+              .then(
+                () => {
+                  if (counted && !stop) {
+                    latency.since(start);
+                    events++;
+                  }
+                },
+                (error: unknown) => {
+                  errors++;
+                  firstError ??= error;
+                  if (errors > 1000) stop = true;
+                },
+              )
+              .finally(() => {
+                inFlight--;
+                if (stop && inFlight === 0) resolve();
+                else pump();
+              });
+          }
+        };
+        pump();
+      }),
+  );
   await sleep(warmupMs);
   measuring = true;
   const t0 = now();

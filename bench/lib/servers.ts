@@ -29,16 +29,23 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts bench/lib/child.ts for `kind` and waits for its URL. */
-export async function startChildServer(kind: "starcite" | "durable-streams", env: Record<string, string>,
-                                       logFile?: string): Promise<ChildServer> {
+export async function startChildServer(
+  kind: "starcite" | "durable-streams",
+  env: Record<string, string>,
+  logFile?: string,
+): Promise<ChildServer> {
   // The server's own output goes to logFile when given (the Durable Streams server logs every slow append).
   const out = logFile ? fs.openSync(logFile, "a") : "inherit";
   // BENCH_SERVER_NODE_ARGS adds Node flags to the server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, ["--expose-gc", ...extra, "--conditions=@starcite/source", "--import", "tsx", CHILD, kind], {
-    stdio: ["ignore", out, out, "ipc"],
-    env: { ...process.env, ...env },
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--expose-gc", ...extra, "--conditions=@starcite/source", "--import", "tsx", CHILD, kind],
+    {
+      stdio: ["ignore", out, out, "ipc"],
+      env: { ...process.env, ...env },
+    },
+  );
   if (typeof out === "number") fs.closeSync(out);
   let nextId = 1;
   const waiting = new Map<number, (reply: ChildReply) => void>();
@@ -47,7 +54,7 @@ export async function startChildServer(kind: "starcite" | "durable-streams", env
     child.on("message", (reply: ChildReply) => {
       if (reply.type === "ready") resolve(reply);
       else if (reply.type === "failed") reject(new Error(`${kind} server failed to start: ${reply.error}`));
-      else waiting.get(reply.id)?.(reply), waiting.delete(reply.id);
+      else (waiting.get(reply.id)?.(reply), waiting.delete(reply.id));
     });
   });
   const ask = (type: ChildRequest["type"]): Promise<ChildReply> =>
@@ -110,9 +117,26 @@ export async function startRedis(dataDir: string): Promise<RedisServer | null> {
   fs.mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
   const args = [
-    "--port", String(port), "--bind", "127.0.0.1", "--dir", dataDir,
-    "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-    "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning", "--logfile", path.join(dataDir, "redis.log"),
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dataDir,
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+    "--save",
+    "",
+    "--daemonize",
+    "no",
+    "--protected-mode",
+    "yes",
+    "--loglevel",
+    "warning",
+    "--logfile",
+    path.join(dataDir, "redis.log"),
   ];
   const child = spawn(bin, args, { stdio: ["ignore", "ignore", "inherit"] });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));

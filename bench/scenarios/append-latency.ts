@@ -50,7 +50,7 @@ export const appendLatency: Scenario = {
       await createFloorTable(sql);
       await createSessions(sql, ["lat-sql", "lat-floor"]);
       const floor = floorInserter(sql);
-      
+
       const gqlAvailable = await hasGraphQL(server.url);
       const gql = gqlAvailable ? new GraphQLClient(server.url, 4) : null;
       if (gql) await gql.createSession("lat-gql");
@@ -94,22 +94,18 @@ export const appendLatency: Scenario = {
         rows.push(skippedRow("1a GraphQL: mutation append", "no /graphql on the server yet"));
       }
       compareToFloor(rows, floorRow);
-      sqlRow.targets = [
-        target("p99 <= 1.5x floor", sqlRow.vsFloor!.p99! <= 1.5),
-        target("p99.9 < 10 ms", sqlRow.latency!.p999 < 10),
-      ];
+      sqlRow.targets = [target("p99 <= 1.5x floor", sqlRow.vsFloor!.p99! <= 1.5), target("p99.9 < 10 ms", sqlRow.latency!.p999 < 10)];
       if (wsRow) {
         wsRow.targets = [target("p99 <= 2x SQL append's p99", wsRow.latency!.p99 <= 2 * sqlRow.latency!.p99)];
         wsRow.extra = { ...wsRow.extra, p99VsSql: wsRow.latency!.p99 / sqlRow.latency!.p99 };
       }
       if (gqlRow) {
-        gqlRow.targets = [
-          target("p99 <= 3x floor", gqlRow.vsFloor!.p99! <= 3),
-          target("p99.9 < 10 ms", gqlRow.latency!.p999 < 10),
-        ];
+        gqlRow.targets = [target("p99 <= 3x floor", gqlRow.vsFloor!.p99! <= 3), target("p99.9 < 10 ms", gqlRow.latency!.p999 < 10)];
       }
-      notes.push(`${ROUNDS} interleaved rounds of ${perRound} per case after ${warmup} warm-up calls each; ` +
-        "the server runs in a child process with a 10-connection pool");
+      notes.push(
+        `${ROUNDS} interleaved rounds of ${perRound} per case after ${warmup} warm-up calls each; ` +
+          "the server runs in a child process with a 10-connection pool",
+      );
       return { rows, notes };
     } finally {
       await server.close();

@@ -13,7 +13,18 @@ import { compareToFloor, type ResultRow } from "../lib/report.ts";
 import { skippedRow, type Scenario } from "../lib/scenario.ts";
 import { checkpoint } from "../lib/env.ts";
 import { sdkClient, windowedAppends } from "../lib/sdk.ts";
-import { cpuMeter, createFloorTable, dbCpuMeter, createSessions, floorInserter, loadRow, metricSum, scrapeMetrics, sqlAppend, target } from "./common.ts";
+import {
+  cpuMeter,
+  createFloorTable,
+  dbCpuMeter,
+  createSessions,
+  floorInserter,
+  loadRow,
+  metricSum,
+  scrapeMetrics,
+  sqlAppend,
+  target,
+} from "./common.ts";
 
 const PRODUCERS = 32;
 /** Events per appendBatch the SDK producers send. */
@@ -55,8 +66,10 @@ export const appendThroughput: Scenario = {
           const wall = (r.seconds + warmupMs / 1000) * 1000;
           extra.serverCpu = (after.cpuUserMs + after.cpuSystemMs - before.cpuUserMs - before.cpuSystemMs) / wall;
           const m1 = await scrapeMetrics(`${server.url}/metrics`);
-          const batches = (metricSum(m1, "starcite_append_batch_size_count") ?? NaN) - (metricSum(m0, "starcite_append_batch_size_count") ?? NaN);
-          const events = (metricSum(m1, "starcite_append_batch_size_sum") ?? NaN) - (metricSum(m0, "starcite_append_batch_size_sum") ?? NaN);
+          const batches =
+            (metricSum(m1, "starcite_append_batch_size_count") ?? NaN) - (metricSum(m0, "starcite_append_batch_size_count") ?? NaN);
+          const events =
+            (metricSum(m1, "starcite_append_batch_size_sum") ?? NaN) - (metricSum(m0, "starcite_append_batch_size_sum") ?? NaN);
           if (Number.isFinite(batches) && batches > 0) extra.eventsPerTx = events / batches;
         }
         const row = loadRow(caseName, r, "events/s", extra);
@@ -72,7 +85,11 @@ export const appendThroughput: Scenario = {
       // Not a target case: the same producers handing append_items 10 events per call, to separate the
       // per-call cost of the SQL path from its per-event cost (the lever the server's group commit pulls).
       const batchRow = await run("2c SQL: append_items, 10 events per call, 1,000 sessions", async (w, i) => {
-        const items = Array.from({ length: 10 }, (_, k) => ({ session_id: pick(w, i * 10 + k), type: "content", payload: payloadOf(i * 10 + k) }));
+        const items = Array.from({ length: 10 }, (_, k) => ({
+          session_id: pick(w, i * 10 + k),
+          type: "content",
+          payload: payloadOf(i * 10 + k),
+        }));
         await sql`select seq from starcite.append_items(${sql.json(items)}::jsonb)`;
       });
       batchRow.throughput! *= 10;
@@ -100,11 +117,16 @@ export const appendThroughput: Scenario = {
         const dbCores = dbCpu();
         if (dbCores !== undefined) extra.dbCpu = dbCores;
         const s1 = await server.stats();
-        extra.serverCpu = (s1.cpuUserMs + s1.cpuSystemMs - s0.cpuUserMs - s0.cpuSystemMs) / ((r.seconds * 1000) + warmupMs);
+        extra.serverCpu = (s1.cpuUserMs + s1.cpuSystemMs - s0.cpuUserMs - s0.cpuSystemMs) / (r.seconds * 1000 + warmupMs);
         if (r.errors) extra.errors = r.errors;
         if (r.firstError) extra.firstError = String(r.firstError instanceof Error ? r.firstError.message : r.firstError).slice(0, 120);
-        sdkRow = { case: `2d SDK: ${PRODUCERS} producers, outbox appendBatch of ${SDK_BATCH} (HTTP)`, latency: r.latency.summary(),
-          throughput: r.rate, throughputUnit: "events/s", extra: { ...extra, note: "latency is per event, outbox queueing included" } };
+        sdkRow = {
+          case: `2d SDK: ${PRODUCERS} producers, outbox appendBatch of ${SDK_BATCH} (HTTP)`,
+          latency: r.latency.summary(),
+          throughput: r.rate,
+          throughputUnit: "events/s",
+          extra: { ...extra, note: "latency is per event, outbox queueing included" },
+        };
         rows.push(sdkRow);
         await Promise.all(sdkSessions.map((x) => x.close()));
       } else {
@@ -127,10 +149,14 @@ export const appendThroughput: Scenario = {
       if (sdkRow) {
         sdkRow.targets = [target(">= 50,000 events/s (Redis Streams with per-write fsync: 36.6k/s)", sdkRow.throughput! >= 50_000)];
       }
-      notes.push(`${PRODUCERS} closed-loop producers, ${warmupMs} ms warm-up then ${durationMs} ms measured per case; ` +
-        "latency columns are per-append latency under that load; benchCpu/serverCpu are cores used by the load generator / server");
-      notes.push("the SQL path has no batching: each append is its own transaction, and every transaction that NOTIFYs " +
-        "holds Postgres's cluster-wide notify lock through its commit flush, so it cannot share a WAL flush (see FACTS)");
+      notes.push(
+        `${PRODUCERS} closed-loop producers, ${warmupMs} ms warm-up then ${durationMs} ms measured per case; ` +
+          "latency columns are per-append latency under that load; benchCpu/serverCpu are cores used by the load generator / server",
+      );
+      notes.push(
+        "the SQL path has no batching: each append is its own transaction, and every transaction that NOTIFYs " +
+          "holds Postgres's cluster-wide notify lock through its commit flush, so it cannot share a WAL flush (see FACTS)",
+      );
       return { rows, notes };
     } finally {
       await server.close();

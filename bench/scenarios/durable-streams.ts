@@ -41,8 +41,10 @@ export const durableStreams: Scenario = {
       // Sequential append latency.
       await create("seq");
       const seq = await sequential(ctx.scale(10_000, 500), ctx.scale(500, 50), (i) => appendJson("seq", JSON.stringify(payloadOf(i))));
-      rows.push({ ...loadRow("7 sequential append (POST)", seq, "appends/s"),
-        compare: { metric: "append latency (sequential)", system: "Durable Streams" } });
+      rows.push({
+        ...loadRow("7 sequential append (POST)", seq, "appends/s"),
+        compare: { metric: "append latency (sequential)", system: "Durable Streams" },
+      });
 
       // 32 clients, 32 streams and one stream.
       const durationMs = ctx.quick ? 2000 : 8000;
@@ -50,11 +52,15 @@ export const durableStreams: Scenario = {
       for (let s = 0; s < 32; s++) await create(`tp-${s}`);
       await create("tp-hot");
       const spread = await closedLoop(32, durationMs, warmupMs, (w, i) => appendJson(`tp-${w}`, JSON.stringify(payloadOf(i))));
-      rows.push({ ...loadRow("7 32 clients, 32 streams", spread),
-        compare: { metric: "throughput, 32 producers, many sessions/streams", system: "Durable Streams" } });
+      rows.push({
+        ...loadRow("7 32 clients, 32 streams", spread),
+        compare: { metric: "throughput, 32 producers, many sessions/streams", system: "Durable Streams" },
+      });
       const hot = await closedLoop(32, durationMs, warmupMs, (_w, i) => appendJson("tp-hot", JSON.stringify(payloadOf(i))));
-      rows.push({ ...loadRow("7 32 clients, one stream", hot),
-        compare: { metric: "throughput, 32 producers, one session/stream", system: "Durable Streams" } });
+      rows.push({
+        ...loadRow("7 32 clients, one stream", hot),
+        compare: { metric: "throughput, 32 producers, one session/stream", system: "Durable Streams" },
+      });
 
       // Append to SSE reader.
       for (const c of e2eCases(ctx.quick)) {
@@ -100,15 +106,30 @@ export const durableStreams: Scenario = {
           latency: delivery.summary(),
           throughput: c.rate,
           throughputUnit: "events/s offered",
-          extra: { appendP50: append.summary().p50, appendP99: append.summary().p99, missing: r.started - r.errors - received, errors: r.errors },
-          compare: { metric: c.rate === 100 ? "append-to-reader latency @100/s" : "append-to-reader latency @1000/s", system: "Durable Streams" },
+          extra: {
+            appendP50: append.summary().p50,
+            appendP99: append.summary().p99,
+            missing: r.started - r.errors - received,
+            errors: r.errors,
+          },
+          compare: {
+            metric: c.rate === 100 ? "append-to-reader latency @100/s" : "append-to-reader latency @1000/s",
+            system: "Durable Streams",
+          },
         });
       }
 
-      const slow = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").split("\n").filter((l) => l.includes("store.append slow")).length : 0;
+      const slow = fs.existsSync(logFile)
+        ? fs
+            .readFileSync(logFile, "utf8")
+            .split("\n")
+            .filter((l) => l.includes("store.append slow")).length
+        : 0;
       if (slow) notes.push(`the server logged ${slow} appends slower than 50 ms ("store.append slow": write, fsync or LMDB stalls)`);
       const st = await server.stats();
-      notes.push(`server CPU over the whole scenario ${((st.cpuUserMs + st.cpuSystemMs) / 1000).toFixed(1)} s, peak RSS ${(st.peakRss / 2 ** 20).toFixed(0)} MiB`);
+      notes.push(
+        `server CPU over the whole scenario ${((st.cpuUserMs + st.cpuSystemMs) / 1000).toFixed(1)} s, peak RSS ${(st.peakRss / 2 ** 20).toFixed(0)} MiB`,
+      );
       notes.push("its replay is measured in scenario 5, interleaved with starcite's");
       return { rows, notes };
     } finally {

@@ -28,8 +28,13 @@ export function e2eCases(quick: boolean): E2eCase[] {
  * Appends at `rate` to `sessionId` through GraphQL while one graphql-ws subscriber tails it; returns the
  * append-to-delivery latency and the append call latency. The subscriber is live before the first append.
  */
-export async function measureE2e(server: ChildServer, sessionId: string, rate: number, durationMs: number,
-                                 cursor = 0): Promise<{ delivery: Recorder; append: Recorder; missing: number; errors: number; serverCpu: number; benchCpu: number }> {
+export async function measureE2e(
+  server: ChildServer,
+  sessionId: string,
+  rate: number,
+  durationMs: number,
+  cursor = 0,
+): Promise<{ delivery: Recorder; append: Recorder; missing: number; errors: number; serverCpu: number; benchCpu: number }> {
   const gql = new GraphQLClient(server.url, 256);
   const client = wsClient(gql.wsEndpoint);
   const total = Math.round((rate * durationMs) / 1000);
@@ -95,9 +100,18 @@ export const e2eLatency: Scenario = {
           latency: r.delivery.summary(),
           throughput: c.rate,
           throughputUnit: "events/s offered",
-          extra: { appendP50: r.append.summary().p50, appendP99: r.append.summary().p99, serverCpu: r.serverCpu,
-            benchCpu: r.benchCpu, missing: r.missing, errors: r.errors },
-          compare: { metric: c.rate === 100 ? "append-to-reader latency @100/s" : "append-to-reader latency @1000/s", system: "starcite GraphQL" },
+          extra: {
+            appendP50: r.append.summary().p50,
+            appendP99: r.append.summary().p99,
+            serverCpu: r.serverCpu,
+            benchCpu: r.benchCpu,
+            missing: r.missing,
+            errors: r.errors,
+          },
+          compare: {
+            metric: c.rate === 100 ? "append-to-reader latency @100/s" : "append-to-reader latency @1000/s",
+            system: "starcite GraphQL",
+          },
         };
         if (c.rate === 1000) row.targets = [target("p99 < 10 ms", row.latency!.p99 < 10)];
         rows.push(row);
@@ -105,8 +119,10 @@ export const e2eLatency: Scenario = {
       gql.close();
       return {
         rows,
-        notes: ["latency runs from the start of the append call until the subscriber (own WebSocket, graphql-ws client) " +
-          "has the event; appendP50/P99 are the append calls' own latencies under the same load"],
+        notes: [
+          "latency runs from the start of the append call until the subscriber (own WebSocket, graphql-ws client) " +
+            "has the event; appendP50/P99 are the append calls' own latencies under the same load",
+        ],
       };
     } finally {
       await server.close();

@@ -30,8 +30,13 @@ export interface OpenedSubscribers {
  * Opens `count` lean subscribers, subscriber k on sessions[k % sessions.length], at most `parallel`
  * handshakes at a time, and waits until every one is live. onNext gets each raw `next` message.
  */
-export async function openSubscribers(wsEndpoint: string, sessions: string[], count: number,
-                                      onNext: (raw: string) => void, parallel = 100): Promise<OpenedSubscribers> {
+export async function openSubscribers(
+  wsEndpoint: string,
+  sessions: string[],
+  count: number,
+  onNext: (raw: string) => void,
+  parallel = 100,
+): Promise<OpenedSubscribers> {
   const subs: Subscription[] = [];
   let failures = 0;
   let firstFailure: string | undefined;
@@ -67,7 +72,13 @@ interface FanoutCase {
 }
 
 /** Opens the case's subscribers once, then runs each rate against them; one row per rate. */
-async function runCase(server: ChildServer, sql: Sql, c: FanoutCase, tag: string, pg: { cpuSeconds(): number | undefined }): Promise<ResultRow[]> {
+async function runCase(
+  server: ChildServer,
+  sql: Sql,
+  c: FanoutCase,
+  tag: string,
+  pg: { cpuSeconds(): number | undefined },
+): Promise<ResultRow[]> {
   const gql = new GraphQLClient(server.url, 128);
   const sessions = Array.from({ length: c.sessions }, (_, i) => `fan-${tag}-${i}`);
   await createSessions(sql, sessions);
@@ -127,15 +138,15 @@ async function runCase(server: ChildServer, sql: Sql, c: FanoutCase, tag: string
       const s1 = await server.stats();
       const m1 = await scrapeMetrics(`${server.url}/metrics`);
       // A labelled counter appears in /metrics only once it was first incremented: absent before means 0.
-      const delta = (name: string, filter?: string) =>
-        m1 ? (metricSum(m1, name, filter) ?? 0) - (metricSum(m0, name, filter) ?? 0) : NaN;
+      const delta = (name: string, filter?: string) => (m1 ? (metricSum(m1, name, filter) ?? 0) - (metricSum(m0, name, filter) ?? 0) : NaN);
       const batches = delta("starcite_append_batch_size_count");
       const events = delta("starcite_append_batch_size_sum");
       const reads = delta("starcite_event_reads_total");
       const hubReads = delta("starcite_event_reads_total", 'source="hub"');
       const advances = delta("starcite_notifications_total");
       rows.push({
-        case: `${c.label}: ${c.subscribers.toLocaleString("en-US")} subs / ${c.sessions.toLocaleString("en-US")} ` +
+        case:
+          `${c.label}: ${c.subscribers.toLocaleString("en-US")} subs / ${c.sessions.toLocaleString("en-US")} ` +
           `session${c.sessions > 1 ? "s" : ""} @${run.rate}/s`,
         latency: lag.summary(),
         throughput: deliveries / (wallMs / 1000),
@@ -180,8 +191,15 @@ export const fanout: Scenario = {
       const cases: FanoutCase[] = [
         { label: "4a0", subscribers: 10, sessions: 1, runs: [{ rate: 100, durationMs: ctx.quick ? 1500 : 5000 }] },
         { label: "4a", subscribers: ctx.scale(1000, 100), sessions: 1, runs: [{ rate: 100, durationMs: long }] },
-        { label: "4b", subscribers: ctx.scale(10_000, 1000), sessions: ctx.scale(1000, 100),
-          runs: [{ rate: 100, durationMs: long }, { rate: ctx.scale(1000, 100) * (ctx.quick ? 3 : 1), durationMs: long }] },
+        {
+          label: "4b",
+          subscribers: ctx.scale(10_000, 1000),
+          sessions: ctx.scale(1000, 100),
+          runs: [
+            { rate: 100, durationMs: long },
+            { rate: ctx.scale(1000, 100) * (ctx.quick ? 3 : 1), durationMs: long },
+          ],
+        },
       ];
       const rows: ResultRow[] = [];
       // BENCH_FANOUT_CASES=4b runs only those cases (for profiling one of them); the targets need all three.
@@ -200,12 +218,13 @@ export const fanout: Scenario = {
       }
       const [r0, ra, rb] = rows as [ResultRow, ResultRow, ResultRow, ResultRow];
       const rpa = (r: ResultRow) => Number(r.extra?.readsPerAdvance);
-      ra.targets = [target("DB reads per session advance independent of subscribers (<= 1.5x the 10-subscriber run)",
-        rpa(ra) <= Math.max(1, rpa(r0)) * 1.5)];
-      rb.targets = [
-        target("p99 < 250 ms", rb.latency!.p99 < 250),
-        target("server RSS < 1 GB", Number(rb.extra?.peakRssMiB) < 1024),
+      ra.targets = [
+        target(
+          "DB reads per session advance independent of subscribers (<= 1.5x the 10-subscriber run)",
+          rpa(ra) <= Math.max(1, rpa(r0)) * 1.5,
+        ),
       ];
+      rb.targets = [target("p99 < 250 ms", rb.latency!.p99 < 250), target("server RSS < 1 GB", Number(rb.extra?.peakRssMiB) < 1024)];
       return {
         rows,
         notes: [

@@ -53,8 +53,10 @@ export const idle: Scenario = {
             targets: [target("RSS < 1 GB", after.rss < 2 ** 30)],
           },
         ],
-        notes: ["RSS after a forced GC in the server process, 2 s after the last subscription went live; " +
-          "idleCpu is cores used while all subscriptions sat idle"],
+        notes: [
+          "RSS after a forced GC in the server process, 2 s after the last subscription went live; " +
+            "idleCpu is cores used while all subscriptions sat idle",
+        ],
       };
     } finally {
       await server.close();

@@ -52,8 +52,10 @@ export const lengthIndependence: Scenario = {
       await createSessions(sql, ["len-big", "len-fresh"]);
       const t0 = now();
       await seedSession(sql, "len-big", bigCount);
-      notes.push(`seeded the big session with ${label} events (generate_series) in ${(msSince(t0) / 1000).toFixed(1)} s; ` +
-        "the SQL, GraphQL and subscriber runs all use the same big and fresh sessions, in that order");
+      notes.push(
+        `seeded the big session with ${label} events (generate_series) in ${(msSince(t0) / 1000).toFixed(1)} s; ` +
+          "the SQL, GraphQL and subscriber runs all use the same big and fresh sessions, in that order",
+      );
       await checkpoint(sql);
 
       const rows: ResultRow[] = [];
@@ -84,11 +86,16 @@ export const lengthIndependence: Scenario = {
 
         // Both subscribers run at the same time (100 appends/s each) so that a disk stall hits both alike.
         const durationMs = ctx.quick ? 2000 : 8000;
-        const sessions = [["len-fresh", "fresh session"], ["len-big", `${label}-event session`]] as const;
-        const results = await Promise.all(sessions.map(async ([sessionId]) => {
-          const [s] = await sql<{ last_seq: number }[]>`select last_seq from starcite.sessions where id = ${sessionId}`;
-          return measureE2e(server, sessionId, 100, durationMs, s!.last_seq);
-        }));
+        const sessions = [
+          ["len-fresh", "fresh session"],
+          ["len-big", `${label}-event session`],
+        ] as const;
+        const results = await Promise.all(
+          sessions.map(async ([sessionId]) => {
+            const [s] = await sql<{ last_seq: number }[]>`select last_seq from starcite.sessions where id = ${sessionId}`;
+            return measureE2e(server, sessionId, 100, durationMs, s!.last_seq);
+          }),
+        );
         const e2e: ResultRow[] = results.map((r, k) => ({
           case: `6b append -> subscriber @100/s, ${sessions[k]![1]}`,
           latency: r.delivery.summary(),
@@ -99,9 +106,11 @@ export const lengthIndependence: Scenario = {
       } else {
         rows.push(skippedRow("6b GraphQL append and append -> subscriber", "no /graphql on the server yet"));
       }
-      notes.push(`append rows: ${ROUNDS} alternating rounds of ${perRound} per session; the "floor" of each pair is the fresh session, ` +
-        "so p99/floor reads as big / fresh; " +
-        "the two subscriber runs go at the same time, each subscriber starting at its session's last seq");
+      notes.push(
+        `append rows: ${ROUNDS} alternating rounds of ${perRound} per session; the "floor" of each pair is the fresh session, ` +
+          "so p99/floor reads as big / fresh; " +
+          "the two subscriber runs go at the same time, each subscriber starting at its session's last seq",
+      );
       return { rows, notes };
     } finally {
       await server.close();

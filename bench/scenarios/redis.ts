@@ -24,8 +24,10 @@ export const redisStreams: Scenario = {
   async run(ctx) {
     const redis = await startRedis(path.join(ctx.pg.tmpDir, `redis-${Date.now()}`));
     if (!redis) {
-      throw new SkipScenario("redis-server is not installed (on Debian/Ubuntu: apt-get install redis-server); " +
-        "the Redis Streams comparison needs a local redis-server binary on PATH");
+      throw new SkipScenario(
+        "redis-server is not installed (on Debian/Ubuntu: apt-get install redis-server); " +
+          "the Redis Streams comparison needs a local redis-server binary on PATH",
+      );
     }
     ctx.machine.redis = redis.version;
     const clients: Redis[] = [];
@@ -44,19 +46,27 @@ export const redisStreams: Scenario = {
 
       // Sequential XADD.
       const seq = await sequential(ctx.scale(10_000, 500), ctx.scale(500, 50), (i) => main.xadd("seq", "*", "d", payloadText(i)));
-      rows.push({ ...loadRow("8 XADD sequential", seq, "appends/s"),
-        compare: { metric: "append latency (sequential)", system: "Redis Streams" } });
+      rows.push({
+        ...loadRow("8 XADD sequential", seq, "appends/s"),
+        compare: { metric: "append latency (sequential)", system: "Redis Streams" },
+      });
 
       // 32 clients on 32 connections.
       const durationMs = ctx.quick ? 2000 : 8000;
       const warmupMs = ctx.quick ? 500 : 1000;
       const producers = await Promise.all(Array.from({ length: 32 }, () => connect()));
-      const spread = await closedLoop(32, durationMs, warmupMs, (w, i) => producers[w]!.xadd(`tp-${(w * 31 + i) % 1000}`, "*", "d", payloadText(i)));
-      rows.push({ ...loadRow("8 XADD, 32 clients, 1,000 keys", spread),
-        compare: { metric: "throughput, 32 producers, many sessions/streams", system: "Redis Streams" } });
+      const spread = await closedLoop(32, durationMs, warmupMs, (w, i) =>
+        producers[w]!.xadd(`tp-${(w * 31 + i) % 1000}`, "*", "d", payloadText(i)),
+      );
+      rows.push({
+        ...loadRow("8 XADD, 32 clients, 1,000 keys", spread),
+        compare: { metric: "throughput, 32 producers, many sessions/streams", system: "Redis Streams" },
+      });
       const hot = await closedLoop(32, durationMs, warmupMs, (w, i) => producers[w]!.xadd("tp-hot", "*", "d", payloadText(i)));
-      rows.push({ ...loadRow("8 XADD, 32 clients, one key", hot),
-        compare: { metric: "throughput, 32 producers, one session/stream", system: "Redis Streams" } });
+      rows.push({
+        ...loadRow("8 XADD, 32 clients, one key", hot),
+        compare: { metric: "throughput, 32 producers, one session/stream", system: "Redis Streams" },
+      });
 
       // XADD to a reader in XREAD BLOCK on its own connection.
       const reader = await connect();
@@ -102,8 +112,16 @@ export const redisStreams: Scenario = {
           latency: delivery.summary(),
           throughput: c.rate,
           throughputUnit: "events/s offered",
-          extra: { appendP50: append.summary().p50, appendP99: append.summary().p99, missing: r.started - r.errors - received, errors: r.errors },
-          compare: { metric: c.rate === 100 ? "append-to-reader latency @100/s" : "append-to-reader latency @1000/s", system: "Redis Streams" },
+          extra: {
+            appendP50: append.summary().p50,
+            appendP99: append.summary().p99,
+            missing: r.started - r.errors - received,
+            errors: r.errors,
+          },
+          compare: {
+            metric: c.rate === 100 ? "append-to-reader latency @100/s" : "append-to-reader latency @1000/s",
+            system: "Redis Streams",
+          },
         });
       }
 
@@ -138,9 +156,11 @@ export const redisStreams: Scenario = {
         extra: { runs: rates.map((x) => Math.round(x)).join("/") },
         compare: { metric: "replay 100k from 0", system: "Redis Streams" },
       });
-      notes.push("Redis does less per append than starcite: no producer dedup or idempotency keys, no gapless per-session seq " +
-        "(ids are time-based), no per-session auth or tenancy, every stream held in RAM; its AOF shares one fsync " +
-        "among all writes that arrived in the same event-loop turn, which is where its 32-client throughput comes from");
+      notes.push(
+        "Redis does less per append than starcite: no producer dedup or idempotency keys, no gapless per-session seq " +
+          "(ids are time-based), no per-session auth or tenancy, every stream held in RAM; its AOF shares one fsync " +
+          "among all writes that arrived in the same event-loop turn, which is where its 32-client throughput comes from",
+      );
       return { rows, notes };
     } finally {
       for (const c of clients) c.disconnect();

@@ -58,7 +58,11 @@ export const replay: Scenario = {
       ctx.machine.durableStreamsServer = version;
       const dataDir = path.join(ctx.pg.tmpDir, `durable-streams-replay-${Date.now()}`);
       fs.mkdirSync(dataDir, { recursive: true });
-      peer = await startChildServer("durable-streams", { BENCH_DATA_DIR: dataDir }, path.join(dataDir, "..", `durable-streams-replay-${Date.now()}.log`));
+      peer = await startChildServer(
+        "durable-streams",
+        { BENCH_DATA_DIR: dataDir },
+        path.join(dataDir, "..", `durable-streams-replay-${Date.now()}.log`),
+      );
       const streamUrl = `${peer.url}/bench/replay`;
       const json = { "content-type": "application/json" };
       await expectOk(request(agent, "PUT", streamUrl, undefined, json), "create the replay stream");
@@ -68,12 +72,21 @@ export const replay: Scenario = {
         const batch = Array.from({ length: Math.min(perPost, count - i) }, (_, k) => payloadOf(i + k));
         await expectOk(request(agent, "POST", streamUrl, JSON.stringify(batch), json), "seed the replay stream");
       }
-      notes.push(`Durable Streams: ${count} messages appended ${perPost} per POST in ${msSince(peerSeedStart).toFixed(0)} ms, ` +
-        "so its store reads one frame per 100 messages and each SSE data event carries 100 of them");
+      notes.push(
+        `Durable Streams: ${count} messages appended ${perPost} per POST in ${msSince(peerSeedStart).toFixed(0)} ms, ` +
+          "so its store reads one frame per 100 messages and each SSE data event carries 100 of them",
+      );
       await checkpoint(sql);
 
       const gqlAvailable = await hasGraphQL(server.url);
-      const rates = { rows: [] as number[], json: [] as number[], tail: [] as number[], warm: [] as number[], sse: [] as number[], get: [] as number[] };
+      const rates = {
+        rows: [] as number[],
+        json: [] as number[],
+        tail: [] as number[],
+        warm: [] as number[],
+        sse: [] as number[],
+        get: [] as number[],
+      };
       let firstBatchMs = 0;
       let batches = 0;
       /** One graphql-ws reader from cursor 0 until its first live batch. */
@@ -157,21 +170,30 @@ export const replay: Scenario = {
       const rows: ResultRow[] = [];
       const rowsRow: ResultRow = {
         case: "5 rows: starcite.read paging, 1,000/page (postgres.js)",
-        throughput: best(rates.rows), throughputUnit: "events/s", extra: { runs: runsOf(rates.rows) },
+        throughput: best(rates.rows),
+        throughputUnit: "events/s",
+        extra: { runs: runsOf(rates.rows) },
       };
       const floorRow: ResultRow = {
         case: "floor: starcite.read_json paging, pages serialised in SQL, JSON.parse per page (postgres.js)",
-        throughput: best(rates.json), throughputUnit: "events/s", extra: { runs: runsOf(rates.json) }, floor: true,
+        throughput: best(rates.json),
+        throughputUnit: "events/s",
+        extra: { runs: runsOf(rates.json) },
+        floor: true,
         compare: { metric: "replay 100k from 0", system: "starcite SQL" },
       };
       const sseRow: ResultRow = {
         case: "5 Durable Streams: SSE from offset=-1 until upToDate",
-        throughput: best(rates.sse), throughputUnit: "msgs/s", extra: { runs: runsOf(rates.sse) },
+        throughput: best(rates.sse),
+        throughputUnit: "msgs/s",
+        extra: { runs: runsOf(rates.sse) },
         compare: { metric: "replay 100k from 0", system: "Durable Streams" },
       };
       const getRow: ResultRow = {
         case: "5 Durable Streams: GET offset=-1 (catch-up, one response)",
-        throughput: best(rates.get), throughputUnit: "msgs/s", extra: { runs: runsOf(rates.get) },
+        throughput: best(rates.get),
+        throughputUnit: "msgs/s",
+        extra: { runs: runsOf(rates.get) },
       };
       rows.push(rowsRow, floorRow);
       floorRow.targets = [target("raw paging faster than row paging (starcite.read)", floorRow.throughput! > rowsRow.throughput!)];
@@ -179,7 +201,8 @@ export const replay: Scenario = {
         const tail = best(rates.tail);
         const row: ResultRow = {
           case: "5 GraphQL: tail from cursor 0 until live (graphql-ws), first reader of the session",
-          throughput: tail, throughputUnit: "events/s",
+          throughput: tail,
+          throughputUnit: "events/s",
           vsFloor: { throughput: tail / floorRow.throughput! },
           extra: { runs: runsOf(rates.tail), batches, firstBatchMs, vsDurableStreamsSse: tail / sseRow.throughput! },
           compare: { metric: "replay 100k from 0", system: "starcite GraphQL" },
@@ -192,7 +215,8 @@ export const replay: Scenario = {
         const warm = best(rates.warm);
         rows.push(row, {
           case: "5 GraphQL: the same, a session read before (catch-up pages from the server's cache)",
-          throughput: warm, throughputUnit: "events/s",
+          throughput: warm,
+          throughputUnit: "events/s",
           vsFloor: { throughput: warm / floorRow.throughput! },
           extra: { runs: runsOf(rates.warm), vsDurableStreamsSse: warm / sseRow.throughput! },
         });
@@ -200,8 +224,10 @@ export const replay: Scenario = {
         rows.push(skippedRow("5 GraphQL: tail from cursor 0", "no /graphql on the server yet"));
       }
       rows.push(sseRow, getRow);
-      notes.push(`best of ${rounds} interleaved rounds after a warm-up round; events are ~256-byte JSON payloads; ` +
-        "the GraphQL tail selects seq sessionId type payload insertedAt, the floor reads the same fields");
+      notes.push(
+        `best of ${rounds} interleaved rounds after a warm-up round; events are ~256-byte JSON payloads; ` +
+          "the GraphQL tail selects seq sessionId type payload insertedAt, the floor reads the same fields",
+      );
       return { rows, notes };
     } finally {
       agent.destroy();

@@ -60,8 +60,11 @@ export const starciteStreams: Scenario = {
         const w = round === 0 ? warmup : 0;
         parts.gql.push(await sequential(perRound, w, (i) => gql.append("lat-gql", payloadOf(i))));
         parts.ds.push(await sequential(perRound, w, (i) => post("plain", i)));
-        parts.producer.push(await sequential(perRound, w, (i) =>
-          post("producer", i, { "producer-id": "bench", "producer-epoch": "0", "producer-seq": String(producerSeq++) })));
+        parts.producer.push(
+          await sequential(perRound, w, (i) =>
+            post("producer", i, { "producer-id": "bench", "producer-epoch": "0", "producer-seq": String(producerSeq++) }),
+          ),
+        );
       }
       gql.close();
 
@@ -71,13 +74,18 @@ export const starciteStreams: Scenario = {
       const prodRow = loadRow("7b Durable Streams on starcite: POST, idempotent producer", combine(parts.producer), "appends/s");
       const rows: ResultRow[] = [gqlRow, dsRow, prodRow];
       for (const row of [dsRow, prodRow]) {
-        row.extra = { ...row.extra, p50VsGraphQL: Number((row.latency!.p50 / gqlRow.latency!.p50).toFixed(2)),
-                      p99VsGraphQL: Number((row.latency!.p99 / gqlRow.latency!.p99).toFixed(2)) };
+        row.extra = {
+          ...row.extra,
+          p50VsGraphQL: Number((row.latency!.p50 / gqlRow.latency!.p50).toFixed(2)),
+          p99VsGraphQL: Number((row.latency!.p99 / gqlRow.latency!.p99).toFixed(2)),
+        };
       }
       return {
         rows,
-        notes: [`${ROUNDS} interleaved rounds of ${perRound} per case after ${warmup} warm-up calls each; one server (child process, ` +
-          "10-connection pool, auth off); DS appends are one starcite.ds_append call each (no group commit)"],
+        notes: [
+          `${ROUNDS} interleaved rounds of ${perRound} per case after ${warmup} warm-up calls each; one server (child process, ` +
+            "10-connection pool, auth off); DS appends are one starcite.ds_append call each (no group commit)",
+        ],
       };
     } finally {
       agent.destroy();

@@ -33,9 +33,8 @@ export function mockModel({ chunkDelayInMs = 40, onToken, onCancel, beforeToken 
   return new MockLanguageModelV4({
     doStream: async ({ prompt }) => {
       const lastUser = [...prompt].reverse().find((m) => m.role === "user");
-      const question = lastUser && Array.isArray(lastUser.content)
-        ? lastUser.content.map((p) => (p.type === "text" ? p.text : "")).join("")
-        : "";
+      const question =
+        lastUser && Array.isArray(lastUser.content) ? lastUser.content.map((p) => (p.type === "text" ? p.text : "")).join("") : "";
       const parts: LanguageModelV4StreamPart[] = [
         { type: "stream-start", warnings: [] },
         { type: "text-start", id: "t0" },

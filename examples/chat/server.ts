@@ -25,11 +25,16 @@ const config = loadConfig();
 const logger = createLogger(process.env.LOG_LEVEL ? config.logLevel : "warn");
 const database = await prepareDatabase(config, logger);
 const server = await startServer({
-  config, databaseUrl: database.url, logger, auth: { mode: "required", tokenSecret: randomBytes(32).toString("base64url") },
+  config,
+  databaseUrl: database.url,
+  logger,
+  auth: { mode: "required", tokenSecret: randomBytes(32).toString("base64url") },
 });
 const sql = createPool(database.url, { max: 1 });
 const { secret } = await createApiKey(sql, {
-  tenantId: "chat-example", name: `chat example ${new Date().toISOString()}`, scopes: ["session:create", "session:read", "session:append"],
+  tenantId: "chat-example",
+  name: `chat example ${new Date().toISOString()}`,
+  scopes: ["session:create", "session:read", "session:append"],
 });
 await sql.end();
 
@@ -37,7 +42,10 @@ const starcite = new Starcite({ baseUrl: `http://127.0.0.1:${server.port}`, apiK
 const agents = new ChatAgents(starcite, chatModel());
 const api = chatApi(starcite, agents);
 const vite = await createVite({
-  root: here, configFile: false, appType: "custom", logLevel: "warn",
+  root: here,
+  configFile: false,
+  appType: "custom",
+  logLevel: "warn",
   server: { middlewareMode: true },
   resolve: { conditions: ["@starcite/source"] },
 });
@@ -57,7 +65,9 @@ const app = http.createServer((req, res) => {
   });
 });
 await new Promise<void>((resolve) => app.listen(appPort, resolve));
-console.log(`chat example: http://localhost:${appPort}  (starcite on :${server.port}, model: ${process.env.AI_GATEWAY_API_KEY ? "AI Gateway" : "mock"})`);
+console.log(
+  `chat example: http://localhost:${appPort}  (starcite on :${server.port}, model: ${process.env.AI_GATEWAY_API_KEY ? "AI Gateway" : "mock"})`,
+);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -37,7 +37,10 @@ export async function open(ctx: AppContext, cursor: number): Promise<ChangeItera
   checkCursor(cursor, "cursor");
   const last = await lastChangeSeq(ctx.sql, p.tenantId);
   if (cursor > last) {
-    throw new StarciteError("invalid_argument", `cursor ${cursor} is beyond the tenant's last change seq ${last}`, { field: "cursor", last_seq: last });
+    throw new StarciteError("invalid_argument", `cursor ${cursor} is beyond the tenant's last change seq ${last}`, {
+      field: "cursor",
+      last_seq: last,
+    });
   }
   return new ChangeIterator(ctx.sql, ctx.changes, ctx.hub.metrics, { tenantId: p.tenantId, cursor });
 }

@@ -55,7 +55,11 @@ export async function appendBatch(ctx: AppContext, sessionId: string, inputs: re
   const p = requireScope(ctx.auth, "session:append");
   requireSession(p, checkSessionRef(sessionId));
   const events = validateEvents(inputs.map((e) => toEventInput(e, p)));
-  const outcomes = await appendItems(ctx.sql, events.map((e) => ({ ...e, sessionId, tenantId: p.tenantId })), true);
+  const outcomes = await appendItems(
+    ctx.sql,
+    events.map((e) => ({ ...e, sessionId, tenantId: p.tenantId })),
+    true,
+  );
   return outcomes.map((o) => {
     if (!o.ok) throw o.error;
     return o.result;

@@ -11,7 +11,10 @@ export function notFound(id: string): StarciteError {
   return new StarciteError("session_not_found", `session ${id} does not exist`, { session_id: id });
 }
 
-export function create(ctx: AppContext, input: { id?: string | null; title?: string | null; metadata?: JsonValue | null }): Promise<Session> {
+export function create(
+  ctx: AppContext,
+  input: { id?: string | null; title?: string | null; metadata?: JsonValue | null },
+): Promise<Session> {
   const p = requireScope(ctx.auth, "session:create");
   forbidTokens(p, "create sessions");
   return db.createSession(ctx.sql, {
@@ -28,7 +31,10 @@ export function get(ctx: AppContext, id: string): Promise<Session | null> {
   return db.getSession(ctx.sql, id, p.tenantId);
 }
 
-export async function list(ctx: AppContext, input: { limit?: number | null; after?: string | null; archived?: boolean | null }): Promise<Session[]> {
+export async function list(
+  ctx: AppContext,
+  input: { limit?: number | null; after?: string | null; archived?: boolean | null },
+): Promise<Session[]> {
   const p = requireScope(ctx.auth, "session:read", "session:create");
   const sessions = await db.listSessions(ctx.sql, {
     limit: input.limit ?? 100,

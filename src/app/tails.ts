@@ -17,8 +17,10 @@ export async function open(ctx: AppContext, sessionId: string, cursor: number): 
   const session = await getSession(ctx.sql, sessionId, p.tenantId);
   if (!session) throw notFound(sessionId);
   if (cursor > session.lastSeq) {
-    throw new StarciteError("invalid_argument", `cursor ${cursor} is beyond the session's last seq ${session.lastSeq}`,
-      { field: "cursor", last_seq: session.lastSeq });
+    throw new StarciteError("invalid_argument", `cursor ${cursor} is beyond the session's last seq ${session.lastSeq}`, {
+      field: "cursor",
+      last_seq: session.lastSeq,
+    });
   }
   return new TailIterator(ctx.sql, ctx.hub, {
     sessionId,

@@ -27,7 +27,9 @@ export async function mint(ctx: AppContext, input: MintRequest): Promise<{ token
   const scopes = input.scopes ?? ["session:read", "session:append"];
   const bad = scopes.filter((s) => !isScope(s) || !TOKEN_SCOPES.includes(s));
   if (bad.length || scopes.length === 0) {
-    throw new StarciteError("invalid_argument", `token scopes must be a non-empty subset of ${TOKEN_SCOPES.join(", ")}`, { field: "scopes" });
+    throw new StarciteError("invalid_argument", `token scopes must be a non-empty subset of ${TOKEN_SCOPES.join(", ")}`, {
+      field: "scopes",
+    });
   }
   const missing = scopes.filter((s) => !p.scopes.has(s as Scope));
   if (missing.length) {

@@ -28,6 +28,10 @@ export function remove(ctx: AppContext, id: string): Promise<db.WebhookEndpoint>
   return db.deleteWebhookEndpoint(ctx.sql, admin(ctx).tenantId, id);
 }
 
-export function deliveries(ctx: AppContext, endpointId: string, input: { status?: "pending" | "succeeded" | null; limit?: number | null }): Promise<WebhookDelivery[]> {
+export function deliveries(
+  ctx: AppContext,
+  endpointId: string,
+  input: { status?: "pending" | "succeeded" | null; limit?: number | null },
+): Promise<WebhookDelivery[]> {
   return db.listWebhookDeliveries(ctx.sql, admin(ctx).tenantId, endpointId, { status: input.status ?? null, limit: input.limit ?? 100 });
 }

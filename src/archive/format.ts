@@ -14,11 +14,26 @@ export function segmentKey(tenantId: string, sessionId: string, fromSeq: number,
 }
 
 export function encodeSegment(events: readonly StoredEvent[]): string {
-  return events.map((e) => JSON.stringify({
-    session_id: e.sessionId, seq: e.seq, type: e.type, payload: e.payload, actor: e.actor, source: e.source,
-    metadata: e.metadata, refs: e.refs, idempotency_key: e.idempotencyKey, producer_id: e.producerId,
-    producer_seq: e.producerSeq, inserted_at: e.insertedAt,
-  })).join("\n") + "\n";
+  return (
+    events
+      .map((e) =>
+        JSON.stringify({
+          session_id: e.sessionId,
+          seq: e.seq,
+          type: e.type,
+          payload: e.payload,
+          actor: e.actor,
+          source: e.source,
+          metadata: e.metadata,
+          refs: e.refs,
+          idempotency_key: e.idempotencyKey,
+          producer_id: e.producerId,
+          producer_seq: e.producerSeq,
+          inserted_at: e.insertedAt,
+        }),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 interface ArchivedLine {
@@ -37,12 +52,24 @@ interface ArchivedLine {
 }
 
 export function decodeSegment(text: string): StoredEvent[] {
-  return text.split("\n").filter((line) => line !== "").map((line) => {
-    const r = JSON.parse(line) as ArchivedLine;
-    return {
-      sessionId: r.session_id, seq: r.seq, type: r.type, payload: r.payload, actor: r.actor, source: r.source,
-      metadata: r.metadata, refs: r.refs, idempotencyKey: r.idempotency_key, producerId: r.producer_id,
-      producerSeq: r.producer_seq, insertedAt: r.inserted_at,
-    };
-  });
+  return text
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => {
+      const r = JSON.parse(line) as ArchivedLine;
+      return {
+        sessionId: r.session_id,
+        seq: r.seq,
+        type: r.type,
+        payload: r.payload,
+        actor: r.actor,
+        source: r.source,
+        metadata: r.metadata,
+        refs: r.refs,
+        idempotencyKey: r.idempotency_key,
+        producerId: r.producer_id,
+        producerSeq: r.producer_seq,
+        insertedAt: r.inserted_at,
+      };
+    });
 }

@@ -37,9 +37,14 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: string): Promise<void> {
-    await this.#client.send(new PutObjectCommand({
-      Bucket: this.#bucket, Key: this.prefix + key, Body: body, ContentType: "application/x-ndjson",
-    }));
+    await this.#client.send(
+      new PutObjectCommand({
+        Bucket: this.#bucket,
+        Key: this.prefix + key,
+        Body: body,
+        ContentType: "application/x-ndjson",
+      }),
+    );
   }
 
   async get(key: string): Promise<string | null> {

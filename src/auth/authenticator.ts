@@ -56,7 +56,10 @@ export class Authenticator {
   readonly #keyCache = new Map<string, { principal: ServicePrincipal; verifiedAt: number }>();
   readonly #limiter: FailureLimiter;
 
-  constructor(private readonly sql: Sql, options: AuthenticatorOptions) {
+  constructor(
+    private readonly sql: Sql,
+    options: AuthenticatorOptions,
+  ) {
     this.mode = options.mode;
     this.tokens = options.tokens;
     this.#external = options.external;
@@ -96,8 +99,11 @@ export class Authenticator {
     if (client !== undefined && credential && this.mode === "required") {
       const wait = this.#limiter.retryAfterMs(client);
       if (wait > 0) {
-        return { error: new StarciteError("too_many_requests", "too many failed authentications from this address; try again later",
-          { retry_after_ms: wait }) };
+        return {
+          error: new StarciteError("too_many_requests", "too many failed authentications from this address; try again later", {
+            retry_after_ms: wait,
+          }),
+        };
       }
     }
     try {
@@ -106,7 +112,9 @@ export class Authenticator {
     } catch (error) {
       const mapped = toStarciteError(error);
       if (client !== undefined && mapped instanceof StarciteError && mapped.code === "unauthorized") this.#limiter.failed(client);
-      return { error: mapped instanceof StarciteError ? mapped : new StarciteError("database_unavailable", "could not check the credential") };
+      return {
+        error: mapped instanceof StarciteError ? mapped : new StarciteError("database_unavailable", "could not check the credential"),
+      };
     }
   }
 

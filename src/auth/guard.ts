@@ -57,8 +57,9 @@ export function actorFor(p: Principal, requested: string | null | undefined): st
   const own = isToken(p) ? `${p.kind}:${p.id}` : p.kind === "external" ? `user:${p.subject}` : null;
   if (own === null) return requested ?? null;
   if (requested != null && requested !== own) {
-    throw new StarciteError("forbidden_actor", `this credential appends as ${own} and cannot set actor ${JSON.stringify(requested)}`,
-      { actor: own });
+    throw new StarciteError("forbidden_actor", `this credential appends as ${own} and cannot set actor ${JSON.stringify(requested)}`, {
+      actor: own,
+    });
   }
   return own;
 }

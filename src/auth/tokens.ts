@@ -53,7 +53,10 @@ export class SessionTokens {
     if (!match || typeof tid !== "string" || typeof sid !== "string" || typeof scope !== "string" || typeof payload.exp !== "number") {
       throw new StarciteError("unauthorized", "invalid session token");
     }
-    const scopes = scope.split(" ").filter(isScope).filter((s) => TOKEN_SCOPES.includes(s));
+    const scopes = scope
+      .split(" ")
+      .filter(isScope)
+      .filter((s) => TOKEN_SCOPES.includes(s));
     return {
       kind: match[1] as "user" | "agent",
       id: match[2]!,

@@ -19,7 +19,11 @@ export type OptionSpecs = Record<string, OptionSpec>;
 /** Options every command takes. */
 export const GLOBAL_OPTIONS: OptionSpecs = {
   "config-dir": { type: "string", value: "<dir>", description: "Config directory (default $STARCITE_CONFIG_DIR or ~/.starcite)" },
-  endpoint: { type: "string", value: "<url>", description: "Server URL, with or without /graphql (default $STARCITE_ENDPOINT or the config file)" },
+  endpoint: {
+    type: "string",
+    value: "<url>",
+    description: "Server URL, with or without /graphql (default $STARCITE_ENDPOINT or the config file)",
+  },
   "api-key": { type: "string", value: "<key>", description: "API key or session token (default $STARCITE_API_KEY or the config file)" },
   help: { type: "boolean", short: "h", description: "Show this help" },
 };
@@ -40,7 +44,12 @@ export function parse(argv: string[], options: OptionSpecs): Parsed {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // node's messages are long and mention parseArgs internals; keep the useful first sentence.
-    throw new UsageError(message.split(". ")[0]!.replace(/^Unknown option '(.+)'$/, "unknown option $1").replace(/'/g, ""));
+    throw new UsageError(
+      message
+        .split(". ")[0]!
+        .replace(/^Unknown option '(.+)'$/, "unknown option $1")
+        .replace(/'/g, ""),
+    );
   }
 }
 
@@ -88,7 +97,14 @@ export function json(p: Parsed, name: string, { object = false } = {}): unknown 
 /** Exactly `names.length` positionals, named in the error. */
 export function positionals(p: Parsed, names: string[], optional: string[] = []): string[] {
   const got = p.positionals;
-  if (got.length < names.length) throw new UsageError(`missing ${names.slice(got.length).map((n) => `<${n}>`).join(" ")}`);
-  if (got.length > names.length + optional.length) throw new UsageError(`unexpected argument ${JSON.stringify(got[names.length + optional.length])}`);
+  if (got.length < names.length)
+    throw new UsageError(
+      `missing ${names
+        .slice(got.length)
+        .map((n) => `<${n}>`)
+        .join(" ")}`,
+    );
+  if (got.length > names.length + optional.length)
+    throw new UsageError(`unexpected argument ${JSON.stringify(got[names.length + optional.length])}`);
   return got;
 }

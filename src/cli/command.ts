@@ -33,4 +33,3 @@ export interface Command {
   examples: string[];
   run(ctx: Context): Promise<number>;
 }
-

@@ -1,4 +1,14 @@
-import { backoffDelay, resolveRetry, resolveEndpoints, Starcite, StarciteError, TailStream, type AppendEventInput, type JsonObject, type JsonValue } from "@starcite/sdk";
+import {
+  backoffDelay,
+  resolveRetry,
+  resolveEndpoints,
+  Starcite,
+  StarciteError,
+  TailStream,
+  type AppendEventInput,
+  type JsonObject,
+  type JsonValue,
+} from "@starcite/sdk";
 import { bool, int, json, list, positionals, str, UsageError, type OptionSpecs, type Parsed } from "./args.ts";
 import { readCliConfig, writeCliConfig } from "./config-file.ts";
 import { eventLine, keysTable, sessionDetails, sessionsTable } from "./output.ts";
@@ -67,8 +77,13 @@ const configShow: Command = {
     const s = ctx.settings();
     const masked = s.apiKey ? maskSecret(s.apiKey) : null;
     if (bool(ctx.p, "json")) {
-      jsonLine(ctx, { configFile: s.configFile, endpoint: s.endpoint ?? null, endpointSource: s.endpointSource, apiKey: masked,
-        apiKeySource: s.apiKeySource });
+      jsonLine(ctx, {
+        configFile: s.configFile,
+        endpoint: s.endpoint ?? null,
+        endpointSource: s.endpointSource,
+        apiKey: masked,
+        apiKeySource: s.apiKeySource,
+      });
       return 0;
     }
     const from = (source: string) => (source === "unset" ? "" : `  (${source === "env" ? "environment" : source})`);
@@ -97,8 +112,9 @@ const create: Command = {
     const metadata = json(ctx.p, "metadata", { object: true }) as JsonObject | undefined;
     const id = str(ctx.p, "id");
     const title = str(ctx.p, "title");
-    const session = await ctx.client().createSession({ ...(id !== undefined ? { id } : {}), ...(title !== undefined ? { title } : {}),
-      ...(metadata ? { metadata } : {}) });
+    const session = await ctx
+      .client()
+      .createSession({ ...(id !== undefined ? { id } : {}), ...(title !== undefined ? { title } : {}), ...(metadata ? { metadata } : {}) });
     if (bool(ctx.p, "json")) jsonLine(ctx, session);
     else line(ctx, session.id);
     return 0;
@@ -120,8 +136,11 @@ const sessionsList: Command = {
     positionals(ctx.p, []);
     const limit = int(ctx.p, "limit", 1);
     const after = str(ctx.p, "after");
-    const sessions = await ctx.client().listSessions({ ...(limit !== undefined ? { limit } : {}), ...(after !== undefined ? { after } : {}),
-      archived: bool(ctx.p, "archived") });
+    const sessions = await ctx.client().listSessions({
+      ...(limit !== undefined ? { limit } : {}),
+      ...(after !== undefined ? { after } : {}),
+      archived: bool(ctx.p, "archived"),
+    });
     if (bool(ctx.p, "json")) for (const s of sessions) jsonLine(ctx, s);
     else ctx.io.stdout(sessionsTable(sessions));
     return 0;
@@ -156,7 +175,10 @@ const sessionsUpdate: Command = {
     "expected-version": { type: "string", value: "<n>", description: "Fail with version_conflict unless the session is at this version" },
     ...JSON_OPTION,
   },
-  examples: ['starcite sessions update ses_demo --title "Final contract"', "starcite sessions update ses_demo --archive --expected-version 2"],
+  examples: [
+    'starcite sessions update ses_demo --title "Final contract"',
+    "starcite sessions update ses_demo --archive --expected-version 2",
+  ],
   async run(ctx) {
     const [id] = positionals(ctx.p, ["session"]);
     if (bool(ctx.p, "archive") && bool(ctx.p, "unarchive")) throw new UsageError("give either --archive or --unarchive");
@@ -167,8 +189,13 @@ const sessionsUpdate: Command = {
     if (title === undefined && metadata === undefined && archived === undefined) {
       throw new UsageError("nothing to change: give --title, --metadata, --archive or --unarchive");
     }
-    const session = await ctx.client().updateSession({ id: id!, ...(title !== undefined ? { title } : {}), ...(metadata ? { metadata } : {}),
-      ...(archived !== undefined ? { archived } : {}), ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
+    const session = await ctx.client().updateSession({
+      id: id!,
+      ...(title !== undefined ? { title } : {}),
+      ...(metadata ? { metadata } : {}),
+      ...(archived !== undefined ? { archived } : {}),
+      ...(expectedVersion !== undefined ? { expectedVersion } : {}),
+    });
     if (bool(ctx.p, "json")) jsonLine(ctx, session);
     else line(ctx, `${session.id} version=${session.version}`);
     return 0;
@@ -215,7 +242,10 @@ const append: Command = {
     const producerId = str(ctx.p, "producer-id");
     const producerSeq = int(ctx.p, "producer-seq", 1);
     if ((producerId === undefined) !== (producerSeq === undefined)) throw new UsageError("--producer-id and --producer-seq go together");
-    const event: AppendEventInput = { type: str(ctx.p, "type") ?? "content", payload: { ...(payloadArg ?? {}), ...(text !== undefined ? { text } : {}) } };
+    const event: AppendEventInput = {
+      type: str(ctx.p, "type") ?? "content",
+      payload: { ...(payloadArg ?? {}), ...(text !== undefined ? { text } : {}) },
+    };
     const actor = principal ? `${principal.type}:${principal.id}` : rawActor;
     if (actor !== undefined) event.actor = actor;
     const source = str(ctx.p, "source");
@@ -329,18 +359,30 @@ const tokenCreate: Command = {
   description: "Prints the token (a JWT pinned to the session and the principal; its appends get actor <type>:<id>).",
   options: {
     ...ACTOR_OPTIONS,
-    scopes: { type: "string", multiple: true, value: "<scopes>", description: "session:read and/or session:append, comma-separated (default both)" },
+    scopes: {
+      type: "string",
+      multiple: true,
+      value: "<scopes>",
+      description: "session:read and/or session:append, comma-separated (default both)",
+    },
     ttl: { type: "string", value: "<seconds>", description: "Lifetime in seconds (default 3600, at most 604800)" },
     ...JSON_OPTION,
   },
-  examples: ["starcite token create ses_demo --user alice", "starcite token create ses_demo --agent drafter --scopes session:read --ttl 600"],
+  examples: [
+    "starcite token create ses_demo --user alice",
+    "starcite token create ses_demo --agent drafter --scopes session:read --ttl 600",
+  ],
   async run(ctx) {
     const [sessionId] = positionals(ctx.p, ["session"]);
     const principal = principalOf(ctx.p, true)!;
     const scopes = list(ctx.p, "scopes");
     const ttlSeconds = int(ctx.p, "ttl", 1);
-    const token = await ctx.client().createSessionToken({ sessionId: sessionId!, principal, ...(scopes ? { scopes } : {}),
-      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}) });
+    const token = await ctx.client().createSessionToken({
+      sessionId: sessionId!,
+      principal,
+      ...(scopes ? { scopes } : {}),
+      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+    });
     if (bool(ctx.p, "json")) jsonLine(ctx, token);
     else line(ctx, token.token);
     return 0;
@@ -357,8 +399,13 @@ const keysCreate: Command = {
   options: {
     name: { type: "string", value: "<name>", description: "A name to recognise it by" },
     tenant: { type: "string", value: "<tenant>", description: "Tenant (default: your key's tenant)" },
-    scopes: { type: "string", multiple: true, value: "<scopes>",
-      description: "Comma-separated subset of session:create, session:read, session:append, keys:admin, tenant:admin, admin\n(default session:create,session:read,session:append)" },
+    scopes: {
+      type: "string",
+      multiple: true,
+      value: "<scopes>",
+      description:
+        "Comma-separated subset of session:create, session:read, session:append, keys:admin, tenant:admin, admin\n(default session:create,session:read,session:append)",
+    },
     "expires-at": { type: "string", value: "<iso>", description: "Expiry, an ISO-8601 timestamp" },
     ...JSON_OPTION,
   },
@@ -370,16 +417,22 @@ const keysCreate: Command = {
     const tenantId = str(ctx.p, "tenant");
     const scopes = list(ctx.p, "scopes");
     const expiresAt = str(ctx.p, "expires-at");
-    const created = await ctx.client().createApiKey({ name, ...(tenantId !== undefined ? { tenantId } : {}), ...(scopes ? { scopes } : {}),
-      ...(expiresAt !== undefined ? { expiresAt } : {}) });
+    const created = await ctx.client().createApiKey({
+      name,
+      ...(tenantId !== undefined ? { tenantId } : {}),
+      ...(scopes ? { scopes } : {}),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+    });
     if (bool(ctx.p, "json")) {
       jsonLine(ctx, created);
       return 0;
     }
     line(ctx, created.secret);
     const k = created.key;
-    ctx.io.stderr(`Created key ${k.id} "${k.name}" in tenant ${k.tenantId} with scopes ${k.scopes.join(",")}` +
-      `${k.expiresAt ? `, expiring ${k.expiresAt}` : ""}. The secret above is shown only this once.\n`);
+    ctx.io.stderr(
+      `Created key ${k.id} "${k.name}" in tenant ${k.tenantId} with scopes ${k.scopes.join(",")}` +
+        `${k.expiresAt ? `, expiring ${k.expiresAt}` : ""}. The secret above is shown only this once.\n`,
+    );
     return 0;
   },
 };
@@ -443,8 +496,20 @@ export function requireEndpoint(settings: CliSettings): string {
 }
 
 export const COMMANDS: Command[] = [
-  configSet, configShow, create, append, tail, sessionsList, sessionsGet, sessionsUpdate, tokenCreate, keysCreate, keysList, keysRevoke,
-  ...WEBHOOK_COMMANDS, whoami,
+  configSet,
+  configShow,
+  create,
+  append,
+  tail,
+  sessionsList,
+  sessionsGet,
+  sessionsUpdate,
+  tokenCreate,
+  keysCreate,
+  keysList,
+  keysRevoke,
+  ...WEBHOOK_COMMANDS,
+  whoami,
 ];
 
 /** Command groups (first word) and what they hold, for help. */

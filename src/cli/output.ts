@@ -16,13 +16,19 @@ export function eventLine(event: StarciteEvent): string {
 /** Left-aligned columns separated by two spaces. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [line(header), ...rows.map(line)].join("\n") + "\n";
 }
 
 export function sessionsTable(sessions: SessionInfo[]): string {
-  return table(["ID", "LAST_SEQ", "VERSION", "ARCHIVED", "UPDATED", "TITLE"],
-    sessions.map((s) => [s.id, String(s.lastSeq), String(s.version), s.archived ? "yes" : "no", s.updatedAt, s.title ?? ""]));
+  return table(
+    ["ID", "LAST_SEQ", "VERSION", "ARCHIVED", "UPDATED", "TITLE"],
+    sessions.map((s) => [s.id, String(s.lastSeq), String(s.version), s.archived ? "yes" : "no", s.updatedAt, s.title ?? ""]),
+  );
 }
 
 export function sessionDetails(s: SessionInfo): string {
@@ -40,6 +46,8 @@ export function sessionDetails(s: SessionInfo): string {
 }
 
 export function keysTable(keys: ApiKeyInfo[]): string {
-  return table(["ID", "TENANT", "NAME", "PREFIX", "SCOPES", "CREATED", "EXPIRES", "REVOKED"],
-    keys.map((k) => [k.id, k.tenantId, k.name, k.keyPrefix, k.scopes.join(","), k.createdAt, k.expiresAt ?? "-", k.revokedAt ?? "-"]));
+  return table(
+    ["ID", "TENANT", "NAME", "PREFIX", "SCOPES", "CREATED", "EXPIRES", "REVOKED"],
+    keys.map((k) => [k.id, k.tenantId, k.name, k.keyPrefix, k.scopes.join(","), k.createdAt, k.expiresAt ?? "-", k.revokedAt ?? "-"]),
+  );
 }

@@ -38,11 +38,11 @@ function version(): string {
 }
 
 function optionLines(options: OptionSpecs): string {
-  const rows = Object.entries(options).map(([name, o]) => [`${o.short ? `-${o.short}, ` : ""}--${name}${o.value ? ` ${o.value}` : ""}`, o.description] as const);
+  const rows = Object.entries(options).map(
+    ([name, o]) => [`${o.short ? `-${o.short}, ` : ""}--${name}${o.value ? ` ${o.value}` : ""}`, o.description] as const,
+  );
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
-  return rows
-    .map(([flag, description]) => `  ${flag.padEnd(width)}${description.split("\n").join(`\n  ${" ".repeat(width)}`)}`)
-    .join("\n");
+  return rows.map(([flag, description]) => `  ${flag.padEnd(width)}${description.split("\n").join(`\n  ${" ".repeat(width)}`)}`).join("\n");
 }
 
 export function commandHelp(c: Command): string {
@@ -159,8 +159,11 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       p,
       settings: () =>
         (settings ??= resolveSettings(
-          { configDir: p.values["config-dir"] as string | undefined, endpoint: p.values.endpoint as string | undefined,
-            apiKey: p.values["api-key"] as string | undefined },
+          {
+            configDir: p.values["config-dir"] as string | undefined,
+            endpoint: p.values.endpoint as string | undefined,
+            apiKey: p.values["api-key"] as string | undefined,
+          },
           io.env,
         )),
       client: () => {

@@ -8,20 +8,32 @@ const jsonLine = (ctx: Context, value: unknown) => ctx.io.stdout(JSON.stringify(
 
 function endpointLine(w: WebhookEndpointInfo): string {
   const what = [w.events ? "events" : null, w.lifecycle ? "session changes" : null].filter(Boolean).join(" + ");
-  const filters = [w.sessionIds ? `sessions ${w.sessionIds.join(",")}` : null, w.types ? `types ${w.types.join(",")}` : null].filter(Boolean);
+  const filters = [w.sessionIds ? `sessions ${w.sessionIds.join(",")}` : null, w.types ? `types ${w.types.join(",")}` : null].filter(
+    Boolean,
+  );
   return `${w.id}  ${w.enabled ? "enabled " : "disabled"}  ${w.url}  ${what}${filters.length ? `  (${filters.join("; ")})` : ""}`;
 }
 
 function deliveryLine(d: WebhookDelivery): string {
   const what = d.sessionId ? `${d.sessionId} seq ${d.fromSeq}-${d.toSeq}` : `session changes ${d.fromSeq}-${d.toSeq}`;
-  const last = d.lastStatus !== null ? `HTTP ${d.lastStatus}` : d.lastError ?? "";
+  const last = d.lastStatus !== null ? `HTTP ${d.lastStatus}` : (d.lastError ?? "");
   const next = d.status === "pending" && d.nextAttemptAt ? `  next ${d.nextAttemptAt}` : "";
   return `${d.id}  ${d.status.padEnd(9)}  ${what}  ${d.items} item(s)  attempts ${d.attempts}${last ? `  last ${last}` : ""}${next}`;
 }
 
 const FILTER_OPTIONS = {
-  session: { type: "string", multiple: true, value: "<ids>", description: "Only these sessions (comma-separated or repeated; default all)" },
-  type: { type: "string", multiple: true, value: "<types>", description: "Only events of these types (comma-separated or repeated; default all)" },
+  session: {
+    type: "string",
+    multiple: true,
+    value: "<ids>",
+    description: "Only these sessions (comma-separated or repeated; default all)",
+  },
+  type: {
+    type: "string",
+    multiple: true,
+    value: "<types>",
+    description: "Only events of these types (comma-separated or repeated; default all)",
+  },
 } as const;
 
 const webhooksCreate: Command = {
@@ -30,28 +42,36 @@ const webhooksCreate: Command = {
   usage: "<url> [--session <ids>] [--type <types>] [--no-events | --no-lifecycle]",
   description:
     "Events appended and session changes recorded from now on are POSTed to <url>, signed with the secret\n" +
-    "(header starcite-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">). Needs tenant:admin.",
+    '(header starcite-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">). Needs tenant:admin.',
   options: {
     ...FILTER_OPTIONS,
     "no-events": { type: "boolean", description: "Do not send events (only session changes)" },
     "no-lifecycle": { type: "boolean", description: "Do not send session changes (only events)" },
     ...JSON_OPTION,
   },
-  examples: ["starcite webhooks create https://example.com/hooks/starcite", "starcite webhooks create https://example.com/h --type tool_call --no-lifecycle"],
+  examples: [
+    "starcite webhooks create https://example.com/hooks/starcite",
+    "starcite webhooks create https://example.com/h --type tool_call --no-lifecycle",
+  ],
   async run(ctx) {
     const [url] = positionals(ctx.p, ["url"]);
     const sessionIds = list(ctx.p, "session");
     const types = list(ctx.p, "type");
     const created = await ctx.client().createWebhookEndpoint({
-      url: url!, ...(sessionIds ? { sessionIds } : {}), ...(types ? { types } : {}),
-      events: !bool(ctx.p, "no-events"), lifecycle: !bool(ctx.p, "no-lifecycle"),
+      url: url!,
+      ...(sessionIds ? { sessionIds } : {}),
+      ...(types ? { types } : {}),
+      events: !bool(ctx.p, "no-events"),
+      lifecycle: !bool(ctx.p, "no-lifecycle"),
     });
     if (bool(ctx.p, "json")) {
       jsonLine(ctx, created);
       return 0;
     }
     line(ctx, created.secret);
-    ctx.io.stderr(`Created webhook endpoint ${created.endpoint.id} for ${created.endpoint.url}. The signing secret above is shown only this once.\n`);
+    ctx.io.stderr(
+      `Created webhook endpoint ${created.endpoint.id} for ${created.endpoint.url}. The signing secret above is shown only this once.\n`,
+    );
     return 0;
   },
 };
@@ -136,7 +156,9 @@ const webhooksDeliveries: Command = {
     const [id] = positionals(ctx.p, ["endpoint-id"]);
     if (bool(ctx.p, "pending") && bool(ctx.p, "succeeded")) throw new UsageError("give either --pending or --succeeded, not both");
     const status = bool(ctx.p, "pending") ? "pending" : bool(ctx.p, "succeeded") ? "succeeded" : undefined;
-    const deliveries = await ctx.client().listWebhookDeliveries(id!, { ...(status ? { status } : {}), limit: int(ctx.p, "limit", 1) ?? 20 });
+    const deliveries = await ctx
+      .client()
+      .listWebhookDeliveries(id!, { ...(status ? { status } : {}), limit: int(ctx.p, "limit", 1) ?? 20 });
     if (bool(ctx.p, "json")) for (const d of deliveries) jsonLine(ctx, d);
     else for (const d of deliveries) line(ctx, deliveryLine(d));
     return 0;

@@ -24,12 +24,22 @@ async function defs(sql: Sql, query: Promise<Def[]>): Promise<string[]> {
 export async function dumpSchema(sql: Sql, schema = "starcite"): Promise<string> {
   const sections: [string, string[]][] = [];
 
-  sections.push(["Schema", await defs(sql, sql<Def[]>`
+  sections.push([
+    "Schema",
+    await defs(
+      sql,
+      sql<Def[]>`
     select format('create schema %I;', n.nspname)
            || coalesce(format(E'\ncomment on schema %I is ', n.nspname) || quote_literal(obj_description(n.oid, 'pg_namespace')) || ';', '') as def
-    from pg_namespace n where n.nspname = ${schema}`)]);
+    from pg_namespace n where n.nspname = ${schema}`,
+    ),
+  ]);
 
-  sections.push(["Types", await defs(sql, sql<Def[]>`
+  sections.push([
+    "Types",
+    await defs(
+      sql,
+      sql<Def[]>`
     select format(E'create type %I.%I as (\n%s\n);', n.nspname, t.typname,
                   string_agg(format('  %I %s', a.attname, format_type(a.atttypid, a.atttypmod)), E',\n' order by a.attnum))
            || coalesce(format(E'\ncomment on type %I.%I is ', n.nspname, t.typname) || quote_literal(obj_description(t.oid, 'pg_type')) || ';', '') as def
@@ -39,9 +49,15 @@ export async function dumpSchema(sql: Sql, schema = "starcite"): Promise<string>
     join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
     where n.nspname = ${schema}
     group by n.nspname, t.typname, t.oid
-    order by t.typname`)]);
+    order by t.typname`,
+    ),
+  ]);
 
-  sections.push(["Tables", await defs(sql, sql<Def[]>`
+  sections.push([
+    "Tables",
+    await defs(
+      sql,
+      sql<Def[]>`
     select format(E'create table %I.%I (\n%s\n);', n.nspname, c.relname,
                   concat_ws(E',\n',
                     (select string_agg(format('  %I %s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),
@@ -63,29 +79,47 @@ export async function dumpSchema(sql: Sql, schema = "starcite"): Promise<string>
                         where a.attrelid = c.oid and a.attnum > 0 and col_description(c.oid, a.attnum) is not null), '') as def
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = ${schema} and c.relkind in ('r', 'p')
-    order by c.relname`)]);
+    order by c.relname`,
+    ),
+  ]);
 
-  sections.push(["Row Level Security policies", await defs(sql, sql<Def[]>`
+  sections.push([
+    "Row Level Security policies",
+    await defs(
+      sql,
+      sql<Def[]>`
     select format(E'create policy %I on %I.%I\n  as %s for %s to %s', p.policyname, p.schemaname, p.tablename,
                   lower(p.permissive), lower(p.cmd), array_to_string(p.roles, ', '))
            || coalesce(E'\n  using (' || p.qual || ')', '')
            || coalesce(E'\n  with check (' || p.with_check || ')', '') || ';' as def
     from pg_policies p
     where p.schemaname = ${schema}
-    order by p.tablename, p.policyname`)]);
+    order by p.tablename, p.policyname`,
+    ),
+  ]);
 
-  sections.push(["Indexes", await defs(sql, sql<Def[]>`
+  sections.push([
+    "Indexes",
+    await defs(
+      sql,
+      sql<Def[]>`
     select pg_get_indexdef(i.indexrelid) || ';' as def
     from pg_index i
     join pg_class t on t.oid = i.indrelid
     join pg_class x on x.oid = i.indexrelid
     join pg_namespace n on n.oid = t.relnamespace
     where n.nspname = ${schema} and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)
-    order by t.relname, x.relname`)]);
+    order by t.relname, x.relname`,
+    ),
+  ]);
 
   // Functions by signature and a fingerprint of the body, not the body: each body is readable once, in
   // db/functions/<name>.sql, and a changed body still changes this file.
-  sections.push(["Functions", await defs(sql, sql<Def[]>`
+  sections.push([
+    "Functions",
+    await defs(
+      sql,
+      sql<Def[]>`
     select format(E'-- %I.%I(%s)\n--   returns %s; language %s, %s%s%s; body md5 %s',
                   n.nspname, p.proname, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), l.lanname,
                   case p.provolatile when 'i' then 'immutable' when 's' then 'stable' else 'volatile' end,
@@ -98,15 +132,23 @@ export async function dumpSchema(sql: Sql, schema = "starcite"): Promise<string>
     join pg_namespace n on n.oid = p.pronamespace
     join pg_language l on l.oid = p.prolang
     where n.nspname = ${schema}
-    order by p.proname, pg_get_function_identity_arguments(p.oid)`)]);
+    order by p.proname, pg_get_function_identity_arguments(p.oid)`,
+    ),
+  ]);
 
-  sections.push(["Triggers", await defs(sql, sql<Def[]>`
+  sections.push([
+    "Triggers",
+    await defs(
+      sql,
+      sql<Def[]>`
     select pg_get_triggerdef(g.oid, true) || ';' as def
     from pg_trigger g
     join pg_class c on c.oid = g.tgrelid
     join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = ${schema} and not g.tgisinternal
-    order by c.relname, g.tgname`)]);
+    order by c.relname, g.tgname`,
+    ),
+  ]);
 
   const body = sections
     .filter(([, items]) => items.length > 0)

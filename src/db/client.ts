@@ -20,7 +20,10 @@ export interface PoolOptions {
 export function isoTimestamp(raw: string): string {
   return raw
     .replace(" ", "T")
-    .replace(/(:\d{2})(?:\.(\d{1,6}))?\+00(?::00)?$/, (_m, secs: string, frac: string | undefined) => `${secs}.${(frac ?? "").padEnd(6, "0")}Z`);
+    .replace(
+      /(:\d{2})(?:\.(\d{1,6}))?\+00(?::00)?$/,
+      (_m, secs: string, frac: string | undefined) => `${secs}.${(frac ?? "").padEnd(6, "0")}Z`,
+    );
 }
 
 /**

@@ -40,9 +40,12 @@ export async function prepareDatabase(config: Config, logger: Logger): Promise<D
   } catch (error) {
     await stop();
     if (error instanceof UnknownMigrationsError) {
-      throw new UnknownMigrationsError(error.versions, config.databaseUrl
-        ? "drop and recreate the database DATABASE_URL names (or point it at an empty one) and start again"
-        : `delete ${config.dataDir} (the embedded Postgres's data) and run npm start again`);
+      throw new UnknownMigrationsError(
+        error.versions,
+        config.databaseUrl
+          ? "drop and recreate the database DATABASE_URL names (or point it at an empty one) and start again"
+          : `delete ${config.dataDir} (the embedded Postgres's data) and run npm start again`,
+      );
     }
     throw error;
   }

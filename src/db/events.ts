@@ -64,7 +64,8 @@ function assertEncodable(values: readonly (string | null | undefined)[]): void {
 /** Appends one event with `starcite.append`; throws StarciteError on a rejected event. */
 export async function append(sql: Sql, sessionId: string, event: EventInput, tenantId?: string | null): Promise<AppendResult> {
   assertEncodable([sessionId, event.type, event.actor, event.source, event.idempotencyKey, event.producerId, tenantId]);
-  const [row] = await mapErrors(() => sql<{ seq: number; last_seq: number; deduped: boolean }[]>`
+  const [row] = await mapErrors(
+    () => sql<{ seq: number; last_seq: number; deduped: boolean }[]>`
     select * from starcite.append(
       session_id => ${sessionId}, type => ${event.type ?? "content"}, payload => ${sql.json(event.payload)}::jsonb,
       actor => ${event.actor ?? null}, source => ${event.source ?? null},
@@ -72,7 +73,8 @@ export async function append(sql: Sql, sessionId: string, event: EventInput, ten
       refs => ${event.refs == null ? null : sql.json(event.refs)}::jsonb,
       idempotency_key => ${event.idempotencyKey ?? null}, producer_id => ${event.producerId ?? null},
       producer_seq => ${event.producerSeq ?? null}::bigint, expected_seq => ${event.expectedSeq ?? null}::bigint,
-      tenant_id => ${tenantId ?? null})`);
+      tenant_id => ${tenantId ?? null})`,
+  );
   return { seq: row!.seq, lastSeq: row!.last_seq, deduped: row!.deduped };
 }
 
@@ -81,27 +83,41 @@ export async function append(sql: Sql, sessionId: string, event: EventInput, ten
  * input order. With `atomic`, the first failure throws and nothing is written.
  */
 export async function appendItems(sql: Sql, events: readonly AddressedEvent[], atomic = false): Promise<AppendOutcome[]> {
-  const rows = await mapErrors(() =>
-    sql<AppendResultRow[]>`select * from starcite.append_items(${sql.json(events.map(toItem))}::jsonb, ${atomic})`,
+  const rows = await mapErrors(
+    () => sql<AppendResultRow[]>`select * from starcite.append_items(${sql.json(events.map(toItem))}::jsonb, ${atomic})`,
   );
   return rows.map(toOutcome);
 }
 
 /** `starcite.append_batch`: many events into one session, one outcome per input in input order. */
-export async function appendBatch(sql: Sql, sessionId: string, events: readonly EventInput[], atomic = false,
-                                  tenantId?: string): Promise<AppendOutcome[]> {
-  return appendItems(sql, events.map((e) => ({ ...e, sessionId, ...(tenantId ? { tenantId } : {}) })), atomic);
+export async function appendBatch(
+  sql: Sql,
+  sessionId: string,
+  events: readonly EventInput[],
+  atomic = false,
+  tenantId?: string,
+): Promise<AppendOutcome[]> {
+  return appendItems(
+    sql,
+    events.map((e) => ({ ...e, sessionId, ...(tenantId ? { tenantId } : {}) })),
+    atomic,
+  );
 }
 
 /** Reads events with seq > after, in order, at most limit: starcite.read, or it with the archive behind it. */
 export type EventRead = (sessionId: string, after: number, limit: number, tenantId?: string | null) => Promise<StoredEvent[]>;
 
 /** Postgres only: a cursor before the retained range is cursor_expired. */
-export const postgresRead = (sql: Sql): EventRead => (sessionId, after, limit, tenantId) => read(sql, sessionId, after, limit, tenantId);
+export const postgresRead =
+  (sql: Sql): EventRead =>
+  (sessionId, after, limit, tenantId) =>
+    read(sql, sessionId, after, limit, tenantId);
 
 /** Events with seq > afterSeq in seq order (`starcite.read`); cursor_expired before the retained range. */
 export async function read(sql: Sql, sessionId: string, afterSeq = 0, limit = 100, tenantId?: string | null): Promise<StoredEvent[]> {
-  const rows = await mapReadErrors(() => sql<EventRow[]>`select * from starcite.read(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`);
+  const rows = await mapReadErrors(
+    () => sql<EventRow[]>`select * from starcite.read(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`,
+  );
   return rows.map(toEvent);
 }
 
@@ -117,9 +133,11 @@ export interface ReadRequest {
  * order; sessions the tenant does not have are absent.
  */
 export async function readMany(sql: Sql, requests: readonly ReadRequest[], tenantId?: string | null): Promise<Map<string, StoredEvent[]>> {
-  const rows = await mapErrors(() => sql<EventRow[]>`
+  const rows = await mapErrors(
+    () => sql<EventRow[]>`
     select * from starcite.read_many(${requests.map((r) => r.sessionId)}::text[], ${requests.map((r) => r.after)}::bigint[],
-                                     ${requests.map((r) => r.max)}::integer[], ${tenantId ?? null})`);
+                                     ${requests.map((r) => r.max)}::integer[], ${tenantId ?? null})`,
+  );
   const out = new Map<string, StoredEvent[]>();
   for (const row of rows) {
     const event = toEvent(row);
@@ -136,8 +154,19 @@ export interface JsonProjection {
   readonly keys: readonly string[];
 }
 
-export type EventColumn = "seq" | "session_id" | "type" | "payload" | "actor" | "source" | "metadata" | "refs"
-  | "idempotency_key" | "producer_id" | "producer_seq" | "inserted_at";
+export type EventColumn =
+  | "seq"
+  | "session_id"
+  | "type"
+  | "payload"
+  | "actor"
+  | "source"
+  | "metadata"
+  | "refs"
+  | "idempotency_key"
+  | "producer_id"
+  | "producer_seq"
+  | "inserted_at";
 
 /** A page of events as one JSON array text, serialised once by the database. */
 export interface JsonPage {
@@ -149,11 +178,20 @@ export interface JsonPage {
 }
 
 /** Events with seq > afterSeq as one JSON array (`starcite.read_json`): up to maxEvents, or about maxBytes of payloads. */
-export async function readJson(sql: Sql, sessionId: string, afterSeq: number, maxEvents: number, maxBytes: number,
-                               projection: JsonProjection, tenantId?: string | null): Promise<JsonPage> {
-  const [row] = await mapErrors(() => sql<{ events: string; n: number; last_seq: number | null }[]>`
+export async function readJson(
+  sql: Sql,
+  sessionId: string,
+  afterSeq: number,
+  maxEvents: number,
+  maxBytes: number,
+  projection: JsonProjection,
+  tenantId?: string | null,
+): Promise<JsonPage> {
+  const [row] = await mapErrors(
+    () => sql<{ events: string; n: number; last_seq: number | null }[]>`
     select * from starcite.read_json(${sessionId}, ${afterSeq}, ${maxEvents}, ${maxBytes},
                                      ${projection.fields as string[]}::text[], ${projection.keys as string[]}::text[],
-                                     ${tenantId ?? null})`);
+                                     ${tenantId ?? null})`,
+  );
   return { json: row!.events, count: row!.n, lastSeq: row!.last_seq ?? afterSeq };
 }

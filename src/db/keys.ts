@@ -48,10 +48,12 @@ export interface CreateApiKeyInput {
 
 /** Creates a key (and its tenant if new). The secret is returned here once and never stored. */
 export async function createApiKey(sql: Sql, input: CreateApiKeyInput): Promise<{ key: ApiKey; secret: string }> {
-  const [row] = await mapErrors(() => sql<(ApiKeyRow & { secret: string })[]>`
+  const [row] = await mapErrors(
+    () => sql<(ApiKeyRow & { secret: string })[]>`
     select * from starcite.create_api_key(${input.tenantId}, ${input.name},
       coalesce(${input.scopes ?? null}::text[], starcite.default_key_scopes()),
-      ${input.expiresAt ?? null}::timestamptz, ${input.creatorScopes ? [...input.creatorScopes] : null}::text[])`);
+      ${input.expiresAt ?? null}::timestamptz, ${input.creatorScopes ? [...input.creatorScopes] : null}::text[])`,
+  );
   return { key: toApiKey(row!), secret: row!.secret };
 }
 
@@ -64,8 +66,10 @@ export interface AuthenticatedKey {
 
 /** Throws StarciteError `unauthorized` for unknown, revoked and expired keys. */
 export async function authenticateApiKey(sql: Sql, secret: string): Promise<AuthenticatedKey> {
-  const [row] = await mapReadErrors(() => sql<{ key_id: string; tenant_id: string; scopes: string[]; expires_at: string | null }[]>`
-    select * from starcite.authenticate_api_key(${secret})`);
+  const [row] = await mapReadErrors(
+    () => sql<{ key_id: string; tenant_id: string; scopes: string[]; expires_at: string | null }[]>`
+    select * from starcite.authenticate_api_key(${secret})`,
+  );
   return { keyId: row!.key_id, tenantId: row!.tenant_id, scopes: row!.scopes, expiresAt: row!.expires_at };
 }
 

@@ -11,7 +11,10 @@ export class AdvisoryLocks {
   #pid: number | null = null;
   #held = new Set<string>();
 
-  constructor(databaseUrl: string, private readonly namespace: number) {
+  constructor(
+    databaseUrl: string,
+    private readonly namespace: number,
+  ) {
     this.#sql = createPool(databaseUrl, { max: 1, applicationName: "starcite-locks", fetchTypes: false });
   }
 

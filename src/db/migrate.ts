@@ -19,8 +19,11 @@ export function dbmateUrl(databaseUrl: string): string {
  * from the catalog by `npm run db:schema` instead). In a checkout the baseline is first brought up to date with
  * db/'s source files.
  */
-export async function dbmate(databaseUrl: string, command: "up" | "down" | "status" | "migrate" | "create",
-                             extraArgs: string[] = []): Promise<string> {
+export async function dbmate(
+  databaseUrl: string,
+  command: "up" | "down" | "status" | "migrate" | "create",
+  extraArgs: string[] = [],
+): Promise<string> {
   writeBaseline();
   const args = ["--url", dbmateUrl(databaseUrl), "--migrations-dir", MIGRATIONS_DIR, "--no-dump-schema", command, ...extraArgs];
   return new Promise((resolve, reject) => {
@@ -42,16 +45,26 @@ export async function dbmate(databaseUrl: string, command: "up" | "down" | "stat
  */
 export class UnknownMigrationsError extends Error {
   override readonly name = "UnknownMigrationsError";
-  constructor(readonly versions: string[], remedy = "drop and recreate the database, then migrate again") {
-    super(`this database was migrated by an unreleased development version of starcite (migrations ${versions.join(", ")}, ` +
-      `since squashed into one baseline) and cannot be upgraded: ${remedy}`);
+  constructor(
+    readonly versions: string[],
+    remedy = "drop and recreate the database, then migrate again",
+  ) {
+    super(
+      `this database was migrated by an unreleased development version of starcite (migrations ${versions.join(", ")}, ` +
+        `since squashed into one baseline) and cannot be upgraded: ${remedy}`,
+    );
   }
 }
 
 /** Applied migration versions (dbmate's schema_migrations) that no file in db/migrations has. */
 export async function unknownMigrations(databaseUrl: string): Promise<string[]> {
   writeBaseline();
-  const known = new Set(fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith(".sql")).map((f) => f.split("_")[0]!));
+  const known = new Set(
+    fs
+      .readdirSync(MIGRATIONS_DIR)
+      .filter((f) => f.endsWith(".sql"))
+      .map((f) => f.split("_")[0]!),
+  );
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
     const [table] = await sql<{ found: boolean }[]>`select to_regclass('schema_migrations') is not null as found`;

@@ -33,23 +33,29 @@ export async function setRetention(sql: Sql, input: SetRetentionInput): Promise<
   if (seconds !== null && (!Number.isSafeInteger(seconds) || seconds < 1)) {
     throw new StarciteError("invalid_argument", "maxAgeSeconds must be a positive whole number of seconds", { field: "max_age" });
   }
-  const [row] = await mapErrors(() => sql<PolicyRow[]>`
+  const [row] = await mapErrors(
+    () => sql<PolicyRow[]>`
     select p.scope, extract(epoch from p.max_age)::bigint as max_age_seconds, p.max_events, p.archive
     from starcite.set_retention(max_age => make_interval(secs => ${seconds}::bigint), max_events => ${input.maxEvents ?? null}::bigint,
-      archive => ${input.archive ?? false}, session_id => ${input.sessionId ?? null}, tenant_id => ${input.tenantId}) p`);
+      archive => ${input.archive ?? false}, session_id => ${input.sessionId ?? null}, tenant_id => ${input.tenantId}) p`,
+  );
   return toPolicy(row!);
 }
 
 export async function clearRetention(sql: Sql, tenantId: string, sessionId: string | null): Promise<boolean> {
-  const [row] = await mapErrors(() => sql<{ cleared: boolean }[]>`
-    select starcite.clear_retention(${sessionId}, ${tenantId}) as cleared`);
+  const [row] = await mapErrors(
+    () => sql<{ cleared: boolean }[]>`
+    select starcite.clear_retention(${sessionId}, ${tenantId}) as cleared`,
+  );
   return row!.cleared;
 }
 
 export async function getRetention(sql: Sql, tenantId: string, sessionId: string | null): Promise<RetentionPolicy> {
-  const [row] = await mapErrors(() => sql<PolicyRow[]>`
+  const [row] = await mapErrors(
+    () => sql<PolicyRow[]>`
     select p.scope, extract(epoch from p.max_age)::bigint as max_age_seconds, p.max_events, p.archive
-    from starcite.get_retention(${sessionId}, ${tenantId}) p`);
+    from starcite.get_retention(${sessionId}, ${tenantId}) p`,
+  );
   return toPolicy(row!);
 }
 
@@ -62,8 +68,10 @@ export interface TrimResult {
 
 /** One small retention step for one session (`starcite.trim_session`), in its own transaction. */
 export async function trimSession(sql: Sql, sessionId: string, maxEvents: number): Promise<TrimResult> {
-  const [row] = await mapErrors(() => sql<{ deleted: number; first_seq: number | null; more: boolean }[]>`
-    select * from starcite.trim_session(${sessionId}, ${maxEvents})`);
+  const [row] = await mapErrors(
+    () => sql<{ deleted: number; first_seq: number | null; more: boolean }[]>`
+    select * from starcite.trim_session(${sessionId}, ${maxEvents})`,
+  );
   return { deleted: row!.deleted, firstSeq: row!.first_seq, more: row!.more };
 }
 
@@ -75,8 +83,10 @@ export async function retentionDue(sql: Sql, maxSessions: number): Promise<strin
 
 /** Tenants whose policy has a max_age, which also bounds how long their session changes are kept. */
 export async function tenantsWithChangeRetention(sql: Sql): Promise<string[]> {
-  const rows = await mapErrors(() => sql<{ tenant_id: string }[]>`
-    select tenant_id from starcite.retention_policies where session_id is null and max_age is not null order by tenant_id`);
+  const rows = await mapErrors(
+    () => sql<{ tenant_id: string }[]>`
+    select tenant_id from starcite.retention_policies where session_id is null and max_age is not null order by tenant_id`,
+  );
   return rows.map((r) => r.tenant_id);
 }
 

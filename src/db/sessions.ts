@@ -15,14 +15,19 @@ export interface CreateSessionInput extends TenantScoped {
 }
 
 export async function createSession(sql: Sql, input: CreateSessionInput = {}): Promise<Session> {
-  const [row] = await mapErrors(() =>
-    sql<SessionRow[]>`select * from starcite.create_session(${input.id ?? null}, ${input.title ?? null}, ${input.metadata ? sql.json(input.metadata) : null}::jsonb, ${input.tenantId ?? null})`,
+  const [row] = await mapErrors(
+    () =>
+      sql<
+        SessionRow[]
+      >`select * from starcite.create_session(${input.id ?? null}, ${input.title ?? null}, ${input.metadata ? sql.json(input.metadata) : null}::jsonb, ${input.tenantId ?? null})`,
   );
   return toSession(row!);
 }
 
 export async function getSession(sql: Sql, id: string, tenantId?: string | null): Promise<Session | null> {
-  const [row] = await mapReadErrors(() => sql<SessionRow[]>`select * from starcite.get_session(${id}, ${tenantId ?? null}) where id is not null`);
+  const [row] = await mapReadErrors(
+    () => sql<SessionRow[]>`select * from starcite.get_session(${id}, ${tenantId ?? null}) where id is not null`,
+  );
   return row ? toSession(row) : null;
 }
 
@@ -33,8 +38,11 @@ export interface ListSessionsInput extends TenantScoped {
 }
 
 export async function listSessions(sql: Sql, input: ListSessionsInput = {}): Promise<Session[]> {
-  const rows = await mapReadErrors(() =>
-    sql<SessionRow[]>`select * from starcite.list_sessions(${input.limit ?? 100}, ${input.after ?? null}, ${input.archived ?? false}, ${input.tenantId ?? null})`,
+  const rows = await mapReadErrors(
+    () =>
+      sql<
+        SessionRow[]
+      >`select * from starcite.list_sessions(${input.limit ?? 100}, ${input.after ?? null}, ${input.archived ?? false}, ${input.tenantId ?? null})`,
   );
   return rows.map(toSession);
 }
@@ -48,8 +56,9 @@ export interface UpdateSessionInput extends TenantScoped {
 }
 
 export async function updateSession(sql: Sql, input: UpdateSessionInput): Promise<Session> {
-  const [row] = await mapErrors(() =>
-    sql<SessionRow[]>`select * from starcite.update_session(${input.id}, ${input.title ?? null},
+  const [row] = await mapErrors(
+    () =>
+      sql<SessionRow[]>`select * from starcite.update_session(${input.id}, ${input.title ?? null},
       ${input.metadata ? sql.json(input.metadata) : null}::jsonb, ${input.expectedVersion ?? null}, ${input.archived ?? null}, ${input.tenantId ?? null})`,
   );
   return toSession(row!);
@@ -66,7 +75,9 @@ export async function deleteSession(sql: Sql, id: string, tenantId?: string | nu
  * follows after a LISTEN reconnect). Ids that do not exist are left out.
  */
 export async function lastSeqs(sql: Sql, ids: readonly string[]): Promise<Map<string, number>> {
-  const rows = await mapErrors(() => sql<{ id: string; last_seq: number }[]>`
-    select id, last_seq from starcite.sessions where id = any(${[...ids]}::text[])`);
+  const rows = await mapErrors(
+    () => sql<{ id: string; last_seq: number }[]>`
+    select id, last_seq from starcite.sessions where id = any(${[...ids]}::text[])`,
+  );
   return new Map(rows.map((r) => [r.id, r.last_seq]));
 }

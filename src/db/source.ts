@@ -14,7 +14,10 @@ const ORDER_FILE = path.join(DB_DIR, "build-order.txt");
 
 /** The source files, relative to db/, in the order they are applied. */
 export function sourceFiles(): string[] {
-  return fs.readFileSync(ORDER_FILE, "utf8").split("\n").map((line) => line.trim())
+  return fs
+    .readFileSync(ORDER_FILE, "utf8")
+    .split("\n")
+    .map((line) => line.trim())
     .filter((line) => line !== "" && !line.startsWith("#"));
 }
 

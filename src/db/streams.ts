@@ -60,14 +60,16 @@ export interface CreateStreamInput {
 
 export async function createStream(sql: Sql, input: CreateStreamInput): Promise<{ created: boolean; state: StreamState }> {
   const { body, fork } = input;
-  const [row] = await mapErrors(() => sql<(StateRow & { created: boolean })[]>`
+  const [row] = await mapErrors(
+    () => sql<(StateRow & { created: boolean })[]>`
     select c.created, (c.state).* from starcite.ds_create(
       path => ${input.path}, content_type => ${input.contentType}, ttl_seconds => ${input.ttlSeconds}::bigint,
       expires_at => ${input.expiresAt}::timestamptz, closed => ${input.closed},
       messages => ${body && "json" in body ? body.json : null}::text::jsonb,
       body => ${body && "bytes" in body ? body.bytes : null}::bytea,
       fork_path => ${fork?.path ?? null}, fork_epoch => ${fork?.epoch ?? null}::bigint, fork_seq => ${fork?.seq ?? null}::bigint,
-      fork_sub_offset => ${fork?.subOffset ?? 0}::bigint, actor => ${input.actor}, tenant_id => ${input.tenantId}) c`);
+      fork_sub_offset => ${fork?.subOffset ?? 0}::bigint, actor => ${input.actor}, tenant_id => ${input.tenantId}) c`,
+  );
   return { created: row!.created, state: toState(row!) };
 }
 
@@ -93,14 +95,16 @@ export interface AppendStreamResult {
 
 export async function appendStream(sql: Sql, input: AppendStreamInput): Promise<AppendStreamResult> {
   const { body, producer } = input;
-  const [row] = await mapErrors(() => sql<(StateRow & { outcome: AppendStreamResult["outcome"]; epoch: number | null; last_producer_seq: number | null })[]>`
+  const [row] = await mapErrors(
+    () => sql<(StateRow & { outcome: AppendStreamResult["outcome"]; epoch: number | null; last_producer_seq: number | null })[]>`
     select a.outcome, a.epoch, a.last_producer_seq, (a.state).* from starcite.ds_append(
       path => ${input.path}, content_type => ${input.contentType},
       messages => ${body && "json" in body ? body.json : null}::text::jsonb,
       body => ${body && "bytes" in body ? body.bytes : null}::bytea,
       stream_seq => ${input.streamSeq}, producer_id => ${producer?.id ?? null},
       producer_epoch => ${producer?.epoch ?? null}::bigint, producer_seq => ${producer?.seq ?? null}::bigint,
-      close => ${input.close}, actor => ${input.actor}, tenant_id => ${input.tenantId}) a`);
+      close => ${input.close}, actor => ${input.actor}, tenant_id => ${input.tenantId}) a`,
+  );
   return { outcome: row!.outcome, state: toState(row!), producerEpoch: row!.epoch, producerSeq: row!.last_producer_seq };
 }
 
@@ -111,10 +115,17 @@ export async function resolveStream(sql: Sql, path: string, touch: boolean, tena
 }
 
 /** A catch-up page of a stream's session: seq > afterSeq, at most maxEvents and about maxBytes (at least one). */
-export async function readStream(sql: Sql, sessionId: string, afterSeq: number, maxEvents: number, maxBytes: number,
-                                 tenantId: string): Promise<StoredEvent[]> {
-  const rows = await mapErrors(() =>
-    sql<EventRow[]>`select * from starcite.ds_read(${sessionId}, ${afterSeq}, ${maxEvents}, ${maxBytes}, ${tenantId})`);
+export async function readStream(
+  sql: Sql,
+  sessionId: string,
+  afterSeq: number,
+  maxEvents: number,
+  maxBytes: number,
+  tenantId: string,
+): Promise<StoredEvent[]> {
+  const rows = await mapErrors(
+    () => sql<EventRow[]>`select * from starcite.ds_read(${sessionId}, ${afterSeq}, ${maxEvents}, ${maxBytes}, ${tenantId})`,
+  );
   return rows.map(toEvent);
 }
 

@@ -111,17 +111,21 @@ export interface SubscribeInput {
 
 /** Creates (true) or re-confirms (false) a subscription. */
 export async function subscribe(sql: Sql, input: SubscribeInput): Promise<boolean> {
-  const [row] = await mapErrors(() => sql<{ created: boolean }[]>`
+  const [row] = await mapErrors(
+    () => sql<{ created: boolean }[]>`
     select starcite.ds_subscribe(id => ${input.id}, type => ${input.type}, pattern => ${input.pattern},
       streams => ${input.streams}::text[], webhook_url => ${input.webhookUrl}, wake_stream => ${input.wakeStream},
       lease_ttl_ms => ${input.leaseTtlMs}::integer, description => ${input.description}, base_url => ${input.baseUrl},
-      tenant_id => ${input.tenantId}) as created`);
+      tenant_id => ${input.tenantId}) as created`,
+  );
   return row!.created;
 }
 
 export async function getSubscription(sql: Sql, id: string, tenantId: string): Promise<Subscription> {
-  const [row] = await mapErrors(() => sql<{ doc: Omit<Subscription, "streams"> & Record<string, unknown> }[]>`
-    select starcite.ds_subscription(${id}, ${tenantId}) as doc`);
+  const [row] = await mapErrors(
+    () => sql<{ doc: Omit<Subscription, "streams"> & Record<string, unknown> }[]>`
+    select starcite.ds_subscription(${id}, ${tenantId}) as doc`,
+  );
   const d = row!.doc as Record<string, unknown>;
   return {
     id: d.id as string,
@@ -159,14 +163,18 @@ export async function anySubscriptions(sql: Sql): Promise<boolean> {
 
 /** The idle subscriptions following any of these sessions' streams. */
 export async function wakeCandidates(sql: Sql, sessionIds: string[]): Promise<{ tenantId: string; id: string }[]> {
-  const rows = await mapErrors(() => sql<{ tenant_id: string; subscription_id: string }[]>`
-    select * from starcite.ds_wake_candidates(${sessionIds}::text[])`);
+  const rows = await mapErrors(
+    () => sql<{ tenant_id: string; subscription_id: string }[]>`
+    select * from starcite.ds_wake_candidates(${sessionIds}::text[])`,
+  );
   return rows.map((r) => ({ tenantId: r.tenant_id, id: r.subscription_id }));
 }
 
 export async function dueSubscriptions(sql: Sql, max = 100): Promise<{ tenantId: string; id: string }[]> {
-  const rows = await mapErrors(() => sql<{ tenant_id: string; subscription_id: string }[]>`
-    select * from starcite.ds_due_subscriptions(${max})`);
+  const rows = await mapErrors(
+    () => sql<{ tenant_id: string; subscription_id: string }[]>`
+    select * from starcite.ds_due_subscriptions(${max})`,
+  );
   return rows.map((r) => ({ tenantId: r.tenant_id, id: r.subscription_id }));
 }
 
@@ -180,10 +188,18 @@ export async function tick(sql: Sql, id: string, tenantId: string): Promise<Wake
   return wakes(await mapErrors(() => sql<WakeRow[]>`select * from starcite.ds_tick(${id}, ${tenantId})`));
 }
 
-export async function webhookResult(sql: Sql, w: Pick<Wake, "subscriptionId" | "wakeId" | "generation" | "tenantId">,
-                                    delivered: boolean, done: boolean): Promise<Wake[]> {
-  return wakes(await mapErrors(() => sql<WakeRow[]>`
-    select * from starcite.ds_webhook_result(${w.subscriptionId}, ${w.wakeId}, ${w.generation}, ${delivered}, ${done}, ${w.tenantId})`));
+export async function webhookResult(
+  sql: Sql,
+  w: Pick<Wake, "subscriptionId" | "wakeId" | "generation" | "tenantId">,
+  delivered: boolean,
+  done: boolean,
+): Promise<Wake[]> {
+  return wakes(
+    await mapErrors(
+      () => sql<WakeRow[]>`
+    select * from starcite.ds_webhook_result(${w.subscriptionId}, ${w.wakeId}, ${w.generation}, ${delivered}, ${done}, ${w.tenantId})`,
+    ),
+  );
 }
 
 export interface Ack {
@@ -193,10 +209,19 @@ export interface Ack {
 }
 
 /** Applies acks for the current wake; with done, releases it. next: the wake issued at once for work still pending. */
-export async function ack(sql: Sql, id: string, wakeId: string, generation: number, acks: Ack[], done: boolean,
-                          tenantId: string): Promise<{ nextWake: boolean; next: Wake | null }> {
-  const [row] = await mapErrors(() => sql<(WakeRow & { next_wake: boolean })[]>`
-    select a.next_wake, (a.wake).* from starcite.ds_ack(${id}, ${wakeId}, ${generation}, ${sql.json(acks.map((a): Record<string, string | number> => ({ path: a.path, epoch: a.epoch, seq: a.seq })))}::jsonb, ${done}, ${tenantId}) a`);
+export async function ack(
+  sql: Sql,
+  id: string,
+  wakeId: string,
+  generation: number,
+  acks: Ack[],
+  done: boolean,
+  tenantId: string,
+): Promise<{ nextWake: boolean; next: Wake | null }> {
+  const [row] = await mapErrors(
+    () => sql<(WakeRow & { next_wake: boolean })[]>`
+    select a.next_wake, (a.wake).* from starcite.ds_ack(${id}, ${wakeId}, ${generation}, ${sql.json(acks.map((a): Record<string, string | number> => ({ path: a.path, epoch: a.epoch, seq: a.seq })))}::jsonb, ${done}, ${tenantId}) a`,
+  );
   return { nextWake: row!.next_wake, next: row!.wake_id ? toWake(row!) : null };
 }
 

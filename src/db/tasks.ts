@@ -61,7 +61,9 @@ try {
   if (task === "build" || task === "baseline") {
     // stderr: `npm pack --json` runs this (prepare) and its stdout must stay JSON.
     const wrote = writeBaseline();
-    process.stderr.write(`${wrote ? "built" : "up to date:"} ${path.relative(process.cwd(), BASELINE_FILE)} from ${path.relative(process.cwd(), DB_DIR)}/\n`);
+    process.stderr.write(
+      `${wrote ? "built" : "up to date:"} ${path.relative(process.cwd(), BASELINE_FILE)} from ${path.relative(process.cwd(), DB_DIR)}/\n`,
+    );
     if (task === "build") await writeSchema();
   } else if (task === "schema") {
     await writeSchema();

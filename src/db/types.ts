@@ -1,4 +1,12 @@
-import type { JsonObject, JsonValue, SessionChange, SessionChangeKind, StarciteEvent, WebhookDelivery, WebhookEndpointInfo } from "@starcite/sdk/protocol";
+import type {
+  JsonObject,
+  JsonValue,
+  SessionChange,
+  SessionChangeKind,
+  StarciteEvent,
+  WebhookDelivery,
+  WebhookEndpointInfo,
+} from "@starcite/sdk/protocol";
 
 export type { JsonObject, JsonValue, SessionChange, SessionChangeKind, WebhookDelivery, WebhookEndpointInfo };
 

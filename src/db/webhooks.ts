@@ -78,10 +78,16 @@ export interface WebhookEndpointInput {
 const textArray = (v: readonly string[] | null | undefined): string[] | null => (v ? [...v] : null);
 
 /** Creates an endpoint; the secret is returned here once. */
-export async function createWebhookEndpoint(sql: Sql, tenantId: string, input: WebhookEndpointInput): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-  const [row] = await mapErrors(() => sql<EndpointRow[]>`
+export async function createWebhookEndpoint(
+  sql: Sql,
+  tenantId: string,
+  input: WebhookEndpointInput,
+): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  const [row] = await mapErrors(
+    () => sql<EndpointRow[]>`
     select * from starcite.create_webhook_endpoint(${input.url ?? null}, ${textArray(input.sessionIds)}::text[],
-      ${textArray(input.types)}::text[], ${input.events ?? true}, ${input.lifecycle ?? true}, ${tenantId})`);
+      ${textArray(input.types)}::text[], ${input.events ?? true}, ${input.lifecycle ?? true}, ${tenantId})`,
+  );
   return { endpoint: toEndpoint(row!), secret: row!.secret! };
 }
 
@@ -98,11 +104,18 @@ export interface UpdateWebhookEndpointInput extends WebhookEndpointInput {
   clearTypes?: boolean;
 }
 
-export async function updateWebhookEndpoint(sql: Sql, tenantId: string, id: string, input: UpdateWebhookEndpointInput): Promise<WebhookEndpoint> {
-  const [row] = await mapErrors(() => sql<EndpointRow[]>`
+export async function updateWebhookEndpoint(
+  sql: Sql,
+  tenantId: string,
+  id: string,
+  input: UpdateWebhookEndpointInput,
+): Promise<WebhookEndpoint> {
+  const [row] = await mapErrors(
+    () => sql<EndpointRow[]>`
     select * from starcite.update_webhook_endpoint(${id}, ${input.url ?? null}, ${textArray(input.sessionIds)}::text[],
       ${textArray(input.types)}::text[], ${input.events ?? null}, ${input.lifecycle ?? null}, ${input.enabled ?? null},
-      ${input.clearSessions ?? false}, ${input.clearTypes ?? false}, ${tenantId})`);
+      ${input.clearSessions ?? false}, ${input.clearTypes ?? false}, ${tenantId})`,
+  );
   return toEndpoint(row!);
 }
 
@@ -111,10 +124,16 @@ export async function deleteWebhookEndpoint(sql: Sql, tenantId: string, id: stri
   return toEndpoint(row!);
 }
 
-export async function listWebhookDeliveries(sql: Sql, tenantId: string, endpointId: string,
-                                            input: { status?: "pending" | "succeeded" | null; limit?: number }): Promise<WebhookDelivery[]> {
-  const rows = await mapErrors(() => sql<DeliveryRow[]>`
-    select * from starcite.list_webhook_deliveries(${endpointId}, ${input.status ?? null}, ${input.limit ?? 100}, ${tenantId})`);
+export async function listWebhookDeliveries(
+  sql: Sql,
+  tenantId: string,
+  endpointId: string,
+  input: { status?: "pending" | "succeeded" | null; limit?: number },
+): Promise<WebhookDelivery[]> {
+  const rows = await mapErrors(
+    () => sql<DeliveryRow[]>`
+    select * from starcite.list_webhook_deliveries(${endpointId}, ${input.status ?? null}, ${input.limit ?? 100}, ${tenantId})`,
+  );
   return rows.map(toDelivery);
 }
 
@@ -128,14 +147,18 @@ export async function webhookEndpointIds(sql: Sql): Promise<string[]> {
 
 /** Of these endpoints, the enabled ones, each with whether its session changes are due now. */
 export async function webhookEndpointsDue(sql: Sql, ids: readonly string[]): Promise<{ endpointId: string; changesDue: boolean }[]> {
-  const rows = await mapErrors(() => sql<{ endpoint_id: string; changes_due: boolean }[]>`
-    select * from starcite.webhook_endpoints_due(${[...ids]}::text[])`);
+  const rows = await mapErrors(
+    () => sql<{ endpoint_id: string; changes_due: boolean }[]>`
+    select * from starcite.webhook_endpoints_due(${[...ids]}::text[])`,
+  );
   return rows.map((r) => ({ endpointId: r.endpoint_id, changesDue: r.changes_due }));
 }
 
 /** Sessions with events the endpoint has yet to deliver (not in a retry backoff). */
 export async function webhookDueSessions(sql: Sql, endpointId: string, maxSessions: number): Promise<string[]> {
-  const rows = await mapErrors(() => sql<{ session_id: string }[]>`select session_id from starcite.webhook_due_sessions(${endpointId}, ${maxSessions})`);
+  const rows = await mapErrors(
+    () => sql<{ session_id: string }[]>`select session_id from starcite.webhook_due_sessions(${endpointId}, ${maxSessions})`,
+  );
   return rows.map((r) => r.session_id);
 }
 
@@ -148,9 +171,16 @@ export interface DeliveryRequest {
 }
 
 /** The next delivery of a session's events (or, with sessionId null, of session changes), or null. */
-export async function webhookNextDelivery(sql: Sql, endpointId: string, sessionId: string | null, maxItems: number): Promise<DeliveryRequest | null> {
-  const [row] = await mapErrors(() => sql<{ delivery_id: string; url: string; secret: string; attempt: number; body: JsonObject }[]>`
-    select * from starcite.webhook_next_delivery(${endpointId}, ${sessionId}, ${maxItems})`);
+export async function webhookNextDelivery(
+  sql: Sql,
+  endpointId: string,
+  sessionId: string | null,
+  maxItems: number,
+): Promise<DeliveryRequest | null> {
+  const [row] = await mapErrors(
+    () => sql<{ delivery_id: string; url: string; secret: string; attempt: number; body: JsonObject }[]>`
+    select * from starcite.webhook_next_delivery(${endpointId}, ${sessionId}, ${maxItems})`,
+  );
   return row ? { deliveryId: row.delivery_id, url: row.url, secret: row.secret, attempt: row.attempt, body: row.body } : null;
 }
 
@@ -161,10 +191,16 @@ export interface DeliveryOutcome {
 }
 
 /** Records one attempt's answer; returns the delivery, or null when it had been recorded already. */
-export async function webhookDeliveryResult(sql: Sql, deliveryId: string, outcome: DeliveryOutcome,
-                                            backoff: { baseMs: number; maxMs: number }): Promise<WebhookDelivery | null> {
-  const [row] = await mapErrors(() => sql<DeliveryRow[]>`
+export async function webhookDeliveryResult(
+  sql: Sql,
+  deliveryId: string,
+  outcome: DeliveryOutcome,
+  backoff: { baseMs: number; maxMs: number },
+): Promise<WebhookDelivery | null> {
+  const [row] = await mapErrors(
+    () => sql<DeliveryRow[]>`
     select * from starcite.webhook_delivery_result(${deliveryId}, ${outcome.ok}, ${outcome.status}, ${outcome.error},
-      ${backoff.baseMs}, ${backoff.maxMs})`);
+      ${backoff.baseMs}, ${backoff.maxMs})`,
+  );
   return row ? toDelivery(row) : null;
 }

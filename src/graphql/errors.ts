@@ -49,7 +49,10 @@ export function createMaskError(logger: Logger) {
       const code = typeof raw === "string" && !/^[A-Z_]+$/.test(raw) ? raw : "bad_request";
       logger.info("request error", { code, message: gqlError.message });
       return new GraphQLError(gqlError.message, {
-        nodes: gqlError.nodes, source: gqlError.source, positions: gqlError.positions, path: gqlError.path,
+        nodes: gqlError.nodes,
+        source: gqlError.source,
+        positions: gqlError.positions,
+        path: gqlError.path,
         extensions: { ...gqlError.extensions, code },
       });
     }
@@ -65,24 +68,36 @@ function withCode(error: unknown, code: string): unknown {
   const g = asGraphQLError(error);
   if (!g) return error;
   return new GraphQLError(g.message, {
-    nodes: g.nodes, source: g.source, positions: g.positions, path: g.path,
+    nodes: g.nodes,
+    source: g.source,
+    positions: g.positions,
+    path: g.path,
     extensions: { ...g.extensions, code },
   });
 }
 
 /** Documents that fail to parse or validate are the client's mistake: `bad_request`, on HTTP and WebSocket alike. */
-export function useBadRequestCode(): { onValidate: () => (payload: { result: readonly unknown[]; setResult: (errors: unknown[]) => void }) => void } {
+export function useBadRequestCode(): {
+  onValidate: () => (payload: { result: readonly unknown[]; setResult: (errors: unknown[]) => void }) => void;
+} {
   return {
-    onValidate: () => ({ result, setResult }) => {
-      if (result.length > 0) setResult(result.map((e) => withCode(e, "bad_request")));
-    },
+    onValidate:
+      () =>
+      ({ result, setResult }) => {
+        if (result.length > 0) setResult(result.map((e) => withCode(e, "bad_request")));
+      },
   };
 }
 
 /** A syntax error in a graphql-ws subscribe message, as the operation's error list. */
 export function syntaxErrors(error: unknown): GraphQLError[] {
   const g = asGraphQLError(error);
-  return [new GraphQLError(g?.message ?? "invalid GraphQL document", {
-    nodes: g?.nodes, source: g?.source, positions: g?.positions, extensions: { code: "bad_request" },
-  })];
+  return [
+    new GraphQLError(g?.message ?? "invalid GraphQL document", {
+      nodes: g?.nodes,
+      source: g?.source,
+      positions: g?.positions,
+      extensions: { code: "bad_request" },
+    }),
+  ];
 }

@@ -41,11 +41,20 @@ export function documentLimitErrors(document: DocumentNode, limits: DocumentLimi
     }
   }
   if (fragments.size > limits.fragments) {
-    return [limitError(`the document defines ${fragments.size} fragments; at most ${limits.fragments} are allowed`, "fragments", limits.fragments)];
+    return [
+      limitError(
+        `the document defines ${fragments.size} fragments; at most ${limits.fragments} are allowed`,
+        "fragments",
+        limits.fragments,
+      ),
+    ];
   }
-  if (aliases > limits.aliases) return [limitError(`the document has ${aliases} aliases; at most ${limits.aliases} are allowed`, "aliases", limits.aliases)];
+  if (aliases > limits.aliases)
+    return [limitError(`the document has ${aliases} aliases; at most ${limits.aliases} are allowed`, "aliases", limits.aliases)];
   if (directives > limits.directives) {
-    return [limitError(`the document has ${directives} directives; at most ${limits.directives} are allowed`, "directives", limits.directives)];
+    return [
+      limitError(`the document has ${directives} directives; at most ${limits.directives} are allowed`, "directives", limits.directives),
+    ];
   }
 
   // Depth and size with fragments expanded; every step (field, spread, inline fragment) counts toward the budget.
@@ -62,7 +71,8 @@ export function documentLimitErrors(document: DocumentNode, limits: DocumentLimi
         return [limitError(`the document expands to more than ${limits.fields} fields`, "fields", limits.fields)];
       }
       if (selection.kind === Kind.FIELD) {
-        if (++fields > limits.fields) return [limitError(`the document expands to more than ${limits.fields} fields`, "fields", limits.fields)];
+        if (++fields > limits.fields)
+          return [limitError(`the document expands to more than ${limits.fields} fields`, "fields", limits.fields)];
         if (!selection.selectionSet) continue;
         if (depth + 1 > limits.depth) {
           return [limitError(`the document is nested deeper than ${limits.depth} levels`, "depth", limits.depth)];

@@ -24,7 +24,10 @@ export class ChangeFeeds {
   #downTimer: NodeJS.Timeout | null = null;
   readonly #unsubscribe: () => void;
 
-  constructor(listener: NotificationListener, private readonly unavailableAfterMs = 5000) {
+  constructor(
+    listener: NotificationListener,
+    private readonly unavailableAfterMs = 5000,
+  ) {
     const onChanged = (c: TenantChanged) => this.#wake(c.tenantId);
     const onDisconnected = () => {
       this.#downTimer ??= setTimeout(() => {

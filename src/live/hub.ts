@@ -223,15 +223,19 @@ export class LiveHub {
     read?: EventRead,
   ) {
     this.options = { ...DEFAULTS, ...options };
-    this.pages = new JsonPages(sql, {
-      pageEvents: this.options.catchUpPageEvents,
-      pageBytes: this.options.catchUpPageBytes,
-      cacheBytes: this.options.catchUpCacheBytes,
-      prefetchSlots: this.options.catchUpPrefetch,
-    }, (how) => {
-      metrics.catchUpPages.inc({ how });
-      if (how === "database") metrics.eventReads.inc({ source: "catchup" });
-    });
+    this.pages = new JsonPages(
+      sql,
+      {
+        pageEvents: this.options.catchUpPageEvents,
+        pageBytes: this.options.catchUpPageBytes,
+        cacheBytes: this.options.catchUpCacheBytes,
+        prefetchSlots: this.options.catchUpPrefetch,
+      },
+      (how) => {
+        metrics.catchUpPages.inc({ how });
+        if (how === "database") metrics.eventReads.inc({ source: "catchup" });
+      },
+    );
     this.read = read ?? postgresRead(sql);
     const onAdvanced = (n: SessionAdvanced) => {
       this.metrics.notifications.inc();
@@ -301,10 +305,12 @@ export class LiveHub {
         if (round.length === 0) continue;
         let read: Map<string, StoredEvent[]>[];
         try {
-          read = await Promise.all([...byTenant].map(([tenantId, requests]) => {
-            this.metrics.eventReads.inc({ source: "hub" });
-            return readMany(this.sql, requests, tenantId);
-          }));
+          read = await Promise.all(
+            [...byTenant].map(([tenantId, requests]) => {
+              this.metrics.eventReads.inc({ source: "hub" });
+              return readMany(this.sql, requests, tenantId);
+            }),
+          );
         } catch (error) {
           this.#readFailed(round, error);
           return;
@@ -345,13 +351,16 @@ export class LiveHub {
       return;
     }
     for (const feed of round) this.#behind.add(feed);
-    this.#retry = setTimeout(() => {
-      this.#retry = null;
-      if (this.#behind.size > 0 && !this.#reading) {
-        this.#reading = true;
-        void this.#readRounds();
-      }
-    }, Math.min(50 * 2 ** this.#retries++, 1000));
+    this.#retry = setTimeout(
+      () => {
+        this.#retry = null;
+        if (this.#behind.size > 0 && !this.#reading) {
+          this.#reading = true;
+          void this.#readRounds();
+        }
+      },
+      Math.min(50 * 2 ** this.#retries++, 1000),
+    );
     this.#retry.unref();
   }
 

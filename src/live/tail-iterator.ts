@@ -65,8 +65,10 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
   #prefetched: Prefetched | null = null;
   #stopped: StarciteError | null = null;
   #onStop = () => {
-    this.#stopped = this.options.stop?.reason instanceof StarciteError ? this.options.stop.reason
-      : new StarciteError("unauthorized", "the credential is no longer valid");
+    this.#stopped =
+      this.options.stop?.reason instanceof StarciteError
+        ? this.options.stop.reason
+        : new StarciteError("unauthorized", "the credential is no longer valid");
     this.#abort.abort();
   };
 
@@ -80,10 +82,13 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     hub.metrics.subscriptions.inc();
     if (options.deadline) {
       const ms = Math.max(0, options.deadline.at - Date.now());
-      this.#timer = setTimeout(() => {
-        this.#deadlineHit = true;
-        this.#abort.abort();
-      }, Math.min(ms, 2 ** 31 - 1));
+      this.#timer = setTimeout(
+        () => {
+          this.#deadlineHit = true;
+          this.#abort.abort();
+        },
+        Math.min(ms, 2 ** 31 - 1),
+      );
       this.#timer.unref();
     }
     if (options.stop?.aborted) this.#onStop();
@@ -143,7 +148,10 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
         if (this.#done) return null;
         if (page && page.count > 0) {
           if (page.lastSeq - page.count !== this.#cursor) {
-            throw new StarciteError("internal_error", `tail expected seqs ${this.#cursor + 1}.., got a page ending at ${page.lastSeq} with ${page.count} events`);
+            throw new StarciteError(
+              "internal_error",
+              `tail expected seqs ${this.#cursor + 1}.., got a page ending at ${page.lastSeq} with ${page.count} events`,
+            );
           }
           this.#cursor = page.lastSeq;
           return new PageBatch(page, this.#cursor, this.#live);
@@ -153,8 +161,11 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
       if (events === null) {
         this.hub.metrics.eventReads.inc({ source: "catchup" });
         const from = this.#cursor;
-        events = await readThroughOutage(() => this.hub.read(this.options.sessionId, from, pageSize, this.options.tenantId),
-          this.hub.options.unavailableAfterMs, this.#abort.signal);
+        events = await readThroughOutage(
+          () => this.hub.read(this.options.sessionId, from, pageSize, this.options.tenantId),
+          this.hub.options.unavailableAfterMs,
+          this.#abort.signal,
+        );
         if (this.#done) return null;
       }
       if (events.length > 0) {
@@ -180,7 +191,11 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
   async #page(projection: SharedProjection): Promise<JsonPage> {
     const pages = this.hub.pages;
     const address = (after: number) => ({
-      sessionId: this.options.sessionId, tenantId: this.options.tenantId, epoch: this.options.epoch ?? "", projection, after,
+      sessionId: this.options.sessionId,
+      tenantId: this.options.tenantId,
+      epoch: this.options.epoch ?? "",
+      projection,
+      after,
     });
     const ahead = this.#prefetched;
     this.#prefetched = null;

@@ -25,11 +25,18 @@ function newId(): string {
 }
 
 export function toUserMessage(input: SendMessageInput): UIMessage {
-  if (!input || typeof input !== "object") throw new StarciteError("invalid_argument", "sendMessage takes { text } or a message with parts");
+  if (!input || typeof input !== "object")
+    throw new StarciteError("invalid_argument", "sendMessage takes { text } or a message with parts");
   if ("parts" in input) {
     if (!Array.isArray(input.parts)) throw new StarciteError("invalid_argument", "parts must be an array");
-    if (input.role !== undefined && input.role !== "user") throw new StarciteError("invalid_argument", "sendMessage sends user messages only");
-    return { id: input.id ?? newId(), role: "user", parts: input.parts, ...(input.metadata !== undefined ? { metadata: input.metadata } : {}) };
+    if (input.role !== undefined && input.role !== "user")
+      throw new StarciteError("invalid_argument", "sendMessage sends user messages only");
+    return {
+      id: input.id ?? newId(),
+      role: "user",
+      parts: input.parts,
+      ...(input.metadata !== undefined ? { metadata: input.metadata } : {}),
+    };
   }
   if (typeof input.text !== "string") throw new StarciteError("invalid_argument", "sendMessage needs text (a string)");
   const parts: UIMessage["parts"] = [...(input.files ?? []), { type: "text", text: input.text }];

@@ -39,10 +39,14 @@ export function useStarciteChat({ session, id, onError }: UseStarciteChatOptions
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
   const onErrorRef = useRef(onError);
   onErrorRef.current = onError;
-  useEffect(() => store.onError((error) => {
-    if (onErrorRef.current) onErrorRef.current(error);
-    else console.error(`starcite chat ${session.id}:`, error);
-  }), [store, session.id]);
+  useEffect(
+    () =>
+      store.onError((error) => {
+        if (onErrorRef.current) onErrorRef.current(error);
+        else console.error(`starcite chat ${session.id}:`, error);
+      }),
+    [store, session.id],
+  );
   return {
     id: id ?? session.id,
     messages: snapshot.messages,

@@ -1,5 +1,13 @@
 import { useCallback, useSyncExternalStore } from "react";
-import { followSession, type AppendResult, type SessionAppendInput, type SessionStatus, type StarciteError, type StarciteEvent, type StarciteSession } from "@starcite/sdk";
+import {
+  followSession,
+  type AppendResult,
+  type SessionAppendInput,
+  type SessionStatus,
+  type StarciteError,
+  type StarciteEvent,
+  type StarciteSession,
+} from "@starcite/sdk";
 
 export interface UseStarciteSessionResult {
   /** Every event of the session from seq 1, in seq order (history, then live). */
@@ -56,7 +64,11 @@ class SessionStore {
     const state = { status: this.#session.status, error: this.#session.error };
     const prev = this.#snapshot;
     if (prev && prev.events.length === this.#events.length && prev.status === state.status && prev.error === state.error) return prev;
-    this.#snapshot = { events: prev?.events.length === this.#events.length ? prev.events : this.#events.slice(), status: state.status, error: state.error };
+    this.#snapshot = {
+      events: prev?.events.length === this.#events.length ? prev.events : this.#events.slice(),
+      status: state.status,
+      error: state.error,
+    };
     return this.#snapshot;
   };
 

@@ -26,7 +26,12 @@ export function closeCodeOf(code: ErrorCode): TailCloseCode {
 /** A WebSocket close reason: "<code>: <message>", within the protocol's 123 bytes. */
 export function closeReason(error: StarciteError): string {
   const reason = `${error.code}: ${error.message}`;
-  return Buffer.byteLength(reason) <= 123 ? reason : Buffer.from(reason).subarray(0, 120).toString("utf8").replace(/\uFFFD$/, "") + "...";
+  return Buffer.byteLength(reason) <= 123
+    ? reason
+    : Buffer.from(reason)
+        .subarray(0, 120)
+        .toString("utf8")
+        .replace(/\uFFFD$/, "") + "...";
 }
 
 /** Anything thrown while serving a request, as a StarciteError; real bugs are logged and become internal_error. */

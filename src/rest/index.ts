@@ -26,9 +26,12 @@ export const DOCS_HINT = {
 };
 
 function routeNotFound(method: string, path: string): StarciteError {
-  return new StarciteError("route_not_found",
+  return new StarciteError(
+    "route_not_found",
     `no route ${method} ${path}. The primary API is GraphQL at ${GRAPHQL_PATH} (POST JSON, or a graphql-transport-ws WebSocket); ` +
-      `the REST API is described at ${DOCS_HINT.openapi} and in docs/rest.md`, DOCS_HINT);
+      `the REST API is described at ${DOCS_HINT.openapi} and in docs/rest.md`,
+    DOCS_HINT,
+  );
 }
 
 function pathOf(req: http.IncomingMessage): { path: string; query: URLSearchParams } {
@@ -72,8 +75,11 @@ export async function handleRest(req: http.IncomingMessage, res: http.ServerResp
     return true;
   }
   if (match.kind === "method_not_allowed") {
-    sendError(res, new StarciteError("method_not_allowed", `${path} accepts ${match.allow.join(", ")}, not ${method}`, { allow: match.allow }),
-      { allow: match.allow.join(", ") });
+    sendError(
+      res,
+      new StarciteError("method_not_allowed", `${path} accepts ${match.allow.join(", ")}, not ${method}`, { allow: match.allow }),
+      { allow: match.allow.join(", ") },
+    );
     return true;
   }
   if (deps.closing()) {
@@ -109,8 +115,10 @@ export async function handleRest(req: http.IncomingMessage, res: http.ServerResp
 function refuseUpgrade(socket: Duplex, error: StarciteError): void {
   const status = HTTP_STATUS[error.code];
   const body = JSON.stringify(errorBody(error));
-  socket.end(`HTTP/1.1 ${status} ${status === 404 ? "Not Found" : "Bad Request"}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 404 ? "Not Found" : "Bad Request"}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /**

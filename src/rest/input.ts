@@ -23,8 +23,11 @@ export class Fields {
   static of(value: unknown, code: InputCode, prefix = "", optional = false): Fields {
     if (value === undefined && optional) return new Fields({}, code, prefix);
     if (!isObject(value)) {
-      throw new StarciteError(code === "invalid_event" ? "invalid_event" : "bad_request",
-        `${prefix ? `${prefix.replace(/\.$/, "")} ` : "the request body "}must be a JSON object`, prefix ? { field: prefix.replace(/\.$/, "") } : {});
+      throw new StarciteError(
+        code === "invalid_event" ? "invalid_event" : "bad_request",
+        `${prefix ? `${prefix.replace(/\.$/, "")} ` : "the request body "}must be a JSON object`,
+        prefix ? { field: prefix.replace(/\.$/, "") } : {},
+      );
     }
     return new Fields(value, code, prefix);
   }

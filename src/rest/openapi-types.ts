@@ -2,7 +2,15 @@
 
 export interface JsonSchema {
   $ref?: string;
-  type?: "object" | "array" | "string" | "integer" | "number" | "boolean" | "null" | ("object" | "array" | "string" | "integer" | "number" | "boolean" | "null")[];
+  type?:
+    | "object"
+    | "array"
+    | "string"
+    | "integer"
+    | "number"
+    | "boolean"
+    | "null"
+    | ("object" | "array" | "string" | "integer" | "number" | "boolean" | "null")[];
   description?: string;
   properties?: Record<string, JsonSchema>;
   required?: string[];
@@ -65,7 +73,10 @@ export interface OpenApiDocument {
   paths: Record<string, PathItem>;
   components: {
     schemas: Record<string, JsonSchema>;
-    securitySchemes: Record<string, { type: "http"; scheme: "bearer"; description?: string } | { type: "apiKey"; in: "query"; name: string; description?: string }>;
+    securitySchemes: Record<
+      string,
+      { type: "http"; scheme: "bearer"; description?: string } | { type: "apiKey"; in: "query"; name: string; description?: string }
+    >;
   };
   security: Record<string, string[]>[];
 }

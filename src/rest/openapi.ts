@@ -14,8 +14,10 @@ import { DEFAULT_HEARTBEAT_MS, MAX_BATCH_SIZE } from "./streams.ts";
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: JsonSchema, example?: unknown) => ({ "application/json": example === undefined ? { schema } : { schema, example } });
-const nullable = (type: "string" | "integer" | "object", description?: string): JsonSchema =>
-  ({ type: [type, "null"], ...(description ? { description } : {}) });
+const nullable = (type: "string" | "integer" | "object", description?: string): JsonSchema => ({
+  type: [type, "null"],
+  ...(description ? { description } : {}),
+});
 
 const DESCRIPTIONS: Record<number, string> = {
   400: "Invalid input.",
@@ -46,21 +48,47 @@ function errors(kind: { auth: boolean; body: boolean }, ...own: ErrorCode[]): Re
 const authed = { auth: true, body: false };
 const authedBody = { auth: true, body: true };
 
-const sessionId: Parameter = { name: "id", in: "path", required: true, description: "Session id.", schema: { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,128}$" } };
+const sessionId: Parameter = {
+  name: "id",
+  in: "path",
+  required: true,
+  description: "Session id.",
+  schema: { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,128}$" },
+};
 
-const appendErrors: ErrorCode[] = ["invalid_event", "invalid_argument", "forbidden_scope", "forbidden_actor", "session_not_found",
-  "expected_seq_conflict", "producer_seq_conflict", "producer_replay_conflict", "idempotency_conflict"];
+const appendErrors: ErrorCode[] = [
+  "invalid_event",
+  "invalid_argument",
+  "forbidden_scope",
+  "forbidden_actor",
+  "session_not_found",
+  "expected_seq_conflict",
+  "producer_seq_conflict",
+  "producer_replay_conflict",
+  "idempotency_conflict",
+];
 
 function mintOperation(operationId: string, summary: string): Operation {
   return {
     operationId,
     summary,
     tags: ["tokens"],
-    description: "Mints a session token (a signed JWT) for a browser or agent, pinned to one session and one principal; its appends get " +
-      "`actor = \"<type>:<id>\"`. Only API keys may mint, and only scopes they hold.",
-    requestBody: { required: true, content: json(ref("SessionTokenRequest"),
-      { session_id: "ses_demo", principal: { type: "agent", id: "drafter" }, scopes: ["session:read"], ttl_seconds: 3600 }) },
-    responses: { "201": { description: "The token.", content: json(ref("SessionToken")) }, ...errors(authedBody, "invalid_argument", "forbidden_scope", "session_not_found") },
+    description:
+      "Mints a session token (a signed JWT) for a browser or agent, pinned to one session and one principal; its appends get " +
+      '`actor = "<type>:<id>"`. Only API keys may mint, and only scopes they hold.',
+    requestBody: {
+      required: true,
+      content: json(ref("SessionTokenRequest"), {
+        session_id: "ses_demo",
+        principal: { type: "agent", id: "drafter" },
+        scopes: ["session:read"],
+        ttl_seconds: 3600,
+      }),
+    },
+    responses: {
+      "201": { description: "The token.", content: json(ref("SessionToken")) },
+      ...errors(authedBody, "invalid_argument", "forbidden_scope", "session_not_found"),
+    },
   };
 }
 
@@ -85,16 +113,11 @@ export const openApiDocument: OpenApiDocument = {
     description:
       "Thin REST adapters over the same operations as the GraphQL API at /graphql (the primary API): same SQL functions, same auth, " +
       "same live fan-out. Field names follow the open-source Starcite REST API (snake_case). Errors are " +
-      "`{\"error\": \"<code>\", \"message\": \"...\"}`. See docs/rest.md for curl examples and the tail protocols.",
+      '`{"error": "<code>", "message": "..."}`. See docs/rest.md for curl examples and the tail protocols.',
     license: { name: "Apache-2.0", identifier: "Apache-2.0" },
   },
   servers: [{ url: "http://localhost:4000", description: "npm start" }],
-  tags: [
-    { name: "sessions" },
-    { name: "events" },
-    { name: "tokens" },
-    { name: "meta" },
-  ],
+  tags: [{ name: "sessions" }, { name: "events" }, { name: "tokens" }, { name: "meta" }],
   security: [{ bearer: [] }],
   paths: {
     "/v1/sessions": {
@@ -104,7 +127,10 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["sessions"],
         description: "Without `id`, one is generated (`ses_...`). A taken id is `session_exists`. Needs `session:create` (API keys only).",
         requestBody: { content: json(ref("CreateSession"), { id: "ses_demo", title: "Draft contract" }) },
-        responses: { "201": { description: "The new session.", content: json(ref("Session")) }, ...errors(authedBody, "invalid_argument", "forbidden_scope", "session_exists") },
+        responses: {
+          "201": { description: "The new session.", content: json(ref("Session")) },
+          ...errors(authedBody, "invalid_argument", "forbidden_scope", "session_exists"),
+        },
       },
       get: {
         operationId: "listSessions",
@@ -116,7 +142,10 @@ export const openApiDocument: OpenApiDocument = {
           { name: "cursor", in: "query", description: "The last id of the previous page.", schema: { type: "string" } },
           { name: "archived", in: "query", schema: { type: "boolean", default: false } },
         ],
-        responses: { "200": { description: "A page of sessions.", content: json(ref("SessionPage")) }, ...errors(authed, "invalid_argument", "forbidden_scope") },
+        responses: {
+          "200": { description: "A page of sessions.", content: json(ref("SessionPage")) },
+          ...errors(authed, "invalid_argument", "forbidden_scope"),
+        },
       },
     },
     "/v1/sessions/{id}": {
@@ -125,16 +154,22 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "getSession",
         summary: "Get a session",
         tags: ["sessions"],
-        responses: { "200": { description: "The session.", content: json(ref("Session")) }, ...errors(authed, "forbidden_scope", "session_not_found") },
+        responses: {
+          "200": { description: "The session.", content: json(ref("Session")) },
+          ...errors(authed, "forbidden_scope", "session_not_found"),
+        },
       },
       patch: {
         operationId: "updateSession",
         summary: "Update a session's title and/or metadata",
         tags: ["sessions"],
-        description: "Omitted fields stay as they are; `metadata` is replaced whole. With `expected_version`, fails with `version_conflict` unless it matches.",
+        description:
+          "Omitted fields stay as they are; `metadata` is replaced whole. With `expected_version`, fails with `version_conflict` unless it matches.",
         requestBody: { required: true, content: json(ref("UpdateSession"), { title: "Draft contract v2", expected_version: 1 }) },
-        responses: { "200": { description: "The updated session.", content: json(ref("Session")) },
-          ...errors(authedBody, "invalid_argument", "forbidden_scope", "session_not_found", "version_conflict") },
+        responses: {
+          "200": { description: "The updated session.", content: json(ref("Session")) },
+          ...errors(authedBody, "invalid_argument", "forbidden_scope", "session_not_found", "version_conflict"),
+        },
       },
     },
     "/v1/sessions/{id}/archive": {
@@ -145,8 +180,10 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["sessions"],
         description: "Archived sessions are listed only with `archived=true`; their log stays readable and appendable.",
         requestBody: { content: json(ref("ArchiveSession")) },
-        responses: { "200": { description: "The session.", content: json(ref("Session")) },
-          ...errors(authedBody, "invalid_argument", "forbidden_scope", "session_not_found", "version_conflict") },
+        responses: {
+          "200": { description: "The session.", content: json(ref("Session")) },
+          ...errors(authedBody, "invalid_argument", "forbidden_scope", "session_not_found", "version_conflict"),
+        },
       },
     },
     "/v1/sessions/{id}/unarchive": {
@@ -156,8 +193,10 @@ export const openApiDocument: OpenApiDocument = {
         summary: "Unarchive a session",
         tags: ["sessions"],
         requestBody: { content: json(ref("ArchiveSession")) },
-        responses: { "200": { description: "The session.", content: json(ref("Session")) },
-          ...errors(authedBody, "invalid_argument", "forbidden_scope", "session_not_found", "version_conflict") },
+        responses: {
+          "200": { description: "The session.", content: json(ref("Session")) },
+          ...errors(authedBody, "invalid_argument", "forbidden_scope", "session_not_found", "version_conflict"),
+        },
       },
     },
     "/v1/sessions/{id}/append": {
@@ -166,13 +205,23 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "append",
         summary: "Append one event",
         tags: ["events"],
-        description: "Group-committed with concurrent appends; each gets its own result or error. A retry of an event already in the log " +
+        description:
+          "Group-committed with concurrent appends; each gets its own result or error. A retry of an event already in the log " +
           "(same producer_id/producer_seq or idempotency_key, same content) returns the original seq with `deduped: true`. " +
           `More than ${DEFAULT_MAX_QUEUED_APPENDS} appends waiting on the server: \`overloaded\` (429).`,
-        requestBody: { required: true, content: json(ref("AppendInput"),
-          { type: "content", payload: { text: "Found 8 relevant cases..." }, producer_id: "curl-demo", producer_seq: 1 }) },
-        responses: { "201": { description: "Appended (or deduped).", content: json(ref("AppendResult")) },
-          ...errors(authedBody, ...appendErrors, "overloaded") },
+        requestBody: {
+          required: true,
+          content: json(ref("AppendInput"), {
+            type: "content",
+            payload: { text: "Found 8 relevant cases..." },
+            producer_id: "curl-demo",
+            producer_seq: 1,
+          }),
+        },
+        responses: {
+          "201": { description: "Appended (or deduped).", content: json(ref("AppendResult")) },
+          ...errors(authedBody, ...appendErrors, "overloaded"),
+        },
       },
     },
     "/v1/sessions/{id}/append_batch": {
@@ -183,8 +232,10 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["events"],
         description: "All events in order in one transaction, or (on the first error, which is returned) none. At most 1000 events.",
         requestBody: { required: true, content: json(ref("AppendBatchInput")) },
-        responses: { "201": { description: "One result per event, in order.", content: json(ref("AppendBatchResult")) },
-          ...errors(authedBody, ...appendErrors) },
+        responses: {
+          "201": { description: "One result per event, in order.", content: json(ref("AppendBatchResult")) },
+          ...errors(authedBody, ...appendErrors),
+        },
       },
     },
     "/v1/sessions/{id}/events": {
@@ -197,8 +248,10 @@ export const openApiDocument: OpenApiDocument = {
           { name: "cursor", in: "query", description: "Events with seq > cursor.", schema: { type: "integer", minimum: 0, default: 0 } },
           { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
         ],
-        responses: { "200": { description: "A page of events.", content: json(ref("EventPage")) },
-          ...errors(authed, "invalid_argument", "forbidden_scope", "session_not_found", "cursor_expired") },
+        responses: {
+          "200": { description: "A page of events.", content: json(ref("EventPage")) },
+          ...errors(authed, "invalid_argument", "forbidden_scope", "session_not_found", "cursor_expired"),
+        },
       },
     },
     "/v1/sessions/{id}/tail": {
@@ -209,18 +262,38 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["events"],
         description:
           "As a WebSocket (no subprotocol): one text frame per event (a JSON array of up to `batch_size` events with `batch_size`), " +
-          "in seq order, then `{\"control\":\"caught_up\",\"cursor\":N}` at the catch-up point, then live events. Errors close the socket " +
+          'in seq order, then `{"control":"caught_up","cursor":N}` at the catch-up point, then live events. Errors close the socket ' +
           "with 4000 + the HTTP status of the error (4400, 4401, 4403, 4404, 4410, 4429), 1001 on shutdown, 1013 when the database is unreachable, " +
-          "1011 on a server bug, with the reason `<code>: <message>`. Pings every " + `${DEFAULT_HEARTBEAT_MS / 1000} s.\n\n` +
+          "1011 on a server bug, with the reason `<code>: <message>`. Pings every " +
+          `${DEFAULT_HEARTBEAT_MS / 1000} s.\n\n` +
           "With `Accept: text/event-stream`: Server-Sent Events with `id:` = seq (`Last-Event-ID` resumes), `event: caught_up`, " +
           "`event: tail_error` before the server ends the stream on an error, and `: keep-alive` comments.",
         security: [{ bearer: [] }, { accessToken: [] }],
         parameters: [
-          { name: "cursor", in: "query", description: "Deliver events with seq > cursor.", schema: { type: "integer", minimum: 0, default: 0 } },
-          { name: "batch_size", in: "query", description: "Send JSON arrays of up to this many events per frame.",
-            schema: { type: "integer", minimum: 1, maximum: MAX_BATCH_SIZE } },
-          { name: "access_token", in: "query", description: "The credential, for clients that cannot set headers.", schema: { type: "string" } },
-          { name: "Last-Event-ID", in: "header", description: "SSE: resume after this seq (wins over `cursor`).", schema: { type: "string" } },
+          {
+            name: "cursor",
+            in: "query",
+            description: "Deliver events with seq > cursor.",
+            schema: { type: "integer", minimum: 0, default: 0 },
+          },
+          {
+            name: "batch_size",
+            in: "query",
+            description: "Send JSON arrays of up to this many events per frame.",
+            schema: { type: "integer", minimum: 1, maximum: MAX_BATCH_SIZE },
+          },
+          {
+            name: "access_token",
+            in: "query",
+            description: "The credential, for clients that cannot set headers.",
+            schema: { type: "string" },
+          },
+          {
+            name: "Last-Event-ID",
+            in: "header",
+            description: "SSE: resume after this seq (wins over `cursor`).",
+            schema: { type: "string" },
+          },
         ],
         responses: {
           "101": { description: "Switching to the plain WebSocket tail." },
@@ -234,14 +307,17 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "listSessionChanges",
         summary: "Read the tenant's session changes after a cursor (the lifecycle feed)",
         tags: ["sessions"],
-        description: "Session created / updated / archived / unarchived / deleted, in commit order with a gapless per-tenant `seq`: " +
+        description:
+          "Session created / updated / archived / unarchived / deleted, in commit order with a gapless per-tenant `seq`: " +
           "keep `next_cursor` and pass it back as `cursor` to get everything since, also after a restart. Backends only (not session tokens).",
         parameters: [
           { name: "cursor", in: "query", description: "Changes with seq > cursor.", schema: { type: "integer", minimum: 0, default: 0 } },
           { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
         ],
-        responses: { "200": { description: "A page of session changes.", content: json(ref("SessionChangePage")) },
-          ...errors(authed, "invalid_argument", "forbidden_scope", "cursor_expired") },
+        responses: {
+          "200": { description: "A page of session changes.", content: json(ref("SessionChangePage")) },
+          ...errors(authed, "invalid_argument", "forbidden_scope", "cursor_expired"),
+        },
       },
     },
     "/v1/session-tokens": { post: mintOperation("createSessionToken", "Mint a session token") },
@@ -300,7 +376,11 @@ export const openApiDocument: OpenApiDocument = {
       SessionChangePage: {
         type: "object",
         required: ["changes", "next_cursor", "last_seq"],
-        properties: { changes: { type: "array", items: ref("SessionChange") }, next_cursor: { type: "integer" }, last_seq: { type: "integer" } },
+        properties: {
+          changes: { type: "array", items: ref("SessionChange") },
+          next_cursor: { type: "integer" },
+          last_seq: { type: "integer" },
+        },
       },
       SessionPage: {
         type: "object",
@@ -310,7 +390,11 @@ export const openApiDocument: OpenApiDocument = {
       CreateSession: {
         type: "object",
         additionalProperties: false,
-        properties: { id: { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,128}$" }, title: { type: "string" }, metadata: { type: "object", description: "At most 65,536 bytes." } },
+        properties: {
+          id: { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,128}$" },
+          title: { type: "string" },
+          metadata: { type: "object", description: "At most 65,536 bytes." },
+        },
       },
       UpdateSession: {
         type: "object",
@@ -320,7 +404,20 @@ export const openApiDocument: OpenApiDocument = {
       ArchiveSession: { type: "object", additionalProperties: false, properties: { expected_version: { type: "integer" } } },
       Event: {
         type: "object",
-        required: ["session_id", "seq", "type", "payload", "actor", "source", "metadata", "refs", "idempotency_key", "producer_id", "producer_seq", "inserted_at"],
+        required: [
+          "session_id",
+          "seq",
+          "type",
+          "payload",
+          "actor",
+          "source",
+          "metadata",
+          "refs",
+          "idempotency_key",
+          "producer_id",
+          "producer_seq",
+          "inserted_at",
+        ],
         properties: {
           session_id: { type: "string" },
           seq: { type: "integer", minimum: 1, description: "1, 2, 3, ... without gaps, in commit order." },
@@ -376,16 +473,27 @@ export const openApiDocument: OpenApiDocument = {
             type: "object",
             required: ["type", "id"],
             additionalProperties: false,
-            properties: { type: { type: "string", enum: ["user", "agent"] }, id: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$" } },
+            properties: {
+              type: { type: "string", enum: ["user", "agent"] },
+              id: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$" },
+            },
           },
-          scopes: { type: "array", items: { type: "string", enum: ["session:read", "session:append"] }, default: ["session:read", "session:append"] },
+          scopes: {
+            type: "array",
+            items: { type: "string", enum: ["session:read", "session:append"] },
+            default: ["session:read", "session:append"],
+          },
           ttl_seconds: { type: "integer", minimum: 1, maximum: MAX_TOKEN_TTL_SECONDS, default: DEFAULT_TOKEN_TTL_SECONDS },
         },
       },
       SessionToken: {
         type: "object",
         required: ["token", "expires_in", "expires_at"],
-        properties: { token: { type: "string" }, expires_in: { type: "integer", description: "Seconds." }, expires_at: { type: "string", format: "date-time" } },
+        properties: {
+          token: { type: "string" },
+          expires_in: { type: "integer", description: "Seconds." },
+          expires_at: { type: "string", format: "date-time" },
+        },
       },
       TailCaughtUp: {
         type: "object",

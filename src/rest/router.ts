@@ -62,9 +62,7 @@ interface Compiled {
 }
 
 export type Match =
-  | { kind: "route"; route: Route; params: Record<string, string> }
-  | { kind: "method_not_allowed"; allow: Method[] }
-  | { kind: "none" };
+  { kind: "route"; route: Route; params: Record<string, string> } | { kind: "method_not_allowed"; allow: Method[] } | { kind: "none" };
 
 export class Router {
   readonly #compiled: Compiled[];

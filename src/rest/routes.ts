@@ -11,8 +11,15 @@ import { serveSseTail } from "./sse-tail.ts";
 import { appendResultJson, changeJson, eventJson, sessionJson } from "./wire.ts";
 
 const APPEND_ERRORS = [
-  "invalid_event", "invalid_argument", "forbidden_scope", "forbidden_actor", "session_not_found", "expected_seq_conflict",
-  "producer_seq_conflict", "producer_replay_conflict", "idempotency_conflict",
+  "invalid_event",
+  "invalid_argument",
+  "forbidden_scope",
+  "forbidden_actor",
+  "session_not_found",
+  "expected_seq_conflict",
+  "producer_seq_conflict",
+  "producer_replay_conflict",
+  "idempotency_conflict",
 ] as const;
 
 /** One event of an append body, from REST's snake_case to the operation's input. */
@@ -119,7 +126,12 @@ export const ROUTES: readonly Route[] = [
     body: true,
     async handle(call) {
       const f = Fields.of(await call.body(), "invalid_argument");
-      const input = { id: call.params.id!, title: f.string("title"), metadata: f.json("metadata"), expectedVersion: f.int("expected_version") };
+      const input = {
+        id: call.params.id!,
+        title: f.string("title"),
+        metadata: f.json("metadata"),
+        expectedVersion: f.int("expected_version"),
+      };
       f.done();
       return ok(sessionJson(await sessions.update(call.ctx, input)));
     },
@@ -198,8 +210,10 @@ export const ROUTES: readonly Route[] = [
     body: false,
     async handle(call) {
       if (!(call.req.headers.accept ?? "").includes("text/event-stream")) {
-        throw new StarciteError("bad_request",
-          "the tail is a WebSocket (send an Upgrade request, e.g. websocat) or an SSE stream (send Accept: text/event-stream)");
+        throw new StarciteError(
+          "bad_request",
+          "the tail is a WebSocket (send an Upgrade request, e.g. websocat) or an SSE stream (send Accept: text/event-stream)",
+        );
       }
       await serveSseTail(call.ctx, call.req, call.res, call.params.id!, call.query, call.deps);
     },

@@ -21,8 +21,14 @@ function sseFrame(f: Frame): string {
  * error that ends the stream is sent as a `tail_error` event first. Errors before the stream starts are
  * ordinary JSON error responses (EventSource does not retry those).
  */
-export async function serveSseTail(ctx: AppContext, req: http.IncomingMessage, res: http.ServerResponse, sessionId: string,
-                                   query: URLSearchParams, deps: RestDeps): Promise<void> {
+export async function serveSseTail(
+  ctx: AppContext,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  sessionId: string,
+  query: URLSearchParams,
+  deps: RestDeps,
+): Promise<void> {
   const request = parseTailRequest(query, req.headers["last-event-id"]);
   const tail: TailIterator = await openTail(ctx, deps, sessionId, request);
 

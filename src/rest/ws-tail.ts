@@ -13,8 +13,13 @@ import { openTail, parseTailRequest, tailCredential } from "./tail-request.ts";
  * `caught_up` control frame at the catch-up point, pings as heartbeats, and errors as close codes with
  * the reason "<code>: <message>".
  */
-export async function serveWsTail(ws: WebSocket, req: http.IncomingMessage, sessionId: string, query: URLSearchParams,
-                                  deps: RestDeps): Promise<void> {
+export async function serveWsTail(
+  ws: WebSocket,
+  req: http.IncomingMessage,
+  sessionId: string,
+  query: URLSearchParams,
+  deps: RestDeps,
+): Promise<void> {
   let ended = false;
   let missedPongs = 0;
   let tail: TailIterator | undefined;

@@ -7,8 +7,21 @@ import type { CredentialProvider } from "./tail-stream.ts";
 import { decodeSessionToken } from "./token.ts";
 import { GraphQLHttp, resolveEndpoints, type Endpoints, type FetchLike } from "./transport.ts";
 import type {
-  AppendEventInput, AppendResult, ApiKeyInfo, CreatedApiKey, CreatedWebhookEndpoint, EventPage, JsonObject, PrincipalType,
-  RetentionPolicyInfo, SessionChangePage, SessionInfo, SessionTokenInfo, Viewer, WebhookDelivery, WebhookEndpointInfo,
+  AppendEventInput,
+  AppendResult,
+  ApiKeyInfo,
+  CreatedApiKey,
+  CreatedWebhookEndpoint,
+  EventPage,
+  JsonObject,
+  PrincipalType,
+  RetentionPolicyInfo,
+  SessionChangePage,
+  SessionInfo,
+  SessionTokenInfo,
+  Viewer,
+  WebhookDelivery,
+  WebhookEndpointInfo,
 } from "./protocol.ts";
 
 export interface StarciteOptions {
@@ -98,7 +111,8 @@ export class Starcite {
   readonly #tokenSessions = new Map<string, TokenSessionEntry>();
 
   constructor(options: StarciteOptions) {
-    if (!options || typeof options.baseUrl !== "string") throw new StarciteError("invalid_argument", "new Starcite({ baseUrl }) needs a baseUrl");
+    if (!options || typeof options.baseUrl !== "string")
+      throw new StarciteError("invalid_argument", "new Starcite({ baseUrl }) needs a baseUrl");
     this.#options = options;
     this.endpoints = resolveEndpoints(options.baseUrl);
     this.#http = new GraphQLHttp({
@@ -135,8 +149,13 @@ export class Starcite {
     // Called during a render (`starcite.session({ token })` in a component), so the same token must give
     // the same session: one tail and one outbox, not one per render. The latest refreshToken wins.
     const cached = this.#tokenSessions.get(options.token);
-    if (cached && !cached.session.closed && cached.options.cursor === options.cursor
-      && cached.options.producerId === options.producerId && cached.options.cursorStore === options.cursorStore) {
+    if (
+      cached &&
+      !cached.session.closed &&
+      cached.options.cursor === options.cursor &&
+      cached.options.producerId === options.producerId &&
+      cached.options.cursorStore === options.cursorStore
+    ) {
       if (options.refreshToken) cached.refresh.current = options.refreshToken;
       return cached.session;
     }
@@ -171,7 +190,8 @@ export class Starcite {
         id = created.id;
       } catch (error) {
         // An existing session is bound, not an error; a key without session:create may still bind one.
-        if (!(isStarciteError(error) && id !== undefined && (error.code === "session_exists" || error.code === "forbidden_scope"))) throw error;
+        if (!(isStarciteError(error) && id !== undefined && (error.code === "session_exists" || error.code === "forbidden_scope")))
+          throw error;
       }
     }
     if (id === undefined) throw new StarciteError("invalid_argument", "session({ create: false }) needs an id");
@@ -181,8 +201,12 @@ export class Starcite {
 
     const scopes = options.scopes ?? ["session:read", "session:append"];
     const mint = () =>
-      this.createSessionToken({ sessionId, principal: { type: identity.type, id: identity.id }, scopes,
-        ttlSeconds: this.#options.tokenTtlSeconds ?? 3600 });
+      this.createSessionToken({
+        sessionId,
+        principal: { type: identity.type, id: identity.id },
+        scopes,
+        ttlSeconds: this.#options.tokenTtlSeconds ?? 3600,
+      });
     let token = (await mint()).token;
     const credential: CredentialProvider = {
       get: () => token,
@@ -238,7 +262,13 @@ export class Starcite {
     return (await this.request<{ sessions: SessionInfo[] }>(Q.LIST_SESSIONS, input)).sessions;
   }
 
-  async updateSession(input: { id: string; title?: string; metadata?: JsonObject; archived?: boolean; expectedVersion?: number }): Promise<SessionInfo> {
+  async updateSession(input: {
+    id: string;
+    title?: string;
+    metadata?: JsonObject;
+    archived?: boolean;
+    expectedVersion?: number;
+  }): Promise<SessionInfo> {
     return (await this.request<{ updateSession: SessionInfo }>(Q.UPDATE_SESSION, input)).updateSession;
   }
 
@@ -252,7 +282,12 @@ export class Starcite {
     return (await this.request<{ append: AppendResult }>(Q.APPEND, { sessionId, event })).append;
   }
 
-  async createSessionToken(input: { sessionId: string; principal: { type: PrincipalType; id: string }; scopes?: string[]; ttlSeconds?: number }): Promise<SessionTokenInfo> {
+  async createSessionToken(input: {
+    sessionId: string;
+    principal: { type: PrincipalType; id: string };
+    scopes?: string[];
+    ttlSeconds?: number;
+  }): Promise<SessionTokenInfo> {
     return (await this.request<{ createSessionToken: SessionTokenInfo }>(Q.CREATE_SESSION_TOKEN, input)).createSessionToken;
   }
 
@@ -282,7 +317,13 @@ export class Starcite {
   }
 
   /** Creates a webhook endpoint; the signing secret is returned here once (`verifyWebhook` checks deliveries with it). */
-  async createWebhookEndpoint(input: { url: string; sessionIds?: string[]; types?: string[]; events?: boolean; lifecycle?: boolean }): Promise<CreatedWebhookEndpoint> {
+  async createWebhookEndpoint(input: {
+    url: string;
+    sessionIds?: string[];
+    types?: string[];
+    events?: boolean;
+    lifecycle?: boolean;
+  }): Promise<CreatedWebhookEndpoint> {
     return (await this.request<{ createWebhookEndpoint: CreatedWebhookEndpoint }>(Q.CREATE_WEBHOOK_ENDPOINT, input)).createWebhookEndpoint;
   }
 
@@ -290,9 +331,21 @@ export class Starcite {
     return (await this.request<{ webhookEndpoints: WebhookEndpointInfo[] }>(Q.LIST_WEBHOOK_ENDPOINTS)).webhookEndpoints;
   }
 
-  async updateWebhookEndpoint(id: string, input: { url?: string; sessionIds?: string[]; types?: string[]; events?: boolean; lifecycle?: boolean;
-                                                   enabled?: boolean; clearSessions?: boolean; clearTypes?: boolean }): Promise<WebhookEndpointInfo> {
-    return (await this.request<{ updateWebhookEndpoint: WebhookEndpointInfo }>(Q.UPDATE_WEBHOOK_ENDPOINT, { id, ...input })).updateWebhookEndpoint;
+  async updateWebhookEndpoint(
+    id: string,
+    input: {
+      url?: string;
+      sessionIds?: string[];
+      types?: string[];
+      events?: boolean;
+      lifecycle?: boolean;
+      enabled?: boolean;
+      clearSessions?: boolean;
+      clearTypes?: boolean;
+    },
+  ): Promise<WebhookEndpointInfo> {
+    return (await this.request<{ updateWebhookEndpoint: WebhookEndpointInfo }>(Q.UPDATE_WEBHOOK_ENDPOINT, { id, ...input }))
+      .updateWebhookEndpoint;
   }
 
   async deleteWebhookEndpoint(id: string): Promise<WebhookEndpointInfo> {
@@ -300,8 +353,12 @@ export class Starcite {
   }
 
   /** An endpoint's deliveries, newest first; `status: "pending"` lists those still being retried. */
-  async listWebhookDeliveries(endpointId: string, input: { status?: "pending" | "succeeded"; limit?: number } = {}): Promise<WebhookDelivery[]> {
-    return (await this.request<{ webhookDeliveries: WebhookDelivery[] }>(Q.LIST_WEBHOOK_DELIVERIES, { endpointId, ...input })).webhookDeliveries;
+  async listWebhookDeliveries(
+    endpointId: string,
+    input: { status?: "pending" | "succeeded"; limit?: number } = {},
+  ): Promise<WebhookDelivery[]> {
+    return (await this.request<{ webhookDeliveries: WebhookDelivery[] }>(Q.LIST_WEBHOOK_DELIVERIES, { endpointId, ...input }))
+      .webhookDeliveries;
   }
 
   /** The retention policy in force for a session (its own, else the tenant's), or the tenant's. */
@@ -309,7 +366,12 @@ export class Starcite {
     return (await this.request<{ retention: RetentionPolicyInfo }>(Q.GET_RETENTION, input)).retention;
   }
 
-  async setRetention(input: { sessionId?: string; maxAgeSeconds?: number; maxEvents?: number; archive?: boolean }): Promise<RetentionPolicyInfo> {
+  async setRetention(input: {
+    sessionId?: string;
+    maxAgeSeconds?: number;
+    maxEvents?: number;
+    archive?: boolean;
+  }): Promise<RetentionPolicyInfo> {
     return (await this.request<{ setRetention: RetentionPolicyInfo }>(Q.SET_RETENTION, input)).setRetention;
   }
 

@@ -51,10 +51,19 @@ export const SERVER_ERROR_CODES = [
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 
 /** The server's codes, the SDK's own transport codes, and the chat envelopes' (`@starcite/sdk/ai`). Any other string may appear too. */
-export type StarciteErrorCode = ServerErrorCode | "network_error" | "timeout" | "unavailable" | "closed" | "protocol_error" | "invalid_chat_event";
+export type StarciteErrorCode =
+  ServerErrorCode | "network_error" | "timeout" | "unavailable" | "closed" | "protocol_error" | "invalid_chat_event";
 
 /** Failures worth retrying: the request may not have reached the log, and a retry cannot hurt an idempotent append. */
-const RETRYABLE = new Set<string>(["network_error", "timeout", "unavailable", "database_unavailable", "shutting_down", "overloaded", "too_many_requests"]);
+const RETRYABLE = new Set<string>([
+  "network_error",
+  "timeout",
+  "unavailable",
+  "database_unavailable",
+  "shutting_down",
+  "overloaded",
+  "too_many_requests",
+]);
 
 export const isRetryableCode = (code: string): boolean => RETRYABLE.has(code);
 
@@ -75,7 +84,12 @@ export class StarciteError extends Error {
   readonly detail: Record<string, unknown>;
   readonly status: number | undefined;
 
-  constructor(code: StarciteErrorCode | (string & {}), message: string, detail: Record<string, unknown> = {}, options: StarciteErrorOptions = {}) {
+  constructor(
+    code: StarciteErrorCode | (string & {}),
+    message: string,
+    detail: Record<string, unknown> = {},
+    options: StarciteErrorOptions = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.detail = detail;
@@ -94,7 +108,8 @@ export class StarciteError extends Error {
 }
 
 export const isStarciteError = (error: unknown): error is StarciteError =>
-  error instanceof StarciteError || (error instanceof Error && error.name === "StarciteError" && typeof (error as { code?: unknown }).code === "string");
+  error instanceof StarciteError ||
+  (error instanceof Error && error.name === "StarciteError" && typeof (error as { code?: unknown }).code === "string");
 
 /** Wraps anything thrown by fetch or a socket as a StarciteError. */
 export function toStarciteError(error: unknown, fallbackCode: StarciteErrorCode = "network_error"): StarciteError {
@@ -105,8 +120,12 @@ export function toStarciteError(error: unknown, fallbackCode: StarciteErrorCode 
     }
     // fetch reports "fetch failed" with the real reason (ECONNREFUSED, a reset socket, ...) in `cause`.
     const cause = (error as { cause?: { message?: unknown; code?: unknown } }).cause;
-    const reason = cause && typeof cause.message === "string" && cause.message ? cause.message
-      : cause && typeof cause.code === "string" ? cause.code : error.message;
+    const reason =
+      cause && typeof cause.message === "string" && cause.message
+        ? cause.message
+        : cause && typeof cause.code === "string"
+          ? cause.code
+          : error.message;
     return new StarciteError(fallbackCode, reason, {}, { cause: error });
   }
   return new StarciteError(fallbackCode, String(error));

@@ -64,10 +64,13 @@ export function followSession(session: StarciteSession, handlers: FollowHandlers
       if (stopped) return;
       handlers.onError?.(toStarciteError(error));
       filling = false;
-      timer = setTimeout(() => {
-        timer = undefined;
-        void fill(Math.max(upTo, (waiting[0]?.seq ?? 1) - 1));
-      }, backoffDelay(failures++, retry));
+      timer = setTimeout(
+        () => {
+          timer = undefined;
+          void fill(Math.max(upTo, (waiting[0]?.seq ?? 1) - 1));
+        },
+        backoffDelay(failures++, retry),
+      );
       return;
     }
     filling = false;

@@ -9,13 +9,39 @@
  */
 export { Starcite, type StarciteOptions, type TokenSessionOptions, type BindSessionOptions } from "./client.ts";
 export {
-  StarciteSession, makeIdentity, toAppendInput,
-  type Identity, type Producer, type ProducerOptions, type SessionAppendInput, type SessionEvents, type SessionState, type SessionStatus, type EventContext, type StatusDetail,
+  StarciteSession,
+  makeIdentity,
+  toAppendInput,
+  type Identity,
+  type Producer,
+  type ProducerOptions,
+  type SessionAppendInput,
+  type SessionEvents,
+  type SessionState,
+  type SessionStatus,
+  type EventContext,
+  type StatusDetail,
 } from "./session.ts";
 export { followSession, type Follower, type FollowHandlers } from "./follow.ts";
-export { StarciteError, isStarciteError, isRetryableCode, toStarciteError, SERVER_ERROR_CODES, type ServerErrorCode, type StarciteErrorCode } from "./errors.ts";
+export {
+  StarciteError,
+  isStarciteError,
+  isRetryableCode,
+  toStarciteError,
+  SERVER_ERROR_CODES,
+  type ServerErrorCode,
+  type StarciteErrorCode,
+} from "./errors.ts";
 export { MemoryCursorStore, LocalStorageCursorStore, defaultCursorStore, type CursorStore, type StorageLike } from "./cursor-store.ts";
-export { TailStream, tailError, resolveWebSocketImpl, type TailStreamOptions, type TailStatus, type Phase, type CredentialProvider } from "./tail-stream.ts";
+export {
+  TailStream,
+  tailError,
+  resolveWebSocketImpl,
+  type TailStreamOptions,
+  type TailStatus,
+  type Phase,
+  type CredentialProvider,
+} from "./tail-stream.ts";
 export { Outbox, type OutboxOptions, type SendEvents } from "./outbox.ts";
 export { GraphQLHttp, resolveEndpoints, fromGraphQLErrors, type Endpoints, type FetchLike } from "./transport.ts";
 export { decodeSessionToken, type SessionTokenClaims } from "./token.ts";

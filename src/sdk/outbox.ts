@@ -134,7 +134,12 @@ export class Outbox {
         if (this.#closed) return;
         const error = toStarciteError(thrown);
         const expected = error.detail.expectedProducerSeq;
-        if (error.code === "producer_seq_conflict" && typeof expected === "number" && expected !== flight[0]!.producerSeq && renumbered < 3) {
+        if (
+          error.code === "producer_seq_conflict" &&
+          typeof expected === "number" &&
+          expected !== flight[0]!.producerSeq &&
+          renumbered < 3
+        ) {
           // An earlier flight failed ambiguously and was in fact never written: continue the producer's run where the server has it.
           renumbered++;
           this.#nextSeq = expected;

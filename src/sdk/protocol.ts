@@ -221,8 +221,13 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
 /** Close codes after which reconnecting as before cannot help: the client must change something first. */
 export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
-  CloseCode.BadRequest, CloseCode.Unauthorized, CloseCode.Forbidden, CloseCode.SubprotocolNotAcceptable,
-  CloseCode.SubscriberAlreadyExists, CloseCode.TooManyInitialisationRequests, CloseCode.MessageTooBig,
+  CloseCode.BadRequest,
+  CloseCode.Unauthorized,
+  CloseCode.Forbidden,
+  CloseCode.SubprotocolNotAcceptable,
+  CloseCode.SubscriberAlreadyExists,
+  CloseCode.TooManyInitialisationRequests,
+  CloseCode.MessageTooBig,
 ]);
 // ---------------------------------------------------------------------------------------------------
 // Webhooks: every delivery is a POST with a JSON body (WebhookBody) and these headers.

@@ -370,7 +370,8 @@ export class StarciteSession {
       if (this.#retain > 0) {
         this.#events.push(event);
         // Drop in chunks, so trimming costs O(1) per event on average.
-        if (this.#events.length >= this.#retain + Math.max(16, this.#retain >> 3)) this.#events.splice(0, this.#events.length - this.#retain);
+        if (this.#events.length >= this.#retain + Math.max(16, this.#retain >> 3))
+          this.#events.splice(0, this.#events.length - this.#retain);
       }
       for (const l of this.#listeners.event) {
         if (!l.ready || event.seq <= l.upTo) continue;
@@ -489,7 +490,8 @@ export class StarciteSession {
 }
 
 export function toAppendInput(input: SessionAppendInput): Omit<AppendEventInput, "producerId" | "producerSeq"> {
-  if (!input || typeof input !== "object") throw new StarciteError("invalid_argument", "append takes an object, e.g. { text } or { type, payload }");
+  if (!input || typeof input !== "object")
+    throw new StarciteError("invalid_argument", "append takes an object, e.g. { text } or { type, payload }");
   if (input.text !== undefined && typeof input.text !== "string") throw new StarciteError("invalid_argument", "text must be a string");
   if (input.payload !== undefined && (input.payload === null || typeof input.payload !== "object" || Array.isArray(input.payload))) {
     throw new StarciteError("invalid_argument", "payload must be a JSON object");

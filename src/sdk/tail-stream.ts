@@ -47,7 +47,6 @@ interface CloseLike {
 const isCloseLike = (value: unknown): value is CloseLike =>
   typeof value === "object" && value !== null && typeof (value as CloseLike).code === "number" && "reason" in value;
 
-
 /** Turns whatever graphql-ws hands to `sink.error` (a CloseEvent, GraphQL errors, an Error) into a StarciteError. */
 export function tailError(value: unknown): StarciteError {
   if (Array.isArray(value)) return fromGraphQLErrors(value as { message?: unknown; extensions?: Record<string, unknown> }[]);
@@ -56,11 +55,15 @@ export function tailError(value: unknown): StarciteError {
     const m = /^([a-z_]+): (.*)$/s.exec(value.reason ?? "");
     if (TERMINAL_CLOSE_CODES.has(value.code)) {
       if (m) return new StarciteError(m[1]!, m[2]!, { closeCode: value.code });
-      return new StarciteError(value.code === CloseCode.Unauthorized ? "unauthorized" : value.code === CloseCode.Forbidden ? "forbidden_scope" : "protocol_error",
-        value.reason || `the server closed the connection (${value.code})`, { closeCode: value.code });
+      return new StarciteError(
+        value.code === CloseCode.Unauthorized ? "unauthorized" : value.code === CloseCode.Forbidden ? "forbidden_scope" : "protocol_error",
+        value.reason || `the server closed the connection (${value.code})`,
+        { closeCode: value.code },
+      );
     }
-    return new StarciteError("network_error", `connection closed (${value.code}${value.reason ? ` ${value.reason}` : ""})`,
-      { closeCode: value.code });
+    return new StarciteError("network_error", `connection closed (${value.code}${value.reason ? ` ${value.reason}` : ""})`, {
+      closeCode: value.code,
+    });
   }
   if (typeof value === "object" && value !== null && "type" in value && (value as { type: unknown }).type === "error") {
     // A DOM/ws ErrorEvent: the socket could not connect or broke.
@@ -78,7 +81,9 @@ export async function resolveWebSocketImpl(given?: unknown): Promise<unknown> {
   const global = (globalThis as { WebSocket?: unknown }).WebSocket;
   if (global) return global;
   const name = "ws";
-  wsModule ??= import(/* @vite-ignore */ /* webpackIgnore: true */ name).then((m: { default?: unknown; WebSocket?: unknown }) => m.default ?? m.WebSocket);
+  wsModule ??= import(/* @vite-ignore */ /* webpackIgnore: true */ name).then(
+    (m: { default?: unknown; WebSocket?: unknown }) => m.default ?? m.WebSocket,
+  );
   return wsModule;
 }
 
@@ -140,21 +145,28 @@ export class TailStream {
         failed = true;
         reject(error);
       };
-      client.subscribe<T>({ query, variables }, {
-        next: (result) => {
-          if (result.errors?.length) fail(fromGraphQLErrors(result.errors as never));
-          else if (result.data) data = result.data as T;
+      client.subscribe<T>(
+        { query, variables },
+        {
+          next: (result) => {
+            if (result.errors?.length) fail(fromGraphQLErrors(result.errors as never));
+            else if (result.data) data = result.data as T;
+          },
+          error: (error) => {
+            const e = tailError(error);
+            // Whatever closed the socket, the operation's outcome is unknown: say so, retryably.
+            fail(
+              Array.isArray(error)
+                ? e
+                : new StarciteError("network_error", `the socket closed before the answer: ${e.message}`, { cause: error }),
+            );
+          },
+          complete: () => {
+            if (data !== undefined) resolve(data);
+            else fail(new StarciteError("network_error", "the server ended the operation without an answer"));
+          },
         },
-        error: (error) => {
-          const e = tailError(error);
-          // Whatever closed the socket, the operation's outcome is unknown: say so, retryably.
-          fail(Array.isArray(error) ? e : new StarciteError("network_error", `the socket closed before the answer: ${e.message}`, { cause: error }));
-        },
-        complete: () => {
-          if (data !== undefined) resolve(data);
-          else fail(new StarciteError("network_error", "the server ended the operation without an answer"));
-        },
-      });
+      );
     });
   }
 
@@ -232,7 +244,8 @@ export class TailStream {
           if (received || attempt !== this.#attempt || keepAlive <= 0) return;
           cancelPongTimer?.();
           cancelPongTimer = this.#timers.after(pongTimeout, () =>
-            this.#lost(attempt, new StarciteError("network_error", `no pong within ${pongTimeout} ms`)));
+            this.#lost(attempt, new StarciteError("network_error", `no pong within ${pongTimeout} ms`)),
+          );
         },
         pong: (received) => {
           if (received) cancelPongTimer?.();
@@ -323,7 +336,10 @@ export class TailStream {
   #reconnectAfter(ms: number): void {
     if (this.#stopped) return;
     // A browser coming back online reconnects at once rather than sitting out the rest of its backoff.
-    const events = globalThis as { addEventListener?: (type: string, fn: () => void) => void; removeEventListener?: (type: string, fn: () => void) => void };
+    const events = globalThis as {
+      addEventListener?: (type: string, fn: () => void) => void;
+      removeEventListener?: (type: string, fn: () => void) => void;
+    };
     const go = () => {
       cancel();
       this.#offOnline?.();

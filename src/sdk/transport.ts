@@ -51,8 +51,12 @@ export function fromGraphQLErrors(errors: readonly GraphQLErrorShape[], status?:
   const ext = first.extensions ?? {};
   const { code, ...detail } = ext;
   const message = typeof first.message === "string" ? first.message : "request failed";
-  return new StarciteError(typeof code === "string" ? code : "bad_request", message, errors.length > 1 ? { ...detail, errors } : detail,
-    status !== undefined ? { status } : {});
+  return new StarciteError(
+    typeof code === "string" ? code : "bad_request",
+    message,
+    errors.length > 1 ? { ...detail, errors } : detail,
+    status !== undefined ? { status } : {},
+  );
 }
 
 /** GraphQL over HTTP with fetch: one POST per operation; errors become StarciteErrors with the server's code. */
@@ -72,7 +76,10 @@ export class GraphQLHttp {
   async request<T>(query: string, variables: Record<string, unknown>, credential?: string, signal?: AbortSignal): Promise<T> {
     // A timer of our own, cleared when the request ends (AbortSignal.timeout would linger for the full timeout).
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new StarciteError("timeout", `no response within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    const timer = setTimeout(
+      () => timeout.abort(new StarciteError("timeout", `no response within ${this.#timeoutMs} ms`)),
+      this.#timeoutMs,
+    );
     const combined = signal ? anySignal([signal, timeout.signal]) : timeout.signal;
     let response: Response;
     let text: string;
@@ -91,7 +98,8 @@ export class GraphQLHttp {
       text = await response.text();
     } catch (error) {
       if (signal?.aborted) throw new StarciteError("closed", "the request was cancelled", {}, { cause: error });
-      if (timeout.signal.aborted) throw new StarciteError("timeout", `no response from ${this.url} within ${this.#timeoutMs} ms`, {}, { cause: error });
+      if (timeout.signal.aborted)
+        throw new StarciteError("timeout", `no response from ${this.url} within ${this.#timeoutMs} ms`, {}, { cause: error });
       const failure = toStarciteError(error);
       throw new StarciteError(failure.code, `cannot reach ${this.url}: ${failure.message}`, {}, { cause: error });
     } finally {
@@ -106,8 +114,12 @@ export class GraphQLHttp {
     if (body && Array.isArray(body.errors) && body.errors.length > 0) throw fromGraphQLErrors(body.errors, response.status);
     if (!response.ok || !body || !body.data) {
       const transient = response.status >= 500 || response.status === 429 || response.status === 408;
-      throw new StarciteError(transient ? "unavailable" : "protocol_error",
-        `unexpected response from ${this.url}: HTTP ${response.status}${text ? ` ${text.slice(0, 200)}` : ""}`, {}, { status: response.status });
+      throw new StarciteError(
+        transient ? "unavailable" : "protocol_error",
+        `unexpected response from ${this.url}: HTTP ${response.status}${text ? ` ${text.slice(0, 200)}` : ""}`,
+        {},
+        { status: response.status },
+      );
     }
     return body.data as T;
   }

@@ -29,12 +29,18 @@ function sameHex(a: string, b: string): boolean {
  * so it runs in Node >= 20, browsers, Deno and workers. Deliveries are at least once: drop a repeated delivery id
  * (`starcite-delivery` header, `body.id`), or events by (session_id, seq).
  */
-export async function verifyWebhook(secret: string, rawBody: string, signatureHeader: string | null | undefined,
-                                    options: VerifyWebhookOptions = {}): Promise<WebhookBody> {
-  const parts = new Map((signatureHeader ?? "").split(",").map((p) => {
-    const at = p.indexOf("=");
-    return [p.slice(0, at).trim(), p.slice(at + 1).trim()] as const;
-  }));
+export async function verifyWebhook(
+  secret: string,
+  rawBody: string,
+  signatureHeader: string | null | undefined,
+  options: VerifyWebhookOptions = {},
+): Promise<WebhookBody> {
+  const parts = new Map(
+    (signatureHeader ?? "").split(",").map((p) => {
+      const at = p.indexOf("=");
+      return [p.slice(0, at).trim(), p.slice(at + 1).trim()] as const;
+    }),
+  );
   const t = Number(parts.get("t"));
   const given = parts.get("v1") ?? "";
   if (!Number.isSafeInteger(t) || given === "") {

@@ -47,7 +47,8 @@ export function createGraphQLEngine(options: {
     // Yoga's CORS is off: src/server/guards.ts answers CORS for every route, by configuration.
     cors: false,
     plugins: [useDocumentLimits({ introspection: options.introspection }), useBadRequestCode()],
-    context: async (initial) => options.context(initial.presetAuth ?? (await options.authenticate(initial.request.headers.get("authorization")))),
+    context: async (initial) =>
+      options.context(initial.presetAuth ?? (await options.authenticate(initial.request.headers.get("authorization")))),
   });
   return { yoga, sharedSubscribe: createSharedSubscribe(maskError, options.countTailResult) };
 }

@@ -39,8 +39,14 @@ const EXPOSED_HEADERS = "retry-after";
  * An error in the shape the path's API speaks: REST (`/v1/...`) `{"error","message"}`, everything else a
  * GraphQL-over-HTTP error list with `extensions.code`.
  */
-export function sendError(res: http.ServerResponse, status: number, code: ErrorCode, message: string,
-                          headers: http.OutgoingHttpHeaders = {}, detail: Record<string, unknown> = {}): void {
+export function sendError(
+  res: http.ServerResponse,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: http.OutgoingHttpHeaders = {},
+  detail: Record<string, unknown> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -99,10 +105,10 @@ export function guardRequest(req: http.IncomingMessage, res: http.ServerResponse
     // A preflight: allowed origins get the policy; others an answer without it, which the browser refuses.
     const headers: http.OutgoingHttpHeaders = cors
       ? {
-        "access-control-allow-methods": route?.methods ?? ALLOWED_METHODS,
-        "access-control-allow-headers": route?.headers ?? ALLOWED_HEADERS,
-        "access-control-max-age": "600",
-      }
+          "access-control-allow-methods": route?.methods ?? ALLOWED_METHODS,
+          "access-control-allow-headers": route?.headers ?? ALLOWED_HEADERS,
+          "access-control-max-age": "600",
+        }
       : {};
     res.writeHead(204, { ...headers, "content-length": 0 }).end();
     return false;
@@ -128,8 +134,7 @@ function answerTooLarge(req: http.IncomingMessage, res: http.ServerResponse, opt
   });
   req.on("error", () => {});
   req.resume();
-  sendError(res, 413, "payload_too_large", `the request body is over ${options.maxBodyBytes} bytes`, {},
-    { limit: options.maxBodyBytes });
+  sendError(res, 413, "payload_too_large", `the request body is over ${options.maxBodyBytes} bytes`, {}, { limit: options.maxBodyBytes });
 }
 
 /** The body as text, at most `maxBodyBytes`; null when it has been answered (413) or the client went away. */

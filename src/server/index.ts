@@ -24,8 +24,17 @@ import { gracefulStop, InflightResponses } from "./lifecycle.ts";
 import { createGraphQLWebSockets } from "./websocket.ts";
 import { handleRest, handleTailUpgrade, TailStreams, type RestDeps } from "../rest/index.ts";
 import type { TailStreamsOptions } from "../rest/streams.ts";
-import { handleStreams, LiveResponses, startStreamSweeper, STREAMS_CORS, STREAMS_DEFAULTS, WakeDispatcher, WakeKeys, type StreamsDeps,
-  type StreamsOptions } from "../streams/index.ts";
+import {
+  handleStreams,
+  LiveResponses,
+  startStreamSweeper,
+  STREAMS_CORS,
+  STREAMS_DEFAULTS,
+  WakeDispatcher,
+  WakeKeys,
+  type StreamsDeps,
+  type StreamsOptions,
+} from "../streams/index.ts";
 
 export interface ServerOptions {
   config: Pick<Config, "port" | "host" | "poolSize">;
@@ -102,8 +111,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const sql = createPool(databaseUrl, { max: config.poolSize });
   const listener = new NotificationListener(databaseUrl);
   await listener.start();
-  const hub = new LiveHub(sql, listener, metrics, logger, options.hub,
-    options.archive ? archiveAwareRead(sql, options.archive) : postgresRead(sql));
+  const hub = new LiveHub(
+    sql,
+    listener,
+    metrics,
+    logger,
+    options.hub,
+    options.archive ? archiveAwareRead(sql, options.archive) : postgresRead(sql),
+  );
   const changes = new ChangeFeeds(listener, options.hub?.unavailableAfterMs);
   const batcher = new AppendBatcher(sql, metrics, { logger, ...options.batcher });
   const authenticator = new Authenticator(sql, {
@@ -122,13 +137,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...options.limits,
   };
   let closing = false;
-    const rest: RestDeps = { sql, hub, changes, batcher, authenticator, logger, closing: () => closing, streams: new TailStreams(options.rest) };
+  const rest: RestDeps = {
+    sql,
+    hub,
+    changes,
+    batcher,
+    authenticator,
+    logger,
+    closing: () => closing,
+    streams: new TailStreams(options.rest),
+  };
   const streamOptions = { ...STREAMS_DEFAULTS, ...options.streams };
   const wakeKeys = new WakeKeys(options.auth.tokenSecret);
   const dispatcher = new WakeDispatcher(sql, listener, wakeKeys, logger);
   dispatcher.start();
   const durableStreams: StreamsDeps = {
-    sql, hub, changes, batcher, authenticator, logger, closing: () => closing, options: streamOptions,
+    sql,
+    hub,
+    changes,
+    batcher,
+    authenticator,
+    logger,
+    closing: () => closing,
+    options: streamOptions,
     live: new LiveResponses(streamOptions.heartbeatMs),
     subscriptions: { keys: wakeKeys, dispatcher, allowLocalHttp: streamOptions.allowLocalHttpWebhooks },
   };
@@ -144,13 +175,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const inflight = new InflightResponses();
   const handle = createRequestHandler({
-    engine, authenticator, metrics, logger, fastPaths,
+    engine,
+    authenticator,
+    metrics,
+    logger,
+    fastPaths,
     guards: { cors: options.cors ?? (production ? [] : "*"), maxBodyBytes: limits.bodyBytes, logger, routeCors: [STREAMS_CORS] },
     isClosing: () => closing,
     streams: (req, res) => handleStreams(req, res, durableStreams),
     rest: (req, res) => handleRest(req, res, rest),
     readiness: async () => {
-      const database = await ping(sql).then(() => true, () => false);
+      const database = await ping(sql).then(
+        () => true,
+        () => false,
+      );
       const ok = database && listener.connected && !closing;
       return { ok, detail: { database, listener: listener.connected, shuttingDown: closing } };
     },
@@ -166,8 +204,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     void handle(req, res);
   });
   const sockets = createGraphQLWebSockets({
-    engine, authenticator, logger, fastPaths,
-    limits: { frameBytes: limits.frameBytes, operationsPerSocket: limits.operationsPerSocket, socketsPerCredential: limits.socketsPerCredential },
+    engine,
+    authenticator,
+    logger,
+    fastPaths,
+    limits: {
+      frameBytes: limits.frameBytes,
+      operationsPerSocket: limits.operationsPerSocket,
+      socketsPerCredential: limits.socketsPerCredential,
+    },
   });
   server.on("upgrade", (req, socket, head) => {
     if (closing || !(sockets.handleUpgrade(req, socket, head) || handleTailUpgrade(req, socket, head, rest))) {
@@ -189,7 +234,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw error;
   });
   const port = (server.address() as AddressInfo).port;
-  const workers = options.workers === false ? null : startWorkers(sql, databaseUrl, listener, logger, options.archive ?? null, options.workers);
+  const workers =
+    options.workers === false ? null : startWorkers(sql, databaseUrl, listener, logger, options.archive ?? null, options.workers);
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
 
   let stopped: Promise<void> | null = null;

@@ -115,13 +115,14 @@ export function compileTailEncoder(document: DocumentNode, operationName?: strin
   const head = `{"data":{${keyOf(root[0]!)}:`;
   const parts = batchFields.map((f, i) => ({ prefix: (i === 0 ? "{" : ",") + keyOf(f) + ":", name: f.name.value }));
   const columns = eventFields.map((f) => EVENT_FIELDS[f.name.value]!.column);
-  const projection = eventsField && columns.every((c) => c !== null)
-    ? (() => {
-        const fields = columns as EventColumn[];
-        const keys = eventFields.map((f) => f.alias?.value ?? f.name.value);
-        return { fields, keys, id: JSON.stringify([fields, keys]) };
-      })()
-    : null;
+  const projection =
+    eventsField && columns.every((c) => c !== null)
+      ? (() => {
+          const fields = columns as EventColumn[];
+          const keys = eventFields.map((f) => f.alias?.value ?? f.name.value);
+          return { fields, keys, id: JSON.stringify([fields, keys]) };
+        })()
+      : null;
 
   return {
     projection,

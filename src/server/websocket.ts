@@ -111,10 +111,14 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
     for (const [credential, connections] of byCredential) {
       void authenticator.state(credential, { maxAgeMs: Math.max(0, authenticator.keyCacheMs - recheckMs) }).then((auth) => {
         const p = auth.principal;
-        const error = auth.error && auth.error.code !== "database_unavailable" ? auth.error
-          : p && p.expiresAt !== null && p.expiresAt <= Date.now()
-            ? (p.kind === "service" ? new StarciteError("unauthorized", "the API key has expired") : new StarciteError("token_expired", "the token has expired"))
-            : undefined;
+        const error =
+          auth.error && auth.error.code !== "database_unavailable"
+            ? auth.error
+            : p && p.expiresAt !== null && p.expiresAt <= Date.now()
+              ? p.kind === "service"
+                ? new StarciteError("unauthorized", "the API key has expired")
+                : new StarciteError("token_expired", "the token has expired")
+              : undefined;
         if (!error) return;
         for (const c of connections) if (!c.lapse.signal.aborted) c.lapse.abort(error);
       });
@@ -139,8 +143,10 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
       }
       const key = authenticator.mode === "required" ? credential : undefined;
       if (key !== undefined && (byCredential.get(key)?.size ?? 0) >= limits.socketsPerCredential) {
-        socket.close(StarciteClose.TryAgainLater,
-          closeReason(new StarciteError("too_many_requests", `more than ${limits.socketsPerCredential} open sockets for this credential`)));
+        socket.close(
+          StarciteClose.TryAgainLater,
+          closeReason(new StarciteError("too_many_requests", `more than ${limits.socketsPerCredential} open sockets for this credential`)),
+        );
         return false;
       }
       const connection: Connection = { credential: key, lapse: new AbortController() };
@@ -159,8 +165,14 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
     onSubscribe: async (ctx, _id, payload) => {
       // ctx.subscriptions already holds this one.
       if (Object.keys(ctx.subscriptions).length > limits.operationsPerSocket) {
-        return [coded(new StarciteError("too_many_requests", `at most ${limits.operationsPerSocket} operations may run on one socket`,
-          { limit: "operationsPerSocket", max: limits.operationsPerSocket }))];
+        return [
+          coded(
+            new StarciteError("too_many_requests", `at most ${limits.operationsPerSocket} operations may run on one socket`, {
+              limit: "operationsPerSocket",
+              max: limits.operationsPerSocket,
+            }),
+          ),
+        ];
       }
       try {
         const { request, socket } = ctx.extra;
@@ -190,7 +202,10 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
           rootValue: { execute, subscribe },
         } satisfies ExecutionArgs;
       } catch (error) {
-        logger.error("unexpected error", { where: "subscribe", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+        logger.error("unexpected error", {
+          where: "subscribe",
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
         return [coded(new StarciteError("internal_error", "Unexpected error."))];
       }
     },
@@ -225,39 +240,44 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
     const closed = server.opened(
       {
         protocol: socket.protocol,
-        send: (data) => new Promise<void>((resolve, reject) => {
-          // Taken even when the socket has closed, so that no other message can pick up this one's payload.
-          const text = withEncodedPayload(data);
-          if (socket.readyState !== socket.OPEN) return resolve();
-          socket.send(text, (err) => (err ? reject(err) : resolve()));
-        }),
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            // Taken even when the socket has closed, so that no other message can pick up this one's payload.
+            const text = withEncodedPayload(data);
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(text, (err) => (err ? reject(err) : resolve()));
+          }),
         close: (code, reason) => socket.close(code, reason),
-        onMessage: (cb) => socket.on("message", async (data) => {
-          const text = String(data);
-          let type: unknown;
-          try {
-            type = (JSON.parse(text) as { type?: unknown } | null)?.type;
-          } catch {
-            type = undefined;
-          }
-          if (typeof type === "string" && !CLIENT_MESSAGES.has(type)) {
-            socket.close(CloseCode.BadRequest, `Invalid message received: a client may not send ${type}`.slice(0, 120));
-            return;
-          }
-          try {
-            await cb(text);
-          } catch (error) {
-            // A peer that vanished mid-send (EPIPE, a reset) is the network's doing, not a server error.
-            const code = (error as { code?: unknown }).code;
-            if (socket.readyState !== socket.OPEN || code === "EPIPE" || code === "ECONNRESET") {
-              logger.debug("websocket peer gone", { error: String(error) });
-              socket.terminate();
+        onMessage: (cb) =>
+          socket.on("message", async (data) => {
+            const text = String(data);
+            let type: unknown;
+            try {
+              type = (JSON.parse(text) as { type?: unknown } | null)?.type;
+            } catch {
+              type = undefined;
+            }
+            if (typeof type === "string" && !CLIENT_MESSAGES.has(type)) {
+              socket.close(CloseCode.BadRequest, `Invalid message received: a client may not send ${type}`.slice(0, 120));
               return;
             }
-            logger.error("unexpected error", { where: "websocket", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-            socket.close(CloseCode.InternalServerError, "Internal server error");
-          }
-        }),
+            try {
+              await cb(text);
+            } catch (error) {
+              // A peer that vanished mid-send (EPIPE, a reset) is the network's doing, not a server error.
+              const code = (error as { code?: unknown }).code;
+              if (socket.readyState !== socket.OPEN || code === "EPIPE" || code === "ECONNRESET") {
+                logger.debug("websocket peer gone", { error: String(error) });
+                socket.terminate();
+                return;
+              }
+              logger.error("unexpected error", {
+                where: "websocket",
+                error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+              });
+              socket.close(CloseCode.InternalServerError, "Internal server error");
+            }
+          }),
       },
       { socket, request },
     );

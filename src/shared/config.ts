@@ -57,7 +57,10 @@ function corsOrigins(raw: string | undefined, production: boolean): "*" | string
   if (raw === undefined || raw === "") return production ? [] : "*";
   if (raw.trim() === "*") return "*";
   if (raw.trim() === "none") return [];
-  const origins = raw.split(",").map((o) => o.trim()).filter(Boolean);
+  const origins = raw
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     let url: URL | undefined;
     try {
@@ -66,7 +69,9 @@ function corsOrigins(raw: string | undefined, production: boolean): "*" | string
       url = undefined;
     }
     if (!url || url.origin !== origin) {
-      throw new Error(`STARCITE_CORS_ORIGINS takes "*", "none" or comma-separated origins like https://app.example.com, got ${JSON.stringify(origin)}`);
+      throw new Error(
+        `STARCITE_CORS_ORIGINS takes "*", "none" or comma-separated origins like https://app.example.com, got ${JSON.stringify(origin)}`,
+      );
     }
   }
   return origins;

@@ -12,10 +12,12 @@ export interface Logger {
 /** One JSON object per line on stderr: {"level","time","msg",...fields}. */
 export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l + "\n")): Logger {
   const min = RANK[level];
-  const log = (lvl: Exclude<LogLevel, "silent">) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (RANK[lvl] < min) return;
-    write(JSON.stringify({ level: lvl, time: new Date().toISOString(), msg, ...fields }));
-  };
+  const log =
+    (lvl: Exclude<LogLevel, "silent">) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (RANK[lvl] < min) return;
+      write(JSON.stringify({ level: lvl, time: new Date().toISOString(), msg, ...fields }));
+    };
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
 }
 

@@ -27,7 +27,8 @@ export function resolveTokenSecret(config: Config, logger: Logger): string {
 export function checkAuthMode(config: Config, logger: Logger): void {
   if (config.authMode !== "none") return;
   if (config.production) throw new Error("STARCITE_AUTH=none is refused with NODE_ENV=production: configure API keys instead");
-  const banner = "AUTHENTICATION IS OFF (STARCITE_AUTH=none): anyone who can reach this port can read and write every session. Local experiments only.";
+  const banner =
+    "AUTHENTICATION IS OFF (STARCITE_AUTH=none): anyone who can reach this port can read and write every session. Local experiments only.";
   logger.warn(banner);
   process.stderr.write(`\n!!! ${banner}\n\n`);
 }

@@ -5,8 +5,7 @@ import type { Config } from "../shared/config.ts";
 import type { Logger } from "../shared/logger.ts";
 
 export type DevKeyOutcome =
-  | { created: false; reason: string }
-  | { created: true; secret: string; savedTo: string | null; notSavedBecause: string | null };
+  { created: false; reason: string } | { created: true; secret: string; savedTo: string | null; notSavedBecause: string | null };
 
 /**
  * First start of a development database: create a default-tenant key with every scope, print it once, and
@@ -14,8 +13,13 @@ export type DevKeyOutcome =
  * holds a key for another endpoint is left alone (it may be someone's production credential); the message
  * then says so and how to point the CLI here.
  */
-export async function bootstrapDevKey(sql: Sql, config: Config, endpoint: string, logger: Logger,
-                                      write: (text: string) => void = (t) => void process.stdout.write(t)): Promise<DevKeyOutcome> {
+export async function bootstrapDevKey(
+  sql: Sql,
+  config: Config,
+  endpoint: string,
+  logger: Logger,
+  write: (text: string) => void = (t) => void process.stdout.write(t),
+): Promise<DevKeyOutcome> {
   if (config.production) return { created: false, reason: "NODE_ENV=production" };
   if (config.authMode === "none") return { created: false, reason: "STARCITE_AUTH=none" };
   if (config.databaseUrl) return { created: false, reason: "DATABASE_URL is set: create keys with `starcite keys create` or SQL" };

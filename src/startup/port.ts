@@ -16,7 +16,8 @@ export async function assertPortFree(host: string, port: number): Promise<void> 
 
 /** The one-line form of a listen failure. */
 export function portError(error: NodeJS.ErrnoException, host: string, port: number): Error {
-  if (error.code === "EADDRINUSE") return new Error(`port ${port} on ${host} is already in use: stop the process that holds it or set PORT`);
+  if (error.code === "EADDRINUSE")
+    return new Error(`port ${port} on ${host} is already in use: stop the process that holds it or set PORT`);
   if (error.code === "EACCES") return new Error(`not allowed to listen on port ${port} on ${host}: choose a port above 1023 with PORT`);
   if (error.code === "EADDRNOTAVAIL") return new Error(`cannot listen on ${host}: no such local address (HOST)`);
   return error;

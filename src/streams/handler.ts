@@ -10,11 +10,20 @@ import type { StreamBody, StreamState } from "../db/streams.ts";
 import { STREAM_LIMITS } from "../shared/limits.ts";
 import type { StreamsDeps } from "./deps.ts";
 import { BASE_HEADERS, drain, readBody, sendError } from "./http.ts";
-import { formatOffset, H, isJson, isRfc3339, isTrue, parseOffset, STREAM_METHODS as METHODS, STREAM_ROOT, strictInteger } from "./protocol.ts";
+import {
+  formatOffset,
+  H,
+  isJson,
+  isRfc3339,
+  isTrue,
+  parseOffset,
+  STREAM_METHODS as METHODS,
+  STREAM_ROOT,
+  strictInteger,
+} from "./protocol.ts";
 import { longPoll, seqOf, sendChunk, sendNow, catchUp } from "./read.ts";
 import { serveSse } from "./sse.ts";
 import { handleControl, sendControlError } from "./subscriptions/routes.ts";
-
 
 const header = (req: http.IncomingMessage, name: string): string | null => {
   const v = req.headers[name];
@@ -70,7 +79,8 @@ async function put(req: http.IncomingMessage, res: http.ServerResponse, ctx: App
   const ttlRaw = header(req, H.ttl);
   const expiresRaw = header(req, H.expiresAt);
   const ttl = ttlRaw === null ? null : strictInteger(ttlRaw);
-  if (ttlRaw !== null && ttl === null) throw badRequest("Stream-TTL is a non-negative integer of seconds (no sign, no leading zeros)", "ttl");
+  if (ttlRaw !== null && ttl === null)
+    throw badRequest("Stream-TTL is a non-negative integer of seconds (no sign, no leading zeros)", "ttl");
   if (expiresRaw !== null && !isRfc3339(expiresRaw)) throw badRequest("Stream-Expires-At is an RFC 3339 date-time", "expires_at");
   if (ttlRaw !== null && expiresRaw !== null) throw badRequest("send Stream-TTL or Stream-Expires-At, not both", "ttl");
 
@@ -83,7 +93,8 @@ async function put(req: http.IncomingMessage, res: http.ServerResponse, ctx: App
   const sub = subRaw === null ? 0 : strictInteger(subRaw);
   if (sub === null) throw badRequest("Stream-Fork-Sub-Offset is a non-negative integer", "fork_sub_offset");
   const forkOffset = forkOffsetRaw === null ? null : parseOffset(forkOffsetRaw);
-  if (forkOffset === null && forkOffsetRaw !== null || forkOffset?.kind === "now") throw badRequest("Stream-Fork-Offset is malformed", "fork_offset");
+  if ((forkOffset === null && forkOffsetRaw !== null) || forkOffset?.kind === "now")
+    throw badRequest("Stream-Fork-Offset is malformed", "fork_offset");
   if (forkedFrom !== null && forkOffset === null && sub > 0) {
     throw badRequest("a sub-offset past the source's tail names nothing: send Stream-Fork-Offset with it", "fork_sub_offset");
   }
@@ -100,12 +111,15 @@ async function put(req: http.IncomingMessage, res: http.ServerResponse, ctx: App
     expiresAt: expiresRaw,
     closed: isTrue(req.headers[H.closed]),
     body: bodyOf(bytes, contentType),
-    fork: forkedFrom === null ? null : {
-      path: forkSourceOf(forkedFrom),
-      epoch: forkOffset === null ? null : forkOffset.kind === "at" ? forkOffset.epoch : 0,
-      seq: forkOffset === null ? null : forkOffset.kind === "at" ? forkOffset.seq : 0,
-      subOffset: sub,
-    },
+    fork:
+      forkedFrom === null
+        ? null
+        : {
+            path: forkSourceOf(forkedFrom),
+            epoch: forkOffset === null ? null : forkOffset.kind === "at" ? forkOffset.epoch : 0,
+            seq: forkOffset === null ? null : forkOffset.kind === "at" ? forkOffset.seq : 0,
+            subOffset: sub,
+          },
     actor: header(req, H.actor),
   });
   const headers = { ...BASE_HEADERS, ...stateHeaders(state), "content-length": 0 };
@@ -146,36 +160,49 @@ async function post(req: http.IncomingMessage, res: http.ServerResponse, ctx: Ap
     actor: header(req, H.actor),
   });
   const status = producer && result.outcome === "appended" && bytes.length > 0 ? 200 : 204;
-  res.writeHead(status, {
-    ...BASE_HEADERS,
-    [H.nextOffset]: formatOffset(result.state.offsetEpoch, result.state.tailSeq),
-    ...(result.state.closed ? { [H.closed]: "true" } : {}),
-    ...(producer ? {
-      [H.producerEpoch]: String(result.producerEpoch ?? producer.epoch),
-      [H.producerSeq]: String(result.producerSeq ?? producer.seq),
-    } : {}),
-  }).end();
+  res
+    .writeHead(status, {
+      ...BASE_HEADERS,
+      [H.nextOffset]: formatOffset(result.state.offsetEpoch, result.state.tailSeq),
+      ...(result.state.closed ? { [H.closed]: "true" } : {}),
+      ...(producer
+        ? {
+            [H.producerEpoch]: String(result.producerEpoch ?? producer.epoch),
+            [H.producerSeq]: String(result.producerSeq ?? producer.seq),
+          }
+        : {}),
+    })
+    .end();
 }
 
 async function head(req: http.IncomingMessage, res: http.ServerResponse, ctx: AppContext, path: string): Promise<void> {
   const state = await streams.resolve(ctx, path, false);
-  res.writeHead(200, {
-    ...BASE_HEADERS,
-    ...stateHeaders(state),
-    "cache-control": "no-store",
-    ...(state.ttlSeconds !== null ? { [H.ttl]: String(state.ttlSeconds) } : {}),
-    ...(state.expiresAt !== null ? { [H.expiresAt]: state.expiresAt } : {}),
-  }).end();
+  res
+    .writeHead(200, {
+      ...BASE_HEADERS,
+      ...stateHeaders(state),
+      "cache-control": "no-store",
+      ...(state.ttlSeconds !== null ? { [H.ttl]: String(state.ttlSeconds) } : {}),
+      ...(state.expiresAt !== null ? { [H.expiresAt]: state.expiresAt } : {}),
+    })
+    .end();
 }
 
 /** GET: catch-up, ?offset=now, ?live=long-poll or ?live=sse. */
-async function get(req: http.IncomingMessage, res: http.ServerResponse, ctx: AppContext, deps: StreamsDeps, path: string,
-                   query: URLSearchParams): Promise<void> {
+async function get(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  ctx: AppContext,
+  deps: StreamsDeps,
+  path: string,
+  query: URLSearchParams,
+): Promise<void> {
   const offsets = query.getAll("offset");
   if (offsets.length > 1) throw badRequest("one offset at a time", "offset");
   const live = query.get("live");
   if (live !== null && live !== "long-poll" && live !== "sse") throw badRequest("live is long-poll or sse", "live");
-  if (live !== null && offsets.length === 0) throw badRequest(`live=${live} needs an offset (-1 for the start, now for the tail)`, "offset");
+  if (live !== null && offsets.length === 0)
+    throw badRequest(`live=${live} needs an offset (-1 for the start, now for the tail)`, "offset");
   const offset = offsets.length === 0 ? { kind: "start" as const } : parseOffset(offsets[0]!);
   if (offset === null) throw badRequest("malformed offset", "offset");
 

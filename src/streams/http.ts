@@ -19,7 +19,9 @@ function errorHeaders(error: StarciteError): http.OutgoingHttpHeaders {
     case "session_closed":
       return {
         [H.closed]: "true",
-        ...(typeof d.offset_epoch === "number" && typeof d.tail_seq === "number" ? { [H.nextOffset]: formatOffset(d.offset_epoch, d.tail_seq) } : {}),
+        ...(typeof d.offset_epoch === "number" && typeof d.tail_seq === "number"
+          ? { [H.nextOffset]: formatOffset(d.offset_epoch, d.tail_seq) }
+          : {}),
       };
     case "producer_epoch_stale":
       return { [H.producerEpoch]: String(d.current_epoch) };
@@ -32,7 +34,11 @@ function errorHeaders(error: StarciteError): http.OutgoingHttpHeaders {
 
 /** An error as `{"error": "<code>", "message": ...}` (the REST shape), with its status and protocol headers. */
 export function sendError(res: http.ServerResponse, error: StarciteError, extra: http.OutgoingHttpHeaders = {}): void {
-  const body = JSON.stringify({ error: error.code, message: error.message, ...(Object.keys(error.detail).length > 0 ? { detail: error.detail } : {}) });
+  const body = JSON.stringify({
+    error: error.code,
+    message: error.message,
+    ...(Object.keys(error.detail).length > 0 ? { detail: error.detail } : {}),
+  });
   res.writeHead(HTTP_STATUS[error.code], {
     ...BASE_HEADERS,
     "content-type": "application/json; charset=utf-8",

@@ -18,8 +18,9 @@ export function seqOf(offset: Offset, state: StreamState): number {
   if (offset.kind === "start") return 0;
   if (offset.kind === "now") return state.tailSeq;
   if (offset.epoch !== state.offsetEpoch) {
-    throw new StarciteError("stream_gone", "the offset belongs to data of this path that was deleted (or to another stream)",
-      { field: "offset" });
+    throw new StarciteError("stream_gone", "the offset belongs to data of this path that was deleted (or to another stream)", {
+      field: "offset",
+    });
   }
   if (offset.seq > state.tailSeq) {
     throw new StarciteError("invalid_argument", "the offset is beyond the stream's tail", { field: "offset" });
@@ -73,8 +74,13 @@ function etag(state: StreamState, chunk: Chunk): string {
 }
 
 /** Answers a read with a chunk: 200 with its messages, or 304 when the client has exactly this chunk (If-None-Match). */
-export function sendChunk(req: http.IncomingMessage, res: http.ServerResponse, state: StreamState, chunk: Chunk,
-                          extra: http.OutgoingHttpHeaders = {}): void {
+export function sendChunk(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  state: StreamState,
+  chunk: Chunk,
+  extra: http.OutgoingHttpHeaders = {},
+): void {
   const tag = etag(state, chunk);
   const headers: http.OutgoingHttpHeaders = {
     ...BASE_HEADERS,
@@ -100,16 +106,18 @@ export function sendChunk(req: http.IncomingMessage, res: http.ServerResponse, s
 /** GET ?offset=now without live: the tail, no data (an empty JSON array for JSON streams), never cached. */
 export function sendNow(req: http.IncomingMessage, res: http.ServerResponse, state: StreamState): void {
   const body = isJson(state.contentType) ? "[]" : "";
-  res.writeHead(200, {
-    ...BASE_HEADERS,
-    "content-type": state.contentType,
-    "content-length": Buffer.byteLength(body),
-    "cache-control": "no-store",
-    [H.nextOffset]: formatOffset(state.offsetEpoch, state.tailSeq),
-    [H.upToDate]: "true",
-    [H.sessionId]: state.sessionId,
-    ...(state.closed ? { [H.closed]: "true" } : {}),
-  }).end(body);
+  res
+    .writeHead(200, {
+      ...BASE_HEADERS,
+      "content-type": state.contentType,
+      "content-length": Buffer.byteLength(body),
+      "cache-control": "no-store",
+      [H.nextOffset]: formatOffset(state.offsetEpoch, state.tailSeq),
+      [H.upToDate]: "true",
+      [H.sessionId]: state.sessionId,
+      ...(state.closed ? { [H.closed]: "true" } : {}),
+    })
+    .end(body);
 }
 
 /**
@@ -117,8 +125,15 @@ export function sendNow(req: http.IncomingMessage, res: http.ServerResponse, sta
  * wait on the session's live feed (the fan-out every tail shares) until something is appended or the long-poll
  * timeout passes (204).
  */
-export async function longPoll(req: http.IncomingMessage, res: http.ServerResponse, ctx: AppContext, deps: StreamsDeps,
-                               state: StreamState, from: number, clientCursor: string | null): Promise<void> {
+export async function longPoll(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  ctx: AppContext,
+  deps: StreamsDeps,
+  state: StreamState,
+  from: number,
+  clientCursor: string | null,
+): Promise<void> {
   const cursorHeader = { [H.cursor]: nextCursor(clientCursor) };
   const first = await catchUp(ctx, state, from);
   if (first.messages.length > 0 || first.closed) {
@@ -156,15 +171,22 @@ export async function longPoll(req: http.IncomingMessage, res: http.ServerRespon
 }
 
 /** 204: nothing new (timeout), or EOF of a closed stream; the offset to continue from, up to date. */
-function sendEmpty(req: http.IncomingMessage, res: http.ServerResponse, state: StreamState, chunk: Chunk,
-                   extra: http.OutgoingHttpHeaders): void {
-  res.writeHead(204, {
-    ...BASE_HEADERS,
-    "cache-control": "no-store",
-    [H.nextOffset]: formatOffset(state.offsetEpoch, chunk.last),
-    [H.upToDate]: "true",
-    [H.sessionId]: state.sessionId,
-    ...(chunk.closed ? { [H.closed]: "true" } : {}),
-    ...extra,
-  }).end();
+function sendEmpty(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  state: StreamState,
+  chunk: Chunk,
+  extra: http.OutgoingHttpHeaders,
+): void {
+  res
+    .writeHead(204, {
+      ...BASE_HEADERS,
+      "cache-control": "no-store",
+      [H.nextOffset]: formatOffset(state.offsetEpoch, chunk.last),
+      [H.upToDate]: "true",
+      [H.sessionId]: state.sessionId,
+      ...(chunk.closed ? { [H.closed]: "true" } : {}),
+      ...extra,
+    })
+    .end();
 }

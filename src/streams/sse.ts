@@ -15,7 +15,10 @@ import { catchUp, chunkOf, PAGE_EVENTS, type Chunk } from "./read.ts";
 /** A data event's text for a JSON or text stream: one `data:` line per line (SSE cannot carry a line break otherwise). */
 function dataLines(text: string): string {
   // A field value loses one leading space when parsed, so a line that starts with one gets one more.
-  return text.split(/\r\n|\r|\n/).map((line) => `data:${line.startsWith(" ") ? " " : ""}${line}\n`).join("");
+  return text
+    .split(/\r\n|\r|\n/)
+    .map((line) => `data:${line.startsWith(" ") ? " " : ""}${line}\n`)
+    .join("");
 }
 
 /**
@@ -25,8 +28,15 @@ function dataLines(text: string): string {
  * ends). Non-text streams are sent as base64, one self-contained string per data event. The response ends after
  * sseMaxMs (clients reconnect from their offset, and caches can collapse them), at shutdown, or on an error.
  */
-export async function serveSse(req: http.IncomingMessage, res: http.ServerResponse, ctx: AppContext, deps: StreamsDeps,
-                               state: StreamState, from: number, clientCursor: string | null): Promise<void> {
+export async function serveSse(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  ctx: AppContext,
+  deps: StreamsDeps,
+  state: StreamState,
+  from: number,
+  clientCursor: string | null,
+): Promise<void> {
   const json = isJson(state.contentType);
   const base64 = !sseIsText(state.contentType);
   const cursor = nextCursor(clientCursor);

@@ -25,8 +25,13 @@ export class Archiver {
   /** Objects written since start. */
   written = 0;
 
-  constructor(private readonly sql: Sql, private readonly store: ObjectStore, private readonly locks: AdvisoryLocks,
-              private readonly logger: Logger, options: ArchiverOptions = {}) {
+  constructor(
+    private readonly sql: Sql,
+    private readonly store: ObjectStore,
+    private readonly locks: AdvisoryLocks,
+    private readonly logger: Logger,
+    options: ArchiverOptions = {},
+  ) {
     this.#o = { intervalMs: 10_000, segmentEvents: 1000, sessionsPerRound: 100, ...options };
     this.#rounds = new Rounds("archiver", logger, this.#o.intervalMs, () => this.round());
   }
@@ -49,7 +54,13 @@ export class Archiver {
         const key = segmentKey(range.tenantId, sessionId, range.fromSeq, range.toSeq);
         const body = encodeSegment(events);
         await this.store.put(key, body);
-        await recordArchiveSegment(this.sql, { sessionId, fromSeq: range.fromSeq, toSeq: range.toSeq, objectKey: key, bytes: Buffer.byteLength(body) });
+        await recordArchiveSegment(this.sql, {
+          sessionId,
+          fromSeq: range.fromSeq,
+          toSeq: range.toSeq,
+          objectKey: key,
+          bytes: Buffer.byteLength(body),
+        });
         this.written++;
       }
     }

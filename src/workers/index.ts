@@ -29,8 +29,14 @@ const LOCK_NAMESPACE = 0x5c17e;
  * sender. Safe with any number of processes on one database: each piece of work is taken under an advisory lock
  * held on one connection of their own per process.
  */
-export function startWorkers(sql: Sql, databaseUrl: string, listener: NotificationListener, logger: Logger,
-                             store: ObjectStore | null, options: WorkersOptions = {}): Workers {
+export function startWorkers(
+  sql: Sql,
+  databaseUrl: string,
+  listener: NotificationListener,
+  logger: Logger,
+  store: ObjectStore | null,
+  options: WorkersOptions = {},
+): Workers {
   const locks = new AdvisoryLocks(databaseUrl, LOCK_NAMESPACE);
   const retention = new RetentionWorker(sql, locks, logger, options.retention);
   const archiver = store ? new Archiver(sql, store, locks, logger, options.archiver) : null;

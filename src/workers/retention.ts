@@ -24,7 +24,12 @@ export class RetentionWorker {
   /** Events deleted since start (for tests and metrics). */
   deleted = 0;
 
-  constructor(private readonly sql: Sql, private readonly locks: AdvisoryLocks, private readonly logger: Logger, options: RetentionOptions = {}) {
+  constructor(
+    private readonly sql: Sql,
+    private readonly locks: AdvisoryLocks,
+    private readonly logger: Logger,
+    options: RetentionOptions = {},
+  ) {
     this.#o = { intervalMs: 10_000, batchEvents: 500, sessionsPerRound: 100, ...options };
     this.#rounds = new Rounds("retention", logger, this.#o.intervalMs, () => this.round());
   }
@@ -36,7 +41,7 @@ export class RetentionWorker {
   async round(): Promise<void> {
     if (!(await this.locks.check()) || !(await this.locks.tryLock("retention"))) return;
     for (const sessionId of await retentionDue(this.sql, this.#o.sessionsPerRound)) {
-      for (let more = true; more; ) {
+      for (let more = true; more;) {
         const r = await trimSession(this.sql, sessionId, this.#o.batchEvents);
         this.deleted += r.deleted;
         more = r.more;

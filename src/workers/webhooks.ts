@@ -3,8 +3,13 @@ import type { Sql } from "../db/client.ts";
 import type { NotificationListener } from "../db/listener.ts";
 import type { AdvisoryLocks } from "../db/locks.ts";
 import {
-  webhookDeliveryResult, webhookDueSessions, webhookEndpointIds, webhookEndpointsDue, webhookNextDelivery,
-  type DeliveryOutcome, type DeliveryRequest,
+  webhookDeliveryResult,
+  webhookDueSessions,
+  webhookEndpointIds,
+  webhookEndpointsDue,
+  webhookNextDelivery,
+  type DeliveryOutcome,
+  type DeliveryRequest,
 } from "../db/webhooks.ts";
 import type { Logger } from "../shared/logger.ts";
 import { Rounds } from "./job.ts";
@@ -49,10 +54,22 @@ export class WebhookWorker {
   /** Attempts since start, by outcome. */
   readonly stats = { succeeded: 0, failed: 0 };
 
-  constructor(private readonly sql: Sql, private readonly locks: AdvisoryLocks, private readonly logger: Logger,
-              options: WebhookWorkerOptions = {}) {
-    this.#o = { intervalMs: 1000, maxItems: 100, concurrency: 16, timeoutMs: 10_000, retryBaseMs: 1000, retryMaxMs: 3_600_000,
-                sessionsPerRound: 100, ...options };
+  constructor(
+    private readonly sql: Sql,
+    private readonly locks: AdvisoryLocks,
+    private readonly logger: Logger,
+    options: WebhookWorkerOptions = {},
+  ) {
+    this.#o = {
+      intervalMs: 1000,
+      maxItems: 100,
+      concurrency: 16,
+      timeoutMs: 10_000,
+      retryBaseMs: 1000,
+      retryMaxMs: 3_600_000,
+      sessionsPerRound: 100,
+      ...options,
+    };
     this.#rounds = new Rounds("webhooks", logger, this.#o.intervalMs, () => this.round());
   }
 
@@ -112,8 +129,12 @@ export class WebhookWorker {
             if (outcome.ok) this.stats.succeeded++;
             else {
               this.stats.failed++;
-              this.logger.info("webhook delivery failed; will retry", { deliveryId: request.deliveryId, attempt: request.attempt,
-                status: outcome.status, error: outcome.error });
+              this.logger.info("webhook delivery failed; will retry", {
+                deliveryId: request.deliveryId,
+                attempt: request.attempt,
+                status: outcome.status,
+                error: outcome.error,
+              });
               break;
             }
           }
@@ -165,7 +186,10 @@ export class WebhookWorker {
         : { ok: false, status: response.status, error: `HTTP ${response.status}` };
     } catch (error) {
       const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-      const reason = e.name === "TimeoutError" ? `no answer within ${this.#o.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(error));
+      const reason =
+        e.name === "TimeoutError"
+          ? `no answer within ${this.#o.timeoutMs} ms`
+          : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(error));
       return { ok: false, status: null, error: reason };
     }
   }

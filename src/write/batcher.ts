@@ -54,7 +54,10 @@ export class AppendBatcher {
   }
 
   #internal(error: unknown): StarciteError {
-    this.#logger?.error("unexpected error", { where: "append", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    this.#logger?.error("unexpected error", {
+      where: "append",
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
     return new StarciteError("internal_error", "append failed");
   }
 
@@ -62,8 +65,11 @@ export class AppendBatcher {
     if (this.#closed) return Promise.reject(new StarciteError("shutting_down", "the server is shutting down"));
     if (this.#inFlight >= this.#maxInFlight && this.#queue.length >= this.#maxQueued) {
       this.metrics.appends.inc({ outcome: "rejected" });
-      return Promise.reject(new StarciteError("overloaded", `more than ${this.#maxQueued} appends are waiting; retry with backoff`,
-        { max_queued: this.#maxQueued }));
+      return Promise.reject(
+        new StarciteError("overloaded", `more than ${this.#maxQueued} appends are waiting; retry with backoff`, {
+          max_queued: this.#maxQueued,
+        }),
+      );
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ event, resolve, reject, startedAt: process.hrtime.bigint() });
@@ -96,7 +102,13 @@ export class AppendBatcher {
     try {
       let outcomes: AppendOutcome[];
       try {
-        outcomes = batch.length === 1 ? [await this.#appendOne(batch[0]!.event)] : await appendItems(this.sql, batch.map((p) => p.event));
+        outcomes =
+          batch.length === 1
+            ? [await this.#appendOne(batch[0]!.event)]
+            : await appendItems(
+                this.sql,
+                batch.map((p) => p.event),
+              );
       } catch (error) {
         const mapped = toStarciteError(error);
         if (batch.length === 1 || (mapped instanceof StarciteError && mapped.code === "database_unavailable")) throw mapped;

@@ -51,12 +51,18 @@ function fail(code: ErrorCode, field: string, message: string, extra: Record<str
 export function checkText(value: string, field: string, code: ErrorCode, maxChars = ARGUMENT_CHARS): string {
   const problem = textProblem(value);
   if (problem) fail(code, field, describe(problem));
-  if (value.length > maxChars && charLength(value) > maxChars) fail(code, field, `is longer than ${maxChars} characters`, { limit: maxChars });
+  if (value.length > maxChars && charLength(value) > maxChars)
+    fail(code, field, `is longer than ${maxChars} characters`, { limit: maxChars });
   return value;
 }
 
 /** An optional string argument (null/undefined pass). */
-export function checkOptionalText(value: string | null | undefined, field: string, code: ErrorCode, maxChars = ARGUMENT_CHARS): string | null {
+export function checkOptionalText(
+  value: string | null | undefined,
+  field: string,
+  code: ErrorCode,
+  maxChars = ARGUMENT_CHARS,
+): string | null {
   return value == null ? null : checkText(value, field, code, maxChars);
 }
 
@@ -127,7 +133,10 @@ export function validateEvent(input: EventInput): EventInput {
   }
   checkOptionalText(input.actor, "actor", "invalid_event", L.textChars);
   checkOptionalText(input.source, "source", "invalid_event", L.textChars);
-  for (const [field, value] of [["idempotency_key", input.idempotencyKey], ["producer_id", input.producerId]] as const) {
+  for (const [field, value] of [
+    ["idempotency_key", input.idempotencyKey],
+    ["producer_id", input.producerId],
+  ] as const) {
     if (value == null) continue;
     if (value === "") fail("invalid_event", field, "must not be empty");
     checkText(value, field, "invalid_event", L.textChars);
@@ -135,8 +144,9 @@ export function validateEvent(input: EventInput): EventInput {
   const producerSeq = checkSeq(input.producerSeq, "producer_seq", 1);
   const expectedSeq = checkSeq(input.expectedSeq, "expected_seq", 0);
   if ((input.producerId == null) !== (producerSeq == null)) {
-    throw new StarciteError("invalid_event", "producer_id and producer_seq must be given together",
-      { field: input.producerId == null ? "producer_id" : "producer_seq" });
+    throw new StarciteError("invalid_event", "producer_id and producer_seq must be given together", {
+      field: input.producerId == null ? "producer_id" : "producer_seq",
+    });
   }
   return {
     type,
@@ -155,8 +165,11 @@ export function validateEvent(input: EventInput): EventInput {
 /** The events of one batch call. */
 export function validateEvents(events: readonly EventInput[]): EventInput[] {
   if (events.length > EVENT_LIMITS.batchEvents) {
-    throw new StarciteError("invalid_argument", `at most ${EVENT_LIMITS.batchEvents} events per call, got ${events.length}`,
-      { field: "events", max: EVENT_LIMITS.batchEvents, count: events.length });
+    throw new StarciteError("invalid_argument", `at most ${EVENT_LIMITS.batchEvents} events per call, got ${events.length}`, {
+      field: "events",
+      max: EVENT_LIMITS.batchEvents,
+      count: events.length,
+    });
   }
   return events.map((e, i) => {
     try {
@@ -182,7 +195,10 @@ export function checkSessionId(id: string, field = "id"): string {
 export const checkSessionRef = (id: string, field = "session_id"): string => checkText(id, field, "invalid_argument", ARGUMENT_CHARS);
 
 /** createSession / updateSession fields. */
-export function validateSessionFields(input: { title?: string | null; metadata?: JsonValue | null }): { title: string | null; metadata: JsonObject | null } {
+export function validateSessionFields(input: { title?: string | null; metadata?: JsonValue | null }): {
+  title: string | null;
+  metadata: JsonObject | null;
+} {
   const title = checkOptionalText(input.title, "title", "invalid_argument", SESSION_LIMITS.titleChars);
   let metadata: JsonObject | null = null;
   if (input.metadata != null) {
@@ -196,8 +212,11 @@ export function validateSessionFields(input: { title?: string | null; metadata?:
 /** A page size (reads, listings): 1..1000. */
 export function checkPageLimit(limit: number, field = "limit"): number {
   if (!Number.isInteger(limit) || limit < 1 || limit > SESSION_LIMITS.pageMax) {
-    throw new StarciteError("invalid_argument", `${field} must be between 1 and ${SESSION_LIMITS.pageMax}`,
-      { field, min: 1, max: SESSION_LIMITS.pageMax });
+    throw new StarciteError("invalid_argument", `${field} must be between 1 and ${SESSION_LIMITS.pageMax}`, {
+      field,
+      min: 1,
+      max: SESSION_LIMITS.pageMax,
+    });
   }
   return limit;
 }

@@ -2,8 +2,15 @@ import { readUIMessageStream, type UIMessage, type UIMessageChunk } from "ai";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Starcite, type StarciteEvent, type StarciteSession } from "@starcite/sdk";
 import {
-  appendUIMessageStream, CHAT_ASSISTANT_CHUNK, createStarciteChatTransport, projectChat, serveChat, stopEvent, toUIMessages,
-  userMessageEvent, watchStop,
+  appendUIMessageStream,
+  CHAT_ASSISTANT_CHUNK,
+  createStarciteChatTransport,
+  projectChat,
+  serveChat,
+  stopEvent,
+  toUIMessages,
+  userMessageEvent,
+  watchStop,
 } from "@starcite/sdk/ai";
 import { answerFor, mockModel, respond, tokensOf } from "../../examples/chat/agent.ts";
 import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
@@ -30,7 +37,14 @@ function handStream() {
     start: (c) => void (controller = c),
     cancel: () => void (cancelled = true),
   });
-  return { stream, push: (c: UIMessageChunk) => controller.enqueue(c), close: () => controller.close(), get cancelled() { return cancelled; } };
+  return {
+    stream,
+    push: (c: UIMessageChunk) => controller.enqueue(c),
+    close: () => controller.close(),
+    get cancelled() {
+      return cancelled;
+    },
+  };
 }
 
 const textChunks = (text: string, messageId?: string): UIMessageChunk[] => [
@@ -62,13 +76,19 @@ describe("appendUIMessageStream", () => {
     const agent = await agentSession("ses_ai_batch", counting);
     const text = answerFor("batching");
     const before = requests;
-    const result = await appendUIMessageStream(agent, (await respond(mockModel({ chunkDelayInMs: 2 }), {
-      messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "batching" }] }], messageId: "a1", signal: new AbortController().signal,
-    })), { messageId: "a1" });
+    const result = await appendUIMessageStream(
+      agent,
+      await respond(mockModel({ chunkDelayInMs: 2 }), {
+        messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "batching" }] }],
+        messageId: "a1",
+        signal: new AbortController().signal,
+      }),
+      { messageId: "a1" },
+    );
     const sent = requests - before;
     const events = (await logOf("ses_ai_batch")).filter((e) => e.type === CHAT_ASSISTANT_CHUNK);
     expect(result).toMatchObject({ messageId: "a1", chunks: events.length, deduped: 0, aborted: false });
-    expect((events[0]!.payload.chunk as UIMessageChunk)).toEqual({ type: "start", messageId: "a1" });
+    expect(events[0]!.payload.chunk as UIMessageChunk).toEqual({ type: "start", messageId: "a1" });
     expect(events.every((e) => e.payload.messageId === "a1" && e.producerId === "agent:assistant/chat/a1")).toBe(true);
     expect(events.map((e) => e.producerSeq)).toEqual(events.map((_, i) => i + 1));
     expect(textOf(toUIMessages(events)[0])).toBe(text);
@@ -91,7 +111,16 @@ describe("appendUIMessageStream", () => {
     await first.close(); // the crash: the process is gone, its stream half written
 
     const again = await agentSession("ses_ai_crash", new Starcite({ baseUrl: s.url, apiKey }));
-    const retry = await appendUIMessageStream(again, new ReadableStream({ start(c) { for (const x of chunks) c.enqueue(x); c.close(); } }), { messageId: "a1" });
+    const retry = await appendUIMessageStream(
+      again,
+      new ReadableStream({
+        start(c) {
+          for (const x of chunks) c.enqueue(x);
+          c.close();
+        },
+      }),
+      { messageId: "a1" },
+    );
     expect(retry.deduped).toBe(20);
     const events = (await logOf("ses_ai_crash")).filter((e) => e.type === CHAT_ASSISTANT_CHUNK);
     expect(events).toHaveLength(chunks.length);
@@ -186,7 +215,12 @@ describe("stop", () => {
     const stop2 = serveChat(a2, (t) => respond(model, t), { onTurn: (r) => done2.push(r) });
     await until(() => done2.length === 1, 10_000, "second answer");
     const chat = projectChat(await logOf("ses_ai_restart"));
-    expect(chat.messages.map((m) => [m.id, m.role])).toEqual([["u1", "user"], ["u1-reply", "assistant"], ["u2", "user"], ["u2-reply", "assistant"]]);
+    expect(chat.messages.map((m) => [m.id, m.role])).toEqual([
+      ["u1", "user"],
+      ["u1-reply", "assistant"],
+      ["u2", "user"],
+      ["u2-reply", "assistant"],
+    ]);
     expect(textOf(chat.messages[3])).toBe(answerFor("second"));
     stop2();
     await Promise.all([user.close(), a2.close()]);
@@ -198,7 +232,9 @@ describe("createStarciteChatTransport", () => {
     const chunks: UIMessageChunk[] = [];
     const [a, b] = stream.tee();
     let message: UIMessage | undefined;
-    const reading = (async () => { for await (const m of readUIMessageStream({ stream: b })) message = m; })();
+    const reading = (async () => {
+      for await (const m of readUIMessageStream({ stream: b })) message = m;
+    })();
     for (const reader = a.getReader(); ;) {
       const next = await reader.read();
       if (next.done) break;
@@ -219,7 +255,13 @@ describe("createStarciteChatTransport", () => {
     expect(await transport.reconnectToStream({ chatId: session.id })).toBeNull();
 
     const question: UIMessage = { id: "u1", role: "user", parts: [{ type: "text", text: "via useChat" }] };
-    const stream = await transport.sendMessages({ trigger: "submit-message", chatId: session.id, messageId: undefined, messages: [question], abortSignal: undefined });
+    const stream = await transport.sendMessages({
+      trigger: "submit-message",
+      chatId: session.id,
+      messageId: undefined,
+      messages: [question],
+      abortSignal: undefined,
+    });
     const reader = stream.getReader();
     const first = await reader.read();
     expect(first.value).toEqual({ type: "start", messageId: "u1-reply" });
@@ -247,8 +289,13 @@ describe("createStarciteChatTransport", () => {
     const session = new Starcite({ baseUrl: s.url }).session({ token });
     const transport = createStarciteChatTransport({ session });
     const abort = new AbortController();
-    const stream = await transport.sendMessages({ trigger: "submit-message", chatId: session.id, messageId: undefined,
-      messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "stop" }] }], abortSignal: abort.signal });
+    const stream = await transport.sendMessages({
+      trigger: "submit-message",
+      chatId: session.id,
+      messageId: undefined,
+      messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "stop" }] }],
+      abortSignal: abort.signal,
+    });
     const reader = stream.getReader();
     for (let i = 0; i < 5; i++) await reader.read();
     abort.abort();

@@ -38,7 +38,12 @@ test("a LangChain run (a tool call, then a streamed answer) becomes the same cha
   const [message] = chat.messages;
   expect(message!.id).toBe("a1");
   expect(message!.parts.map((p) => p.type)).toEqual(["tool-search", "step-start", "text"]);
-  expect(message!.parts[0]).toMatchObject({ toolCallId: "call_1", state: "output-available", input: { input: "clause 4.2" }, output: "8 cases for clause 4.2" });
+  expect(message!.parts[0]).toMatchObject({
+    toolCallId: "call_1",
+    state: "output-available",
+    input: { input: "clause 4.2" },
+    output: "8 cases for clause 4.2",
+  });
   expect(message!.parts[2]).toEqual({ type: "text", text: streamed, state: "done" });
   expect(streamed).toBe("Found 8 relevant cases.");
   await session.close();

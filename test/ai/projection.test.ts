@@ -2,15 +2,30 @@ import { readUIMessageStream, type UIMessage, type UIMessageChunk } from "ai";
 import { describe, expect, test } from "vitest";
 import type { StarciteEvent } from "@starcite/sdk";
 import {
-  assistantChunkEvent, ChatProjection, parsePartialJson, projectChat, stopEvent, toUIMessages, userMessageEvent,
+  assistantChunkEvent,
+  ChatProjection,
+  parsePartialJson,
+  projectChat,
+  stopEvent,
+  toUIMessages,
+  userMessageEvent,
 } from "@starcite/sdk/ai";
 import type { StarciteError } from "@starcite/sdk";
 
 /** A log as the server would deliver it: seq 1, 2, 3, ... */
 function log(...inputs: { type?: string; payload?: unknown }[]): StarciteEvent[] {
   return inputs.map((input, i) => ({
-    sessionId: "ses_chat", seq: i + 1, type: input.type ?? "content", payload: input.payload as StarciteEvent["payload"],
-    actor: null, source: null, metadata: null, refs: null, idempotencyKey: null, producerId: null, producerSeq: null,
+    sessionId: "ses_chat",
+    seq: i + 1,
+    type: input.type ?? "content",
+    payload: input.payload as StarciteEvent["payload"],
+    actor: null,
+    source: null,
+    metadata: null,
+    refs: null,
+    idempotencyKey: null,
+    producerId: null,
+    producerSeq: null,
     insertedAt: "2026-01-01T00:00:00.000000Z",
   }));
 }
@@ -22,7 +37,12 @@ const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /** What the AI SDK itself makes of the same chunks. */
 async function aiSdk(list: UIMessageChunk[]): Promise<UIMessage> {
-  const stream = new ReadableStream<UIMessageChunk>({ start(c) { for (const x of list) c.enqueue(x); c.close(); } });
+  const stream = new ReadableStream<UIMessageChunk>({
+    start(c) {
+      for (const x of list) c.enqueue(x);
+      c.close();
+    },
+  });
   let last: UIMessage | undefined;
   for await (const message of readUIMessageStream({ stream })) last = message;
   return json(last!);
@@ -95,8 +115,18 @@ describe("toUIMessages", () => {
     expect(json(message)).toEqual({ ...(await aiSdk(list)), role: "assistant" });
     expect(message!.metadata).toEqual({ model: "mock", usage: { in: 3, out: 9 }, done: true });
     expect(message!.parts.map((p) => p.type)).toEqual([
-      "step-start", "reasoning", "tool-search", "dynamic-tool", "tool-search", "step-start",
-      "source-url", "source-document", "file", "data-progress", "data-note", "text",
+      "step-start",
+      "reasoning",
+      "tool-search",
+      "dynamic-tool",
+      "tool-search",
+      "step-start",
+      "source-url",
+      "source-document",
+      "file",
+      "data-progress",
+      "data-note",
+      "text",
     ]);
   });
 
@@ -127,7 +157,10 @@ describe("toUIMessages", () => {
   });
 
   test("an error chunk: status error with its text until the next user message", () => {
-    const events = log(user("u1", "hi"), ...chunks([...TEXT.slice(0, 4), { type: "error", errorText: "model overloaded" }, { type: "finish" }]));
+    const events = log(
+      user("u1", "hi"),
+      ...chunks([...TEXT.slice(0, 4), { type: "error", errorText: "model overloaded" }, { type: "finish" }]),
+    );
     const chat = projectChat(events);
     expect(chat.status).toBe("error");
     expect(chat.errorText).toBe("model overloaded");
@@ -144,12 +177,16 @@ describe("toUIMessages", () => {
     const b = (c: UIMessageChunk) => chunk(c, "b1");
     const events = log(
       user("u1", "two agents, please"),
-      a({ type: "start" }), a({ type: "text-start", id: "t" }),
-      b({ type: "start" }), b({ type: "text-start", id: "t" }),
+      a({ type: "start" }),
+      a({ type: "text-start", id: "t" }),
+      b({ type: "start" }),
+      b({ type: "text-start", id: "t" }),
       a({ type: "text-delta", id: "t", delta: "drafter: 4.2" }),
       b({ type: "text-delta", id: "t", delta: "reviewer: ok" }),
       user("u2", "and 4.3?"),
-      a({ type: "text-delta", id: "t", delta: " done" }), a({ type: "text-end", id: "t" }), a({ type: "finish" }),
+      a({ type: "text-delta", id: "t", delta: " done" }),
+      a({ type: "text-end", id: "t" }),
+      a({ type: "finish" }),
       b({ type: "text-end", id: "t" }),
     );
     const chat = projectChat(events);
@@ -170,7 +207,19 @@ describe("toUIMessages", () => {
       p.apply(event);
       seen.push(p.status);
     }
-    expect(seen).toEqual(["submitted", "streaming", "streaming", "streaming", "streaming", "streaming", "streaming", "streaming", "ready", "submitted", "ready"]);
+    expect(seen).toEqual([
+      "submitted",
+      "streaming",
+      "streaming",
+      "streaming",
+      "streaming",
+      "streaming",
+      "streaming",
+      "streaming",
+      "ready",
+      "submitted",
+      "ready",
+    ]);
   });
 
   test("a stop naming the open turn makes it ready at once; chunks the agent wrote before it saw the stop still count", () => {
@@ -184,7 +233,12 @@ describe("toUIMessages", () => {
   });
 
   test("the same events give the same messages; applying them one by one equals applying them at once", () => {
-    const events = log(user("u1", "hi"), ...chunks(TEXT), user("u2", "again"), ...chunks(TEXT.map((c) => (c.type === "start" ? { ...c, messageId: "a2" } : c))));
+    const events = log(
+      user("u1", "hi"),
+      ...chunks(TEXT),
+      user("u2", "again"),
+      ...chunks(TEXT.map((c) => (c.type === "start" ? { ...c, messageId: "a2" } : c))),
+    );
     const once = toUIMessages(events);
     expect(toUIMessages(events)).toEqual(once);
     const p = new ChatProjection();
@@ -215,22 +269,65 @@ describe("toUIMessages", () => {
 
 describe("inputs the log cannot produce are reported and skipped, never rendered and never thrown", () => {
   const cases: [string, { type?: string; payload?: unknown }[], RegExp][] = [
-    ["a text-delta without its text-start (the AI SDK's 'missing text-start')",
-      [chunk({ type: "start" }), chunk({ type: "text-delta", id: "t", delta: "orphan" })], /text-delta for part "t", which was not started/],
+    [
+      "a text-delta without its text-start (the AI SDK's 'missing text-start')",
+      [chunk({ type: "start" }), chunk({ type: "text-delta", id: "t", delta: "orphan" })],
+      /text-delta for part "t", which was not started/,
+    ],
     ["a chunk outside any turn", [chunk({ type: "text-start", id: "t" })], /no turn is open/],
-    ["a chunk after its turn finished", [chunk({ type: "start", messageId: "a" }), chunk({ type: "finish" }), chunk({ type: "text-start", id: "t" }, "a")], /turn "a" has ended/],
+    [
+      "a chunk after its turn finished",
+      [chunk({ type: "start", messageId: "a" }), chunk({ type: "finish" }), chunk({ type: "text-start", id: "t" }, "a")],
+      /turn "a" has ended/,
+    ],
     ["a chunk for a turn never started", [chunk({ type: "text-start", id: "t" }, "nope")], /no turn "nope" was started/],
-    ["an unknown chunk type", [chunk({ type: "start" }), chunk({ type: "text-sparkle", id: "t" } as unknown as UIMessageChunk)], /unknown chunk type "text-sparkle"/],
-    ["a chunk missing a field", [chunk({ type: "start" }), chunk({ type: "text-delta", id: "t" } as unknown as UIMessageChunk)], /text-delta needs a string delta/],
-    ["a payload whose kind is not its type", [{ type: "chat.assistant.chunk", payload: { kind: "chat.user.message", chunk: { type: "start" } } }], /kind is not "chat.assistant.chunk"/],
-    ["a chunk that is not an object", [{ type: "chat.assistant.chunk", payload: { kind: "chat.assistant.chunk", chunk: "start" } }], /not an object with a string type/],
-    ["a user message with the assistant role", [{ type: "chat.user.message", payload: { kind: "chat.user.message", message: { id: "x", role: "assistant", parts: [] } } }], /role is "assistant"/],
-    ["a user message without parts", [{ type: "chat.user.message", payload: { kind: "chat.user.message", message: { id: "x", role: "user" } } }], /parts are not an array/],
+    [
+      "an unknown chunk type",
+      [chunk({ type: "start" }), chunk({ type: "text-sparkle", id: "t" } as unknown as UIMessageChunk)],
+      /unknown chunk type "text-sparkle"/,
+    ],
+    [
+      "a chunk missing a field",
+      [chunk({ type: "start" }), chunk({ type: "text-delta", id: "t" } as unknown as UIMessageChunk)],
+      /text-delta needs a string delta/,
+    ],
+    [
+      "a payload whose kind is not its type",
+      [{ type: "chat.assistant.chunk", payload: { kind: "chat.user.message", chunk: { type: "start" } } }],
+      /kind is not "chat.assistant.chunk"/,
+    ],
+    [
+      "a chunk that is not an object",
+      [{ type: "chat.assistant.chunk", payload: { kind: "chat.assistant.chunk", chunk: "start" } }],
+      /not an object with a string type/,
+    ],
+    [
+      "a user message with the assistant role",
+      [{ type: "chat.user.message", payload: { kind: "chat.user.message", message: { id: "x", role: "assistant", parts: [] } } }],
+      /role is "assistant"/,
+    ],
+    [
+      "a user message without parts",
+      [{ type: "chat.user.message", payload: { kind: "chat.user.message", message: { id: "x", role: "user" } } }],
+      /parts are not an array/,
+    ],
     ["the same user message twice", [user("u1", "a"), user("u1", "a")], /"u1" exists already/],
-    ["a start for a turn that is open", [chunk({ type: "start", messageId: "a" }), chunk({ type: "start", messageId: "a" })], /turn "a" is open already/],
+    [
+      "a start for a turn that is open",
+      [chunk({ type: "start", messageId: "a" }), chunk({ type: "start", messageId: "a" })],
+      /turn "a" is open already/,
+    ],
     ["a start continuing a user message", [user("u1", "a"), chunk({ type: "start", messageId: "u1" })], /not an assistant message/],
-    ["a tool output for an unknown call", [chunk({ type: "start" }), chunk({ type: "tool-output-available", toolCallId: "c9", output: 1 })], /tool call "c9", which has no input/],
-    ["a stop with a non-string message id", [{ type: "chat.user.stop", payload: { kind: "chat.user.stop", messageId: 4 } }], /messageId must be a string/],
+    [
+      "a tool output for an unknown call",
+      [chunk({ type: "start" }), chunk({ type: "tool-output-available", toolCallId: "c9", output: 1 })],
+      /tool call "c9", which has no input/,
+    ],
+    [
+      "a stop with a non-string message id",
+      [{ type: "chat.user.stop", payload: { kind: "chat.user.stop", messageId: 4 } }],
+      /messageId must be a string/,
+    ],
   ];
   test.each(cases)("%s", (_name, inputs, reason) => {
     const { errors, onError } = collect();
@@ -246,11 +343,16 @@ describe("inputs the log cannot produce are reported and skipped, never rendered
 
   test("a delta after the bad one still lands; other event types are ignored without a report", () => {
     const { errors, onError } = collect();
-    const messages = toUIMessages(log(
-      { type: "content", payload: { text: "not chat" } },
-      chunk({ type: "start", messageId: "a" }), chunk({ type: "text-delta", id: "t", delta: "lost" }),
-      chunk({ type: "text-start", id: "t" }), chunk({ type: "text-delta", id: "t", delta: "kept" }),
-    ), { onError });
+    const messages = toUIMessages(
+      log(
+        { type: "content", payload: { text: "not chat" } },
+        chunk({ type: "start", messageId: "a" }),
+        chunk({ type: "text-delta", id: "t", delta: "lost" }),
+        chunk({ type: "text-start", id: "t" }),
+        chunk({ type: "text-delta", id: "t", delta: "kept" }),
+      ),
+      { onError },
+    );
     expect(errors).toHaveLength(1);
     expect(messages).toEqual([{ id: "a", role: "assistant", parts: [{ type: "text", text: "kept", state: "streaming" }] }]);
   });

@@ -37,13 +37,22 @@ async function ok(query: string, variables?: Record<string, unknown>) {
 async function seed(sessionId: string, n: number): Promise<void> {
   await ok(`mutation($id: ID) { createSession(id: $id) { id } }`, { id: sessionId });
   for (let i = 0; i < n; i += 100) {
-    const events = Array.from({ length: Math.min(100, n - i) }, (_, k) => ({ type: "note", payload: { i: i + k + 1, text: `event ${i + k + 1}` }, actor: "agent:a" }));
-    await ok(`mutation($id: ID!, $events: [AppendInput!]!) { appendBatch(sessionId: $id, events: $events) { seq } }`, { id: sessionId, events });
+    const events = Array.from({ length: Math.min(100, n - i) }, (_, k) => ({
+      type: "note",
+      payload: { i: i + k + 1, text: `event ${i + k + 1}` },
+      actor: "agent:a",
+    }));
+    await ok(`mutation($id: ID!, $events: [AppendInput!]!) { appendBatch(sessionId: $id, events: $events) { seq } }`, {
+      id: sessionId,
+      events,
+    });
   }
 }
 
 async function firstSeqInPostgres(sessionId: string): Promise<number> {
-  const [row] = await s.db.sql<{ first_seq: number }[]>`select coalesce((select first_seq from starcite.log_bounds where session_id = ${sessionId}), 1) as first_seq`;
+  const [row] = await s.db.sql<
+    { first_seq: number }[]
+  >`select coalesce((select first_seq from starcite.log_bounds where session_id = ${sessionId}), 1) as first_seq`;
   return row!.first_seq;
 }
 
@@ -55,7 +64,11 @@ test("archived ranges are read back through events, tail and REST as if they wer
   expect(before).toHaveLength(200);
 
   await ok(`mutation { setRetention(sessionId: "arc_1", maxEvents: 30, archive: true) { scope maxEvents archive } }`);
-  await waitUntil("retention to delete all but the newest 30 from Postgres", async () => (await firstSeqInPostgres("arc_1")) === 171, 30_000);
+  await waitUntil(
+    "retention to delete all but the newest 30 from Postgres",
+    async () => (await firstSeqInPostgres("arc_1")) === 171,
+    30_000,
+  );
   expect((await s.db.sql`select count(*)::int as n from starcite.events where session_id = 'arc_1'`)[0]!.n).toBe(30);
 
   // The objects in the store, in the documented format.
@@ -67,8 +80,13 @@ test("archived ranges are read back through events, tail and REST as if they wer
 
   // GraphQL events, paging across the archive and Postgres.
   const paged: unknown[] = [];
-  for (let after = 0; ; ) {
-    const page = (await ok(`query($after: Int) { events(sessionId: "arc_1", after: $after, limit: 75) { nextCursor lastSeq events { ${EVENT_FIELDS} } } }`, { after })).events;
+  for (let after = 0; ;) {
+    const page = (
+      await ok(
+        `query($after: Int) { events(sessionId: "arc_1", after: $after, limit: 75) { nextCursor lastSeq events { ${EVENT_FIELDS} } } }`,
+        { after },
+      )
+    ).events;
     if (page.events.length === 0) break;
     paged.push(...page.events);
     after = page.nextCursor;
@@ -100,7 +118,11 @@ test("without an archive, a cursor before the retained range is cursor_expired (
   const rest = await fetch(`${s.url}/v1/sessions/arc_2/events?cursor=0`);
   expect(rest.status).toBe(410);
   expect(await rest.json()).toMatchObject({ error: "cursor_expired", detail: { earliest_seq: 41 } });
-  expect((await ok(`query { events(sessionId: "arc_2", after: 40, limit: 3) { events { seq } } }`)).events.events.map((e: { seq: number }) => e.seq)).toEqual([41, 42, 43]);
+  expect(
+    (await ok(`query { events(sessionId: "arc_2", after: 40, limit: 3) { events { seq } } }`)).events.events.map(
+      (e: { seq: number }) => e.seq,
+    ),
+  ).toEqual([41, 42, 43]);
 
   const tail = collectTail(s.wsClient(), "arc_2", 3);
   await tail.until(() => tail.errors.length > 0, 20_000, "tail error").catch(() => {});

@@ -40,8 +40,14 @@ export async function expiredToken(sessionId: string, tenantId = "default"): Pro
     .sign(new TextEncoder().encode(TEST_TOKEN_SECRET));
 }
 
-export async function mintToken(s: TestServer, key: string, sessionId: string, principal: { type: string; id: string },
-                                scopes: string[] = ["session:read", "session:append"], ttlSeconds = 3600): Promise<string> {
+export async function mintToken(
+  s: TestServer,
+  key: string,
+  sessionId: string,
+  principal: { type: string; id: string },
+  scopes: string[] = ["session:read", "session:append"],
+  ttlSeconds = 3600,
+): Promise<string> {
   const res = await s.gql<{ createSessionToken: { token: string } }>(
     `mutation M($sessionId: ID!, $principal: PrincipalInput!, $scopes: [String!], $ttl: Int) {
       createSessionToken(sessionId: $sessionId, principal: $principal, scopes: $scopes, ttlSeconds: $ttl) { token expiresAt } }`,

@@ -35,14 +35,26 @@ describe("actors", () => {
 
     const own = await s.gql(APPEND, { sessionId: "ses_actor", event: { payload: { text: "mine" } } }, bearer(token));
     expect(own.errors).toBeUndefined();
-    const same = await s.gql(APPEND, { sessionId: "ses_actor", event: { payload: { text: "explicit" }, actor: "agent:drafter" } }, bearer(token));
+    const same = await s.gql(
+      APPEND,
+      { sessionId: "ses_actor", event: { payload: { text: "explicit" }, actor: "agent:drafter" } },
+      bearer(token),
+    );
     expect(same.errors).toBeUndefined();
     const spoof = await s.gql(APPEND, { sessionId: "ses_actor", event: { payload: { text: "spoof" }, actor: "user:ceo" } }, bearer(token));
     expect(spoof.errors?.[0]?.extensions?.code).toBe("forbidden_actor");
-    const spoofBatch = await s.gql(`mutation { appendBatch(sessionId: "ses_actor", events: [{ payload: { t: 1 } }, { payload: { t: 2 }, actor: "user:ceo" }]) { seq } }`, {}, bearer(token));
+    const spoofBatch = await s.gql(
+      `mutation { appendBatch(sessionId: "ses_actor", events: [{ payload: { t: 1 } }, { payload: { t: 2 }, actor: "user:ceo" }]) { seq } }`,
+      {},
+      bearer(token),
+    );
     expect(spoofBatch.errors?.[0]?.extensions?.code).toBe("forbidden_actor");
 
-    const byKey = await s.gql(APPEND, { sessionId: "ses_actor", event: { payload: { text: "as tool" }, actor: "tool:search" } }, bearer(admin));
+    const byKey = await s.gql(
+      APPEND,
+      { sessionId: "ses_actor", event: { payload: { text: "as tool" }, actor: "tool:search" } },
+      bearer(admin),
+    );
     expect(byKey.errors).toBeUndefined();
 
     const rows = await s.db.sql<{ actor: string | null; payload: { text: string } }[]>`
@@ -65,12 +77,18 @@ describe("token expiry", () => {
     await first.until(() => first.events.length === 5, 10_000, "before expiry");
     // The server ends the tail when the token's exp passes (about 2 s after minting).
     await first.ended(10_000, "the tail to end at the token's expiry");
-    const codes = first.errors.flatMap((e) => (Array.isArray(e) ? e : [e])).map((e) => (e as { extensions?: { code?: string } }).extensions?.code);
+    const codes = first.errors
+      .flatMap((e) => (Array.isArray(e) ? e : [e]))
+      .map((e) => (e as { extensions?: { code?: string } }).extensions?.code);
     expect(codes).toContain("token_expired");
 
     for (let k = 6; k <= 10; k++) await s.gql(APPEND, { sessionId: "ses_expiry", event: { payload: { k } } }, bearer(admin));
     const fresh = await mintToken(s, admin, "ses_expiry", { type: "user", id: "alice" }, ["session:read"]);
-    const resumed = collectTail(s.wsClient({ connectionParams: { authorization: `Bearer ${fresh}` } }), "ses_expiry", first.events.at(-1)!.seq);
+    const resumed = collectTail(
+      s.wsClient({ connectionParams: { authorization: `Bearer ${fresh}` } }),
+      "ses_expiry",
+      first.events.at(-1)!.seq,
+    );
     await resumed.until(() => resumed.events.length === 5, 10_000, "after refresh");
     expect([...first.events, ...resumed.events].map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     resumed.unsubscribe();
@@ -81,8 +99,13 @@ describe("token expiry", () => {
     const now = Math.floor(Date.now() / 1000);
     const sign = (secret: string, iss: string, aud: string) =>
       new SignJWT({ tid: "default", sid: "ses_forged", scope: "session:read session:append" })
-        .setProtectedHeader({ alg: "HS256" }).setIssuer(iss).setAudience(aud).setSubject("user:mallory")
-        .setIssuedAt(now).setExpirationTime(now + 600).sign(new TextEncoder().encode(secret));
+        .setProtectedHeader({ alg: "HS256" })
+        .setIssuer(iss)
+        .setAudience(aud)
+        .setSubject("user:mallory")
+        .setIssuedAt(now)
+        .setExpirationTime(now + 600)
+        .sign(new TextEncoder().encode(secret));
     const forged = [
       await sign("another-secret-another-secret-another-secret", "starcite", "starcite"),
       await sign(TEST_TOKEN_SECRET, "evil", "starcite"),
@@ -101,7 +124,10 @@ describe("tenant isolation", () => {
   test("listing, reading and tailing never show another tenant's sessions or events", async () => {
     const acme = await apiKey(s.db.sql, "acme");
     const globex = await apiKey(s.db.sql, "globex");
-    for (const [key, id] of [[acme, "ses_acme_1"], [globex, "ses_globex_1"]] as const) {
+    for (const [key, id] of [
+      [acme, "ses_acme_1"],
+      [globex, "ses_globex_1"],
+    ] as const) {
       expect((await s.gql(`mutation { createSession(id: "${id}") { id } }`, {}, bearer(key))).errors).toBeUndefined();
       expect((await s.gql(APPEND, { sessionId: id, event: { payload: { secret: id } } }, bearer(key))).errors).toBeUndefined();
     }
@@ -120,7 +146,11 @@ describe("tenant isolation", () => {
 
   test("direct SQL calls with a tenant argument (or setting) are confined the same way", async () => {
     const sql = s.db.sql;
-    const codeOf = (p: Promise<unknown>) => p.then(() => "ok", (e: { code?: string }) => e.code);
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => "ok",
+        (e: { code?: string }) => e.code,
+      );
     // A tenant must exist before it can own sessions.
     expect(await codeOf(sql`select * from starcite.create_session('ses_sql_t1', 'T1', null, tenant_id => 'tenant_one')`)).toBe("SC001");
     await sql`select starcite.create_tenant('tenant_one')`;
@@ -149,23 +179,38 @@ describe("external identity provider", () => {
   test("RS256 JWTs from a JWKS URL with tenant_id, sub and scope claims are accepted; actor is user:<sub>", async () => {
     const { publicKey, privateKey } = await generateKeyPair("RS256");
     const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256", use: "sig" };
-    const jwks = http.createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [jwk] })));
+    const jwks = http.createServer((_req, res) =>
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [jwk] })),
+    );
     await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
     const db = await createTestDatabase();
-    const ext = await startTestServer({
-      auth: {
-        mode: "required",
-        tokenSecret: TEST_TOKEN_SECRET,
-        external: { jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`, issuer: "https://idp.example", audience: "starcite" },
+    const ext = await startTestServer(
+      {
+        auth: {
+          mode: "required",
+          tokenSecret: TEST_TOKEN_SECRET,
+          external: {
+            jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
+            issuer: "https://idp.example",
+            audience: "starcite",
+          },
+        },
       },
-    }, db);
+      db,
+    );
     try {
       await db.sql`select starcite.create_tenant('idp_tenant')`;
       await db.sql`select * from starcite.create_session('ses_idp', null, null, 'idp_tenant')`;
       const now = Math.floor(Date.now() / 1000);
       const jwt = (claims: Record<string, unknown>, key = privateKey) =>
-        new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: "k1" }).setIssuer("https://idp.example")
-          .setAudience("starcite").setSubject("alice").setIssuedAt(now).setExpirationTime(now + 600).sign(key);
+        new SignJWT(claims)
+          .setProtectedHeader({ alg: "RS256", kid: "k1" })
+          .setIssuer("https://idp.example")
+          .setAudience("starcite")
+          .setSubject("alice")
+          .setIssuedAt(now)
+          .setExpirationTime(now + 600)
+          .sign(key);
       const good = await jwt({ tenant_id: "idp_tenant", scope: "session:read session:append" });
       const r = await ext.gql(APPEND, { sessionId: "ses_idp", event: { payload: { hi: 1 } } }, bearer(good));
       expect(r.errors).toBeUndefined();
@@ -202,11 +247,23 @@ describe("secrets", () => {
     await record(s.gql(`{ sessions { id } }`, {}, bearer(key)));
     await record(s.gql(`{ sessions { id } }`, {}, bearer(token + "x")));
     const closed = await new Promise<string>((resolve) => {
-      const c = createClient({ url: s.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${bogus}` } });
-      c.subscribe({ query: `subscription { tail(sessionId: "ses_actor") { cursor } }` }, {
-        next: () => {}, complete: () => resolve("complete"),
-        error: (e) => { void c.dispose(); resolve(JSON.stringify({ code: (e as { code?: number }).code, reason: (e as { reason?: string }).reason })); },
+      const c = createClient({
+        url: s.wsUrl,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        connectionParams: { authorization: `Bearer ${bogus}` },
       });
+      c.subscribe(
+        { query: `subscription { tail(sessionId: "ses_actor") { cursor } }` },
+        {
+          next: () => {},
+          complete: () => resolve("complete"),
+          error: (e) => {
+            void c.dispose();
+            resolve(JSON.stringify({ code: (e as { code?: number }).code, reason: (e as { reason?: string }).reason }));
+          },
+        },
+      );
     });
     responses.push(closed);
     // The revoked key is refused at once, by this server's cache as well.

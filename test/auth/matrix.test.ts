@@ -48,16 +48,26 @@ type Outcome = "ok" | string;
 
 const OPERATIONS: Record<string, { run: (cred: string | undefined) => Promise<{ code?: string; data?: unknown }> }> = {
   create: {
-    run: async (cred) => first(await s.gql(`mutation { createSession(id: "ses_matrix_new_${Math.random().toString(36).slice(2)}") { id } }`, {}, bearer(cred))),
+    run: async (cred) =>
+      first(
+        await s.gql(`mutation { createSession(id: "ses_matrix_new_${Math.random().toString(36).slice(2)}") { id } }`, {}, bearer(cred)),
+      ),
   },
   read: { run: async (cred) => first(await s.gql(`{ events(sessionId: "${S}") { lastSeq events { seq } } }`, {}, bearer(cred))) },
   list: { run: async (cred) => first(await s.gql(`{ sessions { id } }`, {}, bearer(cred))) },
   append: {
-    run: async (cred) => first(await s.gql(`mutation { append(sessionId: "${S}", event: { payload: { text: "x" } }) { seq } }`, {}, bearer(cred))),
+    run: async (cred) =>
+      first(await s.gql(`mutation { append(sessionId: "${S}", event: { payload: { text: "x" } }) { seq } }`, {}, bearer(cred))),
   },
   mint: {
     run: async (cred) =>
-      first(await s.gql(`mutation { createSessionToken(sessionId: "${S}", principal: { type: user, id: "eve" }, scopes: ["session:read"]) { token } }`, {}, bearer(cred))),
+      first(
+        await s.gql(
+          `mutation { createSessionToken(sessionId: "${S}", principal: { type: user, id: "eve" }, scopes: ["session:read"]) { token } }`,
+          {},
+          bearer(cred),
+        ),
+      ),
   },
   keys: { run: async (cred) => first(await s.gql(`mutation { createApiKey(name: "sneaky") { secret } }`, {}, bearer(cred))) },
   tail: { run: (cred) => tailOnce(cred) },
@@ -100,7 +110,13 @@ function tailOnce(cred: string | undefined): Promise<{ code?: string; data?: unk
 }
 
 const DENY_ALL = (code: string, tail = `close:4401:${code}`): Record<string, Outcome> => ({
-  create: code, read: code, list: code, append: code, mint: code, keys: code, tail,
+  create: code,
+  read: code,
+  list: code,
+  append: code,
+  mint: code,
+  keys: code,
+  tail,
 });
 
 const EXPECTED: Record<string, Record<string, Outcome>> = {
@@ -110,10 +126,42 @@ const EXPECTED: Record<string, Record<string, Outcome>> = {
   expiredKey: DENY_ALL("unauthorized"),
   revoked: DENY_ALL("unauthorized"),
   // Another tenant's full key: may create in its own tenant; our session looks missing.
-  otherTenant: { create: "ok", read: "session_not_found", list: "ok", append: "session_not_found", mint: "session_not_found", keys: "ok", tail: "session_not_found" },
-  readOnly: { create: "forbidden_scope", read: "ok", list: "ok", append: "forbidden_scope", mint: "forbidden_scope", keys: "forbidden_scope", tail: "ok" },
-  appendOnly: { create: "forbidden_scope", read: "forbidden_scope", list: "forbidden_scope", append: "ok", mint: "forbidden_scope", keys: "forbidden_scope", tail: "forbidden_scope" },
-  otherSession: { create: "forbidden_scope", read: "session_not_found", list: "ok", append: "session_not_found", mint: "forbidden_scope", keys: "forbidden_scope", tail: "session_not_found" },
+  otherTenant: {
+    create: "ok",
+    read: "session_not_found",
+    list: "ok",
+    append: "session_not_found",
+    mint: "session_not_found",
+    keys: "ok",
+    tail: "session_not_found",
+  },
+  readOnly: {
+    create: "forbidden_scope",
+    read: "ok",
+    list: "ok",
+    append: "forbidden_scope",
+    mint: "forbidden_scope",
+    keys: "forbidden_scope",
+    tail: "ok",
+  },
+  appendOnly: {
+    create: "forbidden_scope",
+    read: "forbidden_scope",
+    list: "forbidden_scope",
+    append: "ok",
+    mint: "forbidden_scope",
+    keys: "forbidden_scope",
+    tail: "forbidden_scope",
+  },
+  otherSession: {
+    create: "forbidden_scope",
+    read: "session_not_found",
+    list: "ok",
+    append: "session_not_found",
+    mint: "forbidden_scope",
+    keys: "forbidden_scope",
+    tail: "session_not_found",
+  },
 };
 
 async function snapshot() {
@@ -159,9 +207,16 @@ describe("authorization matrix", () => {
 
   test("the access_token query parameter authenticates a WebSocket too; a bad one is closed with 4401", async () => {
     const good = await mintToken(s, await apiKey(s.db.sql, "default"), S, { type: "user", id: "carol" }, ["session:read"]);
-    for (const [token, expectOk] of [[good, true], ["sk_nope_nope_nope_nope_nope_nope_nope_nope_00", false]] as const) {
+    for (const [token, expectOk] of [
+      [good, true],
+      ["sk_nope_nope_nope_nope_nope_nope_nope_nope_00", false],
+    ] as const) {
       const result = await new Promise<{ ok: boolean; code?: number; reason?: string }>((resolve) => {
-        const client = createClient({ url: `${s.wsUrl}?access_token=${encodeURIComponent(token)}`, webSocketImpl: WebSocket, retryAttempts: 0 });
+        const client = createClient({
+          url: `${s.wsUrl}?access_token=${encodeURIComponent(token)}`,
+          webSocketImpl: WebSocket,
+          retryAttempts: 0,
+        });
         const stop = client.subscribe(
           { query: TAIL_QUERY, variables: { sessionId: S, cursor: 0 } },
           {

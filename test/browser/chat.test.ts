@@ -38,17 +38,33 @@ beforeAll(async () => {
   s = await startTestServer({ auth: { mode: "required", tokenSecret: TEST_TOKEN_SECRET } });
   proxy = await startProxy(s.server.port);
   backend = new Starcite({ baseUrl: s.url, apiKey: await adminKey(s.db) });
-  agents = new ChatAgents(backend, mockModel({ chunkDelayInMs: TOKEN_MS, onToken: () => model.tokens++, onCancel: () => model.cancels++,
-    beforeToken: () => model.hold ?? undefined }));
+  agents = new ChatAgents(
+    backend,
+    mockModel({
+      chunkDelayInMs: TOKEN_MS,
+      onToken: () => model.tokens++,
+      onCancel: () => model.cancels++,
+      beforeToken: () => model.hold ?? undefined,
+    }),
+  );
   const api = chatApi(backend, agents);
 
   const esbuild = await import("esbuild");
-  const build = async (react?: string) => (await esbuild.build({
-    entryPoints: [path.join(here, "../../examples/chat/src/main.tsx")],
-    bundle: true, platform: "browser", format: "esm", write: false, logLevel: "silent",
-    jsx: "automatic", conditions: ["@starcite/source"], define: { "process.env.NODE_ENV": '"development"' },
-    ...(react ? { alias: { react: `${react}/react`, "react-dom": `${react}/react-dom` } } : {}),
-  })).outputFiles[0]!.text;
+  const build = async (react?: string) =>
+    (
+      await esbuild.build({
+        entryPoints: [path.join(here, "../../examples/chat/src/main.tsx")],
+        bundle: true,
+        platform: "browser",
+        format: "esm",
+        write: false,
+        logLevel: "silent",
+        jsx: "automatic",
+        conditions: ["@starcite/source"],
+        define: { "process.env.NODE_ENV": '"development"' },
+        ...(react ? { alias: { react: `${react}/react`, "react-dom": `${react}/react-dom` } } : {}),
+      })
+    ).outputFiles[0]!.text;
   // The same app against React 19 (the repository's) and React 18: test/react18 is a package of its own (two
   // Reacts cannot share the workspace's node_modules), installed from its lockfile on first use.
   const react18 = path.join(here, "../react18");
@@ -58,27 +74,35 @@ beforeAll(async () => {
   const [app, app18] = await Promise.all([build(), build(path.join(react18, "node_modules"))]);
   expect(app18).toContain('"18.3.');
   expect(app).toContain('"19.');
-  const page = (script: string) => fs.readFileSync(path.join(here, "../../examples/chat/index.html"), "utf8")
-    .replace("<!--starcite-config-->", `<script>globalThis.STARCITE_URL = ${JSON.stringify(proxy.url)};</script>`)
-    .replace("/src/main.tsx", script);
+  const page = (script: string) =>
+    fs
+      .readFileSync(path.join(here, "../../examples/chat/index.html"), "utf8")
+      .replace("<!--starcite-config-->", `<script>globalThis.STARCITE_URL = ${JSON.stringify(proxy.url)};</script>`)
+      .replace("/src/main.tsx", script);
   const html = page("/app.js");
   const html18 = page("/app18.js");
   site = http.createServer((req, res) => {
     void (async () => {
       if (await api(req, res)) return;
-      if (req.url === "/app.js" || req.url === "/app18.js") res.writeHead(200, { "content-type": "text/javascript" }).end(req.url === "/app.js" ? app : app18);
+      if (req.url === "/app.js" || req.url === "/app18.js")
+        res.writeHead(200, { "content-type": "text/javascript" }).end(req.url === "/app.js" ? app : app18);
       else if (req.url === "/" || req.url?.startsWith("/?")) {
-        res.writeHead(200, { "content-type": "text/html" }).end(new URL(req.url, siteUrl).searchParams.get("react") === "18" ? html18 : html);
-      }
-      else res.writeHead(404).end();
+        res
+          .writeHead(200, { "content-type": "text/html" })
+          .end(new URL(req.url, siteUrl).searchParams.get("react") === "18" ? html18 : html);
+      } else res.writeHead(404).end();
     })();
   });
   await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
   siteUrl = `http://127.0.0.1:${(site.address() as { port: number }).port}`;
 
   profile = freshProfile();
-  context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, headless: true, args: CHROMIUM_FLAGS,
-    viewport: { width: 900, height: 700 } });
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 900, height: 700 },
+  });
   // In every page, before its scripts: record each change of the rendered chat (text, ids, status).
   await context.addInitScript(() => {
     type Sample = { t: number; ids: string[]; roles: string[]; texts: string[]; status: string | undefined };
@@ -87,17 +111,24 @@ beforeAll(async () => {
     const record = () => {
       const items = [...document.querySelectorAll<HTMLElement>("[data-message-id]")];
       const sample: Sample = {
-        t: performance.now(), ids: items.map((el) => el.dataset.messageId!), roles: items.map((el) => el.dataset.role!),
+        t: performance.now(),
+        ids: items.map((el) => el.dataset.messageId!),
+        roles: items.map((el) => el.dataset.role!),
         texts: items.map((el) => el.querySelector("[data-testid=text]")?.textContent ?? ""),
         status: document.querySelector<HTMLElement>("[data-testid=status]")?.dataset.status,
       };
       const last = w.__chat.samples.at(-1);
-      if (!last || JSON.stringify([last.ids, last.texts, last.status]) !== JSON.stringify([sample.ids, sample.texts, sample.status])) w.__chat.samples.push(sample);
+      if (!last || JSON.stringify([last.ids, last.texts, last.status]) !== JSON.stringify([sample.ids, sample.texts, sample.status]))
+        w.__chat.samples.push(sample);
     };
     new MutationObserver(record).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
-    document.addEventListener("click", (e) => {
-      if ((e.target as HTMLElement).closest?.("[data-testid=send]")) w.__chat.sentAt = performance.now();
-    }, true);
+    document.addEventListener(
+      "click",
+      (e) => {
+        if ((e.target as HTMLElement).closest?.("[data-testid=send]")) w.__chat.sentAt = performance.now();
+      },
+      true,
+    );
     window.addEventListener("error", (e) => w.__chat.errors.push(String(e.message)));
   });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -114,8 +145,18 @@ afterAll(async () => {
   if (Object.keys(measured).length) console.log(`browser chat measurements: ${JSON.stringify(measured)}\nscreenshots: ${ARTIFACTS}`);
 });
 
-interface Sample { t: number; ids: string[]; roles: string[]; texts: string[]; status: string | undefined }
-interface Observed { samples: Sample[]; sentAt?: number; errors: string[] }
+interface Sample {
+  t: number;
+  ids: string[];
+  roles: string[];
+  texts: string[];
+  status: string | undefined;
+}
+interface Observed {
+  samples: Sample[];
+  sentAt?: number;
+  errors: string[];
+}
 
 const observed = (page: Page) => page.evaluate(() => (window as unknown as { __chat: Observed }).__chat);
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
@@ -128,7 +169,10 @@ async function pageUntil(page: Page, check: () => Promise<boolean>, label: strin
   await page.waitForFunction(() => true); // the page is alive
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${label}: not within ${timeoutMs} ms (status ${await statusOf(page)}, text ${JSON.stringify(await assistantText(page))})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${label}: not within ${timeoutMs} ms (status ${await statusOf(page)}, text ${JSON.stringify(await assistantText(page))})`,
+      );
     await page.waitForTimeout(15);
   }
 }
@@ -138,7 +182,8 @@ async function newPage(): Promise<Page> {
   page.on("pageerror", (e) => console.error("page error:", e.message));
   page.on("console", (m) => {
     // Failed connects while the network is cut are the point of that scenario, not a fault.
-    if (m.type() === "error" && !/ERR_INTERNET_DISCONNECTED|ERR_CONNECTION|status of 404/.test(m.text())) console.error("page console:", m.text());
+    if (m.type() === "error" && !/ERR_INTERNET_DISCONNECTED|ERR_CONNECTION|status of 404/.test(m.text()))
+      console.error("page console:", m.text());
   });
   return page;
 }
@@ -186,7 +231,10 @@ function expectMonotonic(samples: Sample[], question: string, full: string) {
 }
 
 describe.skipIf(!chromiumPath)("the chat example in headless Chromium", () => {
-  test.each([["19", undefined], ["18", "18"]] as const)("React %s, StrictMode: send a message, it streams to completion", async (_v, react) => {
+  test.each([
+    ["19", undefined],
+    ["18", "18"],
+  ] as const)("React %s, StrictMode: send a message, it streams to completion", async (_v, react) => {
     const { page, sessionId } = await openChat(undefined, react);
     const q = "What does clause 4.2 say?";
     await send(page, q);
@@ -231,7 +279,10 @@ describe.skipIf(!chromiumPath)("the chat example in headless Chromium", () => {
     expectMonotonic(o.samples, q, full);
     const back = o.samples.find((x) => (x.texts[x.roles.indexOf("assistant")] ?? "").length >= before.length)!;
     measured.catchUpAfterReloadMs = Math.round(back.t); // from the reload's navigation start
-    expect(o.samples.some((x) => x.status === "streaming"), "it was still streaming after the reload").toBe(true);
+    expect(
+      o.samples.some((x) => x.status === "streaming"),
+      "it was still streaming after the reload",
+    ).toBe(true);
     await page.close();
   });
 
@@ -281,14 +332,19 @@ describe.skipIf(!chromiumPath)("the chat example in headless Chromium", () => {
     await Promise.all([ready(a), ready(b)]);
     await until(() => model.cancels === cancels + 1, 10_000, "the model's stream cancelled");
     // The agent's abort chunk closes the turn in the log; both tabs then show the same partial answer.
-    const endsWithAbort = (events: StarciteEvent[]) => (events.filter((e) => e.type === "chat.assistant.chunk").at(-1)?.payload.chunk as { type?: string } | undefined)?.type === "abort";
+    const endsWithAbort = (events: StarciteEvent[]) =>
+      (events.filter((e) => e.type === "chat.assistant.chunk").at(-1)?.payload.chunk as { type?: string } | undefined)?.type === "abort";
     await eventually(async () => endsWithAbort(await logOf(sessionId)), 10_000, "abort chunk in the log");
     const log = await logOf(sessionId);
     const stop = log.find((e) => e.type === CHAT_USER_STOP)!;
     expect(stop.actor).toBe("user:web");
     const chat = projectChat(log);
     const partial = chat.messages[1]!.parts.map((p) => ("text" in p ? p.text : "")).join("");
-    await pageUntil(a, async () => (await assistantText(a)) === partial && (await assistantText(b)) === partial, "both tabs show the log's partial answer");
+    await pageUntil(
+      a,
+      async () => (await assistantText(a)) === partial && (await assistantText(b)) === partial,
+      "both tabs show the log's partial answer",
+    );
     await shot(a, "4-stop-a");
     await shot(b, "4-stop-b");
     expect(partial.length).toBeGreaterThan(0);

@@ -26,8 +26,14 @@ export function findChromium(): string | undefined {
 
 /** The flags every browser test launches Chromium with (plus its own fresh --user-data-dir). */
 export const CHROMIUM_FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
 ];
 
 /** A fresh, throw-away Chromium profile directory. */

@@ -30,14 +30,24 @@ describe("tokens, keys and errors", () => {
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(/^sk_\S+\n$/);
     const secret = created.stdout.trim();
-    expect(created.stderr).toMatch(/^Created key key_\S+ "ci" in tenant acme with scopes \S+\. The secret above is shown only this once\.\n$/);
-    expect(created.stderr.match(/scopes (\S+)\./)![1]!.split(",").sort()).toEqual(["session:append", "session:create", "session:read"]);
+    expect(created.stderr).toMatch(
+      /^Created key key_\S+ "ci" in tenant acme with scopes \S+\. The secret above is shown only this once\.\n$/,
+    );
+    expect(
+      created.stderr
+        .match(/scopes (\S+)\./)![1]!
+        .split(",")
+        .sort(),
+    ).toEqual(["session:append", "session:create", "session:read"]);
     const keyId = /key_\S+/.exec(created.stderr)![0];
 
     const list = await sc("keys", "list");
     expect(list.stdout).toMatch(new RegExp(`\\n${keyId}\\s+acme\\s+ci\\s+\\S+\\s+session:\\S+\\s`));
     expect(list.stdout).not.toContain(secret);
-    const listed = (await sc("keys", "list", "--json")).stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const listed = (await sc("keys", "list", "--json")).stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(listed.find((k) => k.id === keyId)).toMatchObject({ tenantId: "acme", name: "ci", revokedAt: null });
 
     expect((await sc("create", "--id", "ses_ci", "--api-key", secret)).stdout).toBe("ses_ci\n");
@@ -47,8 +57,9 @@ describe("tokens, keys and errors", () => {
     expectError(await sc("keys", "list", "--api-key", "sk_not_a_real_key"), "unauthorized");
     expectError(await sc("keys", "revoke", "key_missing"), "key_not_found");
 
-    const other = JSON.parse((await sc("keys", "create", "--tenant", "globex", "--name", "reader", "--scopes", "session:read", "--json")).stdout);
+    const other = JSON.parse(
+      (await sc("keys", "create", "--tenant", "globex", "--name", "reader", "--scopes", "session:read", "--json")).stdout,
+    );
     expect(other).toMatchObject({ secret: expect.stringMatching(/^sk_/), key: { tenantId: "globex", scopes: ["session:read"] } });
   });
-
 });

@@ -26,8 +26,16 @@ describe("config", () => {
     expect(shown.stdout).toContain(`api-key:     ${key.slice(0, 8)}…(${key.length} chars)  (config file)`);
     expect(shown.stdout).not.toContain(key);
 
-    const fromEnv = await cli(["config", "show", "--json"], { home, env: { STARCITE_ENDPOINT: "http://elsewhere:1", STARCITE_API_KEY: "sk_fromenvironment0000" } });
-    expect(JSON.parse(fromEnv.stdout)).toMatchObject({ endpoint: "http://elsewhere:1", endpointSource: "env", apiKey: "sk_frome…(22 chars)", apiKeySource: "env" });
+    const fromEnv = await cli(["config", "show", "--json"], {
+      home,
+      env: { STARCITE_ENDPOINT: "http://elsewhere:1", STARCITE_API_KEY: "sk_fromenvironment0000" },
+    });
+    expect(JSON.parse(fromEnv.stdout)).toMatchObject({
+      endpoint: "http://elsewhere:1",
+      endpointSource: "env",
+      apiKey: "sk_frome…(22 chars)",
+      apiKeySource: "env",
+    });
 
     const dir = path.join(home, "other-config");
     expect((await sc("--config-dir", dir, "config", "set", "endpoint", "http://other.example")).code).toBe(0);
@@ -77,9 +85,13 @@ describe("config", () => {
     const repo = fileURLToPath(new URL("../..", import.meta.url));
     const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
       execFile("npx", ["--no-install", "starcite", "--version"], { cwd: repo, env: { ...process.env, HOME: home } }, (error, stdout) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout }));
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout }),
+      );
     });
-    expect(result).toEqual({ code: 0, stdout: `starcite ${JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")).version}\n` });
+    expect(result).toEqual({
+      code: 0,
+      stdout: `starcite ${JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")).version}\n`,
+    });
   });
 
   test("--help on every command, the group commands and the top level", async () => {

@@ -33,8 +33,9 @@ test("the landing page's CLI session, verbatim, against a real server", async ()
   expect(await cli(["create", "--id", "ses_demo", "--title", "Draft contract"], { home })).toEqual(ok("ses_demo\n"));
 
   // # Append an event
-  expect(await cli(["append", "ses_demo", "--agent", "drafter", "--text", "Drafting clause 4.2..."], { home }))
-    .toEqual(ok("seq=1 deduped=false\n"));
+  expect(await cli(["append", "ses_demo", "--agent", "drafter", "--text", "Drafting clause 4.2..."], { home })).toEqual(
+    ok("seq=1 deduped=false\n"),
+  );
 
   // # Tail with cursor replay + live follow
   const tail = startCli(["tail", "ses_demo", "--cursor", "0", "--limit", "5"], { home });
@@ -57,11 +58,15 @@ test("tail --limit 5 follows live and stops by itself after the fifth event", as
     expect(await cli(["append", "ses_demo", flag, id, "--text", text], { home })).toMatchObject({ code: 0, stderr: "" });
   }
   // The fifth event ends it: no Ctrl-C needed.
-  expect(await tail.exited).toEqual(ok([
-    "[drafter] Drafting clause 4.2...",
-    "[alice] Make the notice period 30 days.",
-    "[drafter] Updated clause 4.2: 30 days notice.",
-    "[alice] Thanks.",
-    "[drafter] Clause 4.3 next.",
-  ].join("\n") + "\n"));
+  expect(await tail.exited).toEqual(
+    ok(
+      [
+        "[drafter] Drafting clause 4.2...",
+        "[alice] Make the notice period 30 days.",
+        "[drafter] Updated clause 4.2: 30 days notice.",
+        "[alice] Thanks.",
+        "[drafter] Clause 4.3 next.",
+      ].join("\n") + "\n",
+    ),
+  );
 });

@@ -44,7 +44,10 @@ export interface RunningCli {
 
 /** Starts `starcite <args>` (the bundled src/cli/main.ts under node) as a child process. */
 export function startCli(args: string[], options: { home: string; env?: Record<string, string> }): RunningCli {
-  const child = spawn(process.execPath, [CLI_BUNDLE, ...args], { env: childEnv(options.home, options.env ?? {}), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI_BUNDLE, ...args], {
+    env: childEnv(options.home, options.env ?? {}),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   const watchers = new Set<() => void>();
@@ -84,12 +87,20 @@ export function startCli(args: string[], options: { home: string; env?: Record<s
             resolve(lines());
           } else if (done) {
             cleanup();
-            reject(new Error(`starcite ${args.join(" ")} exited before printing ${n} lines: stdout=${JSON.stringify(stdout)} stderr=${JSON.stringify(stderr)}`));
+            reject(
+              new Error(
+                `starcite ${args.join(" ")} exited before printing ${n} lines: stdout=${JSON.stringify(stdout)} stderr=${JSON.stringify(stderr)}`,
+              ),
+            );
           }
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`starcite ${args.join(" ")}: ${n} lines not printed within ${timeoutMs} ms: stdout=${JSON.stringify(stdout)} stderr=${JSON.stringify(stderr)}`));
+          reject(
+            new Error(
+              `starcite ${args.join(" ")}: ${n} lines not printed within ${timeoutMs} ms: stdout=${JSON.stringify(stdout)} stderr=${JSON.stringify(stderr)}`,
+            ),
+          );
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);

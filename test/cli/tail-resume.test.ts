@@ -34,13 +34,17 @@ test("tail survives a server restart: it reconnects and resumes after its last p
   const session = await admin.session({ identity: admin.agent({ id: "writer" }), id: "ses_restart" });
   for (let i = 1; i <= 3; i++) await session.append({ text: `line ${i}` });
   // Settings from the environment this time.
-  const tail = startCli(["tail", "ses_restart"], { home, env: { STARCITE_ENDPOINT: `http://127.0.0.1:${port}/graphql`, STARCITE_API_KEY: apiKey } });
+  const tail = startCli(["tail", "ses_restart"], {
+    home,
+    env: { STARCITE_ENDPOINT: `http://127.0.0.1:${port}/graphql`, STARCITE_API_KEY: apiKey },
+  });
   expect(await tail.waitForLines(3)).toEqual(expected(3));
 
   await server!.close();
   server = undefined;
   // Written while the server is down (straight into the log): the resumed tail must replay these.
-  for (let i = 4; i <= 5; i++) await db.sql`select * from starcite.append('ses_restart', 'content', ${db.sql.json({ text: `line ${i}` })}, 'agent:writer')`;
+  for (let i = 4; i <= 5; i++)
+    await db.sql`select * from starcite.append('ses_restart', 'content', ${db.sql.json({ text: `line ${i}` })}, 'agent:writer')`;
   server = await startAuthServer(db, port);
   for (let i = 6; i <= 8; i++) await session.append({ text: `line ${i}` });
 
@@ -63,7 +67,10 @@ test("tail across dropped WebSockets: no gap, no duplicate", async () => {
   await tail.waitForLines(40);
   // Cut the socket while events are being written, twice; the last event of each round is written only
   // after the cut, so the tail has to reconnect to print it.
-  for (const [from, to] of [[41, 80], [81, 120]] as const) {
+  for (const [from, to] of [
+    [41, 80],
+    [81, 120],
+  ] as const) {
     const writing = write(from, to - 1);
     await tail.waitForLines(from);
     proxy.dropAll();

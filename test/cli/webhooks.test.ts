@@ -12,8 +12,20 @@ test("webhooks create prints the secret once; list, update, deliveries and delet
   expect(created.stdout).toMatch(/^whsec_[A-Za-z0-9_-]+\n$/);
   const id = /Created webhook endpoint (whk_\S+)/.exec(created.stderr)![1]!;
 
-  const listed = (await sc("webhooks", "list", "--json")).stdout.trim().split("\n").map((l) => JSON.parse(l));
-  expect(listed).toEqual([expect.objectContaining({ id, url: "http://127.0.0.1:9/hooks", types: ["tool_call", "tool_result"], events: true, lifecycle: false, enabled: true })]);
+  const listed = (await sc("webhooks", "list", "--json")).stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  expect(listed).toEqual([
+    expect.objectContaining({
+      id,
+      url: "http://127.0.0.1:9/hooks",
+      types: ["tool_call", "tool_result"],
+      events: true,
+      lifecycle: false,
+      enabled: true,
+    }),
+  ]);
   expect(JSON.stringify(listed)).not.toContain("whsec_");
 
   expect((await sc("webhooks", "update", id, "--disable", "--all-types")).stdout).toMatch(new RegExp(`^${id}\\s+disabled\\s+.*events\\n$`));

@@ -42,7 +42,10 @@ function commands(): Command[] {
 /** Whether an output line is what the doc shows. */
 function matches(want: string, got: string): boolean {
   if (want.includes("…")) {
-    const pattern = want.split("…").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+    const pattern = want
+      .split("…")
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*");
     return new RegExp(`^${pattern}$`).test(got);
   }
   if (/^[[{]/.test(want)) {
@@ -79,7 +82,11 @@ function run(script: string, expected: string[], streaming: boolean): Promise<st
   return new Promise((resolve, reject) => {
     const child = spawn("bash", ["-c", script], { env });
     let stdout = "";
-    const lines = () => stdout.split("\n").map((l) => l.replace(/\r$/, "")).filter((l) => l.trim() !== "" && !l.startsWith(":"));
+    const lines = () =>
+      stdout
+        .split("\n")
+        .map((l) => l.replace(/\r$/, ""))
+        .filter((l) => l.trim() !== "" && !l.startsWith(":"));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`${script}\nprinted ${JSON.stringify(lines())}`));
@@ -101,7 +108,9 @@ test("every curl call in docs/durable-streams.md runs and prints what the doc sh
   for (const { script, expected } of all) {
     const local = script.replaceAll("http://localhost:4000", s.url);
     const output = await run(local, expected, /curl [^|]*-\w*N\b/.test(script));
-    expect(matched(expected, output), `${script}\nexpected ${JSON.stringify(expected, null, 1)}\ngot ${JSON.stringify(output, null, 1)}`)
-      .toBe(expected.length);
+    expect(
+      matched(expected, output),
+      `${script}\nexpected ${JSON.stringify(expected, null, 1)}\ngot ${JSON.stringify(output, null, 1)}`,
+    ).toBe(expected.length);
   }
 });

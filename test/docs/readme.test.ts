@@ -25,7 +25,10 @@ describe("README examples", () => {
     expect(sqlBlocks.length).toBeGreaterThanOrEqual(5);
     for (const block of sqlBlocks) {
       const raises = /-- raises ([a-z_]+) \((SC\d{3})\)/.exec(block);
-      const statements = block.split(/;\s*\n/).map((x) => x.replace(/^\s*--.*$/gm, "").trim()).filter(Boolean);
+      const statements = block
+        .split(/;\s*\n/)
+        .map((x) => x.replace(/^\s*--.*$/gm, "").trim())
+        .filter(Boolean);
       for (const statement of statements) {
         const run = s.db.sql.unsafe(statement);
         if (raises) {
@@ -36,8 +39,15 @@ describe("README examples", () => {
       }
     }
     // The walk-through's effects: the retry deduped, the bad batch item failed alone.
-    const rows = await s.db.sql<{ seq: number; type: string }[]>`select seq, type from starcite.events where session_id = 'ses_sql_demo' order by seq`;
-    expect(rows.map((r) => [r.seq, r.type])).toEqual([[1, "content"], [2, "tool_call"], [3, "status"], [4, "status"]]);
+    const rows = await s.db.sql<
+      { seq: number; type: string }[]
+    >`select seq, type from starcite.events where session_id = 'ses_sql_demo' order by seq`;
+    expect(rows.map((r) => [r.seq, r.type])).toEqual([
+      [1, "content"],
+      [2, "tool_call"],
+      [3, "status"],
+      [4, "status"],
+    ]);
   });
 
   test("every GraphQL query and mutation block runs without errors", async () => {

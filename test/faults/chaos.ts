@@ -3,7 +3,15 @@ import { freePort } from "../helpers/net.ts";
 import { check, Cluster, Producer, Proxy, Reader, rng, ServerProcess, waitFor } from "./harness.ts";
 
 export const FAULT_KINDS = [
-  "kill9", "secondServer", "pgFast", "pgImmediate", "terminateAll", "terminateListeners", "cutWebSockets", "stallReader", "sigstop",
+  "kill9",
+  "secondServer",
+  "pgFast",
+  "pgImmediate",
+  "terminateAll",
+  "terminateListeners",
+  "cutWebSockets",
+  "stallReader",
+  "sigstop",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -64,7 +72,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await admin.end();
 
     for (let i = 0; i < options.readers; i++) readers.push(new Reader(`reader-${i}`, sessions[i % sessions.length]!, () => proxy.url));
-    for (let i = 0; i < options.producers; i++) producers.push(new Producer(`producer-${i}`, sessions[i % sessions.length]!, () => proxy.url));
+    for (let i = 0; i < options.producers; i++)
+      producers.push(new Producer(`producer-${i}`, sessions[i % sessions.length]!, () => proxy.url));
     readers.forEach((r) => r.start());
     const running = producers.map((p) => p.run());
 
@@ -73,11 +82,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         if (!s.alive) await s.start();
         if (s.paused) s.resume();
       }
-      await waitFor("servers ready", async () => {
-        const answers = await Promise.all(servers.map((s) =>
-          fetch(`http://127.0.0.1:${s.port}/health/ready`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)));
-        return answers.every(Boolean);
-      }, 60_000);
+      await waitFor(
+        "servers ready",
+        async () => {
+          const answers = await Promise.all(
+            servers.map((s) =>
+              fetch(`http://127.0.0.1:${s.port}/health/ready`, { signal: AbortSignal.timeout(1000) }).then(
+                (r) => r.ok,
+                () => false,
+              ),
+            ),
+          );
+          return answers.every(Boolean);
+        },
+        60_000,
+      );
     };
 
     const schedule = [...options.faults];
@@ -134,9 +153,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     producers.forEach((p) => p.stop());
     await Promise.all(running);
     const admin2 = postgres(cluster.url, { max: 1, onnotice: () => {} });
-    const lasts = new Map((await admin2<{ id: string; last_seq: string }[]>`select id, last_seq from starcite.sessions`).map((r) => [r.id, Number(r.last_seq)]));
+    const lasts = new Map(
+      (await admin2<{ id: string; last_seq: string }[]>`select id, last_seq from starcite.sessions`).map((r) => [r.id, Number(r.last_seq)]),
+    );
     await admin2.end();
-    await waitFor("readers to catch up", () => readers.every((r) => r.cursor >= (lasts.get(r.sessionId) ?? 0)), 60_000).catch((e: Error) => log(e.message));
+    await waitFor("readers to catch up", () => readers.every((r) => r.cursor >= (lasts.get(r.sessionId) ?? 0)), 60_000).catch((e: Error) =>
+      log(e.message),
+    );
     readers.forEach((r) => r.stop());
 
     log(`readers caught up at +${Date.now() - started} ms`);
@@ -154,7 +177,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
   } catch (error) {
     // Say why the run broke off and what the servers said before (the error itself reaches vitest only after cleanup).
-    log(`run broke off at +${Date.now() - started} ms: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    log(`run broke off at +${Date.now() - started} ms: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     for (const s of servers) log(`server ${s.port} log tail: ${s.log.join("").slice(-3000)} crashes: ${s.crashes.join(" | ")}`);
     throw error;
   } finally {

@@ -87,7 +87,10 @@ export class Cluster {
     let timer: NodeJS.Timeout | undefined;
     this.handle = await Promise.race([
       startEmbeddedPostgres({ dataDir: path.join(this.tmp, "pg"), port: this.port, settings: { max_connections: 200 } }),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`postgres did not start again within 60 s after a ${mode} stop`)), 60_000))),
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error(`postgres did not start again within 60 s after a ${mode} stop`)), 60_000)),
+      ),
     ]).finally(() => clearTimeout(timer));
   }
 
@@ -128,7 +131,10 @@ export class ServerProcess {
   /** Exits the suite did not cause (a crash is a finding, reported by the checker). */
   readonly crashes: string[] = [];
 
-  constructor(readonly port: number, readonly databaseUrl: string) {}
+  constructor(
+    readonly port: number,
+    readonly databaseUrl: string,
+  ) {}
 
   get alive(): boolean {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
@@ -142,7 +148,8 @@ export class ServerProcess {
     });
     this.child = child;
     child.once("exit", (code, signal) => {
-      if (this.child === child) this.crashes.push(`server on ${this.port} exited by itself (code ${code}, signal ${signal}): ${this.log.join("").slice(-1500)}`);
+      if (this.child === child)
+        this.crashes.push(`server on ${this.port} exited by itself (code ${code}, signal ${signal}): ${this.log.join("").slice(-1500)}`);
     });
     child.stderr!.on("data", (d: Buffer) => {
       this.log.push(d.toString());
@@ -154,7 +161,9 @@ export class ServerProcess {
         out += d.toString();
         if (out.includes("\n")) resolve();
       });
-      child.once("exit", (code) => reject(new Error(`server on ${this.port} exited (${code}) while starting: ${this.log.join("").slice(-2000)}`)));
+      child.once("exit", (code) =>
+        reject(new Error(`server on ${this.port} exited (${code}) while starting: ${this.log.join("").slice(-2000)}`)),
+      );
     });
   }
 
@@ -192,7 +201,10 @@ export class Proxy {
   port = 0;
   cuts = 0;
 
-  constructor(readonly targets: () => number[], readonly random: () => number) {}
+  constructor(
+    readonly targets: () => number[],
+    readonly random: () => number,
+  ) {}
 
   async start(): Promise<void> {
     this.#server = net.createServer((client) => {
@@ -268,7 +280,11 @@ export class Producer {
   retries = 0;
   #stopped = false;
 
-  constructor(readonly id: string, readonly sessionId: string, readonly url: () => string) {}
+  constructor(
+    readonly id: string,
+    readonly sessionId: string,
+    readonly url: () => string,
+  ) {}
 
   stop(): void {
     this.#stopped = true;
@@ -300,7 +316,8 @@ export class Producer {
         return "ok";
       }
       const code = body.errors?.[0]?.extensions?.code;
-      if (code !== "database_unavailable" && code !== "shutting_down") this.unexpected.push(`${this.id}#${event.producerSeq}: HTTP ${res.status} ${code}`);
+      if (code !== "database_unavailable" && code !== "shutting_down")
+        this.unexpected.push(`${this.id}#${event.producerSeq}: HTTP ${res.status} ${code}`);
       return "retry";
     } catch {
       return "retry";
@@ -324,7 +341,11 @@ export class Reader {
   #stopped = false;
   #stallUntil = 0;
 
-  constructor(readonly id: string, readonly sessionId: string, readonly url: () => string) {}
+  constructor(
+    readonly id: string,
+    readonly sessionId: string,
+    readonly url: () => string,
+  ) {}
 
   start(): void {
     void this.#connect(0);
@@ -392,7 +413,12 @@ export class Reader {
 }
 
 /** The checker over the whole history. Returns the list of violations (empty: the run holds). */
-export async function check(databaseUrl: string, producers: Producer[], readers: Reader[], sessions: string[]): Promise<{ violations: string[]; events: number }> {
+export async function check(
+  databaseUrl: string,
+  producers: Producer[],
+  readers: Reader[],
+  sessions: string[],
+): Promise<{ violations: string[]; events: number }> {
   const violations: string[] = [];
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   let events = 0;
@@ -414,11 +440,16 @@ export async function check(databaseUrl: string, producers: Producer[], readers:
         for (const ack of p.acks) {
           const stored = byKey.get(`${ack.producer}#${ack.producerSeq}`);
           if (!stored) violations.push(`${sessionId}: acknowledged ${ack.producer}#${ack.producerSeq} (seq ${ack.seq}) is missing`);
-          else if (stored[0] !== ack.seq) violations.push(`${sessionId}: ${ack.producer}#${ack.producerSeq} acknowledged as seq ${ack.seq}, stored at ${stored[0]}`);
+          else if (stored[0] !== ack.seq)
+            violations.push(`${sessionId}: ${ack.producer}#${ack.producerSeq} acknowledged as seq ${ack.seq}, stored at ${stored[0]}`);
         }
         // Per-producer order: producerSeq order is seq order, and nothing but 1..n.
         const mine = rows.filter((r) => r.producer_id === p.id);
-        mine.forEach((r, i) => Number(r.producer_seq) !== i + 1 && violations.push(`${sessionId}: ${p.id} out of order at ${i + 1}: producer_seq ${r.producer_seq}`));
+        mine.forEach(
+          (r, i) =>
+            Number(r.producer_seq) !== i + 1 &&
+            violations.push(`${sessionId}: ${p.id} out of order at ${i + 1}: producer_seq ${r.producer_seq}`),
+        );
         violations.push(...p.unexpected);
       }
       // Every reader saw one and the same sequence: 1..n, each once, in order.

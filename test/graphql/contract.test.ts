@@ -48,8 +48,7 @@ function expectOk<T>(res: GraphQLResponse<T>): T {
 }
 
 const SESSION_FIELDS = "id title metadata lastSeq version archived createdAt updatedAt";
-const EVENT_FIELDS =
-  "seq sessionId type payload actor source metadata refs idempotencyKey producerId producerSeq insertedAt";
+const EVENT_FIELDS = "seq sessionId type payload actor source metadata refs idempotencyKey producerId producerSeq insertedAt";
 /** ISO-8601 in UTC; the exact six-digit form is checked deterministically in its own test. */
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
@@ -80,8 +79,7 @@ async function newSession(prefix = "c"): Promise<string> {
   return id;
 }
 
-const append = (sessionId: string, event: Record<string, unknown>) =>
-  t.gql<{ append: AppendResult }>(APPEND, { sessionId, event });
+const append = (sessionId: string, event: Record<string, unknown>) => t.gql<{ append: AppendResult }>(APPEND, { sessionId, event });
 
 async function seqsOf(sessionId: string): Promise<number[]> {
   const data = expectOk(await t.gql(EVENTS, { sessionId, limit: 1000 }));
@@ -109,10 +107,18 @@ describe("schema", () => {
   });
 
   test("`npm run schema:print` (tsx, plain Node module resolution) prints the same SDL", () => {
-    const printed = execFileSync(process.execPath, [
-      "--conditions=@starcite/source", "--import", "tsx", "--input-type=module", "-e",
-      'const { printedSchema } = await import("./src/graphql/schema/index.ts"); process.stdout.write(printedSchema());',
-    ], { cwd: ROOT, encoding: "utf8", timeout: 15_000 });
+    const printed = execFileSync(
+      process.execPath,
+      [
+        "--conditions=@starcite/source",
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        'const { printedSchema } = await import("./src/graphql/schema/index.ts"); process.stdout.write(printedSchema());',
+      ],
+      { cwd: ROOT, encoding: "utf8", timeout: 15_000 },
+    );
     expect(printed).toBe(sdl);
   });
 
@@ -131,9 +137,7 @@ describe("schema", () => {
   }
 
   function args(s: GraphQLSchema, typeName: string, name: string): Record<string, { type: string; default: unknown }> {
-    return Object.fromEntries(
-      field(s, typeName, name).args.map((a) => [a.name, { type: String(a.type), default: a.defaultValue }]),
-    );
+    return Object.fromEntries(field(s, typeName, name).args.map((a) => [a.name, { type: String(a.type), default: a.defaultValue }]));
   }
 
   for (const [label, getSchema] of [
@@ -146,12 +150,27 @@ describe("schema", () => {
       // Data types are compared exactly; root types only for the contract's fields (other features add fields).
       test("Session, Event, AppendResult, EventPage and TailBatch have exactly the contract's fields and nullability", () => {
         expect(fieldTypes(s, "Session")).toEqual({
-          id: "ID!", title: "String", metadata: "JSON!", lastSeq: "Int!", version: "Int!", archived: "Boolean!",
-          createdAt: "DateTime!", updatedAt: "DateTime!",
+          id: "ID!",
+          title: "String",
+          metadata: "JSON!",
+          lastSeq: "Int!",
+          version: "Int!",
+          archived: "Boolean!",
+          createdAt: "DateTime!",
+          updatedAt: "DateTime!",
         });
         expect(fieldTypes(s, "Event")).toEqual({
-          seq: "Int!", sessionId: "ID!", type: "String!", payload: "JSON!", actor: "String", source: "String",
-          metadata: "JSON", refs: "JSON", idempotencyKey: "String", producerId: "String", producerSeq: "Int",
+          seq: "Int!",
+          sessionId: "ID!",
+          type: "String!",
+          payload: "JSON!",
+          actor: "String",
+          source: "String",
+          metadata: "JSON",
+          refs: "JSON",
+          idempotencyKey: "String",
+          producerId: "String",
+          producerSeq: "Int",
           insertedAt: "DateTime!",
         });
         expect(fieldTypes(s, "AppendResult")).toEqual({ seq: "Int!", lastSeq: "Int!", deduped: "Boolean!" });
@@ -161,10 +180,18 @@ describe("schema", () => {
         expect(String(s.getType("DateTime")?.constructor.name)).toBe("GraphQLScalarType");
       });
 
-      test("AppendInput: payload JSON!, type defaults to \"content\", everything else optional", () => {
+      test('AppendInput: payload JSON!, type defaults to "content", everything else optional', () => {
         expect(fieldTypes(s, "AppendInput")).toEqual({
-          type: "String", payload: "JSON!", actor: "String", source: "String", metadata: "JSON", refs: "JSON",
-          idempotencyKey: "String", producerId: "String", producerSeq: "Int", expectedSeq: "Int",
+          type: "String",
+          payload: "JSON!",
+          actor: "String",
+          source: "String",
+          metadata: "JSON",
+          refs: "JSON",
+          idempotencyKey: "String",
+          producerId: "String",
+          producerSeq: "Int",
+          expectedSeq: "Int",
         });
         const input = (s.getType("AppendInput") as unknown as { getFields(): Record<string, { defaultValue: unknown }> }).getFields();
         expect(input.type!.defaultValue).toBe("content");
@@ -175,36 +202,47 @@ describe("schema", () => {
         expect(fieldTypes(s, "Query")).toMatchObject({ session: "Session", sessions: "[Session!]!", events: "EventPage!" });
         expect(args(s, "Query", "session")).toEqual({ id: { type: "ID!", default: undefined } });
         expect(args(s, "Query", "sessions")).toEqual({
-          limit: { type: "Int", default: 100 }, after: { type: "ID", default: undefined },
+          limit: { type: "Int", default: 100 },
+          after: { type: "ID", default: undefined },
           archived: { type: "Boolean", default: false },
         });
         expect(args(s, "Query", "events")).toEqual({
-          sessionId: { type: "ID!", default: undefined }, after: { type: "Int", default: 0 },
+          sessionId: { type: "ID!", default: undefined },
+          after: { type: "Int", default: 0 },
           limit: { type: "Int", default: 100 },
         });
 
         expect(fieldTypes(s, "Mutation")).toMatchObject({
-          createSession: "Session!", updateSession: "Session!", append: "AppendResult!", appendBatch: "[AppendResult!]!",
+          createSession: "Session!",
+          updateSession: "Session!",
+          append: "AppendResult!",
+          appendBatch: "[AppendResult!]!",
         });
         expect(args(s, "Mutation", "createSession")).toEqual({
-          id: { type: "ID", default: undefined }, title: { type: "String", default: undefined },
+          id: { type: "ID", default: undefined },
+          title: { type: "String", default: undefined },
           metadata: { type: "JSON", default: undefined },
         });
         expect(args(s, "Mutation", "updateSession")).toEqual({
-          id: { type: "ID!", default: undefined }, title: { type: "String", default: undefined },
-          metadata: { type: "JSON", default: undefined }, expectedVersion: { type: "Int", default: undefined },
+          id: { type: "ID!", default: undefined },
+          title: { type: "String", default: undefined },
+          metadata: { type: "JSON", default: undefined },
+          expectedVersion: { type: "Int", default: undefined },
           archived: { type: "Boolean", default: undefined },
         });
         expect(args(s, "Mutation", "append")).toEqual({
-          sessionId: { type: "ID!", default: undefined }, event: { type: "AppendInput!", default: undefined },
+          sessionId: { type: "ID!", default: undefined },
+          event: { type: "AppendInput!", default: undefined },
         });
         expect(args(s, "Mutation", "appendBatch")).toEqual({
-          sessionId: { type: "ID!", default: undefined }, events: { type: "[AppendInput!]!", default: undefined },
+          sessionId: { type: "ID!", default: undefined },
+          events: { type: "[AppendInput!]!", default: undefined },
         });
 
         expect(fieldTypes(s, "Subscription")).toMatchObject({ tail: "TailBatch!" });
         expect(args(s, "Subscription", "tail")).toEqual({
-          sessionId: { type: "ID!", default: undefined }, cursor: { type: "Int", default: 0 },
+          sessionId: { type: "ID!", default: undefined },
+          cursor: { type: "Int", default: 0 },
         });
       });
     });
@@ -220,7 +258,12 @@ describe("sessions over HTTP", () => {
     const id = sid("named");
     const created = expectOk(await t.gql(CREATE, { id, title: "hello", metadata: { a: 1, nested: { b: [1, 2] } } }));
     expect(created.createSession).toMatchObject({
-      id, title: "hello", metadata: { a: 1, nested: { b: [1, 2] } }, lastSeq: 0, version: 1, archived: false,
+      id,
+      title: "hello",
+      metadata: { a: 1, nested: { b: [1, 2] } },
+      lastSeq: 0,
+      version: 1,
+      archived: false,
     });
     expect(created.createSession.createdAt).toMatch(ISO_UTC);
     expect(created.createSession.updatedAt).toMatch(ISO_UTC);
@@ -326,8 +369,15 @@ describe("append over HTTP", () => {
     const id = await newSession();
     expect(expectOk(await append(id, { payload: { n: 1 } })).append).toEqual({ seq: 1, lastSeq: 1, deduped: false });
     const full = {
-      type: "message", payload: { text: "hi", list: [1, "two", null], nested: { ok: true } }, actor: "agent:drafter",
-      source: "unit", metadata: { m: 1 }, refs: ["ref-1", { seq: 1 }], idempotencyKey: "idem-1", producerId: "p1", producerSeq: 1,
+      type: "message",
+      payload: { text: "hi", list: [1, "two", null], nested: { ok: true } },
+      actor: "agent:drafter",
+      source: "unit",
+      metadata: { m: 1 },
+      refs: ["ref-1", { seq: 1 }],
+      idempotencyKey: "idem-1",
+      producerId: "p1",
+      producerSeq: 1,
     };
     expect(expectOk(await append(id, full)).append).toEqual({ seq: 2, lastSeq: 2, deduped: false });
 
@@ -336,8 +386,17 @@ describe("append over HTTP", () => {
     expect(page.nextCursor).toBe(2);
     const [first, second] = page.events;
     expect(first).toMatchObject({
-      seq: 1, sessionId: id, type: "content", payload: { n: 1 }, actor: null, source: null, metadata: null, refs: null,
-      idempotencyKey: null, producerId: null, producerSeq: null,
+      seq: 1,
+      sessionId: id,
+      type: "content",
+      payload: { n: 1 },
+      actor: null,
+      source: null,
+      metadata: null,
+      refs: null,
+      idempotencyKey: null,
+      producerId: null,
+      producerSeq: null,
     });
     expect(second).toMatchObject({ seq: 2, sessionId: id, ...full });
     expect(first.insertedAt).toMatch(ISO_UTC);
@@ -415,27 +474,45 @@ describe("append over HTTP", () => {
   test("a payload Postgres cannot store (a NUL character) is rejected as invalid_event, not internal_error", async () => {
     const id = await newSession();
     expectError(await append(id, { payload: { text: "nul\u0000byte" } }), "invalid_event");
-    expectError(await t.gql(APPEND_BATCH, { sessionId: id, events: [{ payload: { ok: 1 } }, { payload: { "k\u0000": 1 } }] }), "invalid_event");
+    expectError(
+      await t.gql(APPEND_BATCH, { sessionId: id, events: [{ payload: { ok: 1 } }, { payload: { "k\u0000": 1 } }] }),
+      "invalid_event",
+    );
     expect(await seqsOf(id)).toEqual([]);
   });
 
   test("appendBatch appends all, in order, atomically", async () => {
     const id = await newSession();
-    const res = expectOk(await t.gql(APPEND_BATCH, {
-      sessionId: id,
-      events: [{ payload: { i: 0 } }, { payload: { i: 1 }, producerId: "b", producerSeq: 1 }, { payload: { i: 2 }, type: "x" }],
-    })).appendBatch;
+    const res = expectOk(
+      await t.gql(APPEND_BATCH, {
+        sessionId: id,
+        events: [{ payload: { i: 0 } }, { payload: { i: 1 }, producerId: "b", producerSeq: 1 }, { payload: { i: 2 }, type: "x" }],
+      }),
+    ).appendBatch;
     expect(res).toEqual([
-      { seq: 1, lastSeq: 1, deduped: false }, { seq: 2, lastSeq: 2, deduped: false }, { seq: 3, lastSeq: 3, deduped: false },
+      { seq: 1, lastSeq: 1, deduped: false },
+      { seq: 2, lastSeq: 2, deduped: false },
+      { seq: 3, lastSeq: 3, deduped: false },
     ]);
     // A retry of the whole batch inside a new batch: the producer item dedupes, the others append.
-    const again = expectOk(await t.gql(APPEND_BATCH, {
-      sessionId: id, events: [{ payload: { i: 1 }, producerId: "b", producerSeq: 1 }, { payload: { i: 3 } }],
-    })).appendBatch;
-    expect(again).toEqual([{ seq: 2, lastSeq: 3, deduped: true }, { seq: 4, lastSeq: 4, deduped: false }]);
+    const again = expectOk(
+      await t.gql(APPEND_BATCH, {
+        sessionId: id,
+        events: [{ payload: { i: 1 }, producerId: "b", producerSeq: 1 }, { payload: { i: 3 } }],
+      }),
+    ).appendBatch;
+    expect(again).toEqual([
+      { seq: 2, lastSeq: 3, deduped: true },
+      { seq: 4, lastSeq: 4, deduped: false },
+    ]);
 
     const events = expectOk(await t.gql(EVENTS, { sessionId: id })).events.events as { seq: number; payload: { i: number } }[];
-    expect(events.map((e) => [e.seq, e.payload.i])).toEqual([[1, 0], [2, 1], [3, 2], [4, 3]]);
+    expect(events.map((e) => [e.seq, e.payload.i])).toEqual([
+      [1, 0],
+      [2, 1],
+      [3, 2],
+      [4, 3],
+    ]);
   });
 
   test("appendBatch with one bad item fails with its error and writes NOTHING", async () => {
@@ -531,14 +608,14 @@ describe("malformed GraphQL", () => {
   }
 
   test.each([
-    ["syntax error", JSON.stringify({ query: "{ session(id: \"x\" " })],
+    ["syntax error", JSON.stringify({ query: '{ session(id: "x" ' })],
     ["unknown field", JSON.stringify({ query: "{ nope }" })],
     ["unknown argument", JSON.stringify({ query: "{ sessions(bogus: 1) { id } }" })],
-    ["missing selection set", JSON.stringify({ query: "{ session(id: \"x\") }" })],
+    ["missing selection set", JSON.stringify({ query: '{ session(id: "x") }' })],
     ["missing required argument", JSON.stringify({ query: "{ session { id } }" })],
     ["wrong variable type", JSON.stringify({ query: "query($l: Int) { sessions(limit: $l) { id } }", variables: { l: "ten" } })],
     ["missing required variable", JSON.stringify({ query: "query($id: ID!) { session(id: $id) { id } }" })],
-    ["Int out of 32-bit range", JSON.stringify({ query: "{ events(sessionId: \"x\", after: 99999999999) { lastSeq } }" })],
+    ["Int out of 32-bit range", JSON.stringify({ query: '{ events(sessionId: "x", after: 99999999999) { lastSeq } }' })],
     ["no query", JSON.stringify({})],
     ["query not a string", JSON.stringify({ query: 42 })],
     ["body is not JSON", "{not json"],
@@ -570,9 +647,13 @@ describe("tail subscription over graphql-ws", () => {
     const client = t.wsClient();
     const tail = collectTail(client, sessionId, cursor);
     try {
-      await within(5_000, `tail(${sessionId}, ${cursor}) to fail`, new Promise<void>((resolve, reject) => {
-        tail.until(() => tail.errors.length > 0, 5_000, "tail error").then(resolve, reject);
-      }));
+      await within(
+        5_000,
+        `tail(${sessionId}, ${cursor}) to fail`,
+        new Promise<void>((resolve, reject) => {
+          tail.until(() => tail.errors.length > 0, 5_000, "tail error").then(resolve, reject);
+        }),
+      );
       expect(tail.batches).toEqual([]);
       const first = tail.errors[0] as { extensions?: Ext } | Ext[];
       const err = Array.isArray(first) ? (first[0] as { extensions?: Ext }) : first;
@@ -602,20 +683,32 @@ describe("tail subscription over graphql-ws", () => {
 
   /** Subscribes with a raw document on `client`; resolves (bounded) with the errors the operation ended with. */
   function operationErrors(client: ReturnType<TestServer["wsClient"]>, query: string): Promise<unknown[]> {
-    return within(5_000, `operation ${JSON.stringify(query)} to fail`, new Promise<unknown[]>((resolve) => {
-      const errors: unknown[] = [];
-      client.subscribe({ query }, {
-        next: (r) => { if (r.errors) errors.push(...r.errors); },
-        error: (e) => { errors.push(...(Array.isArray(e) ? e : [e])); resolve(errors); },
-        complete: () => resolve(errors),
-      });
-    }));
+    return within(
+      5_000,
+      `operation ${JSON.stringify(query)} to fail`,
+      new Promise<unknown[]>((resolve) => {
+        const errors: unknown[] = [];
+        client.subscribe(
+          { query },
+          {
+            next: (r) => {
+              if (r.errors) errors.push(...r.errors);
+            },
+            error: (e) => {
+              errors.push(...(Array.isArray(e) ? e : [e]));
+              resolve(errors);
+            },
+            complete: () => resolve(errors),
+          },
+        );
+      }),
+    );
   }
 
   test.each([
-    ["unknown field", "subscription { tail(sessionId: \"x\") { nope } }"],
+    ["unknown field", 'subscription { tail(sessionId: "x") { nope } }'],
     ["missing required argument", "subscription { tail { cursor } }"],
-    ["syntax error", "subscription { tail(sessionId: \"x\" { cursor } }"],
+    ["syntax error", 'subscription { tail(sessionId: "x" { cursor } }'],
     ["no operation", "fragment F on TailBatch { cursor }"],
   ])("malformed subscription (%s) -> bad_request on that operation; the connection and its other tails survive", async (_label, query) => {
     const id = await newSession();
@@ -666,10 +759,15 @@ describe("group commit", () => {
     const batchesBefore = await metricValue("starcite_append_batch_size_count");
     const sumBefore = await metricValue("starcite_append_batch_size_sum");
 
-    const results = await within(15_000, "50 concurrent appends", Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        append(id, i % 2 === 0 ? { payload: { i }, producerId: `p${i}`, producerSeq: 1 } : { payload: { i } })),
-    ));
+    const results = await within(
+      15_000,
+      "50 concurrent appends",
+      Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          append(id, i % 2 === 0 ? { payload: { i }, producerId: `p${i}`, producerSeq: 1 } : { payload: { i } }),
+        ),
+      ),
+    );
     const seqs = results.map((r) => expectOk(r).append.seq as number);
     for (const r of results) expect(r.data!.append.deduped).toBe(false);
     expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));

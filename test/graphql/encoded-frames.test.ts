@@ -36,17 +36,19 @@ function rawTail(wsUrl: string, query: string, sessionId: string, id: string) {
   ws.on("message", (data) => {
     const text = String(data);
     const msg = JSON.parse(text) as { type: string };
-    if (msg.type === "connection_ack") ws.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables: { sessionId, cursor: 0 } } }));
+    if (msg.type === "connection_ack")
+      ws.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables: { sessionId, cursor: 0 } } }));
     if (msg.type === "next" || msg.type === "error") frames.push(text);
     watchers.forEach((w) => w());
   });
   const parsed = () => frames.map((f) => JSON.parse(f) as { payload: { data?: Record<string, Record<string, unknown>> } });
   /** Seqs received so far, whatever the selection calls them. */
-  const seqs = () => parsed().flatMap((f) => {
-    const batch = Object.values(f.payload.data ?? {})[0] ?? {};
-    const events = (batch.events ?? batch.e ?? []) as Record<string, number>[];
-    return events.map((e) => e.seq ?? e.s!);
-  });
+  const seqs = () =>
+    parsed().flatMap((f) => {
+      const batch = Object.values(f.payload.data ?? {})[0] ?? {};
+      const events = (batch.events ?? batch.e ?? []) as Record<string, number>[];
+      return events.map((e) => e.seq ?? e.s!);
+    });
   return {
     frames,
     parsed,
@@ -88,29 +90,37 @@ test("live frames are the bytes graphql-ws would send, replay the same events, s
 
   const pairs = Object.values(QUERIES).map((query, k) => {
     const id = `sub-${k}`;
-    return { query, onFast: [rawTail(fast.wsUrl, query, sessionId, id), rawTail(fast.wsUrl, query, sessionId, id)], onSlow: rawTail(slow.wsUrl, query, sessionId, id) };
+    return {
+      query,
+      onFast: [rawTail(fast.wsUrl, query, sessionId, id), rawTail(fast.wsUrl, query, sessionId, id)],
+      onSlow: rawTail(slow.wsUrl, query, sessionId, id),
+    };
   });
   const all = pairs.flatMap((p) => [...p.onFast, p.onSlow]);
   await Promise.all(all.map((t) => t.until(() => t.frames.some(isLive), "the catch-up point")));
 
   // Replay: the same events in the same order (batch sizes differ: pages on one side, rows on the other).
   for (const p of pairs) {
-    const events = (t: ReturnType<typeof rawTail>) => t.parsed().flatMap((f) => {
-      const batch = Object.values(f.payload.data!)[0]!;
-      return (batch.events ?? batch.e) as unknown[];
-    });
+    const events = (t: ReturnType<typeof rawTail>) =>
+      t.parsed().flatMap((f) => {
+        const batch = Object.values(f.payload.data!)[0]!;
+        return (batch.events ?? batch.e) as unknown[];
+      });
     expect(events(p.onFast[0]!)).toEqual(events(p.onSlow));
     expect(events(p.onFast[1]!)).toEqual(events(p.onSlow));
     expect(p.onSlow.seqs()).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
   }
 
   // Live: one transaction at a time, each seen by everyone before the next, so batches line up on both servers.
-  const shared = async () => Number(/starcite_tail_results_total\{how="shared"\} (\d+)/.exec(await (await fetch(`${fast.url}/metrics`)).text())?.[1] ?? 0);
+  const shared = async () =>
+    Number(/starcite_tail_results_total\{how="shared"\} (\d+)/.exec(await (await fetch(`${fast.url}/metrics`)).text())?.[1] ?? 0);
   const sharedBefore = await shared();
   const marks = all.map((t) => t.frames.length);
   for (let round = 0; round < 3; round++) {
     const events = Array.from({ length: round + 1 }, (_, k) => ({
-      type: "chunk", payload: { round, k, text: "live \"é\" 😀" }, ...(k === 0 ? { metadata: { round }, actor: "user:u" } : {}),
+      type: "chunk",
+      payload: { round, k, text: 'live "é" 😀' },
+      ...(k === 0 ? { metadata: { round }, actor: "user:u" } : {}),
     }));
     await sql`select * from starcite.append_batch(${sessionId}, ${sql.json(events)}, true)`;
     const expected = 25 + ((round + 1) * (round + 2)) / 2;
@@ -136,7 +146,10 @@ test("a catch-up longer than one page, twice: gapless, and the second reader get
     const items = Array.from({ length: 100 }, (_, i) => ({ payload: { i } }));
     await sql`select * from starcite.append_batch(${sessionId}, ${sql.json(items)}, true)`;
     const pages = async (how: string) =>
-      Number(new RegExp(`starcite_catchup_pages_total\\{how="${how}"\\} (\\d+)`).exec(await (await fetch(`${small.url}/metrics`)).text())?.[1] ?? 0);
+      Number(
+        new RegExp(`starcite_catchup_pages_total\\{how="${how}"\\} (\\d+)`).exec(await (await fetch(`${small.url}/metrics`)).text())?.[1] ??
+          0,
+      );
 
     const first = rawTail(small.wsUrl, QUERIES.sdk, sessionId, "1");
     await first.until(() => first.frames.some(isLive), "the first reader's catch-up point");

@@ -5,16 +5,31 @@
  * TailBatch, runs its resolver against a context that records any access, and fails if one looks.
  */
 import {
-  GraphQLObjectType, GraphQLSchema, GraphQLString, getNamedType, isObjectType,
-  type GraphQLFieldResolver, type GraphQLResolveInfo,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+  getNamedType,
+  isObjectType,
+  type GraphQLFieldResolver,
+  type GraphQLResolveInfo,
 } from "graphql";
 import { describe, expect, test } from "vitest";
 import type { StoredEvent } from "../../src/db/types.ts";
 import { schema } from "../../src/graphql/schema/index.ts";
 
 const event: StoredEvent = {
-  sessionId: "ses_1", seq: 1, type: "content", payload: { text: "hi" }, actor: "agent:a", source: null,
-  metadata: { m: 1 }, refs: [1], idempotencyKey: null, producerId: "p", producerSeq: 1, insertedAt: "2026-01-01T00:00:00.000000Z",
+  sessionId: "ses_1",
+  seq: 1,
+  type: "content",
+  payload: { text: "hi" },
+  actor: "agent:a",
+  source: null,
+  metadata: { m: 1 },
+  refs: [1],
+  idempotencyKey: null,
+  producerId: "p",
+  producerSeq: 1,
+  insertedAt: "2026-01-01T00:00:00.000000Z",
 };
 
 /** One value of each object type that can appear under TailBatch. A new type there must be added here. */
@@ -40,17 +55,26 @@ async function contextReaders(s: GraphQLSchema, root: string, samples: Record<st
       if (isObjectType(named)) queue.push(named.name);
       const resolve = field.resolve as GraphQLFieldResolver<unknown, unknown> | undefined;
       if (!resolve) continue;
-      const context = new Proxy({}, {
-        get: (_t, key) => {
-          readers.push(`${name}.${field.name} reads context.${String(key)}`);
-          return undefined;
+      const context = new Proxy(
+        {},
+        {
+          get: (_t, key) => {
+            readers.push(`${name}.${field.name} reads context.${String(key)}`);
+            return undefined;
+          },
+          has: (_t, key) => {
+            readers.push(`${name}.${field.name} checks context.${String(key)}`);
+            return false;
+          },
         },
-        has: (_t, key) => {
-          readers.push(`${name}.${field.name} checks context.${String(key)}`);
-          return false;
-        },
-      });
-      const info = { fieldName: field.name, parentType: type, returnType: field.type, schema: s, path: { prev: undefined, key: field.name } } as unknown as GraphQLResolveInfo;
+      );
+      const info = {
+        fieldName: field.name,
+        parentType: type,
+        returnType: field.type,
+        schema: s,
+        path: { prev: undefined, key: field.name },
+      } as unknown as GraphQLResolveInfo;
       await resolve(samples[name], {}, context, info);
     }
   }

@@ -20,8 +20,11 @@ test("rings bounded by a total budget: 20 followed sessions, every subscriber ga
   const catchupReads = async () => {
     const text = await (await fetch(`${s.url}/metrics`)).text();
     const count = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
-    return count(/starcite_event_reads_total\{source="catchup"\} (\d+)/) + count(/starcite_catchup_pages_total\{how="cache"\} (\d+)/) +
-      count(/starcite_catchup_pages_total\{how="shared"\} (\d+)/);
+    return (
+      count(/starcite_event_reads_total\{source="catchup"\} (\d+)/) +
+      count(/starcite_catchup_pages_total\{how="cache"\} (\d+)/) +
+      count(/starcite_catchup_pages_total\{how="shared"\} (\d+)/)
+    );
   };
   const before = await catchupReads();
   const filler = "y".repeat(400);

@@ -34,7 +34,11 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function gqlAt<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
+async function gqlAt<T = Record<string, any>>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<GraphQLResponse<T>> {
   const res = await fetch(`${url}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -183,14 +187,20 @@ describe("graceful shutdown", () => {
 
     let settled = 0;
     let onSettled = () => {};
-    const pending = Array.from({ length: 100 }, (_, i) => appendOutcome(s.url, id, i).finally(() => {
-      settled++;
-      onSettled();
-    }));
+    const pending = Array.from({ length: 100 }, (_, i) =>
+      appendOutcome(s.url, id, i).finally(() => {
+        settled++;
+        onSettled();
+      }),
+    );
     if (closeAfter > 0) {
-      await within(10_000, `${closeAfter} append responses`, new Promise<void>((resolve) => {
-        onSettled = () => settled >= closeAfter && resolve();
-      }));
+      await within(
+        10_000,
+        `${closeAfter} append responses`,
+        new Promise<void>((resolve) => {
+          onSettled = () => settled >= closeAfter && resolve();
+        }),
+      );
     }
     const closed = s.server.close();
 
@@ -214,9 +224,13 @@ describe("graceful shutdown", () => {
 
     // Open subscriptions were ended by the server, not left hanging.
     for (const tail of tails) {
-      await within(5_000, "the subscription to end", new Promise<void>((resolve, reject) => {
-        tail.ended(5_000).then(resolve, reject);
-      }));
+      await within(
+        5_000,
+        "the subscription to end",
+        new Promise<void>((resolve, reject) => {
+          tail.ended(5_000).then(resolve, reject);
+        }),
+      );
       expect(tail.completed || tail.errors.length > 0).toBe(true);
     }
     await waitUntil("starcite_subscriptions_active back to 0", async () => (await gaugeValue(s.server)) === 0, 5_000);
@@ -256,9 +270,12 @@ describe("unsubscribe", () => {
     const s = await startTestServer({ hub: { pageSize: 5 } }, t.db);
     try {
       const history = await createSessionAt(s.url);
-      expectOk(await gqlAt(s.url, APPEND_BATCH, {
-        sessionId: history, events: Array.from({ length: 300 }, (_, i) => ({ payload: { i } })),
-      }));
+      expectOk(
+        await gqlAt(s.url, APPEND_BATCH, {
+          sessionId: history,
+          events: Array.from({ length: 300 }, (_, i) => ({ payload: { i } })),
+        }),
+      );
       const idle = await Promise.all(Array.from({ length: 5 }, () => createSessionAt(s.url)));
 
       const clients = Array.from({ length: 4 }, () => s.wsClient());
@@ -397,9 +414,13 @@ describe("Postgres restart", () => {
     await cluster.stop();
     cluster = undefined;
 
-    await within(10_000, "the tail to end after Postgres stopped", new Promise<void>((resolve) => {
-      before.ended(10_000).then(resolve, () => {});
-    }));
+    await within(
+      10_000,
+      "the tail to end after Postgres stopped",
+      new Promise<void>((resolve) => {
+        before.ended(10_000).then(resolve, () => {});
+      }),
+    );
     const endedAfterMs = Date.now() - downAt;
     expect(before.errors.length, "the tail must end with an error, not complete as if the log ended").toBeGreaterThan(0);
     // graphql-ws hands the client an array of GraphQL errors, or a CloseEvent when the socket itself ended.
@@ -409,38 +430,60 @@ describe("Postgres restart", () => {
     if (!isSocketError) expect(err.extensions?.code, JSON.stringify(before.errors)).toBe("database_unavailable");
     expect(endedAfterMs).toBeLessThan(10_000);
 
-    const down = await waitUntil("/health/ready to report 503", async () => {
-      const r = await ready(url);
-      return r.status === 503 ? r : null;
-    }, 10_000);
+    const down = await waitUntil(
+      "/health/ready to report 503",
+      async () => {
+        const r = await ready(url);
+        return r.status === 503 ? r : null;
+      },
+      10_000,
+    );
     expect(down.body).toMatchObject({ status: "unavailable", database: false });
     expect((await fetch(`${url}/health/live`)).status).toBe(200);
 
     // Work while it is down fails fast with a clean code.
-    const failed = await within(10_000, "an append while Postgres is down", gqlAt(url, APPEND, { sessionId: id, event: { payload: { n: 0 } } }));
+    const failed = await within(
+      10_000,
+      "an append while Postgres is down",
+      gqlAt(url, APPEND, { sessionId: id, event: { payload: { n: 0 } } }),
+    );
     expect(failed.errors?.[0]?.extensions?.code, JSON.stringify(failed)).toBe("database_unavailable");
     const failedTail = collectTail(wsClient(url), id, 2);
-    await within(10_000, "a tail while Postgres is down to fail", new Promise<void>((resolve) => {
-      failedTail.ended(10_000).then(resolve, () => {});
-    }));
+    await within(
+      10_000,
+      "a tail while Postgres is down to fail",
+      new Promise<void>((resolve) => {
+        failedTail.ended(10_000).then(resolve, () => {});
+      }),
+    );
     expect(failedTail.errors.length).toBeGreaterThan(0);
 
     // Postgres comes back on the same data dir and port; the same server recovers.
     cluster = await startEmbeddedPostgres({ dataDir, port });
-    const up = await waitUntil("/health/ready back to 200", async () => {
-      const r = await ready(url);
-      return r.status === 200 ? r : null;
-    }, 15_000);
+    const up = await waitUntil(
+      "/health/ready back to 200",
+      async () => {
+        const r = await ready(url);
+        return r.status === 200 ? r : null;
+      },
+      15_000,
+    );
     expect(up.body).toEqual({ status: "ok", database: true, listener: true, shuttingDown: false });
 
     const after = collectTail(wsClient(url), id, 2);
     await after.until(() => after.batches.some((b) => b.live), 10_000, "new tail live");
     expect(after.events).toEqual([]);
-    expect(expectOk(await gqlAt(url, APPEND, { sessionId: id, event: { payload: { n: 3 } } })).append)
-      .toEqual({ seq: 3, lastSeq: 3, deduped: false });
+    expect(expectOk(await gqlAt(url, APPEND, { sessionId: id, event: { payload: { n: 3 } } })).append).toEqual({
+      seq: 3,
+      lastSeq: 3,
+      deduped: false,
+    });
     expect(expectOk(await gqlAt(url, APPEND, { sessionId: id, event: { payload: { n: 4 } } })).append.seq).toBe(4);
     await after.until(() => after.events.length === 2, 10_000, "live events after recovery");
-    expect(after.events.map((e) => [e.seq, e.payload.n])).toEqual([[3, 3], [4, 4]]);
+    expect(after.events.map((e) => [e.seq, e.payload.n])).toEqual([
+      [3, 3],
+      [4, 4],
+    ]);
 
     // A tail from the start replays everything, nothing lost or duplicated by the outage.
     const replay = collectTail(wsClient(url), id, 0);

@@ -22,7 +22,8 @@ describe("text Postgres cannot store", () => {
 
   test("20 concurrent appends, half with a lone surrogate in actor: those get invalid_event, the rest append", async () => {
     await createSession(t.db.sql, { id: "ses_surrogates" });
-    const batches = async () => Number(/^starcite_append_batch_size_count (\S+)$/m.exec(await (await fetch(`${t.url}/metrics`)).text())![1]);
+    const batches = async () =>
+      Number(/^starcite_append_batch_size_count (\S+)$/m.exec(await (await fetch(`${t.url}/metrics`)).text())![1]);
     const batchesBefore = await batches();
     const runs = Array.from({ length: 20 }, (_, i) => ({
       bad: i % 2 === 1,
@@ -30,7 +31,7 @@ describe("text Postgres cannot store", () => {
     }));
     const results: GraphQLResponse[] = await within(15_000, "the appends", Promise.all(runs.map((r) => r.run())));
     // Fewer transactions than appends: most went through append_items together, as the group commit sends them.
-    expect(await batches() - batchesBefore).toBeLessThan(20);
+    expect((await batches()) - batchesBefore).toBeLessThan(20);
     results.forEach((res, i) => {
       if (runs[i]!.bad) {
         expect(res.errors?.[0]?.extensions?.code, JSON.stringify(res)).toBe("invalid_event");
@@ -85,7 +86,8 @@ describe("createApiKey grants only scopes the creator holds", () => {
     const [row] = await t.db.sql<{ scopes: string[] }[]>`
       select scopes from starcite.create_api_key('root', 'by dba', '{admin,session:append}')`;
     expect(row!.scopes).toEqual(["admin", "session:append"]);
-    await expect(t.db.sql`select * from starcite.create_api_key('root', 'sql', '{session:read}', creator_scopes => '{keys:admin}')`)
-      .rejects.toMatchObject({ code: "SC301", message: "forbidden_scope: cannot grant scopes you do not hold: session:read" });
+    await expect(
+      t.db.sql`select * from starcite.create_api_key('root', 'sql', '{session:read}', creator_scopes => '{keys:admin}')`,
+    ).rejects.toMatchObject({ code: "SC301", message: "forbidden_scope: cannot grant scopes you do not hold: session:read" });
   });
 });

@@ -12,13 +12,32 @@ import { EVENT_FIELDS } from "../../src/sdk/queries.ts";
 
 const events: StoredEvent[] = [
   {
-    sessionId: "ses_1", seq: 1, type: "content", payload: { text: "héllo \"quoted\" \\ \n\t\u0001 😀 \u2028", n: 1.5, nested: { a: [1, null, true] } },
-    actor: "agent:a", source: "tool", metadata: { m: 1 }, refs: [1, "x"], idempotencyKey: "k1", producerId: "p", producerSeq: 7,
+    sessionId: "ses_1",
+    seq: 1,
+    type: "content",
+    payload: { text: 'héllo "quoted" \\ \n\t\u0001 😀 \u2028', n: 1.5, nested: { a: [1, null, true] } },
+    actor: "agent:a",
+    source: "tool",
+    metadata: { m: 1 },
+    refs: [1, "x"],
+    idempotencyKey: "k1",
+    producerId: "p",
+    producerSeq: 7,
     insertedAt: "2026-01-01T00:00:00.000000Z",
   },
   {
-    sessionId: "ses_1", seq: 2, type: "tool_call", payload: {}, actor: null, source: null, metadata: null, refs: null,
-    idempotencyKey: null, producerId: null, producerSeq: null, insertedAt: "2026-01-01T00:00:01.123456Z",
+    sessionId: "ses_1",
+    seq: 2,
+    type: "tool_call",
+    payload: {},
+    actor: null,
+    source: null,
+    metadata: null,
+    refs: null,
+    idempotencyKey: null,
+    producerId: null,
+    producerSeq: null,
+    insertedAt: "2026-01-01T00:00:01.123456Z",
   },
 ];
 
@@ -30,7 +49,8 @@ async function viaGraphQL(query: string, batch: unknown, operationName?: string)
 
 const DOCUMENTS: Record<string, string> = {
   "the SDK's tail": `subscription Tail($sessionId: ID!, $cursor: Int) { tail(sessionId: $sessionId, cursor: $cursor) { cursor live events { ${EVENT_FIELDS} } } }`,
-  "the bench's tail": "subscription Tail($s: ID!, $c: Int) { tail(sessionId: $s, cursor: $c) { events { seq sessionId type payload insertedAt } cursor live } }",
+  "the bench's tail":
+    "subscription Tail($s: ID!, $c: Int) { tail(sessionId: $s, cursor: $c) { events { seq sessionId type payload insertedAt } cursor live } }",
   "aliases and __typename": `subscription { t: tail(sessionId: "x") { __typename l: live e: events { __typename s: seq p: payload meta: metadata ps: producerSeq } c: cursor } }`,
   "no events": `subscription { tail(sessionId: "x") { live cursor } }`,
   "one event field": `subscription { tail(sessionId: "x") { events { refs } } }`,
@@ -41,7 +61,11 @@ describe("compiled tail encoder", () => {
     test(`${name}: same bytes as graphql-js + graphql-ws`, async () => {
       const encoder = compileTailEncoder(parse(query));
       expect(encoder).not.toBeNull();
-      for (const batch of [{ events, cursor: 2, live: false }, { events: [], cursor: 2, live: true }, { events: events.slice(1), cursor: 2, live: true }]) {
+      for (const batch of [
+        { events, cursor: 2, live: false },
+        { events: [], cursor: 2, live: true },
+        { events: events.slice(1), cursor: 2, live: true },
+      ]) {
         expect(encoder!.encode(batch)).toBe(await viaGraphQL(query, batch));
       }
     });
@@ -79,7 +103,9 @@ describe("compiled tail encoder", () => {
       id: expect.any(String),
     });
     const page = { json: '[{"seq":5}]', count: 1, lastSeq: 5 };
-    expect(encoder.encode({ events: [], page, cursor: 5, live: false })).toBe('{"data":{"tail":{"events":[{"seq":5}],"cursor":5,"live":false}}}');
+    expect(encoder.encode({ events: [], page, cursor: 5, live: false })).toBe(
+      '{"data":{"tail":{"events":[{"seq":5}],"cursor":5,"live":false}}}',
+    );
   });
 
   test("__typename among event fields has no database projection (rows are encoded instead)", () => {

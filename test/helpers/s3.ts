@@ -19,7 +19,10 @@ export async function startTestS3(bucket = "starcite-archive"): Promise<TestS3> 
   const address = (await server.run()) as AddressInfo;
   const endpoint = `http://127.0.0.1:${address.port}`;
   const store = new S3ObjectStore({
-    bucket, endpoint, region: "us-east-1", forcePathStyle: true,
+    bucket,
+    endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
     // s3rver accepts its documented default credentials.
     credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
   });

@@ -17,7 +17,11 @@ export interface TestServer {
   server: RunningServer;
   url: string;
   wsUrl: string;
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
   wsClient(options?: Partial<Parameters<typeof createClient>[0]>): Client;
   close(): Promise<void>;
 }

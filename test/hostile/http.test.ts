@@ -55,14 +55,22 @@ const bodyOf = (response: string) => response.slice(response.indexOf("\r\n\r\n")
 async function post(server: TestServer, body: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, text, json: text ? (JSON.parse(text) as { errors?: { message: string; extensions?: Record<string, unknown> }[]; data?: unknown }) : undefined };
+  return {
+    status: res.status,
+    headers: res.headers,
+    text,
+    json: text ? (JSON.parse(text) as { errors?: { message: string; extensions?: Record<string, unknown> }[]; data?: unknown }) : undefined,
+  };
 }
 const codeOf = (r: Awaited<ReturnType<typeof post>>) => r.json?.errors?.[0]?.extensions?.code;
 
 describe("request targets and hosts", () => {
   test("an absolute-form request line is served as its path (RFC 9112), not a 500 with a stack trace", async () => {
     const body = JSON.stringify({ query: "{ sessions(limit: 1) { id } }" });
-    const res = await raw(s.url, `POST http://other.host/graphql HTTP/1.1\r\nHost: other.host\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+    const res = await raw(
+      s.url,
+      `POST http://other.host/graphql HTTP/1.1\r\nHost: other.host\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    );
     expect(statusOf(res)).toBe(200);
     expect(JSON.parse(bodyOf(res))).toEqual({ data: { sessions: [] } });
   });
@@ -96,14 +104,22 @@ describe("request targets and hosts", () => {
 });
 
 describe("bodies", () => {
-  test.each(["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/graphql", "", "application/jsonx"])(
-    "POST with content-type %j is 415 with a code",
-    async (type) => {
-      const res = await fetch(`${s.url}/graphql`, { method: "POST", headers: type ? { "content-type": type } : {}, body: '{"query":"{ __typename }"}' });
-      expect(res.status).toBe(415);
-      expect((await res.json()).errors[0].extensions.code).toBe("unsupported_media_type");
-    },
-  );
+  test.each([
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "application/graphql",
+    "",
+    "application/jsonx",
+  ])("POST with content-type %j is 415 with a code", async (type) => {
+    const res = await fetch(`${s.url}/graphql`, {
+      method: "POST",
+      headers: type ? { "content-type": type } : {},
+      body: '{"query":"{ __typename }"}',
+    });
+    expect(res.status).toBe(415);
+    expect((await res.json()).errors[0].extensions.code).toBe("unsupported_media_type");
+  });
 
   test("a batch (JSON array) is 400 with a code: one operation per request", async () => {
     const r = await post(s, JSON.stringify([{ query: "{ __typename }" }, { query: "{ __typename }" }]));
@@ -113,7 +129,10 @@ describe("bodies", () => {
   });
 
   test("a body declared as 100 MB is answered 413 before it is read, and the client reads the answer", async () => {
-    const res = await raw(s.url, `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100000000\r\n\r\n{"query":`);
+    const res = await raw(
+      s.url,
+      `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100000000\r\n\r\n{"query":`,
+    );
     expect(statusOf(res)).toBe(413);
     expect(JSON.parse(bodyOf(res)).errors[0].extensions).toMatchObject({ code: "payload_too_large", limit: 1024 * 1024 });
   });
@@ -128,13 +147,21 @@ describe("bodies", () => {
         controller.enqueue(chunk);
       },
     });
-    const res = await fetch(`${s.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half" } as RequestInit);
+    const res = await fetch(`${s.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      duplex: "half",
+    } as RequestInit);
     expect(res.status).toBe(413);
     expect((await res.json()).errors[0].extensions.code).toBe("payload_too_large");
   });
 
   test("Expect: 100-continue with an oversized length gets 413 instead of 100 Continue", async () => {
-    const res = await raw(s.url, `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 50000000\r\nexpect: 100-continue\r\n\r\n`);
+    const res = await raw(
+      s.url,
+      `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 50000000\r\nexpect: 100-continue\r\n\r\n`,
+    );
     expect(statusOf(res)).toBe(413);
     expect(res).not.toMatch(/100 Continue/);
   });
@@ -143,10 +170,13 @@ describe("bodies", () => {
     const before = logs.lines.length;
     await new Promise<void>((resolve, reject) => {
       const socket = net.connect(Number(new URL(s.url).port), "127.0.0.1", () => {
-        socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 5000\r\n\r\n{"query": "`, () => {
-          socket.end();
-          resolve();
-        });
+        socket.write(
+          `POST /graphql HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 5000\r\n\r\n{"query": "`,
+          () => {
+            socket.end();
+            resolve();
+          },
+        );
       });
       socket.on("error", reject);
     });
@@ -163,7 +193,10 @@ describe("bodies", () => {
 describe("documents", () => {
   test("a chain of 5,000 nested fragments is bad_request (token limit), not a stack overflow", async () => {
     const n = 5000;
-    const fragments = Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ${i === n - 1 ? "__typename" : `...F${i + 1}`} }`).join("\n");
+    const fragments = Array.from(
+      { length: n },
+      (_, i) => `fragment F${i} on Query { ${i === n - 1 ? "__typename" : `...F${i + 1}`} }`,
+    ).join("\n");
     const r = await post(s, JSON.stringify({ query: `query { ...F0 }\n${fragments}` }));
     expect(r.status).toBe(400);
     expect(codeOf(r)).toBe("bad_request");
@@ -171,7 +204,9 @@ describe("documents", () => {
 
   test("a fragment chain under the token limit but past the depth or size budget is bad_request", async () => {
     const n = 400;
-    const fragments = Array.from({ length: n }, (_, i) => `fragment F${i} on Query { viewer { id } ...F${i + 1} }`).join("\n") + `\nfragment F${n} on Query { __typename }`;
+    const fragments =
+      Array.from({ length: n }, (_, i) => `fragment F${i} on Query { viewer { id } ...F${i + 1} }`).join("\n") +
+      `\nfragment F${n} on Query { __typename }`;
     const r = await post(s, JSON.stringify({ query: `query { ...F0 }\n${fragments}` }));
     expect(r.status).toBe(400);
     expect(codeOf(r)).toBe("bad_request");
@@ -229,7 +264,11 @@ describe("CORS by configuration", () => {
   test("a listed origin is echoed (never with credentials); others get no CORS headers", async () => {
     const ok = await fetch(`${guarded.url}/graphql`, {
       method: "OPTIONS",
-      headers: { origin: "https://app.example.test", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+      headers: {
+        origin: "https://app.example.test",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      },
     });
     expect(ok.status).toBe(204);
     expect(ok.headers.get("access-control-allow-origin")).toBe("https://app.example.test");
@@ -251,7 +290,11 @@ describe("CORS by configuration", () => {
     const url = `${guarded.url}/v1/stream/cors/${Date.now()}`;
     const ok = await fetch(url, {
       method: "OPTIONS",
-      headers: { origin: "https://app.example.test", "access-control-request-method": "PUT", "access-control-request-headers": "producer-id, if-none-match" },
+      headers: {
+        origin: "https://app.example.test",
+        "access-control-request-method": "PUT",
+        "access-control-request-headers": "producer-id, if-none-match",
+      },
     });
     expect(ok.status).toBe(204);
     expect(ok.headers.get("access-control-allow-origin")).toBe("https://app.example.test");
@@ -261,7 +304,10 @@ describe("CORS by configuration", () => {
     expect(ok.headers.get("access-control-allow-credentials")).toBeNull();
 
     const key = await apiKey(guarded.db.sql, "default");
-    const created = await fetch(url, { method: "PUT", headers: { origin: "https://app.example.test", "content-type": "text/plain", ...bearer(key) } });
+    const created = await fetch(url, {
+      method: "PUT",
+      headers: { origin: "https://app.example.test", "content-type": "text/plain", ...bearer(key) },
+    });
     expect(created.status).toBe(201);
     expect(created.headers.get("access-control-allow-origin")).toBe("https://app.example.test");
     expect(created.headers.get("access-control-expose-headers")).toMatch(/Stream-Next-Offset/);

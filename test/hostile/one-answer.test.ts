@@ -69,13 +69,20 @@ const CASES: [string, Record<string, unknown>, string][] = [
 
 /** Fine events near the limits: both paths accept them. */
 const FINE: [string, Record<string, unknown>][] = [
-  ["a surrogate pair (emoji) everywhere", { payload: { ["😀"]: "😀" }, actor: "agent:😀", type: "😀", source: "😀", metadata: { "😀": "😀" }, refs: ["😀"] }],
+  [
+    "a surrogate pair (emoji) everywhere",
+    { payload: { ["😀"]: "😀" }, actor: "agent:😀", type: "😀", source: "😀", metadata: { "😀": "😀" }, refs: ["😀"] },
+  ],
   ["actor of 256 astral characters", { payload: {}, actor: "😀".repeat(256) }],
   [`payload nested ${EVENT_LIMITS.jsonDepth} deep`, { payload: deep(EVENT_LIMITS.jsonDepth) }],
 ];
 
 async function code(sessionId: string, event: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${s.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: body(sessionId, event) });
+  const res = await fetch(`${s.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: body(sessionId, event),
+  });
   const r = (await res.json()) as { errors?: { extensions?: { code?: string } }[] };
   if (r.errors) return String(r.errors[0]!.extensions?.code);
   return "ok";
@@ -99,7 +106,9 @@ test.each(FINE)("%s is accepted on both paths, and read back as sent", async (_n
   expect(await code(sessionId, event)).toBe("ok");
   const codes = await Promise.all(Array.from({ length: 20 }, () => code(sessionId, event)));
   expect(codes).toEqual(Array(20).fill("ok"));
-  const r = await s.gql(`query($id: ID!) { events(sessionId: $id, limit: 1) { events { actor type payload metadata refs } } }`, { id: sessionId });
+  const r = await s.gql(`query($id: ID!) { events(sessionId: $id, limit: 1) { events { actor type payload metadata refs } } }`, {
+    id: sessionId,
+  });
   const stored = r.data!.events.events[0];
   for (const key of ["actor", "type", "payload", "metadata", "refs"] as const) {
     const sent = event[key] instanceof Deep ? (event[key] as Deep).toValue() : event[key];

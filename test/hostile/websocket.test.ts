@@ -80,11 +80,15 @@ function rawSocket(credential?: string) {
       api.send({ id, type: "subscribe", payload: { query, variables } }),
     /** The code an operation failed with: an `error` message, or a `next` whose result has errors (subscribe-time refusals). */
     async codeFor(id: string): Promise<string> {
-      const m = await api.message((x) => x.id === id && (x.type === "error" || (x.type === "next" && !!(x.payload as { errors?: unknown })?.errors)), `failure of ${id}`);
+      const m = await api.message(
+        (x) => x.id === id && (x.type === "error" || (x.type === "next" && !!(x.payload as { errors?: unknown })?.errors)),
+        `failure of ${id}`,
+      );
       const errors = (m.type === "error" ? m.payload : (m.payload as { errors: unknown }).errors) as { extensions: { code: string } }[];
       return errors[0]!.extensions.code;
     },
-    errorFor: (id: string) => api.message((m) => m.id === id && m.type === "error", `error for ${id}`) as Promise<{ payload: { extensions: { code: string } }[] }>,
+    errorFor: (id: string) =>
+      api.message((m) => m.id === id && m.type === "error", `error for ${id}`) as Promise<{ payload: { extensions: { code: string } }[] }>,
   };
   return api;
 }
@@ -125,7 +129,11 @@ describe("operation errors", () => {
     const cases: [string, string, Record<string, unknown>][] = [
       ["syntax", "subscription {", {}],
       ["unknown field", "subscription { nope }", {}],
-      ["two operations, no name", "subscription A { tail(sessionId: \"x\") { cursor } } subscription B { tail(sessionId: \"y\") { cursor } }", {}],
+      [
+        "two operations, no name",
+        'subscription A { tail(sessionId: "x") { cursor } } subscription B { tail(sessionId: "y") { cursor } }',
+        {},
+      ],
       ["bad variable", TAIL_QUERY, { sessionId: SESSION, cursor: "zero" }],
       ["missing session", TAIL_QUERY, { sessionId: "ses_nope", cursor: 0 }],
       ["lone surrogate", TAIL_QUERY, { sessionId: "ses_\ud800", cursor: 0 }],
@@ -192,7 +200,11 @@ describe("credentials that lapse while a socket is open", () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     c.subscribe("after");
     expect(await c.codeFor("after")).toBe("unauthorized");
-    c.send({ id: "m", type: "subscribe", payload: { query: `mutation { append(sessionId: "${SESSION}", event: { payload: {} }) { seq } }` } });
+    c.send({
+      id: "m",
+      type: "subscribe",
+      payload: { query: `mutation { append(sessionId: "${SESSION}", event: { payload: {} }) { seq } }` },
+    });
     expect(await c.codeFor("m")).toBe("unauthorized");
     expect(await s.db.sql`select 1 from starcite.events where session_id = ${SESSION}`).toHaveLength(0);
   });

@@ -22,7 +22,11 @@ afterAll(async () => {
   await db?.drop();
 });
 
-interface Change { seq: number; sessionId: string; kind: string }
+interface Change {
+  seq: number;
+  sessionId: string;
+  kind: string;
+}
 
 const SUBSCRIPTION = `subscription($cursor: Int) { sessionChanges(cursor: $cursor) { cursor live changes { seq sessionId kind } } }`;
 
@@ -115,14 +119,26 @@ test("a backend that restarts resumes from its cursor and misses no session crea
   const again = follow(server.wsUrl, saved);
   await again.until(() => again.live, "replayed");
   expect(again.changes.map((c) => [c.seq, c.sessionId, c.kind])).toEqual([
-    [2, "lc_2", "created"], [3, "lc_1", "updated"], [4, "lc_2", "archived"], [5, "lc_2", "unarchived"], [6, "lc_1", "deleted"]]);
+    [2, "lc_2", "created"],
+    [3, "lc_1", "updated"],
+    [4, "lc_2", "archived"],
+    [5, "lc_2", "unarchived"],
+    [6, "lc_1", "deleted"],
+  ]);
   await ok(`mutation { createSession(id: "lc_3") { id } }`);
   await again.until(() => again.changes.length === 6, "live after replay");
   expect(again.changes.at(-1)).toMatchObject({ seq: 7, sessionId: "lc_3", kind: "created" });
   await again.close();
 
   const page = await fetch(`${server.url}/v1/session-changes?cursor=5&limit=10`).then((r) => r.json());
-  expect(page).toMatchObject({ next_cursor: 7, last_seq: 7, changes: [{ seq: 6, session_id: "lc_1", kind: "deleted" }, { seq: 7, session_id: "lc_3", kind: "created" }] });
+  expect(page).toMatchObject({
+    next_cursor: 7,
+    last_seq: 7,
+    changes: [
+      { seq: 6, session_id: "lc_1", kind: "deleted" },
+      { seq: 7, session_id: "lc_3", kind: "created" },
+    ],
+  });
   const q = await ok(`query { sessionChanges(after: 6) { nextCursor lastSeq changes { seq kind } } }`);
   expect(q.sessionChanges).toEqual({ nextCursor: 7, lastSeq: 7, changes: [{ seq: 7, kind: "created" }] });
 });

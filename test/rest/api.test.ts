@@ -33,8 +33,14 @@ describe("sessions", () => {
     const created = await api("POST", "/v1/sessions", { id, title: "Draft contract", metadata: { matter: "acme" } });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
-      id, title: "Draft contract", metadata: { matter: "acme" }, last_seq: 0, archived: false, version: 1,
-      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/), updated_at: expect.any(String),
+      id,
+      title: "Draft contract",
+      metadata: { matter: "acme" },
+      last_seq: 0,
+      archived: false,
+      version: 1,
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
+      updated_at: expect.any(String),
     });
     expect(created.headers.get("content-type")).toMatch(/^application\/json/);
 
@@ -65,8 +71,10 @@ describe("sessions", () => {
     const seen: string[] = [];
     let cursor: string | null = `${prefix}`;
     for (let pages = 0; cursor !== null && pages < 10; pages++) {
-      const res: { body: { sessions: { id: string }[]; next_cursor: string | null } } =
-        await api("GET", `/v1/sessions?limit=2&cursor=${encodeURIComponent(cursor)}`);
+      const res: { body: { sessions: { id: string }[]; next_cursor: string | null } } = await api(
+        "GET",
+        `/v1/sessions?limit=2&cursor=${encodeURIComponent(cursor)}`,
+      );
       seen.push(...res.body.sessions.map((x) => x.id).filter((x) => x.startsWith(prefix)));
       cursor = res.body.sessions.some((x) => !x.id.startsWith(prefix)) ? null : res.body.next_cursor;
     }
@@ -107,8 +115,16 @@ describe("events", () => {
     expect(retry.body).toEqual({ seq: 1, last_seq: 1, deduped: true });
 
     const second = await api("POST", `/v1/sessions/${id}/append`, {
-      type: "tool_call", payload: { tool: "search" }, actor: "agent:drafter", source: "agent", metadata: { k: 1 }, refs: { parent: 1 },
-      idempotency_key: "k-1", producer_id: "curl-demo", producer_seq: 2, expected_seq: 1,
+      type: "tool_call",
+      payload: { tool: "search" },
+      actor: "agent:drafter",
+      source: "agent",
+      metadata: { k: 1 },
+      refs: { parent: 1 },
+      idempotency_key: "k-1",
+      producer_id: "curl-demo",
+      producer_seq: 2,
+      expected_seq: 1,
     });
     expect(second.body).toEqual({ seq: 2, last_seq: 2, deduped: false });
     // type defaults to content, as on GraphQL and SQL.
@@ -119,8 +135,18 @@ describe("events", () => {
     expect(page.body.next_cursor).toBe(2);
     expect(page.body.last_seq).toBe(3);
     expect(page.body.events[1]).toEqual({
-      session_id: id, seq: 2, type: "tool_call", payload: { tool: "search" }, actor: "agent:drafter", source: "agent", metadata: { k: 1 },
-      refs: { parent: 1 }, idempotency_key: "k-1", producer_id: "curl-demo", producer_seq: 2, inserted_at: expect.stringMatching(/Z$/),
+      session_id: id,
+      seq: 2,
+      type: "tool_call",
+      payload: { tool: "search" },
+      actor: "agent:drafter",
+      source: "agent",
+      metadata: { k: 1 },
+      refs: { parent: 1 },
+      idempotency_key: "k-1",
+      producer_id: "curl-demo",
+      producer_seq: 2,
+      inserted_at: expect.stringMatching(/Z$/),
     });
     const rest = await api("GET", `/v1/sessions/${id}/events?cursor=2`);
     expect(rest.body.events.map((e: { seq: number }) => e.seq)).toEqual([3]);
@@ -135,7 +161,11 @@ describe("events", () => {
     const skipped = await api("POST", `/v1/sessions/${id}/append`, { payload: { a: 3 }, producer_id: "p", producer_seq: 3 });
     expectError(skipped, "producer_seq_conflict", 409);
     expect(skipped.body.detail).toMatchObject({ expected_producer_seq: 2 });
-    expectError(await api("POST", `/v1/sessions/${id}/append`, { payload: { a: 2 }, producer_id: "p", producer_seq: 1 }), "producer_replay_conflict", 409);
+    expectError(
+      await api("POST", `/v1/sessions/${id}/append`, { payload: { a: 2 }, producer_id: "p", producer_seq: 1 }),
+      "producer_replay_conflict",
+      409,
+    );
     expectError(await api("POST", `/v1/sessions/${id}/append`, { payload: { a: 1 }, expected_seq: 7 }), "expected_seq_conflict", 409);
     await api("POST", `/v1/sessions/${id}/append`, { payload: { a: 1 }, idempotency_key: "k" });
     expectError(await api("POST", `/v1/sessions/${id}/append`, { payload: { a: 2 }, idempotency_key: "k" }), "idempotency_conflict", 409);
@@ -161,16 +191,29 @@ describe("events", () => {
     const id = sid("batch");
     await api("POST", "/v1/sessions", { id });
     const ok = await api("POST", `/v1/sessions/${id}/append_batch`, {
-      events: [{ type: "tool_call", payload: { q: 1 }, actor: "agent:drafter" }, { type: "tool_result", payload: { hits: 8 } }],
+      events: [
+        { type: "tool_call", payload: { q: 1 }, actor: "agent:drafter" },
+        { type: "tool_result", payload: { hits: 8 } },
+      ],
     });
     expect(ok.status).toBe(201);
-    expect(ok.body).toEqual({ results: [{ seq: 1, last_seq: 1, deduped: false }, { seq: 2, last_seq: 2, deduped: false }], last_seq: 2 });
+    expect(ok.body).toEqual({
+      results: [
+        { seq: 1, last_seq: 1, deduped: false },
+        { seq: 2, last_seq: 2, deduped: false },
+      ],
+      last_seq: 2,
+    });
     const bad = await api("POST", `/v1/sessions/${id}/append_batch`, { events: [{ payload: { a: 1 } }, { payload: "nope" }] });
     expectError(bad, "invalid_event", 400);
     expect(bad.body.detail?.field ?? bad.body.message).toBeTruthy();
     expect((await api("GET", `/v1/sessions/${id}`)).body.last_seq).toBe(2);
     expectError(await api("POST", `/v1/sessions/${id}/append_batch`, { events: "x" }), "invalid_argument", 400);
-    expectError(await api("POST", `/v1/sessions/${id}/append_batch`, { events: [{ payload: {} }], atomic: false }), "invalid_argument", 400);
+    expectError(
+      await api("POST", `/v1/sessions/${id}/append_batch`, { events: [{ payload: {} }], atomic: false }),
+      "invalid_argument",
+      400,
+    );
   });
 });
 
@@ -195,7 +238,9 @@ describe("routing and transport errors", () => {
     // Declared 10 GB, a few bytes sent: the answer comes at once.
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = net.connect(s.server.port, "127.0.0.1", () => {
-        socket.write(`POST /v1/sessions/x/append HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10737418240\r\n\r\n{"pay`);
+        socket.write(
+          `POST /v1/sessions/x/append HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10737418240\r\n\r\n{"pay`,
+        );
       });
       let data = "";
       socket.on("data", (c: Buffer) => {

@@ -48,19 +48,24 @@ afterAll(async () => {
 
 type Result = { code?: string; status?: number };
 
-const rest = (method: string, path: string, body?: unknown) => async (cred: string | undefined): Promise<Result> => {
-  const res = await call(s.url, method, path, body, bearer(cred));
-  return res.status < 300 ? { status: res.status } : { code: res.body.error, status: res.status };
-};
+const rest =
+  (method: string, path: string, body?: unknown) =>
+  async (cred: string | undefined): Promise<Result> => {
+    const res = await call(s.url, method, path, body, bearer(cred));
+    return res.status < 300 ? { status: res.status } : { code: res.body.error, status: res.status };
+  };
 
 function wsOnce(cred: string | undefined): Promise<Result> {
   const t = wsTail(`${s.url.replace(/^http/, "ws")}/v1/sessions/${S}/tail`, bearer(cred));
   return new Promise((resolve) => {
-    void t.until(() => t.caughtUp || t.closed !== null, 10_000).catch(() => {}).then(() => {
-      const closed = t.closed;
-      t.close();
-      resolve(closed ? { code: closed.reason.split(":")[0], status: closed.code } : { status: 101 });
-    });
+    void t
+      .until(() => t.caughtUp || t.closed !== null, 10_000)
+      .catch(() => {})
+      .then(() => {
+        const closed = t.closed;
+        t.close();
+        resolve(closed ? { code: closed.reason.split(":")[0], status: closed.code } : { status: 101 });
+      });
   });
 }
 
@@ -78,10 +83,16 @@ const OPERATIONS: Record<string, { rest: (cred: string | undefined) => Promise<R
   create: { rest: (c) => rest("POST", "/v1/sessions", { id: unique() })(c), gql: `mutation { createSession { id } }` },
   get: { rest: rest("GET", `/v1/sessions/${S}`) },
   list: { rest: rest("GET", "/v1/sessions"), gql: `{ sessions { id } }` },
-  patch: { rest: rest("PATCH", `/v1/sessions/${S}`, { title: "nope" }), gql: `mutation { updateSession(id: "${S}", title: "nope") { id } }` },
+  patch: {
+    rest: rest("PATCH", `/v1/sessions/${S}`, { title: "nope" }),
+    gql: `mutation { updateSession(id: "${S}", title: "nope") { id } }`,
+  },
   archive: { rest: rest("POST", `/v1/sessions/${S}/archive`), gql: `mutation { updateSession(id: "${S}", archived: true) { id } }` },
   unarchive: { rest: rest("POST", `/v1/sessions/${S}/unarchive`) },
-  append: { rest: rest("POST", `/v1/sessions/${S}/append`, { payload: { text: "x" } }), gql: `mutation { append(sessionId: "${S}", event: { payload: { text: "x" } }) { seq } }` },
+  append: {
+    rest: rest("POST", `/v1/sessions/${S}/append`, { payload: { text: "x" } }),
+    gql: `mutation { append(sessionId: "${S}", event: { payload: { text: "x" } }) { seq } }`,
+  },
   batch: {
     rest: rest("POST", `/v1/sessions/${S}/append_batch`, { events: [{ payload: { text: "x" } }] }),
     gql: `mutation { appendBatch(sessionId: "${S}", events: [{ payload: { text: "x" } }]) { seq } }`,
@@ -91,7 +102,9 @@ const OPERATIONS: Record<string, { rest: (cred: string | undefined) => Promise<R
     rest: rest("POST", "/v1/session-tokens", { session_id: S, principal: { type: "user", id: "eve" }, scopes: ["session:read"] }),
     gql: `mutation { createSessionToken(sessionId: "${S}", principal: { type: user, id: "eve" }, scopes: ["session:read"]) { token } }`,
   },
-  mintHosted: { rest: rest("POST", "/api/v1/session-tokens", { session_id: S, principal: { type: "user", id: "eve" }, scopes: ["session:read"] }) },
+  mintHosted: {
+    rest: rest("POST", "/api/v1/session-tokens", { session_id: S, principal: { type: "user", id: "eve" }, scopes: ["session:read"] }),
+  },
   tailWs: { rest: wsOnce, gql: "tail" },
   tailSse: { rest: sseOnce },
 };
@@ -107,10 +120,66 @@ const EXPECTED: Record<string, Record<string, string>> = {
   expiredKey: DENY_ALL("unauthorized"),
   revoked: DENY_ALL("unauthorized"),
   // Another tenant's full key: may create and list in its own tenant; our session looks missing.
-  otherTenant: { create: "ok", get: NF, list: "ok", patch: NF, archive: NF, unarchive: NF, append: NF, batch: NF, events: NF, mint: NF, mintHosted: NF, tailWs: NF, tailSse: NF },
-  readOnly: { create: FS, get: "ok", list: "ok", patch: FS, archive: FS, unarchive: FS, append: FS, batch: FS, events: "ok", mint: FS, mintHosted: FS, tailWs: "ok", tailSse: "ok" },
-  appendOnly: { create: FS, get: FS, list: FS, patch: FS, archive: FS, unarchive: FS, append: "ok", batch: "ok", events: FS, mint: FS, mintHosted: FS, tailWs: FS, tailSse: FS },
-  otherSession: { create: FS, get: NF, list: "ok", patch: FS, archive: FS, unarchive: FS, append: NF, batch: NF, events: NF, mint: FS, mintHosted: FS, tailWs: NF, tailSse: NF },
+  otherTenant: {
+    create: "ok",
+    get: NF,
+    list: "ok",
+    patch: NF,
+    archive: NF,
+    unarchive: NF,
+    append: NF,
+    batch: NF,
+    events: NF,
+    mint: NF,
+    mintHosted: NF,
+    tailWs: NF,
+    tailSse: NF,
+  },
+  readOnly: {
+    create: FS,
+    get: "ok",
+    list: "ok",
+    patch: FS,
+    archive: FS,
+    unarchive: FS,
+    append: FS,
+    batch: FS,
+    events: "ok",
+    mint: FS,
+    mintHosted: FS,
+    tailWs: "ok",
+    tailSse: "ok",
+  },
+  appendOnly: {
+    create: FS,
+    get: FS,
+    list: FS,
+    patch: FS,
+    archive: FS,
+    unarchive: FS,
+    append: "ok",
+    batch: "ok",
+    events: FS,
+    mint: FS,
+    mintHosted: FS,
+    tailWs: FS,
+    tailSse: FS,
+  },
+  otherSession: {
+    create: FS,
+    get: NF,
+    list: "ok",
+    patch: FS,
+    archive: FS,
+    unarchive: FS,
+    append: NF,
+    batch: NF,
+    events: NF,
+    mint: FS,
+    mintHosted: FS,
+    tailWs: NF,
+    tailSse: NF,
+  },
 };
 
 async function snapshot() {
@@ -130,21 +199,29 @@ async function graphqlCode(op: string, cred: string | undefined): Promise<string
     return typeof code === "string" ? code : undefined;
   }
   return new Promise((resolve) => {
-    const client = createClient({ url: s.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true,
-      connectionParams: cred === undefined ? {} : { authorization: `Bearer ${cred}` } });
+    const client = createClient({
+      url: s.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: cred === undefined ? {} : { authorization: `Bearer ${cred}` },
+    });
     const done = (code: string | undefined) => {
       unsubscribe();
       void client.dispose();
       resolve(code);
     };
-    const unsubscribe = client.subscribe({ query: TAIL_QUERY, variables: { sessionId: S, cursor: 0 } }, {
-      next: (r) => done(r.errors ? String(r.errors[0]?.extensions?.code) : undefined),
-      error: (e) => {
-        const ev = e as { reason?: string; [k: number]: { extensions?: { code?: string } } };
-        done(typeof ev.reason === "string" ? ev.reason.split(":")[0] : String(ev[0]?.extensions?.code));
+    const unsubscribe = client.subscribe(
+      { query: TAIL_QUERY, variables: { sessionId: S, cursor: 0 } },
+      {
+        next: (r) => done(r.errors ? String(r.errors[0]?.extensions?.code) : undefined),
+        error: (e) => {
+          const ev = e as { reason?: string; [k: number]: { extensions?: { code?: string } } };
+          done(typeof ev.reason === "string" ? ev.reason.split(":")[0] : String(ev[0]?.extensions?.code));
+        },
+        complete: () => done("completed"),
       },
-      complete: () => done("completed"),
-    });
+    );
   });
 }
 
@@ -180,7 +257,13 @@ describe("REST authorization matrix", () => {
     expect(ok.status).toBe(201);
     const [row] = await s.db.sql<{ actor: string }[]>`select actor from starcite.events where session_id = ${S} and seq = ${ok.body.seq}`;
     expect(row!.actor).toBe("agent:drafter");
-    const spoof = await call(s.url, "POST", `/v1/sessions/${S}/append`, { payload: { n: 2 }, actor: "user:root" }, bearer(creds.appendOnly));
+    const spoof = await call(
+      s.url,
+      "POST",
+      `/v1/sessions/${S}/append`,
+      { payload: { n: 2 }, actor: "user:root" },
+      bearer(creds.appendOnly),
+    );
     expect(spoof.status).toBe(403);
     expect(spoof.body).toMatchObject({ error: "forbidden_actor" });
   });

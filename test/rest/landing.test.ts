@@ -49,7 +49,8 @@ function commands(page: string, httpBase: string, wsBase: string): Record<string
     out[title] += `${line}\n`;
   }
   for (const key of Object.keys(out)) {
-    out[key] = out[key]!.replaceAll("https://acme.starcite.io", httpBase).replaceAll("https://starcite.ai", httpBase)
+    out[key] = out[key]!.replaceAll("https://acme.starcite.io", httpBase)
+      .replaceAll("https://starcite.ai", httpBase)
       .replaceAll("wss://api.starcite.io", wsBase);
   }
   return out;
@@ -87,8 +88,10 @@ test("the page's snippet is the one this test runs", () => {
   if (page) expect(fs.readFileSync(page, "utf8")).toContain(PAGE);
   // The page lost three line continuations per curl call; the test restores exactly those.
   const cmds = commands(PAGE, "http://h", "ws://h");
-  expect(cmds["Create a session"]).toBe(`curl -X POST http://h/v1/sessions \\\n-H "Authorization: Bearer $STARCITE_API_KEY" \\\n` +
-    `-H "Content-Type: application/json" \\\n-d '{"id":"ses_demo","title":"Draft contract"}'\n`);
+  expect(cmds["Create a session"]).toBe(
+    `curl -X POST http://h/v1/sessions \\\n-H "Authorization: Bearer $STARCITE_API_KEY" \\\n` +
+      `-H "Content-Type: application/json" \\\n-d '{"id":"ses_demo","title":"Draft contract"}'\n`,
+  );
 });
 
 test("create, append with producer_id/producer_seq, mint a token, websocat tail: replay then live; the retried append dedupes", async () => {
@@ -138,8 +141,14 @@ test("create, append with producer_id/producer_seq, mint a token, websocat tail:
   // Replay, then the catch-up control frame.
   await waitLines(2);
   const replayed = JSON.parse(lines[0]!);
-  expect(replayed).toMatchObject({ session_id: "ses_demo", seq: 1, type: "content", payload: { text: "Found 8 relevant cases..." },
-    producer_id: "curl-demo", producer_seq: 1 });
+  expect(replayed).toMatchObject({
+    session_id: "ses_demo",
+    seq: 1,
+    type: "content",
+    payload: { text: "Found 8 relevant cases..." },
+    producer_id: "curl-demo",
+    producer_seq: 1,
+  });
   expect(JSON.parse(lines[1]!)).toEqual({ control: "caught_up", cursor: 1 });
 
   // The page's append again is a retry: deduped, nothing new reaches the tail.

@@ -30,8 +30,11 @@ async function createAt(url: string): Promise<string> {
  */
 function splitRequest(port: number, path: string, body: string) {
   const socket = net.connect(port, "127.0.0.1", () =>
-    socket.write(`POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nexpect: 100-continue\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\n\r\n`));
+    socket.write(
+      `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nexpect: 100-continue\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n`,
+    ),
+  );
   let data = "";
   let onContinue!: () => void;
   const started = new Promise<void>((resolve) => (onContinue = resolve));
@@ -68,7 +71,8 @@ test("shutdown: WebSocket tails close with 1001, SSE tails end after tail_error 
   const closed = s.server.close();
   late.sendBody();
   expect(await within(5_000, "the late request's answer", late.response)).toEqual({
-    status: 503, body: { error: "shutting_down", message: expect.any(String) },
+    status: 503,
+    body: { error: "shutting_down", message: expect.any(String) },
   });
   const wsClosed = await w.untilClosed(5_000);
   expect(wsClosed.code).toBe(TailCloseCode.GoingAway);
@@ -127,10 +131,11 @@ async function cuttableProxy(target: URL) {
   const port = (server.address() as net.AddressInfo).port;
   return {
     port,
-    cut: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const socket of sockets) socket.destroy();
-    }),
+    cut: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
   };
 }
 

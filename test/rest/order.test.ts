@@ -31,22 +31,33 @@ test("concurrent REST and GraphQL producers; five kinds of readers agree on ever
     for (let i = 1; i <= perWriter; i++) seqs.push(await send(i));
     return { name, seqs };
   };
-  const restWriter = (name: string) => writer(name, async (i) => {
-    const res = await call(s.url, "POST", `/v1/sessions/${id}/append`, { payload: { w: name, i }, producer_id: name, producer_seq: i });
-    expect(res.status).toBe(201);
-    return res.body.seq as number;
-  });
-  const gqlWriter = (name: string) => writer(name, async (i) => {
-    const res = await s.gql<{ append: { seq: number } }>(`mutation($id: ID!, $e: AppendInput!) { append(sessionId: $id, event: $e) { seq } }`,
-      { id, e: { payload: { w: name, i }, producerId: name, producerSeq: i } });
-    expect(res.errors).toBeUndefined();
-    return res.data!.append.seq;
-  });
-  const batchWriter = (name: string) => writer(name, async (i) => {
-    const res = await call(s.url, "POST", `/v1/sessions/${id}/append_batch`, { events: [{ payload: { w: name, i } }] });
-    return res.body.results[0].seq as number;
-  });
-  const writers = await Promise.all([restWriter("rest-a"), restWriter("rest-b"), gqlWriter("gql-a"), gqlWriter("gql-b"), batchWriter("batch")]);
+  const restWriter = (name: string) =>
+    writer(name, async (i) => {
+      const res = await call(s.url, "POST", `/v1/sessions/${id}/append`, { payload: { w: name, i }, producer_id: name, producer_seq: i });
+      expect(res.status).toBe(201);
+      return res.body.seq as number;
+    });
+  const gqlWriter = (name: string) =>
+    writer(name, async (i) => {
+      const res = await s.gql<{ append: { seq: number } }>(
+        `mutation($id: ID!, $e: AppendInput!) { append(sessionId: $id, event: $e) { seq } }`,
+        { id, e: { payload: { w: name, i }, producerId: name, producerSeq: i } },
+      );
+      expect(res.errors).toBeUndefined();
+      return res.data!.append.seq;
+    });
+  const batchWriter = (name: string) =>
+    writer(name, async (i) => {
+      const res = await call(s.url, "POST", `/v1/sessions/${id}/append_batch`, { events: [{ payload: { w: name, i } }] });
+      return res.body.results[0].seq as number;
+    });
+  const writers = await Promise.all([
+    restWriter("rest-a"),
+    restWriter("rest-b"),
+    gqlWriter("gql-a"),
+    gqlWriter("gql-b"),
+    batchWriter("batch"),
+  ]);
   const total = perWriter * writers.length;
 
   // Each writer's acknowledgements are increasing: its events are in the log in the order it sent them.
@@ -64,9 +75,11 @@ test("concurrent REST and GraphQL producers; five kinds of readers agree on ever
     cursor = page.body.next_cursor;
   }
   const gqlPage = await s.gql<{ events: { events: { seq: number; payload: { w: string; i: number } }[] } }>(
-    `{ events(sessionId: "${id}", limit: 1000) { events { seq payload } } }`);
+    `{ events(sessionId: "${id}", limit: 1000) { events { seq payload } } }`,
+  );
 
-  const order = (events: readonly { seq: number; payload: Record<string, unknown> }[]) => events.map((e) => `${e.seq}=${e.payload.w}:${e.payload.i}`);
+  const order = (events: readonly { seq: number; payload: Record<string, unknown> }[]) =>
+    events.map((e) => `${e.seq}=${e.payload.w}:${e.payload.i}`);
   const truth = order(pages);
   expect(truth).toEqual(Array.from({ length: total }, (_, k) => `${k + 1}=${acknowledged.get(k + 1)}`));
   expect(order(ws.events)).toEqual(truth);

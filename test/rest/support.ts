@@ -17,8 +17,11 @@ export function websocatBin(): string {
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-websocat-"));
   const real = spawnSync("sh", ["-c", "command -v websocat"], { encoding: "utf8" }).stdout.trim();
   if (!real) {
-    fs.writeFileSync(path.join(bin, "websocat"), `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, "test/rest/websocat.mjs")}" "$@"\n`,
-      { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(bin, "websocat"),
+      `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, "test/rest/websocat.mjs")}" "$@"\n`,
+      { mode: 0o755 },
+    );
   }
   return bin;
 }
@@ -30,8 +33,13 @@ export interface RestResponse<T = any> {
 }
 
 /** One REST call with fetch; `body` is sent as JSON unless it is already a string. */
-export async function call<T = any>(base: string, method: string, path: string, body?: unknown,
-                                    headers: Record<string, string> = {}): Promise<RestResponse<T>> {
+export async function call<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<RestResponse<T>> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
@@ -55,7 +63,13 @@ export function recordingLogger(): { logger: Logger; undeclared: () => unknown[]
 }
 
 /** Resolves once `predicate` holds, re-checked whenever `subscribe`'s callback fires; rejects after timeoutMs. */
-function waitFor(check: () => boolean, watchers: Set<() => void>, timeoutMs: number, describe: () => string, failed?: () => string | null): Promise<void> {
+function waitFor(
+  check: () => boolean,
+  watchers: Set<() => void>,
+  timeoutMs: number,
+  describe: () => string,
+  failed?: () => string | null,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const test = () => {
       if (check()) {
@@ -136,11 +150,21 @@ export function wsTail(url: string, headers: Record<string, string> = {}, option
     close: () => ws.close(),
     /** Waits for a condition; fails early if the socket closes first (unless waiting for the close). */
     until(predicate: () => boolean, timeoutMs = 10_000, label = "ws tail"): Promise<void> {
-      return waitFor(predicate, watchers, timeoutMs, () => `${label}: ${events.length} events, last ${events.at(-1)?.seq}, closed ${JSON.stringify(closed)}`,
-        () => (closed && !predicate() ? `${label}: closed ${JSON.stringify(closed)} with ${events.length} events` : null));
+      return waitFor(
+        predicate,
+        watchers,
+        timeoutMs,
+        () => `${label}: ${events.length} events, last ${events.at(-1)?.seq}, closed ${JSON.stringify(closed)}`,
+        () => (closed && !predicate() ? `${label}: closed ${JSON.stringify(closed)} with ${events.length} events` : null),
+      );
     },
     untilClosed(timeoutMs = 10_000): Promise<{ code: number; reason: string }> {
-      return waitFor(() => closed !== null, watchers, timeoutMs, () => "close").then(() => closed!);
+      return waitFor(
+        () => closed !== null,
+        watchers,
+        timeoutMs,
+        () => "close",
+      ).then(() => closed!);
     },
   };
 }
@@ -236,8 +260,13 @@ export function sseTail(url: string, headers: Record<string, string> = {}) {
     },
     close: () => req.destroy(),
     until(predicate: () => boolean, timeoutMs = 10_000, label = "sse tail"): Promise<void> {
-      return waitFor(predicate, watchers, timeoutMs, () => `${label}: status ${status}, ${events.length} events, ended ${ended}`,
-        () => (ended && !predicate() ? `${label}: stream ended (status ${status}) with ${events.length} events ${errorBody}` : null));
+      return waitFor(
+        predicate,
+        watchers,
+        timeoutMs,
+        () => `${label}: status ${status}, ${events.length} events, ended ${ended}`,
+        () => (ended && !predicate() ? `${label}: stream ended (status ${status}) with ${events.length} events ${errorBody}` : null),
+      );
     },
   };
 }

@@ -23,23 +23,32 @@ afterAll(async () => {
 });
 
 const api = (method: string, path: string, body?: unknown, headers = bearer(key)) => call(s.url, method, path, body, headers);
-const ws = (path: string, headers: Record<string, string> = bearer(key), options = {}) => wsTail(`${s.url.replace(/^http/, "ws")}${path}`, headers, options);
+const ws = (path: string, headers: Record<string, string> = bearer(key), options = {}) =>
+  wsTail(`${s.url.replace(/^http/, "ws")}${path}`, headers, options);
 const sse = (path: string, headers: Record<string, string> = bearer(key)) => sseTail(`${s.url}${path}`, headers);
 
 async function session(events = 0): Promise<string> {
   const id = sid("tail");
   expect((await api("POST", "/v1/sessions", { id })).status).toBe(201);
   if (events > 0) {
-    const res = await api("POST", `/v1/sessions/${id}/append_batch`, { events: Array.from({ length: events }, (_, i) => ({ payload: { i: i + 1 } })) });
+    const res = await api("POST", `/v1/sessions/${id}/append_batch`, {
+      events: Array.from({ length: events }, (_, i) => ({ payload: { i: i + 1 } })),
+    });
     expect(res.status).toBe(201);
   }
   return id;
 }
 
-const append = async (id: string, i: number) => expect((await api("POST", `/v1/sessions/${id}/append`, { payload: { i } })).status).toBe(201);
+const append = async (id: string, i: number) =>
+  expect((await api("POST", `/v1/sessions/${id}/append`, { payload: { i } })).status).toBe(201);
 
 async function token(sessionId: string, scopes: string[], ttl = 3600): Promise<string> {
-  const res = await api("POST", "/v1/session-tokens", { session_id: sessionId, principal: { type: "user", id: "alice" }, scopes, ttl_seconds: ttl });
+  const res = await api("POST", "/v1/session-tokens", {
+    session_id: sessionId,
+    principal: { type: "user", id: "alice" },
+    scopes,
+    ttl_seconds: ttl,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.token as string;
 }
@@ -104,7 +113,7 @@ describe("plain WebSocket tail", () => {
     t.close();
   });
 
-  test("errors close with the documented code and a \"<code>: <message>\" reason", async () => {
+  test('errors close with the documented code and a "<code>: <message>" reason', async () => {
     const id = await session(2);
     const cases: [string, Record<string, string>, number, string][] = [
       [`/v1/sessions/${id}/tail`, {}, TailCloseCode.Unauthorized, "unauthorized"],
@@ -164,7 +173,11 @@ describe("SSE tail", () => {
     await t.until(() => t.messages.some((m) => m.event === "caught_up"));
     expect(t.status).toBe(200);
     expect(t.contentType).toMatch(/^text\/event-stream/);
-    expect(t.messages.map((m) => [m.event, m.id])).toEqual([["message", "2"], ["message", "3"], ["caught_up", undefined]]);
+    expect(t.messages.map((m) => [m.event, m.id])).toEqual([
+      ["message", "2"],
+      ["message", "3"],
+      ["caught_up", undefined],
+    ]);
     expect(JSON.parse(t.messages[2]!.data)).toEqual({ control: "caught_up", cursor: 3 });
     await append(id, 4);
     await t.until(() => t.events.length === 3);

@@ -39,14 +39,18 @@ function liveServer(i: number): number {
   throw new Error("no live server");
 }
 
-interface Seen { seq: number; producerId: string; producerSeq: number }
+interface Seen {
+  seq: number;
+  producerId: string;
+  producerSeq: number;
+}
 
 /** A writer: producer w<n> appends 1..count to its session, moving to the next process whenever one fails. */
 async function writer(n: number, count: number, progress: () => void): Promise<string[]> {
   const sessionId = SESSIONS[n % SESSIONS.length]!;
   const acked: string[] = [];
   let at = n % servers.length;
-  for (let producerSeq = 1; producerSeq <= count; ) {
+  for (let producerSeq = 1; producerSeq <= count;) {
     at = liveServer(at);
     try {
       const res = await fetch(`${servers[at]!.url}/graphql`, {
@@ -80,7 +84,10 @@ class Reader {
   #closed = false;
   #watchers = new Set<() => void>();
 
-  constructor(readonly sessionId: string, start: number) {
+  constructor(
+    readonly sessionId: string,
+    start: number,
+  ) {
     this.#at = start;
     this.#connect();
   }
@@ -92,7 +99,12 @@ class Reader {
   #connect(): void {
     if (this.#closed) return;
     this.#at = liveServer(this.#at);
-    const client = createClient({ url: servers[this.#at]!.url.replace(/^http/, "ws") + "/graphql", webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+    const client = createClient({
+      url: servers[this.#at]!.url.replace(/^http/, "ws") + "/graphql",
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+    });
     this.#client = client;
     const lost = () => {
       if (this.#client !== client || this.#closed) return;
@@ -103,8 +115,10 @@ class Reader {
       setImmediate(() => this.#connect());
     };
     client.subscribe<{ tail: { events: { seq: number; producerId: string; producerSeq: number }[] } }>(
-      { query: `subscription($s: ID!, $c: Int) { tail(sessionId: $s, cursor: $c) { cursor live events { seq producerId producerSeq } } }`,
-        variables: { s: this.sessionId, c: this.cursor } },
+      {
+        query: `subscription($s: ID!, $c: Int) { tail(sessionId: $s, cursor: $c) { cursor live events { seq producerId producerSeq } } }`,
+        variables: { s: this.sessionId, c: this.cursor },
+      },
       {
         next: (r) => {
           for (const e of r.data?.tail.events ?? []) {
@@ -128,7 +142,10 @@ class Reader {
           resolve();
         }
       };
-      const timer = setTimeout(() => reject(new Error(`reader of ${this.sessionId} stuck at ${this.cursor}, waiting for ${seq}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`reader of ${this.sessionId} stuck at ${this.cursor}, waiting for ${seq}`)),
+        timeoutMs,
+      );
       this.#watchers.add(check);
       check();
     });
@@ -159,8 +176,12 @@ test("3 processes, writers and readers spread over them, one SIGKILLed mid-run: 
   await killedOnce;
   expect(acked).toHaveLength(total);
 
-  const lastSeqs = new Map((await db.sql<{ id: string; last_seq: number }[]>`
-    select id, last_seq from starcite.sessions where id = any(${SESSIONS})`).map((r) => [r.id, r.last_seq]));
+  const lastSeqs = new Map(
+    (
+      await db.sql<{ id: string; last_seq: number }[]>`
+    select id, last_seq from starcite.sessions where id = any(${SESSIONS})`
+    ).map((r) => [r.id, r.last_seq]),
+  );
   await Promise.all(readers.map((r) => r.until(lastSeqs.get(r.sessionId)!)));
   await Promise.all(readers.map((r) => r.close()));
 

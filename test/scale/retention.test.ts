@@ -33,7 +33,11 @@ beforeAll(async () => {
     }
   }
   appenders = createPool(db.url, { max: SESSIONS.length, applicationName: "retention-test-appender" });
-  server = await startChildServer("starcite", { BENCH_DATABASE_URL: db.url, BENCH_RETENTION_INTERVAL_MS: "50", BENCH_RETENTION_BATCH: "200" });
+  server = await startChildServer("starcite", {
+    BENCH_DATABASE_URL: db.url,
+    BENCH_RETENTION_INTERVAL_MS: "50",
+    BENCH_RETENTION_BATCH: "200",
+  });
 });
 
 afterAll(async () => {
@@ -45,25 +49,41 @@ afterAll(async () => {
 /** One appender per session, sequential SQL appends (starcite.append), until `stop()` says so. */
 async function appendUntil(stop: () => boolean, recorder: Recorder, minimum: number): Promise<number> {
   let n = 0;
-  await Promise.all(SESSIONS.map(async (id) => {
-    for (let i = 0; !stop() || i < minimum; i++) {
-      const start = now();
-      await appenders`select * from starcite.append(${id}, 'content', ${appenders.json({ pad: "y".repeat(200) })}::jsonb)`;
-      recorder.since(start);
-      n++;
-    }
-  }));
+  await Promise.all(
+    SESSIONS.map(async (id) => {
+      for (let i = 0; !stop() || i < minimum; i++) {
+        const start = now();
+        await appenders`select * from starcite.append(${id}, 'content', ${appenders.json({ pad: "y".repeat(200) })}::jsonb)`;
+        recorder.since(start);
+        n++;
+      }
+    }),
+  );
   return n;
 }
 
 function tail(sessionId: string, cursor: number) {
-  const client = createClient({ url: server.url.replace(/^http/, "ws") + "/graphql", webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  const client = createClient({
+    url: server.url.replace(/^http/, "ws") + "/graphql",
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+  });
   const seqs: number[] = [];
   const errors: { extensions?: { code?: string; earliestSeq?: number } }[] = [];
   client.subscribe<{ tail: { events: { seq: number }[] } }>(
-    { query: `subscription($s: ID!, $c: Int) { tail(sessionId: $s, cursor: $c) { events { seq } } }`, variables: { s: sessionId, c: cursor } },
-    { next: (r) => { if (r.errors) errors.push(...(r.errors as never[])); seqs.push(...(r.data?.tail.events ?? []).map((e) => e.seq)); },
-      error: (e) => errors.push(...(Array.isArray(e) ? e : [{ extensions: { code: String(e) } }])), complete: () => {} },
+    {
+      query: `subscription($s: ID!, $c: Int) { tail(sessionId: $s, cursor: $c) { events { seq } } }`,
+      variables: { s: sessionId, c: cursor },
+    },
+    {
+      next: (r) => {
+        if (r.errors) errors.push(...(r.errors as never[]));
+        seqs.push(...(r.data?.tail.events ?? []).map((e) => e.seq));
+      },
+      error: (e) => errors.push(...(Array.isArray(e) ? e : [{ extensions: { code: String(e) } }])),
+      complete: () => {},
+    },
   );
   return { sessionId, cursor, seqs, errors, close: () => client.dispose() };
 }
@@ -78,7 +98,9 @@ test("retention deletes in small batches while appends run: p99 within budget, a
   stopBaseline = true;
   await baselineRun;
 
-  const lastSeqs = new Map((await db.sql<{ id: string; last_seq: number }[]>`select id, last_seq from starcite.sessions`).map((r) => [r.id, r.last_seq]));
+  const lastSeqs = new Map(
+    (await db.sql<{ id: string; last_seq: number }[]>`select id, last_seq from starcite.sessions`).map((r) => [r.id, r.last_seq]),
+  );
   // Readers: from the very start (racing the deletes) and from the end (live).
   const early = SESSIONS.map((id) => tail(id, 0));
   const live = SESSIONS.map((id) => tail(id, lastSeqs.get(id)!));
@@ -112,9 +134,13 @@ test("retention deletes in small batches while appends run: p99 within budget, a
 
   const b = baseline.summary();
   const d = during.summary();
-  console.log(`append latency (SQL, ${SESSIONS.length} concurrent appenders): without retention p50 ${ms(b.p50)} p99 ${ms(b.p99)} max ${ms(b.max)} ms (n=${b.n}); ` +
-    `with retention deleting ${SESSIONS.length * (SEEDED - KEEP)}+ events in batches of 200: p50 ${ms(d.p50)} p99 ${ms(d.p99)} max ${ms(d.max)} ms (n=${d.n})`);
-  console.log(`pg_stat_activity samples: ${samples}, appenders seen waiting on a lock held by the server (retention): ${appendersWaitingOnLocks}`);
+  console.log(
+    `append latency (SQL, ${SESSIONS.length} concurrent appenders): without retention p50 ${ms(b.p50)} p99 ${ms(b.p99)} max ${ms(b.max)} ms (n=${b.n}); ` +
+      `with retention deleting ${SESSIONS.length * (SEEDED - KEEP)}+ events in batches of 200: p50 ${ms(d.p50)} p99 ${ms(d.p99)} max ${ms(d.max)} ms (n=${d.n})`,
+  );
+  console.log(
+    `pg_stat_activity samples: ${samples}, appenders seen waiting on a lock held by the server (retention): ${appendersWaitingOnLocks}`,
+  );
   expect(appendedDuring).toBeGreaterThan(0);
   expect(samples).toBeGreaterThan(10);
   expect(appendersWaitingOnLocks).toBe(0);
@@ -122,7 +148,9 @@ test("retention deletes in small batches while appends run: p99 within budget, a
 
   // Live readers see every append, gapless; early readers are gapless up to where they stopped, and stopped only
   // with cursor_expired naming an earliest seq beyond their cursor.
-  const finalSeqs = new Map((await db.sql<{ id: string; last_seq: number }[]>`select id, last_seq from starcite.sessions`).map((r) => [r.id, r.last_seq]));
+  const finalSeqs = new Map(
+    (await db.sql<{ id: string; last_seq: number }[]>`select id, last_seq from starcite.sessions`).map((r) => [r.id, r.last_seq]),
+  );
   const until = async (predicate: () => boolean, what: string) => {
     const end = Date.now() + 30_000;
     while (!predicate()) {

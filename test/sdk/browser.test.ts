@@ -65,19 +65,26 @@ beforeAll(async () => {
   const esbuild = await import("esbuild");
   const bundle = await esbuild.build({
     entryPoints: [fileURLToPath(new URL("../../src/sdk/index.ts", import.meta.url))],
-    bundle: true, platform: "browser", format: "esm", write: false, logLevel: "silent",
+    bundle: true,
+    platform: "browser",
+    format: "esm",
+    write: false,
+    logLevel: "silent",
   });
   const sdk = bundle.outputFiles[0]!.text;
   page = http.createServer((req, res) => {
     if (req.url === "/sdk.js") res.writeHead(200, { "content-type": "text/javascript" }).end(sdk);
-    else res.writeHead(200, { "content-type": "text/html" }).end(
-      `<!doctype html><script type="module">import * as sdk from "/sdk.js"; window.sdk = sdk; window.ready = true;</script>`);
+    else
+      res
+        .writeHead(200, { "content-type": "text/html" })
+        .end(`<!doctype html><script type="module">import * as sdk from "/sdk.js"; window.sdk = sdk; window.ready = true;</script>`);
   });
   await new Promise<void>((resolve) => page.listen(0, "127.0.0.1", resolve));
   pageUrl = `http://127.0.0.1:${(page.address() as { port: number }).port}/`;
   profile = freshProfile();
-  browser = spawn(chromiumPath, [...CHROMIUM_FLAGS, "--remote-debugging-port=0", `--user-data-dir=${profile}`, pageUrl],
-    { stdio: ["ignore", "ignore", "pipe"] });
+  browser = spawn(chromiumPath, [...CHROMIUM_FLAGS, "--remote-debugging-port=0", `--user-data-dir=${profile}`, pageUrl], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   const devtools = await new Promise<string>((resolve, reject) => {
     let err = "";
     browser!.stderr!.on("data", (d: Buffer) => {
@@ -88,7 +95,11 @@ beforeAll(async () => {
     browser!.once("exit", () => reject(new Error(`chromium exited: ${err}`)));
   });
   const { port } = new URL(devtools);
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as { type: string; url: string; webSocketDebuggerUrl: string }[];
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as {
+    type: string;
+    url: string;
+    webSocketDebuggerUrl: string;
+  }[];
   cdp = await Cdp.connect(targets.find((t) => t.type === "page")!.webSocketDebuggerUrl);
   await waitForPage();
 }, 60_000);
@@ -148,29 +159,32 @@ const inPage = (baseUrl: string, token: string, count: number, text?: string) =>
   return { id: session.id, got, errors, stored: localStorage.getItem("starcite:cursor:" + session.id + ":user:alice") };
 })()`;
 
-test.skipIf(!chromiumPath)("in headless Chromium: a token session replays, appends as its principal, goes live, and a reload resumes from localStorage", async () => {
-  const backend = new Starcite({ baseUrl: s.url, apiKey });
-  const drafter = await backend.session({ identity: backend.agent({ id: "drafter" }), id: "ses_browser" });
-  await drafter.append({ text: "Drafting clause 4.2..." });
-  const { token } = await backend.createSessionToken({ sessionId: "ses_browser", principal: { type: "user", id: "alice" } });
+test.skipIf(!chromiumPath)(
+  "in headless Chromium: a token session replays, appends as its principal, goes live, and a reload resumes from localStorage",
+  async () => {
+    const backend = new Starcite({ baseUrl: s.url, apiKey });
+    const drafter = await backend.session({ identity: backend.agent({ id: "drafter" }), id: "ses_browser" });
+    await drafter.append({ text: "Drafting clause 4.2..." });
+    const { token } = await backend.createSessionToken({ sessionId: "ses_browser", principal: { type: "user", id: "alice" } });
 
-  const first = await cdp.evaluate<{ id: string; got: any[]; errors: string[]; stored: string }>(inPage(s.url, token, 2, "Looks good"));
-  expect(first.id).toBe("ses_browser");
-  expect(first.errors).toEqual([]);
-  expect(first.got.filter((g) => g.seq)).toEqual([
-    { seq: 1, actor: "agent:drafter", text: "Drafting clause 4.2...", phase: "replay" },
-    { seq: 2, actor: "user:alice", text: "Looks good", phase: "live" },
-  ]);
-  expect(first.got.find((g) => g.appended).appended).toEqual({ seq: 2, deduped: false, lastSeq: 2 });
-  expect(first.stored).toBe("2");
+    const first = await cdp.evaluate<{ id: string; got: any[]; errors: string[]; stored: string }>(inPage(s.url, token, 2, "Looks good"));
+    expect(first.id).toBe("ses_browser");
+    expect(first.errors).toEqual([]);
+    expect(first.got.filter((g) => g.seq)).toEqual([
+      { seq: 1, actor: "agent:drafter", text: "Drafting clause 4.2...", phase: "replay" },
+      { seq: 2, actor: "user:alice", text: "Looks good", phase: "live" },
+    ]);
+    expect(first.got.find((g) => g.appended).appended).toEqual({ seq: 2, deduped: false, lastSeq: 2 });
+    expect(first.stored).toBe("2");
 
-  // A page reload: the cursor in localStorage survives, so only what came after is delivered.
-  await cdp.evaluate("window.ready = false");
-  await cdp.send("Page.reload");
-  await waitForPage();
-  await drafter.append({ text: "Clause 4.3 next." });
-  const second = await cdp.evaluate<{ got: any[]; stored: string }>(inPage(s.url, token, 1));
-  expect(second.got).toEqual([{ seq: 3, actor: "agent:drafter", text: "Clause 4.3 next.", phase: "replay" }]);
-  expect(second.stored).toBe("3");
-  await drafter.close();
-});
+    // A page reload: the cursor in localStorage survives, so only what came after is delivered.
+    await cdp.evaluate("window.ready = false");
+    await cdp.send("Page.reload");
+    await waitForPage();
+    await drafter.append({ text: "Clause 4.3 next." });
+    const second = await cdp.evaluate<{ got: any[]; stored: string }>(inPage(s.url, token, 1));
+    expect(second.got).toEqual([{ seq: 3, actor: "agent:drafter", text: "Clause 4.3 next.", phase: "replay" }]);
+    expect(second.stored).toBe("3");
+    await drafter.close();
+  },
+);

@@ -35,10 +35,11 @@ describe("outbox", () => {
         baseUrl: `http://127.0.0.1:${port}/graphql`,
         apiKey,
         // The real fetch, counting requests that never got an answer.
-        fetch: (url, init) => fetch(url, init).catch((error: unknown) => {
-          failedRequests++;
-          throw error;
-        }),
+        fetch: (url, init) =>
+          fetch(url, init).catch((error: unknown) => {
+            failedRequests++;
+            throw error;
+          }),
         maxBatchSize,
         retry: { baseDelayMs: 20, maxDelayMs: 300, maxAttempts: 200 },
       });
@@ -48,7 +49,8 @@ describe("outbox", () => {
         session.append({ type: "step", payload: { i } }).then(
           (r) => (settled[i] = r),
           (e: Error) => (settled[i] = e),
-        ));
+        ),
+      );
 
       // Stop the server once a quarter of the burst is confirmed; the rest waits and retries.
       await appends[49];
@@ -72,8 +74,12 @@ describe("outbox", () => {
   }
 
   test("a session's tail carries on across a server restart: every event once, in order, events written while down replayed", async () => {
-    const starcite = new Starcite({ baseUrl: `http://127.0.0.1:${port}`, apiKey, retry: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 200 },
-      reconnect: { baseDelayMs: 20, maxDelayMs: 200 } });
+    const starcite = new Starcite({
+      baseUrl: `http://127.0.0.1:${port}`,
+      apiKey,
+      retry: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 200 },
+      reconnect: { baseDelayMs: 20, maxDelayMs: 200 },
+    });
     const writer = await starcite.session({ identity: starcite.agent({ id: "writer" }), id: "ses_restart_tail" });
     const reader = await starcite.session({ identity: starcite.user({ id: "reader" }), id: "ses_restart_tail" });
     const seen: { seq: number; phase: string }[] = [];
@@ -110,7 +116,11 @@ describe("outbox", () => {
       expect(await session.append({ text: "after" })).toEqual({ seq: 3, deduped: false, lastSeq: 3 });
       const rows = await db.sql<{ seq: number; payload: { text: string } }[]>`
         select seq, payload from starcite.events where session_id = 'ses_lost' order by seq`;
-      expect(rows.map((r) => [r.seq, r.payload.text])).toEqual([[1, "before"], [2, "answer lost once"], [3, "after"]]);
+      expect(rows.map((r) => [r.seq, r.payload.text])).toEqual([
+        [1, "before"],
+        [2, "answer lost once"],
+        [3, "after"],
+      ]);
       await session.close();
     } finally {
       await proxy.close();
@@ -132,7 +142,10 @@ describe("outbox", () => {
       expect(await session.append({ text: "three" })).toMatchObject({ seq: 2, deduped: false });
       const rows = await db.sql<{ payload: { text: string }; producer_seq: number }[]>`
         select payload, producer_seq from starcite.events where session_id = 'ses_gap' order by seq`;
-      expect(rows.map((r) => [r.payload.text, r.producer_seq])).toEqual([["one", 1], ["three", 2]]);
+      expect(rows.map((r) => [r.payload.text, r.producer_seq])).toEqual([
+        ["one", 1],
+        ["three", 2],
+      ]);
       await session.close();
     } finally {
       await proxy.close();
@@ -151,11 +164,18 @@ describe("outbox", () => {
       session.append({ text: "six" }),
     ]);
     expect(results.map((r) => (r.status === "fulfilled" ? r.value.seq : (r.reason as { code: string }).code))).toEqual([
-      1, 2, "invalid_event", 3, "expected_seq_conflict", 4,
+      1,
+      2,
+      "invalid_event",
+      3,
+      "expected_seq_conflict",
+      4,
     ]);
     const rejected = results[2] as PromiseRejectedResult;
     expect(rejected.reason).toMatchObject({ name: "StarciteError", code: "invalid_event", retryable: false });
-    const rows = await db.sql<{ payload: { text: string } }[]>`select payload from starcite.events where session_id = 'ses_refused' order by seq`;
+    const rows = await db.sql<
+      { payload: { text: string } }[]
+    >`select payload from starcite.events where session_id = 'ses_refused' order by seq`;
     expect(rows.map((r) => r.payload.text)).toEqual(["one", "two", "four", "six"]);
     await session.close();
   });
@@ -167,7 +187,9 @@ describe("outbox", () => {
     await expect(session.append({ text: "x" })).rejects.toMatchObject({ code: "session_not_found" });
 
     const down = new Starcite({ baseUrl: `http://127.0.0.1:${await freePort()}`, apiKey, retry: { baseDelayMs: 10, maxDelayMs: 20 } });
-    const orphan = await down.session({ token: (await starcite.createSessionToken({ sessionId: "ses_refused", principal: { type: "agent", id: "a" } })).token });
+    const orphan = await down.session({
+      token: (await starcite.createSessionToken({ sessionId: "ses_refused", principal: { type: "agent", id: "a" } })).token,
+    });
     const pending = orphan.append({ text: "never sent" });
     await until(() => orphan.state().pendingAppends === 1);
     await orphan.close();

@@ -38,8 +38,13 @@ test("the landing page's SDK snippet: two identities on one session, the agent g
   expect(drafterSession.id).toBe("ses_demo");
   await until(() => received.length === 1 && drafterSession.state().status === "live", 10_000, "replay");
   expect(received[0]!.phase).toBe("replay");
-  expect(received[0]!.event).toMatchObject({ seq: 1, sessionId: "ses_demo", type: "content", actor: "user:alice",
-    payload: { text: "Can you draft clause 4.2?" } });
+  expect(received[0]!.event).toMatchObject({
+    seq: 1,
+    sessionId: "ses_demo",
+    type: "content",
+    actor: "user:alice",
+    payload: { text: "Can you draft clause 4.2?" },
+  });
 
   // Live: the agent answers, alice follows up; the agent's tail sees both, in order.
   expect(await drafterSession.append({ text: "Drafting clause 4.2..." })).toEqual({ seq: 2, deduped: false, lastSeq: 2 });

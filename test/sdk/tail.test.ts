@@ -2,7 +2,14 @@ import { createHook } from "node:async_hooks";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SessionTokens } from "../../src/auth/tokens.ts";
-import { LocalStorageCursorStore, MemoryCursorStore, Starcite, type StarciteError, type StarciteEvent, type StarciteSession } from "@starcite/sdk";
+import {
+  LocalStorageCursorStore,
+  MemoryCursorStore,
+  Starcite,
+  type StarciteError,
+  type StarciteEvent,
+  type StarciteSession,
+} from "@starcite/sdk";
 import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
 import { freePort } from "../helpers/net.ts";
 import { adminKey, eventually, startProxy, until } from "./support.ts";
@@ -50,8 +57,12 @@ describe("tail", () => {
     const proxy = await startProxy(s.server.port);
     const subscribes: { cursor: number }[] = [];
     const writer = await admin.session({ identity: admin.agent({ id: "writer" }), id: "ses_drop" });
-    const reader = await new Starcite({ baseUrl: proxy.url, apiKey, webSocketImpl: recordingWebSocket(subscribes),
-      reconnect: { baseDelayMs: 20, maxDelayMs: 200 } }).session({ identity: admin.user({ id: "reader" }), id: "ses_drop" });
+    const reader = await new Starcite({
+      baseUrl: proxy.url,
+      apiKey,
+      webSocketImpl: recordingWebSocket(subscribes),
+      reconnect: { baseDelayMs: 20, maxDelayMs: 200 },
+    }).session({ identity: admin.user({ id: "reader" }), id: "ses_drop" });
     const got = collect(reader);
     const writes = (async () => {
       for (let k = 1; k <= 300; k++) await writer.append({ type: "step", payload: { k } });
@@ -96,7 +107,9 @@ describe("tail", () => {
   test("fatal problems go to on('error'): forbidden scope, session gone, bad token; the stream stops", async () => {
     await admin.createSession({ id: "ses_fatal" });
     // A token that may append but not read.
-    const appendOnly = (await admin.createSessionToken({ sessionId: "ses_fatal", principal: { type: "agent", id: "w" }, scopes: ["session:append"] })).token;
+    const appendOnly = (
+      await admin.createSessionToken({ sessionId: "ses_fatal", principal: { type: "agent", id: "w" }, scopes: ["session:append"] })
+    ).token;
     const browser = new Starcite({ baseUrl: s.url });
     const a = browser.session({ token: appendOnly });
     const ga = collect(a);
@@ -113,8 +126,15 @@ describe("tail", () => {
     expect(gd.errors[0]).toMatchObject({ code: "session_not_found" });
 
     // A token signed with another secret: the socket closes with 4401, the SDK does not retry.
-    const forged = (await new SessionTokens("another-secret-another-secret-0123456789").mint({ tenantId: "acme", sessionId: "ses_fatal",
-      principal: { type: "user", id: "mallory" }, scopes: ["session:read"], ttlSeconds: 60 })).token;
+    const forged = (
+      await new SessionTokens("another-secret-another-secret-0123456789").mint({
+        tenantId: "acme",
+        sessionId: "ses_fatal",
+        principal: { type: "user", id: "mallory" },
+        scopes: ["session:read"],
+        ttlSeconds: 60,
+      })
+    ).token;
     const f = browser.session({ token: forged });
     const gf = collect(f);
     await until(() => gf.errors.length === 1);
@@ -127,8 +147,15 @@ describe("tail", () => {
     await admin.createSession({ id: "ses_refresh" });
     await admin.appendEvent("ses_refresh", { payload: { text: "history" }, actor: "user:x" });
     const tokens = new SessionTokens(TEST_TOKEN_SECRET);
-    const expired = (await tokens.mint({ tenantId: "acme", sessionId: "ses_refresh", principal: { type: "user", id: "x" },
-      scopes: ["session:read", "session:append"], ttlSeconds: -5 })).token;
+    const expired = (
+      await tokens.mint({
+        tenantId: "acme",
+        sessionId: "ses_refresh",
+        principal: { type: "user", id: "x" },
+        scopes: ["session:read", "session:append"],
+        ttlSeconds: -5,
+      })
+    ).token;
     let refreshed = 0;
     const session = new Starcite({ baseUrl: s.url }).session({
       token: expired,
@@ -189,15 +216,23 @@ describe("tail", () => {
 
     // localStorage (any Web Storage), as a browser uses by default; `cursor` overrides what is stored.
     const backing = new Map<string, string>();
-    const storage = { getItem: (k: string) => backing.get(k) ?? null, setItem: (k: string, v: string) => void backing.set(k, v),
-      removeItem: (k: string) => void backing.delete(k) };
+    const storage = {
+      getItem: (k: string) => backing.get(k) ?? null,
+      setItem: (k: string, v: string) => void backing.set(k, v),
+      removeItem: (k: string) => void backing.delete(k),
+    };
     const browserA = await admin.session({ identity: alice, id: "ses_resume", cursorStore: new LocalStorageCursorStore(storage) });
     const g3 = collect(browserA);
     await until(() => g3.events.length === 4);
     await browserA.close();
     expect(backing.get("starcite:cursor:ses_resume:user:alice")).toBe("4");
     const reload = await admin.session({ identity: alice, id: "ses_resume", cursorStore: new LocalStorageCursorStore(storage) });
-    const replayAll = await admin.session({ identity: alice, id: "ses_resume", cursorStore: new LocalStorageCursorStore(storage), cursor: 0 });
+    const replayAll = await admin.session({
+      identity: alice,
+      id: "ses_resume",
+      cursorStore: new LocalStorageCursorStore(storage),
+      cursor: 0,
+    });
     const g4 = collect(reload);
     const g5 = collect(replayAll);
     await admin.appendEvent("ses_resume", { payload: { i: 5 } });
@@ -215,7 +250,8 @@ describe("tail", () => {
       init(id, type) {
         if (type !== "Timeout" && type !== "TCPWRAP") return;
         const stack = new Error().stack ?? "";
-        if (/src\/sdk\/|graphql-ws\/|\/ws\/lib\//.test(stack)) owned.set(id, `${type}${stack.split("\n").find((l) => l.includes("src/sdk/")) ?? ""}`);
+        if (/src\/sdk\/|graphql-ws\/|\/ws\/lib\//.test(stack))
+          owned.set(id, `${type}${stack.split("\n").find((l) => l.includes("src/sdk/")) ?? ""}`);
       },
       destroy(id) {
         owned.delete(id);
@@ -227,15 +263,18 @@ describe("tail", () => {
     hook.enable();
     try {
       const starcite = new Starcite({ baseUrl: s.url, apiKey, keepAliveMs: 20, reconnect: { baseDelayMs: 5000 } });
-      const sessions = await Promise.all([1, 2, 3].map((i) => starcite.session({ identity: starcite.agent({ id: `c${i}` }), id: "ses_close" })));
+      const sessions = await Promise.all(
+        [1, 2, 3].map((i) => starcite.session({ identity: starcite.agent({ id: `c${i}` }), id: "ses_close" })),
+      );
       for (const session of sessions) session.on("event", () => {});
       await until(() => sessions.every((x) => x.state().status === "live"));
       expect(await subscriptions()).toBe(3);
       await sessions[0]!.append({ text: "x" });
       await until(() => sessions.every((x) => x.state().cursor === 1));
       // One more session waits for a reconnect (its server is gone) when it is closed.
-      const nowhere = new Starcite({ baseUrl: `http://127.0.0.1:${await freePort()}`, reconnect: { baseDelayMs: 60_000 } })
-        .session({ token: (await starcite.createSessionToken({ sessionId: "ses_close", principal: { type: "user", id: "z" } })).token });
+      const nowhere = new Starcite({ baseUrl: `http://127.0.0.1:${await freePort()}`, reconnect: { baseDelayMs: 60_000 } }).session({
+        token: (await starcite.createSessionToken({ sessionId: "ses_close", principal: { type: "user", id: "z" } })).token,
+      });
       nowhere.on("event", () => {});
       await until(() => nowhere.state().status === "reconnecting");
       expect(owned.size).toBeGreaterThan(0);

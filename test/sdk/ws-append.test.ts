@@ -25,14 +25,24 @@ afterAll(async () => {
 });
 
 /** One operation over a graphql-ws client: its data, or its errors' first extensions. */
-function overSocket(client: Client, query: string, variables: Record<string, unknown>): Promise<{ data?: Record<string, unknown>; error?: Record<string, unknown> }> {
+function overSocket(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<{ data?: Record<string, unknown>; error?: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     let out: { data?: Record<string, unknown>; error?: Record<string, unknown> } = {};
-    client.subscribe({ query, variables }, {
-      next: (r) => (out = r.errors?.length ? { error: { message: r.errors[0]!.message, ...r.errors[0]!.extensions } } : { data: r.data as Record<string, unknown> }),
-      error: (e) => (Array.isArray(e) ? resolve({ error: { message: e[0].message, ...e[0].extensions } }) : reject(e)),
-      complete: () => resolve(out),
-    });
+    client.subscribe(
+      { query, variables },
+      {
+        next: (r) =>
+          (out = r.errors?.length
+            ? { error: { message: r.errors[0]!.message, ...r.errors[0]!.extensions } }
+            : { data: r.data as Record<string, unknown> }),
+        error: (e) => (Array.isArray(e) ? resolve({ error: { message: e[0].message, ...e[0].extensions } }) : reject(e)),
+        complete: () => resolve(out),
+      },
+    );
   });
 }
 
@@ -50,7 +60,10 @@ describe("appends over graphql-ws", () => {
   test("dedup of (producerId, producerSeq) is the same over the socket and over HTTP, and so are the errors", async () => {
     await admin.createSession({ id: "ses_ws_dedup" });
     const client = socketClient(apiKey);
-    const event = (producerSeq: number, text = "hi") => ({ sessionId: "ses_ws_dedup", event: { type: "t", payload: { text }, producerId: "p", producerSeq } });
+    const event = (producerSeq: number, text = "hi") => ({
+      sessionId: "ses_ws_dedup",
+      event: { type: "t", payload: { text }, producerId: "p", producerSeq },
+    });
 
     expect(await overSocket(client, APPEND, event(1))).toEqual({ data: { append: { seq: 1, lastSeq: 1, deduped: false } } });
     // The same producerSeq again: over the socket, then over HTTP, then once more over the socket.
@@ -66,7 +79,10 @@ describe("appends over graphql-ws", () => {
       expect(viaSocket).toEqual(await overHttp(APPEND, bad, apiKey));
     }
     const stored = await s.db.sql`select seq, producer_seq from starcite.events where session_id = 'ses_ws_dedup' order by seq`;
-    expect(stored.map((r) => [r.seq, r.producer_seq])).toEqual([[1, 1], [2, 2]]);
+    expect(stored.map((r) => [r.seq, r.producer_seq])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
   });
 
   test("each operation is authenticated: a key revoked while its socket is open can no longer append there", async () => {
@@ -109,13 +125,20 @@ describe("the SDK", () => {
   test("sockets dropped while appends are in flight: every event exactly once, in order (retries dedup)", async () => {
     const proxy = await startProxy(s.server.port);
     try {
-      const client = new Starcite({ baseUrl: proxy.url, apiKey, retry: { baseDelayMs: 10, maxDelayMs: 100, maxAttempts: 100 },
-        reconnect: { baseDelayMs: 10, maxDelayMs: 100 }, maxBatchSize: 5 });
+      const client = new Starcite({
+        baseUrl: proxy.url,
+        apiKey,
+        retry: { baseDelayMs: 10, maxDelayMs: 100, maxAttempts: 100 },
+        reconnect: { baseDelayMs: 10, maxDelayMs: 100 },
+        maxBatchSize: 5,
+      });
       const session = await client.session({ identity: client.agent({ id: "dropped" }), id: "ses_ws_drop" });
       session.on("event", () => {});
       await until(() => session.status === "live", 10_000, "live");
       const settled: AppendResult[] = [];
-      const appends = Array.from({ length: 200 }, (_, i) => session.append({ type: "token", payload: { i } }).then((r) => (settled[i] = r)));
+      const appends = Array.from({ length: 200 }, (_, i) =>
+        session.append({ type: "token", payload: { i } }).then((r) => (settled[i] = r)),
+      );
       for (let cut = 0; cut < 3; cut++) {
         const target = (cut + 1) * 40;
         await until(() => settled.filter(Boolean).length >= target, 20_000, `${target} confirmed`);

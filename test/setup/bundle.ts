@@ -14,7 +14,8 @@ export async function bundleSource(root: string, entry: string, outFile: string)
     name: "own-sources-only",
     setup(build) {
       build.onResolve({ filter: /^[^./]/ }, (args) =>
-        args.path.startsWith("@starcite/") || args.path.startsWith("node:") ? undefined : { path: args.path, external: true });
+        args.path.startsWith("@starcite/") || args.path.startsWith("node:") ? undefined : { path: args.path, external: true },
+      );
     },
   };
   fs.mkdirSync(path.dirname(outFile), { recursive: true });

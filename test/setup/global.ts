@@ -32,8 +32,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!adminUrl) {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-test-"));
     fs.chmodSync(tmp, 0o755);
-    const cluster = await startEmbeddedPostgres({ dataDir: path.join(tmp, "pg"), port: await freePort(), ephemeral: true,
-      settings: { max_connections: 500 } });
+    const cluster = await startEmbeddedPostgres({
+      dataDir: path.join(tmp, "pg"),
+      port: await freePort(),
+      ephemeral: true,
+      settings: { max_connections: 500 },
+    });
     adminUrl = cluster.url;
     stopCluster = cluster.stop;
   }
@@ -54,8 +58,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw error;
   }
 
-  const cliBundle = await bundleSource(ROOT, "src/cli/main.ts",
-    path.join(ROOT, "node_modules", ".cache", "starcite-test", `cli-${process.pid}-${project.name || "default"}.mjs`));
+  const cliBundle = await bundleSource(
+    ROOT,
+    "src/cli/main.ts",
+    path.join(ROOT, "node_modules", ".cache", "starcite-test", `cli-${process.pid}-${project.name || "default"}.mjs`),
+  );
   project.provide("cliBundle", cliBundle);
   project.provide("pgAdminUrl", adminUrl);
   project.provide("pgTemplate", template);

@@ -41,16 +41,37 @@ describe("starcite.append", () => {
 
     const events = await read(db.sql, s);
     expect(events).toHaveLength(2);
-    expect(events[0]).toMatchObject({ seq: 1, type: "message", payload: { text: "hello" }, producerId: "writer", producerSeq: 1,
-      actor: null, source: null, metadata: null, refs: null, idempotencyKey: null });
-    expect(events[1]).toMatchObject({ sessionId: s, seq: 2, type: "tool_call", payload: { k: [1, 2] }, actor: "agent:1",
-      source: "llm", metadata: { m: true }, refs: [{ seq: 1 }], idempotencyKey: "ik", producerId: null, producerSeq: null });
+    expect(events[0]).toMatchObject({
+      seq: 1,
+      type: "message",
+      payload: { text: "hello" },
+      producerId: "writer",
+      producerSeq: 1,
+      actor: null,
+      source: null,
+      metadata: null,
+      refs: null,
+      idempotencyKey: null,
+    });
+    expect(events[1]).toMatchObject({
+      sessionId: s,
+      seq: 2,
+      type: "tool_call",
+      payload: { k: [1, 2] },
+      actor: "agent:1",
+      source: "llm",
+      metadata: { m: true },
+      refs: [{ seq: 1 }],
+      idempotencyKey: "ik",
+      producerId: null,
+      producerSeq: null,
+    });
     expect(events[1]!.insertedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
   });
 
   test("positional calls and the TypeScript layer agree; type defaults to content in the TS layer", async () => {
     const s = await createSessionSql(db.sql);
-    expect([...await db.sql`select * from starcite.append(${s}, 'a', '{}')`]).toEqual([{ seq: 1, last_seq: 1, deduped: false }]);
+    expect([...(await db.sql`select * from starcite.append(${s}, 'a', '{}')`)]).toEqual([{ seq: 1, last_seq: 1, deduped: false }]);
     expect(await append(db.sql, s, { payload: { x: 1 } })).toEqual({ seq: 2, lastSeq: 2, deduped: false });
     const events = await read(db.sql, s);
     expect(events.map((e) => e.type)).toEqual(["a", "content"]);
@@ -104,31 +125,44 @@ describe("starcite.append_batch", () => {
     expect(rows[3]!.error_message).toMatch(/^producer_seq_conflict: .*expected 2, got 5/);
 
     const events = await read(db.sql, s);
-    expect(events.map((e) => [e.seq, e.type])).toEqual([[1, "content"], [2, "a"], [3, "c"], [4, "e"], [5, "f"]]);
+    expect(events.map((e) => [e.seq, e.type])).toEqual([
+      [1, "content"],
+      [2, "a"],
+      [3, "c"],
+      [4, "e"],
+      [5, "f"],
+    ]);
     expect(await lastSeq(db.sql, s)).toBe(5);
   });
 
   test("atomic mode: the first bad item raises its own error and nothing is written", async () => {
     const s = await createSessionSql(db.sql);
     await append(db.sql, s, { payload: {} });
-    const e = await pgError(db.sql`
+    const e = await pgError(
+      db.sql`
       select * from starcite.append_batch(${s}, ${db.sql.json([
         { type: "a", payload: { n: 1 } },
         { type: "b", payload: {}, producer_id: "p", producer_seq: 1 },
         { type: "c", payload: [1, 2] },
         { type: "d", payload: {}, producer_id: "p", producer_seq: 3 },
-      ])}::jsonb, atomic => true)`, "SC002");
+      ])}::jsonb, atomic => true)`,
+      "SC002",
+    );
     expect(e.message).toMatch(/^invalid_event: payload must be a JSON object/);
     expect(detailOf(e)).toEqual({ field: "payload", index: 2 });
     expect(await eventCount(db.sql, s)).toBe(1);
     expect(await lastSeq(db.sql, s)).toBe(1);
 
     // The TS layer throws the same error; again nothing is written.
-    const se = await starciteError(appendBatch(db.sql, s, [
-      { payload: {} },
-      { payload: {}, producerId: "p", producerSeq: 2 },
-      { payload: {}, producerId: "p", producerSeq: 4 },
-    ], true), "producer_seq_conflict");
+    const se = await starciteError(
+      appendBatch(
+        db.sql,
+        s,
+        [{ payload: {} }, { payload: {}, producerId: "p", producerSeq: 2 }, { payload: {}, producerId: "p", producerSeq: 4 }],
+        true,
+      ),
+      "producer_seq_conflict",
+    );
     expect(se.detail).toMatchObject({ index: 2, expected_producer_seq: 3 });
     expect(await eventCount(db.sql, s)).toBe(1);
 
@@ -168,7 +202,10 @@ describe("starcite.append_batch", () => {
         { session_id: other, payload: {} },
         { tenant_id: "someone-else", payload: {} },
       ])}::jsonb)`;
-    expect(rows.map((r) => [r.seq, r.error_code])).toEqual([[1, null], [2, null]]);
+    expect(rows.map((r) => [r.seq, r.error_code])).toEqual([
+      [1, null],
+      [2, null],
+    ]);
     expect(await eventCount(db.sql, other)).toBe(0);
   });
 
@@ -179,7 +216,7 @@ describe("starcite.append_batch", () => {
     const tooMany = Array.from({ length: 1001 }, () => ({ payload: {} }));
     const e = await pgError(db.sql`select * from starcite.append_batch(${s}, ${db.sql.json(tooMany)}::jsonb)`, "SC001");
     expect(detailOf(e)).toMatchObject({ max: 1000, count: 1001 });
-    expect([...await db.sql`select * from starcite.append_batch(${s}, '[]'::jsonb)`]).toEqual([]);
+    expect([...(await db.sql`select * from starcite.append_batch(${s}, '[]'::jsonb)`)]).toEqual([]);
     expect(await eventCount(db.sql, s)).toBe(0);
 
     const max = Array.from({ length: 1000 }, (_, i) => ({ payload: { i } }));
@@ -202,7 +239,11 @@ describe("starcite.append_items", () => {
       { sessionId: b, payload: { to: "b" } },
     ]);
     expect(outcomes.map((o) => (o.ok ? [o.result.seq, o.result.lastSeq] : o.error.code))).toEqual([
-      [2, 2], [1, 1], "session_not_found", [2, 2], [3, 3],
+      [2, 2],
+      [1, 1],
+      "session_not_found",
+      [2, 2],
+      [3, 3],
     ]);
     expect(await lastSeq(db.sql, a)).toBe(2);
     expect(await lastSeq(db.sql, b)).toBe(3);
@@ -216,11 +257,18 @@ describe("starcite.append_items", () => {
   test("atomic over several sessions: one bad item and no session gets anything", async () => {
     const a = await createSessionSql(db.sql);
     const b = await createSessionSql(db.sql);
-    await starciteError(appendItems(db.sql, [
-      { sessionId: a, payload: {} },
-      { sessionId: b, payload: {} },
-      { sessionId: "missing-session", payload: {} },
-    ], true), "session_not_found");
+    await starciteError(
+      appendItems(
+        db.sql,
+        [
+          { sessionId: a, payload: {} },
+          { sessionId: b, payload: {} },
+          { sessionId: "missing-session", payload: {} },
+        ],
+        true,
+      ),
+      "session_not_found",
+    );
     expect(await eventCount(db.sql, a)).toBe(0);
     expect(await eventCount(db.sql, b)).toBe(0);
   });

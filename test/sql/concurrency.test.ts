@@ -25,8 +25,7 @@ describe("one hot session", () => {
     const TOTAL = WRITERS * PER_WRITER;
     const session = await createSessionSql(db.sql, sid("hot"));
 
-    const writers: Sql[] = Array.from({ length: WRITERS }, (_, w) =>
-      createPool(db.url, { max: 1, applicationName: `writer-${w}` }));
+    const writers: Sql[] = Array.from({ length: WRITERS }, (_, w) => createPool(db.url, { max: 1, applicationName: `writer-${w}` }));
     const reader = createPool(db.url, { max: 1, applicationName: "reader" });
     try {
       // Open every connection first so that the appends really start together.
@@ -50,15 +49,17 @@ describe("one hot session", () => {
       })();
       readerRun.catch(() => {}); // awaited below; if a writer fails first, its rejection is not left unhandled
 
-      const perWriter = await Promise.all(writers.map(async (sql, w) => {
-        const seqs: number[] = [];
-        for (let i = 0; i < PER_WRITER; i++) {
-          const r = await append(sql, session, { type: "tick", payload: { w, i } });
-          expect(r.deduped).toBe(false);
-          seqs.push(r.seq);
-        }
-        return seqs;
-      })).finally(() => {
+      const perWriter = await Promise.all(
+        writers.map(async (sql, w) => {
+          const seqs: number[] = [];
+          for (let i = 0; i < PER_WRITER; i++) {
+            const r = await append(sql, session, { type: "tick", payload: { w, i } });
+            expect(r.deduped).toBe(false);
+            seqs.push(r.seq);
+          }
+          return seqs;
+        }),
+      ).finally(() => {
         writersDone = true;
       });
 
@@ -114,7 +115,10 @@ describe("many sessions", () => {
       }
       // The same goes for a multi-session call that does not touch A.
       const c = await createSessionSql(db.sql, sid("C"));
-      const multi = await appendItems(other, [{ sessionId: b, payload: {} }, { sessionId: c, payload: {} }]);
+      const multi = await appendItems(other, [
+        { sessionId: b, payload: {} },
+        { sessionId: c, payload: {} },
+      ]);
       expect(multi.map((o) => o.ok && o.result.seq)).toEqual([21, 1]);
 
       // A second append to A does wait, on A's lock ...
@@ -142,13 +146,18 @@ describe("many sessions", () => {
     const ids = await Promise.all(Array.from({ length: 4 }, () => createSessionSql(db.sql)));
     const pools = Array.from({ length: 6 }, () => createPool(db.url, { max: 1 }));
     try {
-      await Promise.all(pools.map(async (sql, p) => {
-        const order = p % 2 === 0 ? ids : [...ids].reverse();
-        for (let round = 0; round < 25; round++) {
-          const outcomes = await appendItems(sql, order.map((sessionId) => ({ sessionId, payload: { p, round } })));
-          expect(outcomes.every((o) => o.ok)).toBe(true);
-        }
-      }));
+      await Promise.all(
+        pools.map(async (sql, p) => {
+          const order = p % 2 === 0 ? ids : [...ids].reverse();
+          for (let round = 0; round < 25; round++) {
+            const outcomes = await appendItems(
+              sql,
+              order.map((sessionId) => ({ sessionId, payload: { p, round } })),
+            );
+            expect(outcomes.every((o) => o.ok)).toBe(true);
+          }
+        }),
+      );
       for (const id of ids) {
         expect(await lastSeq(db.sql, id)).toBe(150);
         expect(await eventCount(db.sql, id)).toBe(150);
@@ -184,9 +193,15 @@ describe("many sessions", () => {
       const next = await append(db.sql, s, { payload: { n: 3 } });
       expect(next.seq).toBe(2);
       await listener.waitFor("the append after the rollback", (h) => h.session_id === s);
-      expect(listener.hints).toEqual([{ session_id: marker, last_seq: 1 }, { session_id: s, last_seq: 2 }]);
+      expect(listener.hints).toEqual([
+        { session_id: marker, last_seq: 1 },
+        { session_id: s, last_seq: 2 },
+      ]);
       const events = await read(db.sql, s);
-      expect(events.map((e) => [e.seq, e.payload])).toEqual([[1, { n: 1 }], [2, { n: 3 }]]);
+      expect(events.map((e) => [e.seq, e.payload])).toEqual([
+        [1, { n: 1 }],
+        [2, { n: 3 }],
+      ]);
     } finally {
       await listener.close();
     }
@@ -194,10 +209,13 @@ describe("many sessions", () => {
 
   test("a transaction that fails on a later statement rolls its append back too", async () => {
     const s = await createSessionSql(db.sql);
-    await pgError(db.sql.begin(async (tx) => {
-      await tx`select * from starcite.append(${s}, 'x', '{}')`;
-      await tx`select * from starcite.append('no-such-session', 'x', '{}')`;
-    }), "SC100");
+    await pgError(
+      db.sql.begin(async (tx) => {
+        await tx`select * from starcite.append(${s}, 'x', '{}')`;
+        await tx`select * from starcite.append('no-such-session', 'x', '{}')`;
+      }),
+      "SC100",
+    );
     expect(await lastSeq(db.sql, s)).toBe(0);
     expect((await append(db.sql, s, { payload: {} })).seq).toBe(1);
   });

@@ -32,31 +32,43 @@ describe("producer_id + producer_seq", () => {
     const retry = await db.sql<AppendRow[]>`
       select * from starcite.append(${s}, 'msg', '{"text":"hi"}', producer_id => 'p1', producer_seq => 1)`;
     expect([...retry]).toEqual([{ seq: 1, last_seq: 3, deduped: true }]);
-    expect(await append(db.sql, s, { type: "msg", payload: { text: "two" }, producerId: "p1", producerSeq: 2 }))
-      .toEqual({ seq: 2, lastSeq: 3, deduped: true });
+    expect(await append(db.sql, s, { type: "msg", payload: { text: "two" }, producerId: "p1", producerSeq: 2 })).toEqual({
+      seq: 2,
+      lastSeq: 3,
+      deduped: true,
+    });
     expect(await eventCount(db.sql, s)).toBe(3);
     expect(await lastSeq(db.sql, s)).toBe(3);
 
     // The run continues after the retries.
-    expect(await append(db.sql, s, { type: "msg", payload: { text: "three" }, producerId: "p1", producerSeq: 3 }))
-      .toEqual({ seq: 4, lastSeq: 4, deduped: false });
+    expect(await append(db.sql, s, { type: "msg", payload: { text: "three" }, producerId: "p1", producerSeq: 3 })).toEqual({
+      seq: 4,
+      lastSeq: 4,
+      deduped: false,
+    });
   });
 
   test("the same producer_seq with different content is producer_replay_conflict (SC202)", async () => {
     const s = await createSessionSql(db.sql);
     await append(db.sql, s, { type: "msg", payload: { text: "hi" }, producerId: "p", producerSeq: 1 });
 
-    const e = await pgError(db.sql`
-      select * from starcite.append(${s}, 'msg', '{"text":"changed"}', producer_id => 'p', producer_seq => 1)`, "SC202");
+    const e = await pgError(
+      db.sql`
+      select * from starcite.append(${s}, 'msg', '{"text":"changed"}', producer_id => 'p', producer_seq => 1)`,
+      "SC202",
+    );
     expect(e.message).toMatch(/^producer_replay_conflict: /);
     expect(detailOf(e)).toMatchObject({ producer_id: "p", producer_seq: 1, seq: 1 });
 
     // Any field counts as content: type, actor, metadata ...
-    await starciteError(append(db.sql, s, { type: "other", payload: { text: "hi" }, producerId: "p", producerSeq: 1 }),
-      "producer_replay_conflict");
+    await starciteError(
+      append(db.sql, s, { type: "other", payload: { text: "hi" }, producerId: "p", producerSeq: 1 }),
+      "producer_replay_conflict",
+    );
     const se = await starciteError(
       append(db.sql, s, { type: "msg", payload: { text: "hi" }, actor: "bob", producerId: "p", producerSeq: 1 }),
-      "producer_replay_conflict");
+      "producer_replay_conflict",
+    );
     expect(se.detail).toMatchObject({ producer_id: "p", producer_seq: 1, seq: 1 });
     expect(await eventCount(db.sql, s)).toBe(1);
   });
@@ -65,13 +77,15 @@ describe("producer_id + producer_seq", () => {
     const s = await createSessionSql(db.sql);
     await append(db.sql, s, { payload: { n: 1 }, producerId: "p", producerSeq: 1 });
 
-    const e = await pgError(db.sql`
-      select * from starcite.append(${s}, 'content', '{"n":3}', producer_id => 'p', producer_seq => 3)`, "SC201");
+    const e = await pgError(
+      db.sql`
+      select * from starcite.append(${s}, 'content', '{"n":3}', producer_id => 'p', producer_seq => 3)`,
+      "SC201",
+    );
     expect(e.message).toMatch(/^producer_seq_conflict: /);
     expect(detailOf(e)).toMatchObject({ producer_id: "p", expected_producer_seq: 2, producer_seq: 3, last_producer_seq: 1 });
 
-    const se = await starciteError(append(db.sql, s, { payload: { n: 3 }, producerId: "p", producerSeq: 3 }),
-      "producer_seq_conflict");
+    const se = await starciteError(append(db.sql, s, { payload: { n: 3 }, producerId: "p", producerSeq: 3 }), "producer_seq_conflict");
     expect(se.detail).toMatchObject({ expected_producer_seq: 2 });
     expect(await eventCount(db.sql, s)).toBe(1);
 
@@ -81,17 +95,22 @@ describe("producer_id + producer_seq", () => {
 
   test("a producer's first producer_seq may be any value >= 1; below it is a conflict, not a retry", async () => {
     const s = await createSessionSql(db.sql);
-    expect(await append(db.sql, s, { payload: {}, producerId: "late", producerSeq: 41 }))
-      .toEqual({ seq: 1, lastSeq: 1, deduped: false });
+    expect(await append(db.sql, s, { payload: {}, producerId: "late", producerSeq: 41 })).toEqual({ seq: 1, lastSeq: 1, deduped: false });
     expect((await append(db.sql, s, { payload: {}, producerId: "late", producerSeq: 42 })).seq).toBe(2);
 
-    const e = await pgError(db.sql`
-      select * from starcite.append(${s}, 'content', '{}', producer_id => 'late', producer_seq => 7)`, "SC201");
+    const e = await pgError(
+      db.sql`
+      select * from starcite.append(${s}, 'content', '{}', producer_id => 'late', producer_seq => 7)`,
+      "SC201",
+    );
     expect(detailOf(e)).toMatchObject({ expected_producer_seq: 43 });
 
     // producer_seq 0 is not valid at all.
-    await pgError(db.sql`
-      select * from starcite.append(${s}, 'content', '{}', producer_id => 'zero', producer_seq => 0)`, "SC002");
+    await pgError(
+      db.sql`
+      select * from starcite.append(${s}, 'content', '{}', producer_id => 'zero', producer_seq => 0)`,
+      "SC002",
+    );
   });
 
   test("producers are independent of each other and per session", async () => {
@@ -100,8 +119,7 @@ describe("producer_id + producer_seq", () => {
     await append(db.sql, s1, { payload: {}, producerId: "a", producerSeq: 1 });
     await append(db.sql, s1, { payload: {}, producerId: "b", producerSeq: 5 });
     // Same producer id in another session starts its own run.
-    expect(await append(db.sql, s2, { payload: {}, producerId: "a", producerSeq: 9 }))
-      .toEqual({ seq: 1, lastSeq: 1, deduped: false });
+    expect(await append(db.sql, s2, { payload: {}, producerId: "a", producerSeq: 9 })).toEqual({ seq: 1, lastSeq: 1, deduped: false });
     expect((await append(db.sql, s1, { payload: {}, producerId: "a", producerSeq: 2 })).seq).toBe(3);
   });
 
@@ -149,8 +167,11 @@ describe("idempotency_key", () => {
       select * from starcite.append(${s}, 'msg', '{"a":1}', idempotency_key => 'k1')`;
     expect([...again]).toEqual([{ seq: 1, last_seq: 2, deduped: true }]);
 
-    const e = await pgError(db.sql`
-      select * from starcite.append(${s}, 'msg', '{"a":2}', idempotency_key => 'k1')`, "SC203");
+    const e = await pgError(
+      db.sql`
+      select * from starcite.append(${s}, 'msg', '{"a":2}', idempotency_key => 'k1')`,
+      "SC203",
+    );
     expect(e.message).toMatch(/^idempotency_conflict: /);
     expect(detailOf(e)).toMatchObject({ idempotency_key: "k1", seq: 1 });
     await starciteError(append(db.sql, s, { type: "msg", payload: { a: 2 }, idempotencyKey: "k1" }), "idempotency_conflict");
@@ -200,10 +221,15 @@ describe("durability of dedup state", () => {
 
     const p2 = createPool(db.url, { max: 2 });
     try {
-      expect(await append(p2, s, { type: "msg", payload: { x: 1 }, producerId: "prod", producerSeq: 1, idempotencyKey: "key" }))
-        .toEqual({ seq: original.seq, lastSeq: 1, deduped: true });
-      await starciteError(append(p2, s, { type: "msg", payload: { x: 2 }, producerId: "prod", producerSeq: 1 }),
-        "producer_replay_conflict");
+      expect(await append(p2, s, { type: "msg", payload: { x: 1 }, producerId: "prod", producerSeq: 1, idempotencyKey: "key" })).toEqual({
+        seq: original.seq,
+        lastSeq: 1,
+        deduped: true,
+      });
+      await starciteError(
+        append(p2, s, { type: "msg", payload: { x: 2 }, producerId: "prod", producerSeq: 1 }),
+        "producer_replay_conflict",
+      );
       const events = await read(p2, s);
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({ seq: 1, producerId: "prod", producerSeq: 1, idempotencyKey: "key" });

@@ -39,12 +39,22 @@ interface Fn {
 
 function functions(): Fn[] {
   const dir = path.join(DB_DIR, "functions");
-  return fs.readdirSync(dir).filter((f) => f.endsWith(".sql")).map((file) => {
-    const text = fs.readFileSync(path.join(dir, file), "utf8").replace(/--[^\n]*/g, "");
-    const body = /\$\$([\s\S]*)\$\$/.exec(text)?.[1] ?? "";
-    const volatility = /language \w+ (immutable|stable|volatile)/.exec(text)?.[1] ?? "volatile";
-    return { name: file.replace(/\.sql$/, ""), volatility, statements: body.split(";").map((s) => s.replace(/\s+/g, " ").trim()).filter(Boolean) };
-  });
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .map((file) => {
+      const text = fs.readFileSync(path.join(dir, file), "utf8").replace(/--[^\n]*/g, "");
+      const body = /\$\$([\s\S]*)\$\$/.exec(text)?.[1] ?? "";
+      const volatility = /language \w+ (immutable|stable|volatile)/.exec(text)?.[1] ?? "volatile";
+      return {
+        name: file.replace(/\.sql$/, ""),
+        volatility,
+        statements: body
+          .split(";")
+          .map((s) => s.replace(/\s+/g, " ").trim())
+          .filter(Boolean),
+      };
+    });
 }
 
 /** A statement that reads or writes rows of a session table (as a table, not as a row type). */
@@ -58,8 +68,10 @@ const touchesSessionRows = (statement: string): boolean =>
 const oneSession = (statement: string): boolean =>
   // The value: a parameter qualified by its function's name (read.session_id), or a local (_s.id); a short table
   // alias (e.session_id) would be a join, which binds nothing.
-  /\b(?:\w+\.)?(?:session_id|id)\s*=\s*(?:[a-z]\w{2,}\.(?:session_id|id)|_\w+(?:\.\w+)?)\b(?!\s*\()/.test(statement)
-  || /^(?:else |then )?insert into starcite\.\w+(?: as \w+)? \([^)]*\) values \([^()]*(?:\([^()]*\)[^()]*)*\)(?: on conflict[^;]*)?$/.test(statement);
+  /\b(?:\w+\.)?(?:session_id|id)\s*=\s*(?:[a-z]\w{2,}\.(?:session_id|id)|_\w+(?:\.\w+)?)\b(?!\s*\()/.test(statement) ||
+  /^(?:else |then )?insert into starcite\.\w+(?: as \w+)? \([^)]*\) values \([^()]*(?:\([^()]*\)[^()]*)*\)(?: on conflict[^;]*)?$/.test(
+    statement,
+  );
 
 test("every function touches one session's rows per statement, except the documented batch engine and read-only scans", () => {
   const offenders: string[] = [];

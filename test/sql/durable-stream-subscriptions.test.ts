@@ -41,15 +41,25 @@ async function links(id: string) {
     select path, link_type, acked_seq, tail_seq, has_pending from starcite.ds_link_tails('default', ${id})`;
 }
 
-const wake = async (id: string) => [...await db.sql<WakeRow[]>`select * from starcite.ds_wake(${id}, 'default')`];
+const wake = async (id: string) => [...(await db.sql<WakeRow[]>`select * from starcite.ds_wake(${id}, 'default')`)];
 
 describe("patterns and links", () => {
   test("globs: * is one segment (or part of one), ** any number of segments", async () => {
     const cases: [string, string, boolean][] = [
-      ["events/*", "events/a", true], ["events/*", "events", false], ["events/*", "events/a/b", false],
-      ["events/**", "events", true], ["events/**", "events/a/b", true], ["**/x", "x", true], ["**/x", "a/b/x", true],
-      ["a/**/z", "a/z", true], ["a/**/z", "a/b/c/z", true], ["a/**/z", "a/b/c", false], ["sync-*", "sync-1", true],
-      ["a.b/*", "a.b/c", true], ["a.b/*", "aXb/c", false], ["(x)/*", "(x)/y", true],
+      ["events/*", "events/a", true],
+      ["events/*", "events", false],
+      ["events/*", "events/a/b", false],
+      ["events/**", "events", true],
+      ["events/**", "events/a/b", true],
+      ["**/x", "x", true],
+      ["**/x", "a/b/x", true],
+      ["a/**/z", "a/z", true],
+      ["a/**/z", "a/b/c/z", true],
+      ["a/**/z", "a/b/c", false],
+      ["sync-*", "sync-1", true],
+      ["a.b/*", "a.b/c", true],
+      ["a.b/*", "aXb/c", false],
+      ["(x)/*", "(x)/y", true],
     ];
     for (const [pattern, path, match] of cases) {
       const [row] = await db.sql<{ m: boolean }[]>`select '/' || ${path} ~ starcite.ds_glob_regex(${pattern}) as m`;
@@ -120,7 +130,7 @@ describe("wakes", () => {
 
     // The receiver answered {"done": true}: the snapshot is acked. An append after the snapshot wakes generation 2.
     await post(`${p}/a`, 2);
-    const next = [...await db.sql<WakeRow[]>`select * from starcite.ds_webhook_result(${p}, ${w!.wake_id}, 1, true, true, 'default')`];
+    const next = [...(await db.sql<WakeRow[]>`select * from starcite.ds_webhook_result(${p}, ${w!.wake_id}, 1, true, true, 'default')`)];
     expect(next).toHaveLength(1);
     expect(next[0]).toMatchObject({ generation: 2 });
     expect(next[0]!.streams[0]).toMatchObject({ acked_seq: 1, tail_seq: 2 });
@@ -143,17 +153,25 @@ describe("wakes", () => {
     expect(state!.wait).toBeLessThan(1.5);
     expect(state!.status).toBe("failed");
     await db.sql`update starcite.ds_subscriptions set next_attempt_at = now() - interval '1 second' where id = ${p}`;
-    expect((await db.sql<{ id: string }[]>`select subscription_id as id from starcite.ds_due_subscriptions(1000)`).map((r) => r.id)).toContain(p);
+    expect(
+      (await db.sql<{ id: string }[]>`select subscription_id as id from starcite.ds_due_subscriptions(1000)`).map((r) => r.id),
+    ).toContain(p);
     const [retry] = await db.sql<WakeRow[]>`select * from starcite.ds_tick(${p}, 'default')`;
     expect(retry).toMatchObject({ wake_id: w!.wake_id, generation: 1, attempt: 2 });
 
     const stale = await pgError(db.sql`select * from starcite.ds_ack(${p}, 'w_other', 1, '[]', true, 'default')`, "SC412");
     expect(detailOf(stale)).toMatchObject({ generation: 1 });
     // An ack must name an offset of the linked stream (its own epoch, up to its tail).
-    await pgError(db.sql`select * from starcite.ds_ack(${p}, ${w!.wake_id}, 1,
-      ${db.sql.json([{ path: `${p}/a`, epoch: 0, seq: 1 }])}::jsonb, false, 'default')`, "SC001");
-    await pgError(db.sql`select * from starcite.ds_ack(${p}, ${w!.wake_id}, 1,
-      ${db.sql.json([{ path: `${p}/unlinked`, epoch: 0, seq: 1 }])}::jsonb, false, 'default')`, "SC001");
+    await pgError(
+      db.sql`select * from starcite.ds_ack(${p}, ${w!.wake_id}, 1,
+      ${db.sql.json([{ path: `${p}/a`, epoch: 0, seq: 1 }])}::jsonb, false, 'default')`,
+      "SC001",
+    );
+    await pgError(
+      db.sql`select * from starcite.ds_ack(${p}, ${w!.wake_id}, 1,
+      ${db.sql.json([{ path: `${p}/unlinked`, epoch: 0, seq: 1 }])}::jsonb, false, 'default')`,
+      "SC001",
+    );
     const [tail] = await db.sql<{ epoch: number }[]>`select offset_epoch as epoch from starcite.ds_stream_tail('default', ${`${p}/a`})`;
     const [partial] = await db.sql<{ next_wake: boolean }[]>`
       select next_wake from starcite.ds_ack(${p}, ${w!.wake_id}, 1, ${db.sql.json([{ path: `${p}/a`, epoch: tail!.epoch, seq: 1 }])}::jsonb, true, 'default')`;
@@ -171,7 +189,9 @@ describe("wakes", () => {
     expect(w).toMatchObject({ type: "pull-wake", generation: 1, holder: null });
     const wakeEvents = await db.sql<{ payload: Record<string, unknown> }[]>`
       select e.payload from starcite.events e join starcite.ds_streams d on d.session_id = e.session_id where d.path = ${wakePath}`;
-    expect(wakeEvents.map((e) => e.payload)).toEqual([expect.objectContaining({ type: "wake", subscription_id: p, stream: `${p}/events/a`, generation: 1 })]);
+    expect(wakeEvents.map((e) => e.payload)).toEqual([
+      expect.objectContaining({ type: "wake", subscription_id: p, stream: `${p}/events/a`, generation: 1 }),
+    ]);
 
     const [claimed] = await db.sql<WakeRow[]>`select * from starcite.ds_claim(${p}, 'worker-1')`;
     expect(claimed).toMatchObject({ wake_id: w!.wake_id, generation: 1, holder: "worker-1" });
@@ -205,8 +225,11 @@ describe("wakes", () => {
     await stream(`${p}/s`, [1]);
     const [{ session_id: session } = { session_id: "" }] = await db.sql<{ session_id: string }[]>`
       select session_id from starcite.ds_streams where path = ${`${p}/s`}`;
-    const candidates = async () => (await db.sql<{ subscription_id: string }[]>`
-      select subscription_id from starcite.ds_wake_candidates(${[session]}::text[])`).map((r) => r.subscription_id);
+    const candidates = async () =>
+      (
+        await db.sql<{ subscription_id: string }[]>`
+      select subscription_id from starcite.ds_wake_candidates(${[session]}::text[])`
+      ).map((r) => r.subscription_id);
     expect(await candidates()).toEqual([p]);
     await wake(p);
     expect(await candidates()).toEqual([]);

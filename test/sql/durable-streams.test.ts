@@ -30,8 +30,20 @@ interface State {
 
 const path = (prefix = "p") => `${prefix}/${sid("ds")}`;
 
-async function create(p: string, opts: { ct?: string; json?: unknown; body?: Buffer; closed?: boolean; ttl?: number;
-                                          fork?: string; forkEpoch?: number; forkSeq?: number; sub?: number } = {}) {
+async function create(
+  p: string,
+  opts: {
+    ct?: string;
+    json?: unknown;
+    body?: Buffer;
+    closed?: boolean;
+    ttl?: number;
+    fork?: string;
+    forkEpoch?: number;
+    forkSeq?: number;
+    sub?: number;
+  } = {},
+) {
   const [row] = await db.sql<{ created: boolean; state: State }[]>`
     select created, to_jsonb(state) as state from starcite.ds_create(
       path => ${p}, content_type => ${opts.ct ?? null}, ttl_seconds => ${opts.ttl ?? null}::bigint,
@@ -42,8 +54,10 @@ async function create(p: string, opts: { ct?: string; json?: unknown; body?: Buf
   return row!;
 }
 
-async function post(p: string, opts: { ct?: string; json?: unknown; body?: Buffer; close?: boolean; streamSeq?: string;
-                                        producer?: [string, number, number] } = {}) {
+async function post(
+  p: string,
+  opts: { ct?: string; json?: unknown; body?: Buffer; close?: boolean; streamSeq?: string; producer?: [string, number, number] } = {},
+) {
   const [row] = await db.sql<{ outcome: string; state: State; epoch: number | null; last_producer_seq: number | null }[]>`
     select outcome, to_jsonb(state) as state, epoch, last_producer_seq from starcite.ds_append(
       path => ${p}, content_type => ${opts.ct ?? (opts.json !== undefined ? "application/json" : "application/octet-stream")},
@@ -67,7 +81,14 @@ describe("paths and sessions", () => {
       select starcite.ds_session_id(p, 1) as id
       from unnest(array['chat/room-1.x', 'chat:room', 'chat_room', 'a/b', 'a:b', 'a_3Ab', 'ü/€', 'x y']) p`;
     expect(ids.map((r) => r.id)).toEqual([
-      "ds:chat:room-1.x", "ds:chat_3Aroom", "ds:chat_5Froom", "ds:a:b", "ds:a_3Ab", "ds:a_5F3Ab", "ds:_C3_BC:_E2_82_AC", "ds:x_20y",
+      "ds:chat:room-1.x",
+      "ds:chat_3Aroom",
+      "ds:chat_5Froom",
+      "ds:a:b",
+      "ds:a_3Ab",
+      "ds:a_5F3Ab",
+      "ds:_C3_BC:_E2_82_AC",
+      "ds:x_20y",
     ]);
     const [second] = await db.sql<{ id: string }[]>`select starcite.ds_session_id('chat/room_1', 2) as id`;
     expect(second!.id).toBe("ds:chat:room_5F1__2");
@@ -186,26 +207,44 @@ describe("idempotent producers", () => {
   test("epoch fencing, gaps, duplicates and new epochs", async () => {
     const p = path();
     const { state } = await create(p, { ct: "text/plain" });
-    expect(await post(p, { ct: "text/plain", body: bytes("a0"), producer: ["A", 0, 0] }))
-      .toMatchObject({ outcome: "appended", epoch: 0, last_producer_seq: 0 });
+    expect(await post(p, { ct: "text/plain", body: bytes("a0"), producer: ["A", 0, 0] })).toMatchObject({
+      outcome: "appended",
+      epoch: 0,
+      last_producer_seq: 0,
+    });
     await post(p, { ct: "text/plain", body: bytes("a1"), producer: ["A", 0, 1] });
     await post(p, { ct: "text/plain", body: bytes("a2"), producer: ["A", 0, 2] });
-    expect(await post(p, { ct: "text/plain", body: bytes("other"), producer: ["A", 0, 1] }))
-      .toMatchObject({ outcome: "duplicate", epoch: 0, last_producer_seq: 2 });
+    expect(await post(p, { ct: "text/plain", body: bytes("other"), producer: ["A", 0, 1] })).toMatchObject({
+      outcome: "duplicate",
+      epoch: 0,
+      last_producer_seq: 2,
+    });
 
-    const gap = await pgError(db.sql`select * from starcite.ds_append(${p}, 'text/plain', body => '\\x01',
-      producer_id => 'A', producer_epoch => 0, producer_seq => 5)`, "SC201");
+    const gap = await pgError(
+      db.sql`select * from starcite.ds_append(${p}, 'text/plain', body => '\\x01',
+      producer_id => 'A', producer_epoch => 0, producer_seq => 5)`,
+      "SC201",
+    );
     expect(detailOf(gap)).toMatchObject({ expected_producer_seq: 3, received_producer_seq: 5 });
-    await pgError(db.sql`select * from starcite.ds_append(${p}, 'text/plain', body => '\\x01',
-      producer_id => 'A', producer_epoch => 1, producer_seq => 1)`, "SC001");
+    await pgError(
+      db.sql`select * from starcite.ds_append(${p}, 'text/plain', body => '\\x01',
+      producer_id => 'A', producer_epoch => 1, producer_seq => 1)`,
+      "SC001",
+    );
     expect(await post(p, { ct: "text/plain", body: bytes("b0"), producer: ["A", 1, 0] })).toMatchObject({ outcome: "appended", epoch: 1 });
-    const stale = await pgError(db.sql`select * from starcite.ds_append(${p}, 'text/plain', body => '\\x01',
-      producer_id => 'A', producer_epoch => 0, producer_seq => 3)`, "SC403");
+    const stale = await pgError(
+      db.sql`select * from starcite.ds_append(${p}, 'text/plain', body => '\\x01',
+      producer_id => 'A', producer_epoch => 0, producer_seq => 3)`,
+      "SC403",
+    );
     expect(detailOf(stale)).toMatchObject({ current_epoch: 1 });
     // Producers are independent; a new one starts at 0.
     await post(p, { ct: "text/plain", body: bytes("x"), producer: ["B", 0, 0] });
-    await pgError(db.sql`select * from starcite.ds_append(${p}, 'text/plain', body => '\\x01',
-      producer_id => 'C', producer_epoch => 0, producer_seq => 4)`, "SC201");
+    await pgError(
+      db.sql`select * from starcite.ds_append(${p}, 'text/plain', body => '\\x01',
+      producer_id => 'C', producer_epoch => 0, producer_seq => 4)`,
+      "SC201",
+    );
     // A duplicate wins over a Stream-Seq that would conflict.
     await post(p, { ct: "text/plain", body: bytes("s"), producer: ["B", 0, 1], streamSeq: "5" });
     expect((await post(p, { ct: "text/plain", body: bytes("s"), producer: ["B", 0, 1], streamSeq: "5" })).outcome).toBe("duplicate");
@@ -220,14 +259,21 @@ describe("closing", () => {
     const { state } = await create(p, { ct: "text/plain", body: bytes("hi") });
     const closed = await post(p, { ct: "text/plain", body: bytes("bye"), close: true, producer: ["P", 0, 0] });
     expect(closed).toMatchObject({ outcome: "appended", state: { tail_seq: 2, closed: true } });
-    expect((await events(state.session_id)).map((e) => [e.seq, e.type])).toEqual([[1, "ds.bytes"], [2, "ds.bytes"], [3, "ds.closed"]]);
+    expect((await events(state.session_id)).map((e) => [e.seq, e.type])).toEqual([
+      [1, "ds.bytes"],
+      [2, "ds.bytes"],
+      [3, "ds.closed"],
+    ]);
 
     expect((await post(p, { ct: "text/plain", body: bytes("again"), close: true, producer: ["P", 0, 0] })).outcome).toBe("duplicate");
     expect((await post(p, { close: true })).outcome).toBe("closed");
     const e = await pgError(db.sql`select * from starcite.ds_append(${p}, 'text/plain', body => '\\x01')`, "SC103");
     expect(detailOf(e)).toMatchObject({ tail_seq: 2 });
-    await pgError(db.sql`select * from starcite.ds_append(${p}, 'text/plain', body => '\\x01', close => true,
-      producer_id => 'P', producer_epoch => 0, producer_seq => 1)`, "SC103");
+    await pgError(
+      db.sql`select * from starcite.ds_append(${p}, 'text/plain', body => '\\x01', close => true,
+      producer_id => 'P', producer_epoch => 0, producer_seq => 1)`,
+      "SC103",
+    );
 
     // Every other append path refuses the closed session too.
     await starciteError(append(db.sql, state.session_id, { payload: { text: "late" } }), "session_closed");
@@ -266,7 +312,8 @@ describe("expiry and deletion", () => {
   test("a read moves the sliding TTL; HEAD (touch => false) does not; Expires-At never moves", async () => {
     const p = path();
     await create(p, { ct: "text/plain", ttl: 60 });
-    const at = async () => (await db.sql<{ t: string }[]>`select last_access_at::text as t from starcite.ds_streams where path = ${p}`)[0]!.t;
+    const at = async () =>
+      (await db.sql<{ t: string }[]>`select last_access_at::text as t from starcite.ds_streams where path = ${p}`)[0]!.t;
     await db.sql`update starcite.ds_streams set last_access_at = now() - interval '30 seconds' where path = ${p}`;
     const before = await at();
     await db.sql`select starcite.ds_resolve(${p}, false)`;
@@ -320,7 +367,10 @@ describe("forks", () => {
     const s = await create(src, { ct: "text/plain", body: bytes("hello") });
     expect((await create(path(), { fork: src })).state.tail_seq).toBe(1);
     expect((await create(path(), { fork: src, forkEpoch: 0, forkSeq: 0 })).state.tail_seq).toBe(0);
-    await pgError(db.sql`select * from starcite.ds_create(${path()}, fork_path => ${src}, fork_epoch => ${s.state.offset_epoch}, fork_seq => 2)`, "SC001");
+    await pgError(
+      db.sql`select * from starcite.ds_create(${path()}, fork_path => ${src}, fork_epoch => ${s.state.offset_epoch}, fork_seq => 2)`,
+      "SC001",
+    );
     await pgError(db.sql`select * from starcite.ds_create(${path()}, fork_path => ${src}, fork_epoch => 999999, fork_seq => 1)`, "SC001");
     await pgError(db.sql`select * from starcite.ds_create(${path()}, fork_path => ${path()})`, "SC100");
     await pgError(db.sql`select * from starcite.ds_create(${path()}, 'application/json', fork_path => ${src})`, "SC401");
@@ -332,13 +382,19 @@ describe("forks", () => {
     const f = await create(path(), { fork: bin, forkEpoch: 0, forkSeq: 0, sub: 3 });
     expect((await events(f.state.session_id)).map((e) => e.body!.toString())).toEqual(["hel"]);
     expect((await create(path(), { fork: bin, forkEpoch: 0, forkSeq: 0, sub: 5 })).state.tail_seq).toBe(1);
-    await pgError(db.sql`select * from starcite.ds_create(${path()}, fork_path => ${bin}, fork_epoch => 0, fork_seq => 0, fork_sub_offset => 6)`, "SC001");
+    await pgError(
+      db.sql`select * from starcite.ds_create(${path()}, fork_path => ${bin}, fork_epoch => 0, fork_seq => 0, fork_sub_offset => 6)`,
+      "SC001",
+    );
 
     const json = path();
     await create(json, { ct: "application/json", json: [{ a: 1 }, { b: 2 }, { c: 3 }] });
     const j = await create(path(), { fork: json, forkEpoch: 0, forkSeq: 0, sub: 2 });
     expect((await events(j.state.session_id)).map((e) => e.payload)).toEqual([{ a: 1 }, { b: 2 }]);
-    await pgError(db.sql`select * from starcite.ds_create(${path()}, fork_path => ${json}, fork_epoch => 0, fork_seq => 0, fork_sub_offset => 4)`, "SC001");
+    await pgError(
+      db.sql`select * from starcite.ds_create(${path()}, fork_path => ${json}, fork_epoch => 0, fork_seq => 0, fork_sub_offset => 4)`,
+      "SC001",
+    );
     await pgError(db.sql`select * from starcite.ds_create(${path()}, 'text/plain', fork_sub_offset => 1)`, "SC001");
   });
 
@@ -348,7 +404,10 @@ describe("forks", () => {
     const target = path();
     await create(target, { fork: src, forkEpoch: 0, forkSeq: 0, sub: 2 });
     expect((await create(target, { fork: src, forkEpoch: 0, forkSeq: 0, sub: 2 })).created).toBe(false);
-    await pgError(db.sql`select * from starcite.ds_create(${target}, fork_path => ${src}, fork_epoch => 0, fork_seq => 0, fork_sub_offset => 3)`, "SC400");
+    await pgError(
+      db.sql`select * from starcite.ds_create(${target}, fork_path => ${src}, fork_epoch => 0, fork_seq => 0, fork_sub_offset => 3)`,
+      "SC400",
+    );
     await pgError(db.sql`select * from starcite.ds_create(${target}, 'text/plain')`, "SC400");
   });
 });

@@ -19,9 +19,9 @@ let scopes: { name: string; api_key_default: boolean; session_token: boolean; de
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  codes = [...await db.sql<typeof codes>`select * from starcite.error_codes()`];
-  limits = [...await db.sql<typeof limits>`select * from starcite.limits()`];
-  scopes = [...await db.sql<typeof scopes>`select * from starcite.scopes()`];
+  codes = [...(await db.sql<typeof codes>`select * from starcite.error_codes()`)];
+  limits = [...(await db.sql<typeof limits>`select * from starcite.limits()`)];
+  scopes = [...(await db.sql<typeof scopes>`select * from starcite.scopes()`)];
 });
 
 afterAll(async () => {
@@ -39,7 +39,12 @@ function readmeTable(header: string[], text = README): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(at + 2)) {
     if (!line.startsWith("|")) break;
-    rows.push(line.slice(1, -1).split(" | ").map((cell) => cell.trim().replace(/^`([^`]*)`$/, "$1")));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split(" | ")
+        .map((cell) => cell.trim().replace(/^`([^`]*)`$/, "$1")),
+    );
   }
   return rows;
 }
@@ -68,19 +73,37 @@ describe("error codes", () => {
 
   test("the README's table is this table, row for row", () => {
     expect(readmeTable(["code", "SQLSTATE", "HTTP", "when"])).toEqual(
-      codes.map((c) => [c.code, c.sqlstate ?? "—", String(c.http_status), c.description]));
+      codes.map((c) => [c.code, c.sqlstate ?? "—", String(c.http_status), c.description]),
+    );
   });
 
   test("docs/rest.md's status table names exactly the codes of each status", () => {
-    const documented = readmeTable(["status", "codes"], REST_DOC)
-      .map(([status, cell]) => [status, [...cell!.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!).sort().join(" ")]);
+    const documented = readmeTable(["status", "codes"], REST_DOC).map(([status, cell]) => [
+      status,
+      [...cell!.matchAll(/`([a-z_]+)`/g)]
+        .map((m) => m[1]!)
+        .sort()
+        .join(" "),
+    ]);
     const statuses = [...new Set(codes.map((c) => c.http_status))].sort((a, b) => a - b);
-    expect(documented).toEqual(statuses.map((st) => [String(st), codes.filter((c) => c.http_status === st).map((c) => c.code).sort().join(" ")]));
+    expect(documented).toEqual(
+      statuses.map((st) => [
+        String(st),
+        codes
+          .filter((c) => c.http_status === st)
+          .map((c) => c.code)
+          .sort()
+          .join(" "),
+      ]),
+    );
   });
 
   test("raise_error raises each code with its SQLSTATE, and the data layer maps it back to the code", async () => {
     for (const c of codes) {
-      const error = await db.sql`select starcite.raise_error(${c.code}, 'boom', '{"k": 1}')`.then(() => null, (e: unknown) => e);
+      const error = await db.sql`select starcite.raise_error(${c.code}, 'boom', '{"k": 1}')`.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, c.code).toMatchObject({ code: c.sqlstate ?? "SC000", message: `${c.code}: boom` });
       const mapped = toStarciteError(error) as { code: ErrorCode; detail: unknown };
       expect(mapped.code, c.code).toBe(c.sqlstate ? c.code : "internal_error");
@@ -115,11 +138,17 @@ describe("scopes", () => {
 
   test("a new key's default scopes and the scopes a key may hold come from the same list", async () => {
     const [row] = await db.sql<{ scopes: string[] }[]>`select starcite.default_key_scopes() as scopes`;
-    expect(row!.scopes).toEqual(scopes.filter((s) => s.api_key_default).map((s) => s.name).sort());
+    expect(row!.scopes).toEqual(
+      scopes
+        .filter((s) => s.api_key_default)
+        .map((s) => s.name)
+        .sort(),
+    );
     const [key] = await db.sql<{ scopes: string[] }[]>`select scopes from starcite.create_api_key('facts', 'defaults')`;
     expect(key!.scopes).toEqual(row!.scopes);
-    await expect(db.sql`select * from starcite.create_api_key('facts', 'bad', '{session:read,session:delete}')`)
-      .rejects.toMatchObject({ code: "SC001" });
+    await expect(db.sql`select * from starcite.create_api_key('facts', 'bad', '{session:read,session:delete}')`).rejects.toMatchObject({
+      code: "SC001",
+    });
     await expect(db.sql`insert into starcite.api_keys (id, tenant_id, name, key_hash, key_prefix, scopes)
                         values ('k', 'facts', 'raw', '\\x00', 'sk_', '{root}')`).rejects.toMatchObject({ code: "23514" });
   });

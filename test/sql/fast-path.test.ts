@@ -42,7 +42,11 @@ test("a retry and a conflict handed to the engine leave the counter and the log 
 test("arguments the direct path does not take still get the engine's exact errors", async () => {
   const id = "ses_fast_errors";
   await db.sql`select starcite.create_session(${id})`;
-  const codeOf = (p: Promise<unknown>) => p.then(() => "ok", (e: { code?: string }) => e.code);
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      () => "ok",
+      (e: { code?: string }) => e.code,
+    );
   expect(await codeOf(db.sql`select * from starcite.append('ses_nope', 'content', '{}')`)).toBe("SC100");
   expect(await codeOf(db.sql`select * from starcite.append(${id}, '', '{}')`)).toBe("SC002");
   expect(await codeOf(db.sql`select * from starcite.append(${id}, 'content', '[1]')`)).toBe("SC002");
@@ -70,7 +74,8 @@ test("direct appends, handed-off appends and batches interleave gaplessly under 
         // and a retry of the same producer seq, which must dedupe without burning a seq
         await db.sql`select * from starcite.append(session_id => ${id}, type => 'content', payload => ${db.sql.json({ w, k })}::jsonb,
                                                    producer_id => ${`w${w}`}, producer_seq => ${k})`;
-      } else await db.sql`select * from starcite.append_batch(${id}, ${db.sql.json([{ payload: { w, k, b: 1 } }, { payload: { w, k, b: 2 } }])})`;
+      } else
+        await db.sql`select * from starcite.append_batch(${id}, ${db.sql.json([{ payload: { w, k, b: 1 } }, { payload: { w, k, b: 2 } }])})`;
     }
   });
   await Promise.all(workers);

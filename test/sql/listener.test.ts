@@ -68,9 +68,16 @@ test("emits advanced with the session id and last seq of every committed append"
   const s = await createSessionSql(db.sql);
   await append(db.sql, s, { payload: {} });
   await hints.waitFor(s, 1);
-  await appendBatch(db.sql, s, Array.from({ length: 5 }, () => ({ payload: {} })));
+  await appendBatch(
+    db.sql,
+    s,
+    Array.from({ length: 5 }, () => ({ payload: {} })),
+  );
   await hints.waitFor(s, 6);
-  expect(hints.seen.filter((h) => h.sessionId === s)).toEqual([{ sessionId: s, lastSeq: 1 }, { sessionId: s, lastSeq: 6 }]);
+  expect(hints.seen.filter((h) => h.sessionId === s)).toEqual([
+    { sessionId: s, lastSeq: 1 },
+    { sessionId: s, lastSeq: 6 },
+  ]);
 });
 
 test("after its backend is terminated it reconnects, says so, and receives later notifications", async () => {

@@ -23,7 +23,10 @@ import { listenHints } from "./_support.ts";
 const SQUASHED = ["20261124000001", "20261124000002", "20261124000003", "20261124000004"];
 
 let empty: { url: string; drop(): Promise<void> };
-const migrations = fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith(".sql")).sort();
+const migrations = fs
+  .readdirSync(MIGRATIONS_DIR)
+  .filter((f) => f.endsWith(".sql"))
+  .sort();
 
 beforeAll(async () => {
   empty = await createEmptyDatabase();
@@ -100,16 +103,22 @@ test("up, down, up on an empty database; the functions work after the second up"
 
 /** A database as the development versions before the baseline left it: their versions recorded, their schema. */
 async function preBaselineDatabase(url: string): Promise<void> {
-  await query(url, `create table schema_migrations (version varchar(128) primary key);
+  await query(
+    url,
+    `create table schema_migrations (version varchar(128) primary key);
     insert into schema_migrations values ${SQUASHED.map((v) => `('${v}')`).join(", ")};
-    create schema starcite; create table starcite.sessions (id text primary key)`);
+    create schema starcite; create table starcite.sessions (id text primary key)`,
+  );
 }
 
 test("a database that records the squashed migrations is refused, named and left untouched", async () => {
   const db = await createEmptyDatabase();
   try {
     await preBaselineDatabase(db.url);
-    const error = await migrate(db.url).then(() => null, (e: unknown) => e);
+    const error = await migrate(db.url).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(UnknownMigrationsError);
     expect((error as UnknownMigrationsError).versions).toEqual(SQUASHED);
     expect((error as Error).message).not.toContain("\n");
@@ -134,8 +143,15 @@ test("npm start on an embedded data dir from before the baseline: one line that 
       await cluster.stop();
     }
 
-    const env: NodeJS.ProcessEnv = { ...process.env, STARCITE_DATA_DIR: dataDir, STARCITE_PG_PORT: String(pgPort),
-      STARCITE_CONFIG_DIR: path.join(tmp, "config"), PORT: String(await freePort()), HOST: "127.0.0.1", LOG_LEVEL: "warn" };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      STARCITE_DATA_DIR: dataDir,
+      STARCITE_PG_PORT: String(pgPort),
+      STARCITE_CONFIG_DIR: path.join(tmp, "config"),
+      PORT: String(await freePort()),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+    };
     delete env.DATABASE_URL;
     const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, "src/main.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
@@ -143,7 +159,10 @@ test("npm start on an embedded data dir from before the baseline: one line that 
     child.stdout.resume();
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(code).toBe(1);
-    const lines = stderr.trim().split("\n").filter((l) => !l.includes("generated a development token secret"));
+    const lines = stderr
+      .trim()
+      .split("\n")
+      .filter((l) => !l.includes("generated a development token secret"));
     expect(lines, stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/^starcite failed to start: this database was migrated by an unreleased development version of starcite/);
     expect(lines[0]).toContain(SQUASHED.join(", "));

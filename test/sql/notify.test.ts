@@ -47,17 +47,24 @@ test("a single append notifies once with the session id and its new last_seq", a
   await append(db.sql, s, { payload: {} });
   await append(db.sql, s, { payload: {} });
   await flush();
-  expect(hintsFor(s)).toEqual([{ session_id: s, last_seq: 1 }, { session_id: s, last_seq: 2 }]);
+  expect(hintsFor(s)).toEqual([
+    { session_id: s, last_seq: 1 },
+    { session_id: s, last_seq: 2 },
+  ]);
 });
 
 test("a 100-event append_batch produces exactly one notification for its session", async () => {
   const s = await createSessionSql(db.sql);
   const rows = await db.sql`select * from starcite.append_batch(${s}, ${db.sql.json(
-    Array.from({ length: 100 }, (_, i) => ({ type: "chunk", payload: { i } })))}::jsonb)`;
+    Array.from({ length: 100 }, (_, i) => ({ type: "chunk", payload: { i } })),
+  )}::jsonb)`;
   expect(rows).toHaveLength(100);
   await flush();
   expect(hintsFor(s)).toEqual([{ session_id: s, last_seq: 100 }]);
-  expect(listener.hints).toEqual([{ session_id: s, last_seq: 100 }, { session_id: marker, last_seq: markerSeq }]);
+  expect(listener.hints).toEqual([
+    { session_id: s, last_seq: 100 },
+    { session_id: marker, last_seq: markerSeq },
+  ]);
 });
 
 test("append_items over two sessions notifies once per session, with each session's last seq", async () => {
@@ -100,7 +107,10 @@ test("notifications are sent at commit, not before; several statements in one tr
     commit();
     await done;
     await listener.waitFor("the committed transaction", (h) => h.session_id === s && h.last_seq === 3);
-    expect(hintsFor(s)).toEqual([{ session_id: s, last_seq: 1 }, { session_id: s, last_seq: 3 }]);
+    expect(hintsFor(s)).toEqual([
+      { session_id: s, last_seq: 1 },
+      { session_id: s, last_seq: 3 },
+    ]);
   } finally {
     await tx.end({ timeout: 5 });
   }
@@ -108,11 +118,17 @@ test("notifications are sent at commit, not before; several statements in one tr
 
 test("deduped retries and rejected appends send nothing", async () => {
   const s = await createSessionSql(db.sql);
-  await appendBatch(db.sql, s, [{ payload: { n: 1 }, producerId: "p", producerSeq: 1 }, { payload: {}, idempotencyKey: "k" }]);
+  await appendBatch(db.sql, s, [
+    { payload: { n: 1 }, producerId: "p", producerSeq: 1 },
+    { payload: {}, idempotencyKey: "k" },
+  ]);
   await flush();
   listener.hints.length = 0;
 
-  const retry = await appendBatch(db.sql, s, [{ payload: { n: 1 }, producerId: "p", producerSeq: 1 }, { payload: {}, idempotencyKey: "k" }]);
+  const retry = await appendBatch(db.sql, s, [
+    { payload: { n: 1 }, producerId: "p", producerSeq: 1 },
+    { payload: {}, idempotencyKey: "k" },
+  ]);
   expect(retry.map((o) => o.ok && o.result.deduped)).toEqual([true, true]);
   await expect(append(db.sql, s, { payload: {}, expectedSeq: 0 })).rejects.toMatchObject({ code: "expected_seq_conflict" });
   await appendBatch(db.sql, s, [{ payload: {}, producerId: "p", producerSeq: 7 }]); // per-item failure, nothing written
@@ -123,10 +139,12 @@ test("deduped retries and rejected appends send nothing", async () => {
 
 test("a rolled-back batch sends no notification", async () => {
   const s = await createSessionSql(db.sql);
-  await expect(db.sql.begin(async (t) => {
-    await t`select * from starcite.append_batch(${s}, '[{"payload":{}},{"payload":{}}]'::jsonb)`;
-    throw new Error("abort");
-  })).rejects.toThrow("abort");
+  await expect(
+    db.sql.begin(async (t) => {
+      await t`select * from starcite.append_batch(${s}, '[{"payload":{}},{"payload":{}}]'::jsonb)`;
+      throw new Error("abort");
+    }),
+  ).rejects.toThrow("abort");
   await flush();
   expect(listener.hints).toEqual([{ session_id: marker, last_seq: markerSeq }]);
 });

@@ -12,9 +12,18 @@ let db: TestDatabase;
 let s: string;
 
 const ALL: [EventColumn, string][] = [
-  ["seq", "seq"], ["session_id", "sessionId"], ["type", "type"], ["payload", "payload"], ["actor", "actor"],
-  ["source", "source"], ["metadata", "metadata"], ["refs", "refs"], ["idempotency_key", "idempotencyKey"],
-  ["producer_id", "producerId"], ["producer_seq", "producerSeq"], ["inserted_at", "insertedAt"],
+  ["seq", "seq"],
+  ["session_id", "sessionId"],
+  ["type", "type"],
+  ["payload", "payload"],
+  ["actor", "actor"],
+  ["source", "source"],
+  ["metadata", "metadata"],
+  ["refs", "refs"],
+  ["idempotency_key", "idempotencyKey"],
+  ["producer_id", "producerId"],
+  ["producer_seq", "producerSeq"],
+  ["inserted_at", "insertedAt"],
 ];
 const all = { fields: ALL.map(([f]) => f), keys: ALL.map(([, k]) => k) };
 
@@ -23,8 +32,10 @@ beforeAll(async () => {
   s = await createSessionSql(db.sql);
   const items = Array.from({ length: 30 }, (_, i) => ({
     type: i % 2 ? "tool_call" : "content",
-    payload: { i, text: `"quoted" \\ \n é 😀 \u2028 ${"x".repeat(i * 10)}`, big: 12345678901234567890, f: 1.50 },
-    ...(i % 3 === 0 ? { actor: `agent:"${i}"`, source: "tool\t", metadata: { m: [i, null] }, refs: [{ seq: i }], idempotency_key: `k${i}` } : {}),
+    payload: { i, text: `"quoted" \\ \n é 😀 \u2028 ${"x".repeat(i * 10)}`, big: 12345678901234567890, f: 1.5 },
+    ...(i % 3 === 0
+      ? { actor: `agent:"${i}"`, source: "tool\t", metadata: { m: [i, null] }, refs: [{ seq: i }], idempotency_key: `k${i}` }
+      : {}),
     ...(i % 4 === 0 ? { producer_id: "p", producer_seq: i / 4 + 1 } : {}),
   }));
   await db.sql`select * from starcite.append_batch(${s}, ${db.sql.json(items)}, true)`;
@@ -50,7 +61,11 @@ describe("starcite.read_json", () => {
   test("a projection: some columns, other keys and order; keys are JSON-escaped", async () => {
     const page = await readJson(db.sql, s, 10, 3, 1_000_000, { fields: ["payload", "seq", "inserted_at"], keys: ['p"1', "s", "t"] });
     const parsed = JSON.parse(page.json) as Record<string, unknown>[];
-    expect(parsed.map((e) => Object.keys(e))).toEqual([['p"1', "s", "t"], ['p"1', "s", "t"], ['p"1', "s", "t"]]);
+    expect(parsed.map((e) => Object.keys(e))).toEqual([
+      ['p"1', "s", "t"],
+      ['p"1', "s", "t"],
+      ['p"1', "s", "t"],
+    ]);
     expect(parsed.map((e) => e.s)).toEqual([11, 12, 13]);
     const rows = await read(db.sql, s, 10, 3);
     expect(parsed.map((e) => e.t)).toEqual(rows.map((r) => r.insertedAt));

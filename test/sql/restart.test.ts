@@ -64,8 +64,7 @@ test("dedup returns the original seq after the Postgres server is stopped and st
     const [after] = await sql<{ started: string }[]>`select pg_postmaster_start_time()::text as started`;
     expect(after!.started).not.toBe(before!.started);
     expect(await append(sql, session.id, event)).toEqual({ seq: original.seq, lastSeq: 3, deduped: true });
-    expect(await append(sql, session.id, { payload: {}, idempotencyKey: "key-1" }))
-      .toEqual({ seq: 3, lastSeq: 3, deduped: true });
+    expect(await append(sql, session.id, { payload: {}, idempotencyKey: "key-1" })).toEqual({ seq: 3, lastSeq: 3, deduped: true });
     await starciteError(append(sql, session.id, { ...event, payload: { text: "changed" } }), "producer_replay_conflict");
     expect((await append(sql, session.id, { ...event, producerSeq: 2 })).seq).toBe(4);
 

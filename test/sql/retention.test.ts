@@ -126,7 +126,9 @@ describe("trim_session", () => {
     const due = await sessionWith(4, "ret_due");
     const kept = await sessionWith(2, "ret_due");
     await db.sql`select starcite.set_retention(max_events => 2, tenant_id => 'ret_due')`;
-    const ids = (await db.sql<{ session_id: string }[]>`select session_id from starcite.retention_due(1000) where tenant_id = 'ret_due'`).map((r) => r.session_id);
+    const ids = (
+      await db.sql<{ session_id: string }[]>`select session_id from starcite.retention_due(1000) where tenant_id = 'ret_due'`
+    ).map((r) => r.session_id);
     expect(ids).toContain(due);
     expect(ids).not.toContain(kept);
   });
@@ -142,8 +144,16 @@ describe("the lifecycle feed", () => {
     await db.sql`select starcite.update_session(${id}, archived => true, tenant_id => 'life')`;
     await db.sql`select starcite.update_session(${id}, archived => false, tenant_id => 'life')`;
     await db.sql`select starcite.delete_session(${id}, 'life')`;
-    const rows = await db.sql<{ seq: number; kind: string; version: number }[]>`select seq, kind, version from starcite.read_changes(0, 100, 'life')`;
-    expect(rows.map((r) => [r.seq, r.kind, r.version])).toEqual([[1, "created", 1], [2, "updated", 2], [3, "archived", 3], [4, "unarchived", 4], [5, "deleted", 4]]);
+    const rows = await db.sql<
+      { seq: number; kind: string; version: number }[]
+    >`select seq, kind, version from starcite.read_changes(0, 100, 'life')`;
+    expect(rows.map((r) => [r.seq, r.kind, r.version])).toEqual([
+      [1, "created", 1],
+      [2, "updated", 2],
+      [3, "archived", 3],
+      [4, "unarchived", 4],
+      [5, "deleted", 4],
+    ]);
     expect((await db.sql`select starcite.last_change_seq('life') as s`)[0]!.s).toBe(5);
     expect(await db.sql`select * from starcite.read_changes(5, 100, 'life')`).toHaveLength(0);
   });
@@ -151,10 +161,12 @@ describe("the lifecycle feed", () => {
   test("a rolled-back create leaves no gap in the tenant's change seqs", async () => {
     await db.sql`select starcite.create_tenant('life2')`;
     await db.sql`select starcite.create_session(${sid("a")}, tenant_id => 'life2')`;
-    await db.sql.begin(async (tx) => {
-      await tx`select starcite.create_session(${sid("b")}, tenant_id => 'life2')`;
-      throw new Error("rollback");
-    }).catch(() => {});
+    await db.sql
+      .begin(async (tx) => {
+        await tx`select starcite.create_session(${sid("b")}, tenant_id => 'life2')`;
+        throw new Error("rollback");
+      })
+      .catch(() => {});
     await db.sql`select starcite.create_session(${sid("c")}, tenant_id => 'life2')`;
     const rows = await db.sql<{ seq: number }[]>`select seq from starcite.read_changes(0, 100, 'life2')`;
     expect(rows.map((r) => r.seq)).toEqual([1, 2]);

@@ -32,14 +32,16 @@ afterAll(async () => {
 /** Runs `fn` as the application role acting for `tenant`, in a transaction that is rolled back. */
 async function asTenant<T>(tenant: string, fn: (tx: TestDatabase["sql"]) => Promise<T>): Promise<T> {
   let result!: T;
-  await db.sql.begin(async (tx) => {
-    await tx.unsafe(`set local role ${role}`);
-    await tx`select set_config('starcite.tenant_id', ${tenant}, true)`;
-    result = await fn(tx as unknown as TestDatabase["sql"]);
-    throw new Rollback();
-  }).catch((e: unknown) => {
-    if (!(e instanceof Rollback)) throw e;
-  });
+  await db.sql
+    .begin(async (tx) => {
+      await tx.unsafe(`set local role ${role}`);
+      await tx`select set_config('starcite.tenant_id', ${tenant}, true)`;
+      result = await fn(tx as unknown as TestDatabase["sql"]);
+      throw new Rollback();
+    })
+    .catch((e: unknown) => {
+      if (!(e instanceof Rollback)) throw e;
+    });
   return result;
 }
 class Rollback extends Error {}
@@ -48,8 +50,10 @@ type Tx = TestDatabase["sql"];
 
 /** The SQLSTATE a statement fails with (in a savepoint, so that the transaction goes on), or "ok". */
 const outcome = (tx: Tx, statement: (sp: Tx) => Promise<unknown>) =>
-  (tx as unknown as { savepoint(fn: (sp: Tx) => Promise<unknown>): Promise<unknown> }).savepoint(statement)
-    .then(() => "ok", (e: { code?: string }) => e.code);
+  (tx as unknown as { savepoint(fn: (sp: Tx) => Promise<unknown>): Promise<unknown> }).savepoint(statement).then(
+    () => "ok",
+    (e: { code?: string }) => e.code,
+  );
 
 test("raw selects see only the acting tenant's row of every tenant-owned table", async () => {
   const seen = await asTenant("acme", async (tx) => ({
@@ -70,10 +74,21 @@ test("raw writes cannot touch another tenant's rows: updates and deletes find no
     revokeKey: (await tx`update starcite.api_keys set revoked_at = now() where tenant_id = 'globex'`).count,
     stealKey: await outcome(tx, (sp) => sp`update starcite.api_keys set tenant_id = 'globex' where tenant_id = 'acme'`),
     retitle: (await tx`update starcite.sessions set title = 'hijacked' where id = 'ses_rls_globex'`).count,
-    event: await outcome(tx, (sp) => sp`insert into starcite.events (session_id, seq, type, payload) values ('ses_rls_globex', 99, 'x', '{}')`),
+    event: await outcome(
+      tx,
+      (sp) => sp`insert into starcite.events (session_id, seq, type, payload) values ('ses_rls_globex', 99, 'x', '{}')`,
+    ),
   }));
-  expect(writes).toEqual({ renameTenant: 0, deleteTenant: 0, insertTenant: "42501", moveTenant: "42501", revokeKey: 0,
-    stealKey: "42501", retitle: 0, event: "42501" });
+  expect(writes).toEqual({
+    renameTenant: 0,
+    deleteTenant: 0,
+    insertTenant: "42501",
+    moveTenant: "42501",
+    revokeKey: 0,
+    stealKey: "42501",
+    retitle: 0,
+    event: "42501",
+  });
   // And the owner sees globex exactly as it was.
   const [globex] = await db.sql`select name from starcite.tenants where id = 'globex'`;
   expect(globex).toEqual({ name: null });
@@ -91,10 +106,18 @@ test("writes to the acting tenant's own rows go through", async () => {
 
 test("the tenant_id argument cannot step past RLS for a non-owner role", async () => {
   const code = await asTenant("acme", async (tx) =>
-    tx`select * from starcite.read('ses_rls_globex', 0, 10, 'globex')`.then(() => "ok", (e: { code?: string }) => e.code));
+    tx`select * from starcite.read('ses_rls_globex', 0, 10, 'globex')`.then(
+      () => "ok",
+      (e: { code?: string }) => e.code,
+    ),
+  );
   expect(code).toBe("SC100");
   const inserted = await asTenant("acme", async (tx) =>
-    tx`insert into starcite.sessions (id, tenant_id) values ('ses_rls_sneaky', 'globex')`.then(() => "ok", (e: { code?: string }) => e.code));
+    tx`insert into starcite.sessions (id, tenant_id) values ('ses_rls_sneaky', 'globex')`.then(
+      () => "ok",
+      (e: { code?: string }) => e.code,
+    ),
+  );
   expect(inserted).toBe("42501"); // new row violates row-level security policy
 });
 

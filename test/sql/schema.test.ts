@@ -9,7 +9,15 @@ import fs from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { dumpSchema } from "../../src/db/catalog.ts";
 import { createPool } from "../../src/db/client.ts";
-import { BASELINE_FILE, baselineMigration, MIGRATIONS_DIR, SCHEMA_FILE, schemaSource, sourceFiles, sqlFilesOnDisk } from "../../src/db/source.ts";
+import {
+  BASELINE_FILE,
+  baselineMigration,
+  MIGRATIONS_DIR,
+  SCHEMA_FILE,
+  schemaSource,
+  sourceFiles,
+  sqlFilesOnDisk,
+} from "../../src/db/source.ts";
 import { createEmptyDatabase, createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { ROOT } from "../helpers/node.ts";
 
@@ -66,7 +74,15 @@ test("the source files loaded directly give the same catalog as the migrations",
 
 test("the snapshot has every kind of object, each kind in name order", () => {
   const text = migratedDump;
-  for (const section of ["-- Schema", "-- Types", "-- Tables", "-- Row Level Security policies", "-- Indexes", "-- Functions", "-- Triggers"]) {
+  for (const section of [
+    "-- Schema",
+    "-- Types",
+    "-- Tables",
+    "-- Row Level Security policies",
+    "-- Indexes",
+    "-- Functions",
+    "-- Triggers",
+  ]) {
     expect(text).toContain(`\n${section}\n`);
   }
   const functions = [...text.matchAll(/^-- starcite\.([a-z_]+)\(/gm)].map((m) => m[1]!);

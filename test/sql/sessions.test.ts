@@ -24,7 +24,8 @@ describe("starcite.read", () => {
     const s = await createSessionSql(db.sql);
     expect(await read(db.sql, s)).toEqual([]);
     await db.sql`select * from starcite.append_batch(${s}, ${db.sql.json(
-      Array.from({ length: 25 }, (_, i) => ({ type: `t${i + 1}`, payload: { i: i + 1 } })))}::jsonb)`;
+      Array.from({ length: 25 }, (_, i) => ({ type: `t${i + 1}`, payload: { i: i + 1 } })),
+    )}::jsonb)`;
 
     const rows = await db.sql<{ seq: number }[]>`select seq from starcite.read(${s}, 10, 5)`;
     expect(rows.map((r) => r.seq)).toEqual([11, 12, 13, 14, 15]);
@@ -54,7 +55,10 @@ describe("starcite.read", () => {
   test("reads only the requested session", async () => {
     const a = await createSessionSql(db.sql);
     const b = await createSessionSql(db.sql);
-    await appendItems(db.sql, [{ sessionId: a, payload: { s: "a" } }, { sessionId: b, payload: { s: "b" } }]);
+    await appendItems(db.sql, [
+      { sessionId: a, payload: { s: "a" } },
+      { sessionId: b, payload: { s: "b" } },
+    ]);
     expect((await read(db.sql, a)).map((e) => [e.sessionId, e.seq, e.payload])).toEqual([[a, 1, { s: "a" }]]);
   });
 });
@@ -190,7 +194,10 @@ describe("the tables' own rules, for SQL that bypasses the functions", () => {
     expect(detailOf(e)).toEqual({ field: "id" });
     await pgError(db.sql`insert into starcite.sessions (id, title) values ('raw-title', ${"t".repeat(1001)})`, "SC001");
     const s = await createSessionSql(db.sql);
-    await pgError(db.sql`update starcite.sessions set metadata = ${db.sql.json({ m: "x".repeat(65_536) })}::jsonb where id = ${s}`, "SC003");
+    await pgError(
+      db.sql`update starcite.sessions set metadata = ${db.sql.json({ m: "x".repeat(65_536) })}::jsonb where id = ${s}`,
+      "SC003",
+    );
     const moved = await pgError(db.sql`update starcite.sessions set id = 'elsewhere' where id = ${s}`, "SC001");
     expect(moved.message).toBe("invalid_argument: a session id cannot change");
     // The counter update that every append makes is not re-checked (and is fine).
@@ -201,10 +208,17 @@ describe("the tables' own rules, for SQL that bypasses the functions", () => {
     await pgError(db.sql`insert into starcite.events (session_id, seq, type, payload) values ('no-such-session', 1, 'x', '{}')`, "23503");
     const s = await createSessionSql(db.sql);
     const keep = await createSessionSql(db.sql);
-    await appendItems(db.sql, [{ sessionId: s, payload: {} }, { sessionId: s, payload: {} }, { sessionId: keep, payload: {} }]);
+    await appendItems(db.sql, [
+      { sessionId: s, payload: {} },
+      { sessionId: s, payload: {} },
+      { sessionId: keep, payload: {} },
+    ]);
     // One statement with a good and a bad row is refused whole.
-    await pgError(db.sql`insert into starcite.events (session_id, seq, type, payload)
-                         values (${s}, 3, 'x', '{}'), ('no-such-session', 1, 'x', '{}')`, "23503");
+    await pgError(
+      db.sql`insert into starcite.events (session_id, seq, type, payload)
+                         values (${s}, 3, 'x', '{}'), ('no-such-session', 1, 'x', '{}')`,
+      "23503",
+    );
     expect(await eventCount(db.sql, s)).toBe(2);
     await db.sql`delete from starcite.sessions where id = ${s}`;
     expect(await eventCount(db.sql, s)).toBe(0);

@@ -47,9 +47,12 @@ describe("appends", () => {
     const e = await pgError(db.sql`select * from starcite.append('no-such-session', 'x', '{}')`, "SC100");
     expect(e.message).toBe("session_not_found: session no-such-session does not exist");
     expect(detailOf(e)).toMatchObject({ session_id: "no-such-session" });
-    await pgError(db.sql`
+    await pgError(
+      db.sql`
       select * from starcite.append(session_id => 'no-such-session', type => 'x', payload => '{}'::jsonb,
-                                    producer_id => 'p', producer_seq => 1)`, "SC100");
+                                    producer_id => 'p', producer_seq => 1)`,
+      "SC100",
+    );
     const se = await starciteError(append(db.sql, "no-such-session", { payload: {} }), "session_not_found");
     expect(se.message).toBe("session no-such-session does not exist");
     expect(se.detail).toMatchObject({ session_id: "no-such-session" });
@@ -91,11 +94,13 @@ describe("appends", () => {
     expect(se.detail).toMatchObject({ limit: 262144 });
 
     // The boundary itself is fine (in a rolled-back transaction, so that this test writes nothing).
-    await expect(db.sql.begin(async (tx) => {
-      const [r] = await tx`select * from starcite.append(${s}, 'x', ${tx.json(atLimit)}::jsonb)`;
-      expect(r).toMatchObject({ seq: 2 });
-      throw new Error("undo");
-    })).rejects.toThrow("undo");
+    await expect(
+      db.sql.begin(async (tx) => {
+        const [r] = await tx`select * from starcite.append(${s}, 'x', ${tx.json(atLimit)}::jsonb)`;
+        expect(r).toMatchObject({ seq: 2 });
+        throw new Error("undo");
+      }),
+    ).rejects.toThrow("undo");
   });
 
   test("producer_id without producer_seq, and other malformed fields: invalid_event (SC002)", async () => {
@@ -118,7 +123,8 @@ describe("appends", () => {
       expect(detailOf(e), args).toMatchObject({ field });
     }
     const [meta] = await db.sql`select * from starcite.append_batch(${s}, ${db.sql.json([
-      { payload: {}, metadata: { big: "m".repeat(16_384) } }])}::jsonb)`;
+      { payload: {}, metadata: { big: "m".repeat(16_384) } },
+    ])}::jsonb)`;
     expect(meta).toMatchObject({ error_code: "payload_too_large" });
   });
 
@@ -143,10 +149,12 @@ describe("appends", () => {
     await starciteError(appendItems(db.sql, [{ sessionId: s, payload: {}, actor: "agent:\ud800" }]), "invalid_event");
     await starciteError(appendBatch(db.sql, s, [{ payload: { ok: 1 } }, { payload: {}, source: "\ud800" }]), "invalid_event");
     // A well-formed pair is an ordinary character (rolled back, so that this test writes nothing).
-    await expect(db.sql.begin(async (tx) => {
-      expect(await append(tx as never, s, { payload: { emoji: "\ud83d\ude00" }, actor: "agent:\ud83d\ude00" })).toMatchObject({ seq: 2 });
-      throw new Error("undo");
-    })).rejects.toThrow("undo");
+    await expect(
+      db.sql.begin(async (tx) => {
+        expect(await append(tx as never, s, { payload: { emoji: "\ud83d\ude00" }, actor: "agent:\ud83d\ude00" })).toMatchObject({ seq: 2 });
+        throw new Error("undo");
+      }),
+    ).rejects.toThrow("undo");
   });
 });
 
@@ -194,7 +202,10 @@ describe("sessions", () => {
   test("bad title or metadata on create and update", async () => {
     await pgError(db.sql`select * from starcite.create_session('fine-id', ${"t".repeat(1001)})`, "SC001");
     await pgError(db.sql`select * from starcite.create_session('fine-id', null, '[]'::jsonb)`, "SC001");
-    await pgError(db.sql`select * from starcite.create_session('fine-id', null, ${db.sql.json({ m: "x".repeat(65_536) })}::jsonb)`, "SC003");
+    await pgError(
+      db.sql`select * from starcite.create_session('fine-id', null, ${db.sql.json({ m: "x".repeat(65_536) })}::jsonb)`,
+      "SC003",
+    );
     await starciteError(updateSession(db.sql, { id: s, title: "t".repeat(1001) }), "invalid_argument");
     await pgError(db.sql`select * from starcite.update_session(${s}, metadata => '"str"'::jsonb)`, "SC001");
     await starciteError(updateSession(db.sql, { id: "no-such-session", title: "x" }), "session_not_found");
@@ -239,31 +250,56 @@ describe("one validator for every path", () => {
     ["producer_seq alone", { producer_seq: "1::bigint" }, "producer_id"],
     ["negative expected_seq", { expected_seq: "(-1)::bigint" }, "expected_seq"],
   ];
-  const FIELDS = ["type", "payload", "actor", "source", "metadata", "refs", "idempotency_key", "producer_id", "producer_seq", "expected_seq"];
+  const FIELDS = [
+    "type",
+    "payload",
+    "actor",
+    "source",
+    "metadata",
+    "refs",
+    "idempotency_key",
+    "producer_id",
+    "producer_seq",
+    "expected_seq",
+  ];
   const DEFAULTS: Record<string, string> = { type: "'x'", payload: "'{}'::jsonb" };
   const valueOf = (event: Record<string, string>, f: string) => event[f] ?? DEFAULTS[f] ?? "null";
 
-  interface Answer { code: string | null; message: string | null; detail: Record<string, unknown> }
+  interface Answer {
+    code: string | null;
+    message: string | null;
+    detail: Record<string, unknown>;
+  }
 
   /** starcite.append: its direct path checks the event before anything else. */
   async function direct(event: Record<string, string>): Promise<Answer> {
     const args = FIELDS.map((f) => `${f} => ${valueOf(event, f)}`).join(", ");
-    return db.sql.begin(async (tx) => {
-      const answer = await tx.unsafe(`select * from starcite.append(session_id => $1, ${args})`, [s]).then(
-        () => ({ code: null, message: null, detail: {} }),
-        (e: { code: string; message: string; detail?: string }) => ({ code: e.code, message: e.message, detail: JSON.parse(e.detail ?? "{}") }));
-      throw new Rollback(answer);
-    }).catch((e: unknown) => rolledBack<Answer>(e));
+    return db.sql
+      .begin(async (tx) => {
+        const answer = await tx.unsafe(`select * from starcite.append(session_id => $1, ${args})`, [s]).then(
+          () => ({ code: null, message: null, detail: {} }),
+          (e: { code: string; message: string; detail?: string }) => ({
+            code: e.code,
+            message: e.message,
+            detail: JSON.parse(e.detail ?? "{}"),
+          }),
+        );
+        throw new Rollback(answer);
+      })
+      .catch((e: unknown) => rolledBack<Answer>(e));
   }
 
   /** starcite.append_items, with the same values as JSON: the engine decodes and checks them itself. */
   async function engine(event: Record<string, string>): Promise<Answer> {
     const pairs = FIELDS.map((f) => `'${f}', ${valueOf(event, f)}`).join(", ");
-    return db.sql.begin(async (tx) => {
-      const [row] = await tx.unsafe<{ error_code: string | null; error_message: string | null; error_detail: Record<string, unknown> | null }[]>(
-        `select * from starcite.append_items(jsonb_build_array(jsonb_build_object('session_id', $1::text, ${pairs})))`, [s]);
-      throw new Rollback({ code: row!.error_code, message: row!.error_message, detail: row!.error_detail ?? {} });
-    }).catch((e: unknown) => rolledBack<Answer>(e));
+    return db.sql
+      .begin(async (tx) => {
+        const [row] = await tx.unsafe<
+          { error_code: string | null; error_message: string | null; error_detail: Record<string, unknown> | null }[]
+        >(`select * from starcite.append_items(jsonb_build_array(jsonb_build_object('session_id', $1::text, ${pairs})))`, [s]);
+        throw new Rollback({ code: row!.error_code, message: row!.error_message, detail: row!.error_detail ?? {} });
+      })
+      .catch((e: unknown) => rolledBack<Answer>(e));
   }
 
   const SQLSTATE: Record<string, string> = { invalid_event: "SC002", payload_too_large: "SC003" };

@@ -25,8 +25,14 @@ test("a busy PORT is a one-line error before Postgres starts or anything is migr
   const port = (holder.address() as net.AddressInfo).port;
   const dataDir = path.join(tmp, "busy-pg");
   try {
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: "127.0.0.1", STARCITE_DATA_DIR: dataDir,
-      STARCITE_CONFIG_DIR: path.join(tmp, "busy-config"), LOG_LEVEL: "info" };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      STARCITE_DATA_DIR: dataDir,
+      STARCITE_CONFIG_DIR: path.join(tmp, "busy-config"),
+      LOG_LEVEL: "info",
+    };
     delete env.DATABASE_URL;
     const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, "src/main.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -36,8 +42,13 @@ test("a busy PORT is a one-line error before Postgres starts or anything is migr
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(code).toBe(1);
     // The token secret is generated next to the data dir first; nothing else may have happened.
-    const lines = stderr.trim().split("\n").filter((l) => !l.includes("generated a development token secret"));
-    expect(lines).toEqual([`starcite failed to start: port ${port} on 127.0.0.1 is already in use: stop the process that holds it or set PORT`]);
+    const lines = stderr
+      .trim()
+      .split("\n")
+      .filter((l) => !l.includes("generated a development token secret"));
+    expect(lines).toEqual([
+      `starcite failed to start: port ${port} on 127.0.0.1 is already in use: stop the process that holds it or set PORT`,
+    ]);
     expect(stdout).toBe("");
     expect(fs.existsSync(dataDir)).toBe(false);
   } finally {
@@ -67,8 +78,10 @@ describe("the development key", () => {
     expect(printed).toContain(`Saved with endpoint http://localhost:4000 to ${path.join(configDir, "config.json")}`);
 
     // The database now has a key: a later start creates none and says why.
-    expect(await bootstrapDevKey(db.sql, configFor(configDir), "http://localhost:4000", silentLogger, () => {}))
-      .toEqual({ created: false, reason: "the database already has API keys" });
+    expect(await bootstrapDevKey(db.sql, configFor(configDir), "http://localhost:4000", silentLogger, () => {})).toEqual({
+      created: false,
+      reason: "the database already has API keys",
+    });
   });
 
   test("a config that points at another endpoint is left alone, and the message says why and what to run", async () => {
@@ -80,7 +93,9 @@ describe("the development key", () => {
     expect(outcome.created && outcome.savedTo).toBe(null);
     const secret = outcome.created ? outcome.secret : "";
     expect(readCliConfig(configDir)).toEqual({ endpoint: "https://acme.starcite.io", apiKey: "sk_production" });
-    expect(printed).toContain(`Not saved for the CLI: ${path.join(configDir, "config.json")} already holds a key for https://acme.starcite.io`);
+    expect(printed).toContain(
+      `Not saved for the CLI: ${path.join(configDir, "config.json")} already holds a key for https://acme.starcite.io`,
+    );
     expect(printed).toContain(`starcite config set endpoint http://localhost:4000 && starcite config set api-key ${secret}`);
   });
 });

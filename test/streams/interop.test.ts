@@ -75,7 +75,12 @@ describe("Durable Streams client and GraphQL tail on one stream", () => {
     ]);
 
     await gql.until(() => gql.events.length >= 2 * N, 20_000, "GraphQL tail");
-    await until(() => dsItems.length >= 2 * N, (check) => watchers.add(check), 20_000, "DS reader");
+    await until(
+      () => dsItems.length >= 2 * N,
+      (check) => watchers.add(check),
+      20_000,
+      "DS reader",
+    );
     unsubscribe();
 
     // The GraphQL tail sees each DS message as a ds.message event whose payload is the message.
@@ -85,8 +90,9 @@ describe("Durable Streams client and GraphQL tail on one stream", () => {
     expect(dsItems).toEqual(fromGraphql);
     // Each writer's messages stay in its own order.
     for (const from of ["ds", "graphql"]) {
-      expect(dsItems.filter((m) => (m as { from: string }).from === from).map((m) => (m as { i: number }).i))
-        .toEqual(Array.from({ length: N }, (_, i) => i));
+      expect(dsItems.filter((m) => (m as { from: string }).from === from).map((m) => (m as { i: number }).i)).toEqual(
+        Array.from({ length: N }, (_, i) => i),
+      );
     }
 
     // Closing through the producer ends the DS reader's stream; GraphQL sees the ds.closed marker, and GraphQL
@@ -109,10 +115,21 @@ describe("Durable Streams client and GraphQL tail on one stream", () => {
     const sessionId = (await fetch(url, { method: "HEAD", headers })).headers.get("starcite-session-id")!;
 
     const page = await s.gql<{ events: { events: { seq: number; type: string; payload: Record<string, unknown> }[] } }>(
-      `query Q($id: ID!) { events(sessionId: $id) { events { seq type payload } } }`, { id: sessionId }, bearer(key));
+      `query Q($id: ID!) { events(sessionId: $id) { events { seq type payload } } }`,
+      { id: sessionId },
+      bearer(key),
+    );
     expect(page.data!.events.events).toEqual([
-      { seq: 1, type: "ds.bytes", payload: { content_type: "application/octet-stream", base64: Buffer.from([0, 1, 2, 255]).toString("base64") } },
-      { seq: 2, type: "ds.bytes", payload: { content_type: "application/octet-stream", base64: Buffer.from([10, 13, 0]).toString("base64") } },
+      {
+        seq: 1,
+        type: "ds.bytes",
+        payload: { content_type: "application/octet-stream", base64: Buffer.from([0, 1, 2, 255]).toString("base64") },
+      },
+      {
+        seq: 2,
+        type: "ds.bytes",
+        payload: { content_type: "application/octet-stream", base64: Buffer.from([10, 13, 0]).toString("base64") },
+      },
     ]);
     const tail = collectTail(s.wsClient({ connectionParams: { authorization: `Bearer ${key}` } }), sessionId, 0);
     await tail.until(() => tail.events.length === 2, 10_000, "binary tail");

@@ -26,7 +26,11 @@ let n = 0;
 const streamUrl = (name = `t${++n}-${Date.now()}`) => `${s.url}/v1/stream/proto/${name}`;
 
 async function put(url: string, headers: Record<string, string> = {}, body?: string): Promise<Response> {
-  return fetch(url, { method: "PUT", headers: { "content-type": "text/plain", ...bearer(key), ...headers }, ...(body !== undefined ? { body } : {}) });
+  return fetch(url, {
+    method: "PUT",
+    headers: { "content-type": "text/plain", ...bearer(key), ...headers },
+    ...(body !== undefined ? { body } : {}),
+  });
 }
 
 async function expectError(res: Response, status: number, code: string): Promise<void> {
@@ -43,8 +47,11 @@ describe("credentials", () => {
     await expectError(await fetch(url, { method: "PUT", headers: bearer(readOnly) }), 403, "forbidden_scope");
     expect((await put(url, {}, "x")).status).toBe(201);
     expect((await fetch(url, { headers: bearer(readOnly) })).status).toBe(200);
-    await expectError(await fetch(url, { method: "POST", headers: { "content-type": "text/plain", ...bearer(readOnly) }, body: "y" }),
-      403, "forbidden_scope");
+    await expectError(
+      await fetch(url, { method: "POST", headers: { "content-type": "text/plain", ...bearer(readOnly) }, body: "y" }),
+      403,
+      "forbidden_scope",
+    );
     await expectError(await fetch(url, { method: "DELETE", headers: bearer(readOnly) }), 403, "forbidden_scope");
   });
 
@@ -56,19 +63,30 @@ describe("credentials", () => {
 
     const read = await fetch(url, { headers: bearer(token) });
     expect(await read.text()).toBe("hello");
-    const posted = await fetch(url, { method: "POST", headers: { "content-type": "text/plain", "starcite-actor": "user:bob", ...bearer(token) }, body: "!" });
+    const posted = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "text/plain", "starcite-actor": "user:bob", ...bearer(token) },
+      body: "!",
+    });
     await expectError(posted, 403, "forbidden_actor");
     expect((await fetch(url, { method: "POST", headers: { "content-type": "text/plain", ...bearer(token) }, body: "!" })).status).toBe(204);
     const [row] = await s.db.sql<{ actor: string }[]>`select actor from starcite.events where session_id = ${sessionId} and seq = 2`;
     expect(row!.actor).toBe("user:alice");
 
-    await expectError(await fetch(url, { method: "PUT", headers: { "content-type": "text/plain", ...bearer(token) } }), 403, "forbidden_scope");
+    await expectError(
+      await fetch(url, { method: "PUT", headers: { "content-type": "text/plain", ...bearer(token) } }),
+      403,
+      "forbidden_scope",
+    );
     await expectError(await fetch(url, { method: "DELETE", headers: bearer(token) }), 403, "forbidden_scope");
     const other = streamUrl();
     await put(other, {}, "other");
     await expectError(await fetch(other, { headers: bearer(token) }), 404, "session_not_found");
-    await expectError(await fetch(other, { method: "POST", headers: { "content-type": "text/plain", ...bearer(token) }, body: "x" }),
-      404, "session_not_found");
+    await expectError(
+      await fetch(other, { method: "POST", headers: { "content-type": "text/plain", ...bearer(token) }, body: "x" }),
+      404,
+      "session_not_found",
+    );
 
     const sse = await fetch(`${url}?offset=-1&live=sse`, { headers: bearer(token), signal: AbortSignal.timeout(5000) });
     const reader = sse.body!.getReader();
@@ -81,7 +99,11 @@ describe("credentials", () => {
   test("an API key may name the actor of its appends (Starcite-Actor)", async () => {
     const url = streamUrl();
     const sessionId = (await put(url)).headers.get("starcite-session-id")!;
-    await fetch(url, { method: "POST", headers: { "content-type": "text/plain", "starcite-actor": "agent:drafter", ...bearer(key) }, body: "x" });
+    await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "text/plain", "starcite-actor": "agent:drafter", ...bearer(key) },
+      body: "x",
+    });
     const [row] = await s.db.sql<{ actor: string }[]>`select actor from starcite.events where session_id = ${sessionId}`;
     expect(row!.actor).toBe("agent:drafter");
   });
@@ -91,7 +113,11 @@ describe("credentials", () => {
     await put(url, {}, "mine");
     const theirs = await apiKey(s.db.sql, "ds_other_tenant");
     await expectError(await fetch(url, { headers: bearer(theirs) }), 404, "session_not_found");
-    await expectError(await fetch(url, { method: "PUT", headers: { "content-type": "text/plain", ...bearer(theirs) } }), 409, "stream_conflict");
+    await expectError(
+      await fetch(url, { method: "PUT", headers: { "content-type": "text/plain", ...bearer(theirs) } }),
+      409,
+      "stream_conflict",
+    );
   });
 });
 
@@ -129,38 +155,62 @@ describe("hostile requests", () => {
       expect(JSON.parse(res.body), raw).toMatchObject({ error: "invalid_argument" });
     }
     await expectError(await fetch(`${s.url}/v1/stream/a%00b`, { method: "PUT", headers: bearer(key) }), 400, "invalid_argument");
-    await expectError(await fetch(`${s.url}/v1/stream/${"x".repeat(200)}`, { method: "PUT", headers: bearer(key) }), 400, "invalid_argument");
+    await expectError(
+      await fetch(`${s.url}/v1/stream/${"x".repeat(200)}`, { method: "PUT", headers: bearer(key) }),
+      400,
+      "invalid_argument",
+    );
     await expectError(await put(streamUrl(), { "stream-ttl": "99999999999" }), 400, "invalid_argument");
     await expectError(await put(streamUrl(), { "stream-expires-at": "2026-13-45T99:00:00Z" }), 400, "invalid_argument");
     await expectError(await fetch(url, { method: "POST", headers: bearer(key), body: new Blob(["x"]) }), 400, "invalid_argument");
-    await expectError(await fetch(url, { method: "POST", headers: { "content-type": "text/plain", "producer-id": "p", "producer-epoch": "0", "producer-seq": "1.5", ...bearer(key) }, body: "x" }),
-      400, "invalid_argument");
+    await expectError(
+      await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "text/plain", "producer-id": "p", "producer-epoch": "0", "producer-seq": "1.5", ...bearer(key) },
+        body: "x",
+      }),
+      400,
+      "invalid_argument",
+    );
     const patch = await fetch(url, { method: "PATCH", headers: bearer(key) });
     await expectError(patch, 405, "method_not_allowed");
     expect(patch.headers.get("allow")).toContain("PUT");
 
     const json = streamUrl();
     await put(json, { "content-type": "application/json" });
-    for (const body of ["{", "[]", "\"\\u0000\"", "[1,]", "[\"\\ud800\"]", "[".repeat(100_000) + "]".repeat(100_000)]) {
+    for (const body of ["{", "[]", '"\\u0000"', "[1,]", '["\\ud800"]', "[".repeat(100_000) + "]".repeat(100_000)]) {
       const res = await fetch(json, { method: "POST", headers: { "content-type": "application/json", ...bearer(key) }, body });
       expect(res.status, body.slice(0, 40)).toBe(400);
     }
     // A message is stored as an event payload (a non-object one as {"value": ...}): as deep as one may be, no deeper.
     const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
-    const deepest = await fetch(json, { method: "POST", headers: { "content-type": "application/json", ...bearer(key) }, body: `[${nested(63)}]` });
+    const deepest = await fetch(json, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...bearer(key) },
+      body: `[${nested(63)}]`,
+    });
     expect(deepest.status).toBe(204);
-    await expectError(await fetch(json, { method: "POST", headers: { "content-type": "application/json", ...bearer(key) }, body: `[${nested(64)}]` }),
-      400, "invalid_event");
-    const big = await fetch(json, { method: "POST", headers: { "content-type": "application/json", ...bearer(key) },
-      body: JSON.stringify({ pad: "x".repeat(300_000) }) });
+    await expectError(
+      await fetch(json, { method: "POST", headers: { "content-type": "application/json", ...bearer(key) }, body: `[${nested(64)}]` }),
+      400,
+      "invalid_event",
+    );
+    const big = await fetch(json, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...bearer(key) },
+      body: JSON.stringify({ pad: "x".repeat(300_000) }),
+    });
     await expectError(big, 413, "payload_too_large");
   });
 
   test("a body over the limit is refused from its Content-Length, and while it streams in", async () => {
     const url = streamUrl();
     await put(url, { "content-type": "application/octet-stream" });
-    const declared = await fetch(url, { method: "POST", headers: { "content-type": "application/octet-stream", ...bearer(key) },
-      body: new Uint8Array(9 * 1024 * 1024) });
+    const declared = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream", ...bearer(key) },
+      body: new Uint8Array(9 * 1024 * 1024),
+    });
     await expectError(declared, 413, "payload_too_large");
     const chunks = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -168,8 +218,12 @@ describe("hostile requests", () => {
         controller.close();
       },
     });
-    const streamed = await fetch(url, { method: "POST", headers: { "content-type": "application/octet-stream", ...bearer(key) },
-      body: chunks, duplex: "half" } as RequestInit);
+    const streamed = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream", ...bearer(key) },
+      body: chunks,
+      duplex: "half",
+    } as RequestInit);
     await expectError(streamed, 413, "payload_too_large");
   });
 
@@ -177,19 +231,51 @@ describe("hostile requests", () => {
     const url = streamUrl();
     await put(url, { "content-type": "application/json" }, "[1,2,3]");
     const methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"];
-    const values = ["", "-1", "now", "true", "TRUE", "0", "00", "18446744073709551616", "\u00ff", "0000000000000000_0000000000000000",
-                    "9999999999999999_9999999999999999", "a,b", "../x", "application/json", "text/plain", "1e3"];
-    const headers = ["content-type", "stream-ttl", "stream-expires-at", "stream-closed", "stream-seq", "producer-id", "producer-epoch",
-                     "producer-seq", "stream-forked-from", "stream-fork-offset", "stream-fork-sub-offset", "if-none-match"];
-    const pick = <T,>(xs: readonly T[], i: number) => xs[(i * 7919 + 13) % xs.length]!;
+    const values = [
+      "",
+      "-1",
+      "now",
+      "true",
+      "TRUE",
+      "0",
+      "00",
+      "18446744073709551616",
+      "\u00ff",
+      "0000000000000000_0000000000000000",
+      "9999999999999999_9999999999999999",
+      "a,b",
+      "../x",
+      "application/json",
+      "text/plain",
+      "1e3",
+    ];
+    const headers = [
+      "content-type",
+      "stream-ttl",
+      "stream-expires-at",
+      "stream-closed",
+      "stream-seq",
+      "producer-id",
+      "producer-epoch",
+      "producer-seq",
+      "stream-forked-from",
+      "stream-fork-offset",
+      "stream-fork-sub-offset",
+      "if-none-match",
+    ];
+    const pick = <T>(xs: readonly T[], i: number) => xs[(i * 7919 + 13) % xs.length]!;
     for (let i = 0; i < 150; i++) {
       const h: Record<string, string> = { ...bearer(key) };
       for (let j = 0; j < (i % 4) + 1; j++) h[pick(headers, i * 3 + j)] = pick(values, i * 5 + j).replace(/[^\x20-\x7e]/g, "x");
       const method = pick(methods, i);
       const target = i % 3 === 0 ? `${url}?offset=${encodeURIComponent(pick(values, i))}&live=${pick(["long-poll", "sse", "x"], i)}` : url;
       const body = method === "POST" || method === "PUT" ? pick(["", "[1]", "{", "x", "[]"], i) : undefined;
-      const res = await fetch(target, { method, headers: h, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(5000) })
-        .catch((error: unknown) => ({ status: 0, error }) as unknown as Response);
+      const res = await fetch(target, {
+        method,
+        headers: h,
+        ...(body !== undefined ? { body } : {}),
+        signal: AbortSignal.timeout(5000),
+      }).catch((error: unknown) => ({ status: 0, error }) as unknown as Response);
       expect(res.status, `${method} ${target} ${JSON.stringify(h)}`).toBeGreaterThan(0);
       expect(res.status, `${method} ${target} ${JSON.stringify(h)}`).toBeLessThan(500);
       await res.body?.cancel();
@@ -237,7 +323,9 @@ describe("shutdown", () => {
   test("open long-polls answer 503 and SSE responses end when the server stops", async () => {
     const t = await startTestServer({ auth: { mode: "none", tokenSecret: TEST_TOKEN_SECRET }, streams: { longPollMs: 60_000 } });
     const url = `${t.url}/v1/stream/shutdown/x`;
-    const tail = (await fetch(url, { method: "PUT", headers: { "content-type": "text/plain" }, body: "x" })).headers.get("stream-next-offset")!;
+    const tail = (await fetch(url, { method: "PUT", headers: { "content-type": "text/plain" }, body: "x" })).headers.get(
+      "stream-next-offset",
+    )!;
     const sse = await fetch(`${url}?offset=${tail}&live=sse`);
     const reader = sse.body!.getReader();
     let text = "";
@@ -253,12 +341,16 @@ describe("shutdown", () => {
 /** A PUT with the path exactly as given (no URL normalisation). */
 function rawPut(path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${s.url}${path}`, { method: "PUT", path, headers: { "content-type": "text/plain", ...bearer(key) } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = http.request(
+      `${s.url}${path}`,
+      { method: "PUT", path, headers: { "content-type": "text/plain", ...bearer(key) } },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on("error", reject);
     req.end();
   });

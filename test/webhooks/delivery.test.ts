@@ -28,16 +28,21 @@ async function ok<T = Record<string, any>>(query: string, variables?: Record<str
 }
 
 async function createEndpoint(url: string, extra: Record<string, unknown> = {}): Promise<{ id: string; secret: string }> {
-  const data = await ok(`mutation($url: String!, $sessionIds: [ID!], $types: [String!], $lifecycle: Boolean) {
+  const data = await ok(
+    `mutation($url: String!, $sessionIds: [ID!], $types: [String!], $lifecycle: Boolean) {
     createWebhookEndpoint(url: $url, sessionIds: $sessionIds, types: $types, lifecycle: $lifecycle) { secret endpoint { id url enabled } } }`,
-    { url, ...extra });
+    { url, ...extra },
+  );
   return { id: data.createWebhookEndpoint.endpoint.id, secret: data.createWebhookEndpoint.secret };
 }
 
 async function appendMany(sessionId: string, n: number, type = "content"): Promise<void> {
   for (let i = 0; i < n; i += 7) {
     const events = Array.from({ length: Math.min(7, n - i) }, (_, k) => ({ type, payload: { i: i + k } }));
-    await ok(`mutation($id: ID!, $events: [AppendInput!]!) { appendBatch(sessionId: $id, events: $events) { seq } }`, { id: sessionId, events });
+    await ok(`mutation($id: ID!, $events: [AppendInput!]!) { appendBatch(sessionId: $id, events: $events) { seq } }`, {
+      id: sessionId,
+      events,
+    });
   }
 }
 
@@ -64,11 +69,19 @@ describe("a healthy receiver", () => {
     const expected = sessions.flatMap((sid, k) => Array.from({ length: 30 + k * 11 }, (_, i) => `${sid}#${i + 1}`));
 
     const changesOf = (bodies: WebhookBody[]) => bodies.flatMap((b) => (b.type === "session_changes" ? b.changes : []));
-    await receiver.until(() => eventKeys(receiver.received.map((r) => JSON.parse(r.body) as WebhookBody)).length >= expected.length
-      && changesOf(receiver.received.map((r) => JSON.parse(r.body) as WebhookBody)).length >= 4, 30_000, "all events and changes");
+    await receiver.until(
+      () =>
+        eventKeys(receiver.received.map((r) => JSON.parse(r.body) as WebhookBody)).length >= expected.length &&
+        changesOf(receiver.received.map((r) => JSON.parse(r.body) as WebhookBody)).length >= 4,
+      30_000,
+      "all events and changes",
+    );
     // Quiescent: nothing pending, so nothing more is on its way.
-    await waitUntil("no pending deliveries", async () =>
-      (await ok(`query($id: ID!) { webhookDeliveries(endpointId: $id, status: pending) { id } }`, { id })).webhookDeliveries.length === 0);
+    await waitUntil(
+      "no pending deliveries",
+      async () =>
+        (await ok(`query($id: ID!) { webhookDeliveries(endpointId: $id, status: pending) { id } }`, { id })).webhookDeliveries.length === 0,
+    );
 
     const bodies = await verified(receiver, secret);
     const keys = eventKeys(bodies);
@@ -79,12 +92,23 @@ describe("a healthy receiver", () => {
       expect(order).toEqual([...order].sort((a, b) => a - b));
     }
     expect(changesOf(bodies).map((c) => [c.session_id, c.kind])).toEqual([
-      ["wh_a", "created"], ["wh_b", "created"], ["wh_c", "created"], ["wh_a", "updated"]]);
+      ["wh_a", "created"],
+      ["wh_b", "created"],
+      ["wh_c", "created"],
+      ["wh_a", "updated"],
+    ]);
     const ids = receiver.received.map((r) => r.headers[WebhookHeader.Delivery]);
     expect(new Set(ids).size).toBe(ids.length);
-    const listed = (await ok(`query($id: ID!) { webhookDeliveries(endpointId: $id, limit: 1000) { id status attempts lastStatus } }`, { id })).webhookDeliveries;
+    const listed = (
+      await ok(`query($id: ID!) { webhookDeliveries(endpointId: $id, limit: 1000) { id status attempts lastStatus } }`, { id })
+    ).webhookDeliveries;
     expect(listed).toHaveLength(receiver.received.length);
-    expect(listed.every((d: { status: string; attempts: number; lastStatus: number }) => d.status === "succeeded" && d.attempts === 1 && d.lastStatus === 200)).toBe(true);
+    expect(
+      listed.every(
+        (d: { status: string; attempts: number; lastStatus: number }) =>
+          d.status === "succeeded" && d.attempts === 1 && d.lastStatus === 200,
+      ),
+    ).toBe(true);
     await ok(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }`, { id });
   });
 
@@ -105,10 +129,17 @@ describe("a healthy receiver", () => {
     await appendMany("wh_f1", 5, "drop");
     await appendMany("wh_f1", 3, "keep");
     await appendMany("wh_f2", 4, "keep");
-    await receiver.until(() => receiver.received.length > start && eventKeys(receiver.received.slice(start).map((r) => JSON.parse(r.body))).length >= 3);
-    await waitUntil("no pending deliveries", async () =>
-      (await ok(`query($id: ID!) { webhookDeliveries(endpointId: $id, status: pending) { id } }`, { id })).webhookDeliveries.length === 0);
-    const bodies = await Promise.all(receiver.received.slice(start).map((r) => verifyWebhook(secret, r.body, r.headers[WebhookHeader.Signature] as string)));
+    await receiver.until(
+      () => receiver.received.length > start && eventKeys(receiver.received.slice(start).map((r) => JSON.parse(r.body))).length >= 3,
+    );
+    await waitUntil(
+      "no pending deliveries",
+      async () =>
+        (await ok(`query($id: ID!) { webhookDeliveries(endpointId: $id, status: pending) { id } }`, { id })).webhookDeliveries.length === 0,
+    );
+    const bodies = await Promise.all(
+      receiver.received.slice(start).map((r) => verifyWebhook(secret, r.body, r.headers[WebhookHeader.Signature] as string)),
+    );
     expect(eventKeys(bodies)).toEqual(["wh_f1#6", "wh_f1#7", "wh_f1#8"]);
     await ok(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }`, { id });
   });
@@ -126,7 +157,12 @@ describe("a receiver that fails, times out and restarts", () => {
     receiver.mode = "fail";
     await appendMany("wr_a", 25);
     await receiver.until(() => receiver.received.filter((r) => r.answered === "fail").length >= 3, 30_000, "three failed attempts");
-    const pending = (await ok(`query($id: ID!) { webhookDeliveries(endpointId: $id, status: pending) { id attempts lastStatus lastError nextAttemptAt } }`, { id })).webhookDeliveries;
+    const pending = (
+      await ok(
+        `query($id: ID!) { webhookDeliveries(endpointId: $id, status: pending) { id attempts lastStatus lastError nextAttemptAt } }`,
+        { id },
+      )
+    ).webhookDeliveries;
     expect(pending.length).toBeGreaterThan(0);
     expect(pending[0]).toMatchObject({ lastStatus: 500, lastError: "HTTP 500" });
     expect(pending[0].attempts).toBeGreaterThanOrEqual(1);
@@ -138,8 +174,13 @@ describe("a receiver that fails, times out and restarts", () => {
     await receiver.stop();
     await appendMany("wr_a", 10);
     await waitUntil("an attempt refused while the receiver is down", async () =>
-      (await ok(`query($id: ID!) { webhookDeliveries(endpointId: $id, status: pending) { lastError lastStatus } }`, { id }))
-        .webhookDeliveries.some((d: { lastError: string | null; lastStatus: number | null }) => d.lastStatus === null && d.lastError && !/no answer/.test(d.lastError)));
+      (
+        await ok(`query($id: ID!) { webhookDeliveries(endpointId: $id, status: pending) { lastError lastStatus } }`, { id })
+      ).webhookDeliveries.some(
+        (d: { lastError: string | null; lastStatus: number | null }) =>
+          d.lastStatus === null && d.lastError && !/no answer/.test(d.lastError),
+      ),
+    );
 
     receiver.mode = "ok";
     await receiver.start();

@@ -2,7 +2,11 @@ import { useState, type FormEvent } from "react";
 import type { ChatStatus, UIMessage } from "ai";
 
 /** A chat UI written for the AI SDK's useChat: it knows nothing about starcite. */
-export function ExistingChat({ messages, sendMessage, status }: {
+export function ExistingChat({
+  messages,
+  sendMessage,
+  status,
+}: {
   messages: UIMessage[];
   sendMessage: (message: { text: string }) => Promise<void>;
   status: ChatStatus;
@@ -26,8 +30,12 @@ export function ExistingChat({ messages, sendMessage, status }: {
       </ol>
       <form onSubmit={submit}>
         <input data-testid="input" value={input} onChange={(e) => setInput(e.target.value)} placeholder="Ask about clause 4.2" />
-        <button type="submit" data-testid="send" disabled={status === "submitted" || status === "streaming"}>Send</button>
-        <span data-testid="status" data-status={status}>{status}</span>
+        <button type="submit" data-testid="send" disabled={status === "submitted" || status === "streaming"}>
+          Send
+        </button>
+        <span data-testid="status" data-status={status}>
+          {status}
+        </span>
       </form>
     </div>
   );

@@ -9,7 +9,7 @@ import { builder } from "../builder.ts";
 const PrincipalTypeRef = builder.enumType("PrincipalType", { values: ["user", "agent"] as const });
 
 const PrincipalInputRef = builder.inputType("PrincipalInput", {
-  description: "Who a session token speaks for; its appends get actor \"<type>:<id>\".",
+  description: 'Who a session token speaks for; its appends get actor "<type>:<id>".',
   fields: (t) => ({
     type: t.field({ type: PrincipalTypeRef, required: true }),
     id: t.string({ required: true }),
@@ -52,7 +52,11 @@ const ViewerRef = builder.objectRef<Principal>("Viewer").implement({
     tenantId: t.exposeString("tenantId"),
     scopes: t.stringList({ resolve: (p) => [...p.scopes].sort() }),
     sessionId: t.string({ nullable: true, resolve: (p) => (isToken(p) ? p.sessionId : null) }),
-    expiresAt: t.field({ type: "DateTime", nullable: true, resolve: (p) => (p.expiresAt === null ? null : new Date(p.expiresAt).toISOString()) }),
+    expiresAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      resolve: (p) => (p.expiresAt === null ? null : new Date(p.expiresAt).toISOString()),
+    }),
   }),
 });
 

@@ -5,9 +5,15 @@ import { builder } from "../builder.ts";
 const RetentionScopeRef = builder.enumType("RetentionScope", { values: ["session", "tenant"] as const });
 
 const RetentionPolicyRef = builder.objectRef<RetentionPolicy>("RetentionPolicy").implement({
-  description: "How long events are kept. An event is expired once older than maxAgeSeconds or more than maxEvents behind its session's newest.",
+  description:
+    "How long events are kept. An event is expired once older than maxAgeSeconds or more than maxEvents behind its session's newest.",
   fields: (t) => ({
-    scope: t.field({ type: RetentionScopeRef, nullable: true, description: "Whose policy is in force (null: none; events are kept forever).", resolve: (p) => p.scope }),
+    scope: t.field({
+      type: RetentionScopeRef,
+      nullable: true,
+      description: "Whose policy is in force (null: none; events are kept forever).",
+      resolve: (p) => p.scope,
+    }),
     maxAgeSeconds: t.exposeInt("maxAgeSeconds", { nullable: true }),
     maxEvents: t.exposeInt("maxEvents", { nullable: true }),
     archive: t.exposeBoolean("archive", { description: "Expired events are archived to the object store before they are deleted." }),
@@ -26,7 +32,8 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   setRetention: t.field({
     type: RetentionPolicyRef,
-    description: "Sets the tenant's retention policy, or one session's with sessionId (tenant:admin). At least one of maxAgeSeconds and maxEvents.",
+    description:
+      "Sets the tenant's retention policy, or one session's with sessionId (tenant:admin). At least one of maxAgeSeconds and maxEvents.",
     args: {
       sessionId: t.arg.id(),
       maxAgeSeconds: t.arg.int(),
@@ -34,8 +41,12 @@ builder.mutationFields((t) => ({
       archive: t.arg.boolean({ defaultValue: false }),
     },
     resolve: (_root, args, ctx) =>
-      retention.set(ctx, { sessionId: args.sessionId == null ? null : String(args.sessionId), maxAgeSeconds: args.maxAgeSeconds,
-        maxEvents: args.maxEvents, archive: args.archive ?? false }),
+      retention.set(ctx, {
+        sessionId: args.sessionId == null ? null : String(args.sessionId),
+        maxAgeSeconds: args.maxAgeSeconds,
+        maxEvents: args.maxEvents,
+        archive: args.archive ?? false,
+      }),
   }),
   clearRetention: t.field({
     type: "Boolean",

@@ -7,7 +7,9 @@ export const TailBatchRef = builder.objectRef<TailBatch>("TailBatch").implement(
   fields: (t) => ({
     events: t.field({ type: [EventRef], resolve: (b) => b.events }),
     cursor: t.exposeInt("cursor", { description: "Seq of the last event delivered so far; resubscribe with it to resume." }),
-    live: t.exposeBoolean("live", { description: "False for replayed history; an empty batch with true marks the catch-up point, and every later batch is live." }),
+    live: t.exposeBoolean("live", {
+      description: "False for replayed history; an empty batch with true marks the catch-up point, and every later batch is live.",
+    }),
   }),
 });
 

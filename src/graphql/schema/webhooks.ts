@@ -73,7 +73,13 @@ builder.mutationFields((t) => ({
       lifecycle: t.arg.boolean({ defaultValue: true }),
     },
     resolve: (_root, args, ctx) =>
-      webhooks.create(ctx, { url: args.url, sessionIds: args.sessionIds?.map(String) ?? null, types: args.types, events: args.events, lifecycle: args.lifecycle }),
+      webhooks.create(ctx, {
+        url: args.url,
+        sessionIds: args.sessionIds?.map(String) ?? null,
+        types: args.types,
+        events: args.events,
+        lifecycle: args.lifecycle,
+      }),
   }),
   updateWebhookEndpoint: t.field({
     type: WebhookEndpointRef,
@@ -91,8 +97,14 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, ctx) =>
       webhooks.update(ctx, String(args.id), {
-        url: args.url, sessionIds: args.sessionIds?.map(String) ?? null, types: args.types, events: args.events,
-        lifecycle: args.lifecycle, enabled: args.enabled, clearSessions: args.clearSessions ?? false, clearTypes: args.clearTypes ?? false,
+        url: args.url,
+        sessionIds: args.sessionIds?.map(String) ?? null,
+        types: args.types,
+        events: args.events,
+        lifecycle: args.lifecycle,
+        enabled: args.enabled,
+        clearSessions: args.clearSessions ?? false,
+        clearTypes: args.clearTypes ?? false,
       }),
   }),
   deleteWebhookEndpoint: t.field({

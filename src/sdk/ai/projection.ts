@@ -65,15 +65,35 @@ const isStr = (v: unknown): v is string => typeof v === "string";
 
 /** Fields each chunk type must carry as strings (the rest of its shape is optional or free-form). */
 const REQUIRED: Record<string, readonly string[]> = {
-  "text-start": ["id"], "text-delta": ["id", "delta"], "text-end": ["id"],
-  "reasoning-start": ["id"], "reasoning-delta": ["id", "delta"], "reasoning-end": ["id"],
-  "tool-input-start": ["toolCallId", "toolName"], "tool-input-delta": ["toolCallId", "inputTextDelta"],
-  "tool-input-available": ["toolCallId", "toolName"], "tool-input-error": ["toolCallId", "toolName", "errorText"],
-  "tool-output-available": ["toolCallId"], "tool-output-error": ["toolCallId", "errorText"], "tool-output-denied": ["toolCallId"],
-  "tool-approval-request": ["approvalId", "toolCallId"], "tool-approval-response": ["approvalId"],
-  "source-url": ["sourceId", "url"], "source-document": ["sourceId", "mediaType", "title"],
-  file: ["url", "mediaType"], "reasoning-file": ["url", "mediaType"], custom: ["kind"], "steering-message": ["id"],
-  "start-step": [], "finish-step": [], "reset-step": [], start: [], finish: [], abort: [], "message-metadata": [], error: ["errorText"],
+  "text-start": ["id"],
+  "text-delta": ["id", "delta"],
+  "text-end": ["id"],
+  "reasoning-start": ["id"],
+  "reasoning-delta": ["id", "delta"],
+  "reasoning-end": ["id"],
+  "tool-input-start": ["toolCallId", "toolName"],
+  "tool-input-delta": ["toolCallId", "inputTextDelta"],
+  "tool-input-available": ["toolCallId", "toolName"],
+  "tool-input-error": ["toolCallId", "toolName", "errorText"],
+  "tool-output-available": ["toolCallId"],
+  "tool-output-error": ["toolCallId", "errorText"],
+  "tool-output-denied": ["toolCallId"],
+  "tool-approval-request": ["approvalId", "toolCallId"],
+  "tool-approval-response": ["approvalId"],
+  "source-url": ["sourceId", "url"],
+  "source-document": ["sourceId", "mediaType", "title"],
+  file: ["url", "mediaType"],
+  "reasoning-file": ["url", "mediaType"],
+  custom: ["kind"],
+  "steering-message": ["id"],
+  "start-step": [],
+  "finish-step": [],
+  "reset-step": [],
+  start: [],
+  finish: [],
+  abort: [],
+  "message-metadata": [],
+  error: ["errorText"],
 };
 
 function chunkProblem(chunk: unknown): string | undefined {
@@ -97,7 +117,8 @@ function userMessageProblem(message: unknown): string | undefined {
   if (!isObj(message)) return "no message object";
   if (!isStr(message.id) || message.id === "") return "the message has no id";
   if (message.role !== "user") return `the message's role is ${JSON.stringify(message.role)}, not "user"`;
-  if (!Array.isArray(message.parts) || !message.parts.every((p) => isObj(p) && isStr(p.type))) return "the message's parts are not an array of typed parts";
+  if (!Array.isArray(message.parts) || !message.parts.every((p) => isObj(p) && isStr(p.type)))
+    return "the message's parts are not an array of typed parts";
   return undefined;
 }
 
@@ -212,7 +233,13 @@ export class ChatProjection {
   }
 
   #reject(event: StarciteEvent, reason: string): false {
-    this.#onError?.(new StarciteError("invalid_chat_event", `event ${event.seq} (${event.type}): ${reason}`, { seq: event.seq, type: event.type, reason }));
+    this.#onError?.(
+      new StarciteError("invalid_chat_event", `event ${event.seq} (${event.type}): ${reason}`, {
+        seq: event.seq,
+        type: event.type,
+        reason,
+      }),
+    );
     return false;
   }
 
@@ -233,7 +260,14 @@ export class ChatProjection {
     if (problem) return this.#reject(event, problem);
     const m = message as Obj & { id: string; parts: Part[] };
     if (this.#byId.has(m.id)) return this.#reject(event, `a message with id "${m.id}" exists already`);
-    const entry: Entry = { id: m.id, role: "user", metadata: m.metadata, parts: m.parts.map((p) => ({ ...p })), seq: event.seq, snapshot: undefined };
+    const entry: Entry = {
+      id: m.id,
+      role: "user",
+      metadata: m.metadata,
+      parts: m.parts.map((p) => ({ ...p })),
+      seq: event.seq,
+      snapshot: undefined,
+    };
     this.#entries.push(entry);
     this.#byId.set(entry.id, entry);
     this.#awaiting = event.seq;
@@ -272,7 +306,8 @@ export class ChatProjection {
         if (chunk.type === "error") this.#lastError = { seq: event.seq, text: chunk.errorText as string };
         return this.#changed();
       }
-      const where = envelopeId === undefined ? "no turn is open" : turn ? `turn "${envelopeId}" has ended` : `no turn "${envelopeId}" was started`;
+      const where =
+        envelopeId === undefined ? "no turn is open" : turn ? `turn "${envelopeId}" has ended` : `no turn "${envelopeId}" was started`;
       return this.#reject(event, `a ${chunk.type} chunk, but ${where}`);
     }
     const problem = this.#applyChunk(turn, chunk, event.seq);
@@ -287,7 +322,8 @@ export class ChatProjection {
     }
     const id = chunkId ?? envelopeId ?? `msg-${event.seq}`;
     let entry = this.#byId.get(id);
-    if (entry && entry.role !== "assistant") return this.#reject(event, `start continues message "${id}", which is not an assistant message`);
+    if (entry && entry.role !== "assistant")
+      return this.#reject(event, `start continues message "${id}", which is not an assistant message`);
     let turn = this.#turns.get(id);
     if (turn?.open) return this.#reject(event, `turn "${id}" is open already`);
     if (!entry) {
@@ -296,8 +332,16 @@ export class ChatProjection {
       this.#byId.set(id, entry);
     }
     // A start naming an existing assistant message continues it (the AI SDK's continuation), parts kept.
-    turn = { entry, startSeq: event.seq, open: true, stopped: false, errorText: undefined,
-      activeText: new Map(), activeReasoning: new Map(), partialTools: new Map() };
+    turn = {
+      entry,
+      startSeq: event.seq,
+      open: true,
+      stopped: false,
+      errorText: undefined,
+      activeText: new Map(),
+      activeReasoning: new Map(),
+      partialTools: new Map(),
+    };
     this.#turns.set(id, turn);
     this.#open.push(turn);
     this.#awaiting = undefined;
@@ -321,7 +365,9 @@ export class ChatProjection {
       case "text-start":
       case "reasoning-start": {
         const reasoning = type === "reasoning-start";
-        const part: Part = reasoning ? { type: "reasoning", id: c.id, text: "", state: "streaming" } : { type: "text", text: "", state: "streaming" };
+        const part: Part = reasoning
+          ? { type: "reasoning", id: c.id, text: "", state: "streaming" }
+          : { type: "text", text: "", state: "streaming" };
         set(part, "providerMetadata", c.providerMetadata);
         (reasoning ? turn.activeReasoning : turn.activeText).set(c.id as string, part);
         push(part);
@@ -391,30 +437,69 @@ export class ChatProjection {
         return;
       }
       case "tool-input-start": {
-        const call: PartialToolCall = { text: "", toolName: c.toolName as string, inputEncoding: c.inputEncoding, dynamic: c.dynamic === true,
-          title: c.title, toolMetadata: c.toolMetadata };
+        const call: PartialToolCall = {
+          text: "",
+          toolName: c.toolName as string,
+          inputEncoding: c.inputEncoding,
+          dynamic: c.dynamic === true,
+          title: c.title,
+          toolMetadata: c.toolMetadata,
+        };
         turn.partialTools.set(c.toolCallId as string, call);
-        this.#upsertTool(entry, call.dynamic, { toolCallId: c.toolCallId, toolName: c.toolName, state: "input-streaming", inputEncoding: c.inputEncoding,
-          input: undefined, providerExecuted: c.providerExecuted, title: c.title, toolMetadata: c.toolMetadata, providerMetadata: c.providerMetadata });
+        this.#upsertTool(entry, call.dynamic, {
+          toolCallId: c.toolCallId,
+          toolName: c.toolName,
+          state: "input-streaming",
+          inputEncoding: c.inputEncoding,
+          input: undefined,
+          providerExecuted: c.providerExecuted,
+          title: c.title,
+          toolMetadata: c.toolMetadata,
+          providerMetadata: c.providerMetadata,
+        });
         return;
       }
       case "tool-input-delta": {
         const call = turn.partialTools.get(c.toolCallId as string);
         if (!call) return `tool-input-delta for tool call "${c.toolCallId as string}", which was not started`;
         call.text += c.inputTextDelta as string;
-        this.#upsertTool(entry, call.dynamic, { toolCallId: c.toolCallId, toolName: call.toolName, state: "input-streaming", inputEncoding: call.inputEncoding,
-          input: call.inputEncoding === "text" ? call.text : parsePartialJson(call.text), rawInput: call.text, title: call.title, toolMetadata: call.toolMetadata });
+        this.#upsertTool(entry, call.dynamic, {
+          toolCallId: c.toolCallId,
+          toolName: call.toolName,
+          state: "input-streaming",
+          inputEncoding: call.inputEncoding,
+          input: call.inputEncoding === "text" ? call.text : parsePartialJson(call.text),
+          rawInput: call.text,
+          title: call.title,
+          toolMetadata: call.toolMetadata,
+        });
         return;
       }
       case "tool-input-available":
-        this.#upsertTool(entry, c.dynamic === true, { toolCallId: c.toolCallId, toolName: c.toolName, state: "input-available", input: c.input,
-          providerExecuted: c.providerExecuted, providerMetadata: c.providerMetadata, title: c.title, toolMetadata: c.toolMetadata });
+        this.#upsertTool(entry, c.dynamic === true, {
+          toolCallId: c.toolCallId,
+          toolName: c.toolName,
+          state: "input-available",
+          input: c.input,
+          providerExecuted: c.providerExecuted,
+          providerMetadata: c.providerMetadata,
+          title: c.title,
+          toolMetadata: c.toolMetadata,
+        });
         return;
       case "tool-input-error": {
         const existing = this.#currentStepParts(entry).find((p) => isToolPart(p) && p.toolCallId === c.toolCallId);
         const dynamic = existing ? existing.type === "dynamic-tool" : c.dynamic === true;
-        this.#upsertTool(entry, dynamic, { toolCallId: c.toolCallId, toolName: c.toolName, state: "output-error", input: c.input, errorText: c.errorText,
-          providerExecuted: c.providerExecuted, providerMetadata: c.providerMetadata, toolMetadata: c.toolMetadata });
+        this.#upsertTool(entry, dynamic, {
+          toolCallId: c.toolCallId,
+          toolName: c.toolName,
+          state: "output-error",
+          input: c.input,
+          errorText: c.errorText,
+          providerExecuted: c.providerExecuted,
+          providerMetadata: c.providerMetadata,
+          toolMetadata: c.toolMetadata,
+        });
         return;
       }
       case "tool-output-available":
@@ -422,9 +507,17 @@ export class ChatProjection {
         const part = this.#findTool(entry, c.toolCallId as string);
         if (!part) return `${type} for tool call "${c.toolCallId as string}", which has no input`;
         const dynamic = part.type === "dynamic-tool";
-        const update: Obj = { toolCallId: c.toolCallId, toolName: dynamic ? part.toolName : part.type.slice(5), input: part.input,
-          providerExecuted: c.providerExecuted, providerMetadata: c.providerMetadata, title: part.title, toolMetadata: c.toolMetadata ?? part.toolMetadata };
-        if (type === "tool-output-available") Object.assign(update, { state: "output-available", output: c.output, preliminary: c.preliminary });
+        const update: Obj = {
+          toolCallId: c.toolCallId,
+          toolName: dynamic ? part.toolName : part.type.slice(5),
+          input: part.input,
+          providerExecuted: c.providerExecuted,
+          providerMetadata: c.providerMetadata,
+          title: part.title,
+          toolMetadata: c.toolMetadata ?? part.toolMetadata,
+        };
+        if (type === "tool-output-available")
+          Object.assign(update, { state: "output-available", output: c.output, preliminary: c.preliminary });
         else Object.assign(update, { state: "output-error", errorText: c.errorText, ...(dynamic ? {} : { rawInput: part.rawInput }) });
         this.#upsertTool(entry, dynamic, update, part);
         return;
@@ -454,7 +547,12 @@ export class ChatProjection {
         const part = parts.find((p) => isToolPart(p) && isObj(p.approval) && p.approval.id === c.approvalId);
         if (!part) return `tool-approval-response for approval "${c.approvalId as string}", which was not requested`;
         part.state = "approval-responded";
-        part.approval = { ...(part.approval as Obj), id: c.approvalId, approved: c.approved, ...(c.reason != null ? { reason: c.reason } : {}) };
+        part.approval = {
+          ...(part.approval as Obj),
+          id: c.approvalId,
+          approved: c.approved,
+          ...(c.reason != null ? { reason: c.reason } : {}),
+        };
         if (c.providerExecuted != null) part.providerExecuted = c.providerExecuted;
         if (c.providerMetadata != null) part.callProviderMetadata = c.providerMetadata;
         touch(part);
@@ -491,14 +589,27 @@ export class ChatProjection {
   }
 
   #upsertTool(entry: Entry, dynamic: boolean, o: Obj, existing?: Part): void {
-    const part = existing ?? this.#currentStepParts(entry).find((p) =>
-      (dynamic ? p.type === "dynamic-tool" : p.type !== "dynamic-tool" && isToolPart(p)) && p.toolCallId === o.toolCallId);
+    const part =
+      existing ??
+      this.#currentStepParts(entry).find(
+        (p) => (dynamic ? p.type === "dynamic-tool" : p.type !== "dynamic-tool" && isToolPart(p)) && p.toolCallId === o.toolCallId,
+      );
     const result = TOOL_OUTPUT_STATES.has(o.state as string);
     if (!part) {
       const fresh: Part = dynamic
         ? { type: "dynamic-tool", toolName: o.toolName, toolCallId: o.toolCallId, state: o.state }
         : { type: `tool-${o.toolName as string}`, toolCallId: o.toolCallId, state: o.state };
-      for (const key of ["title", "toolMetadata", "input", "inputEncoding", "output", "rawInput", "errorText", "providerExecuted", "preliminary"]) {
+      for (const key of [
+        "title",
+        "toolMetadata",
+        "input",
+        "inputEncoding",
+        "output",
+        "rawInput",
+        "errorText",
+        "providerExecuted",
+        "preliminary",
+      ]) {
         set(fresh, key, o[key]);
       }
       set(fresh, result ? "resultProviderMetadata" : "callProviderMetadata", o.providerMetadata);

@@ -55,7 +55,9 @@ export function serveChat(
           stream = new ReadableStream({ start: (c) => c.error(error) });
         }
         const result = await appendUIMessageStream(session, stream, {
-          messageId, signal: stop.signal, ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+          messageId,
+          signal: stop.signal,
+          ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
         });
         options.onTurn?.(result);
       } catch (error) {

@@ -52,9 +52,14 @@ class ChatLog {
     let owner: string | undefined;
     if (event.type === CHAT_ASSISTANT_CHUNK) {
       const payload = event.payload as { messageId?: unknown; chunk?: { type?: unknown; messageId?: unknown } };
-      owner = typeof payload.messageId === "string" ? payload.messageId
-        : payload.chunk?.type === "start" ? (typeof payload.chunk.messageId === "string" ? payload.chunk.messageId : `msg-${event.seq}`)
-        : this.projection.activeTurn?.messageId;
+      owner =
+        typeof payload.messageId === "string"
+          ? payload.messageId
+          : payload.chunk?.type === "start"
+            ? typeof payload.chunk.messageId === "string"
+              ? payload.chunk.messageId
+              : `msg-${event.seq}`
+            : this.projection.activeTurn?.messageId;
     }
     const version = this.projection.version;
     this.projection.apply(event);
@@ -67,7 +72,11 @@ class ChatLog {
   }
 
   /** The chunks of the first turn whose `start` satisfies `isStart`, from that start to its end, then done. */
-  turn(isStart: (record: ChunkRecord) => boolean, onTarget?: (messageId: string) => void, abortSignal?: AbortSignal): ReadableStream<UIMessageChunk> {
+  turn(
+    isStart: (record: ChunkRecord) => boolean,
+    onTarget?: (messageId: string) => void,
+    abortSignal?: AbortSignal,
+  ): ReadableStream<UIMessageChunk> {
     let target: string | undefined;
     let watcher: ((record: ChunkRecord) => void) | undefined;
     const stopWatching = () => {
@@ -95,12 +104,16 @@ class ChatLog {
         if (done) return;
         watcher = take;
         this.watchers.add(watcher);
-        abortSignal?.addEventListener("abort", () => {
-          if (done) return;
-          done = true;
-          stopWatching();
-          controller.error(abortSignal.reason);
-        }, { once: true });
+        abortSignal?.addEventListener(
+          "abort",
+          () => {
+            if (done) return;
+            done = true;
+            stopWatching();
+            controller.error(abortSignal.reason);
+          },
+          { once: true },
+        );
       },
       cancel: stopWatching,
     });
@@ -137,16 +150,23 @@ export function createStarciteChatTransport({ session }: StarciteChatTransportOp
     resumeStreamIsReplay: true,
     async sendMessages({ trigger, messages, abortSignal }) {
       if (trigger !== "submit-message") {
-        throw new StarciteError("invalid_argument", "the starcite chat transport appends new user messages only (no regenerate: the log keeps every answer)");
+        throw new StarciteError(
+          "invalid_argument",
+          "the starcite chat transport appends new user messages only (no regenerate: the log keeps every answer)",
+        );
       }
       const message = messages.at(-1);
       if (!message || message.role !== "user") throw new StarciteError("invalid_argument", "sendMessages needs a user message last");
       const chat = log();
       let messageId: string | undefined;
-      const stream = chat.turn((record) => {
-        const userSeq = chat.userSeqs.get(message.id);
-        return userSeq !== undefined && record.seq > userSeq;
-      }, (id) => (messageId = id), abortSignal);
+      const stream = chat.turn(
+        (record) => {
+          const userSeq = chat.userSeqs.get(message.id);
+          return userSeq !== undefined && record.seq > userSeq;
+        },
+        (id) => (messageId = id),
+        abortSignal,
+      );
       stopOnAbort(abortSignal, () => messageId);
       await session.append(userMessageEvent(message));
       return stream;

@@ -105,8 +105,16 @@ export class StarciteCallbackHandler extends BaseCallbackHandler {
     this.#write({ type: "finish-step" });
   }
 
-  override handleToolStart(tool: { id?: string[]; name?: string }, input: string, runId: string, _parent?: string, _tags?: string[],
-    _metadata?: Record<string, unknown>, runName?: string, toolCallId?: string): void {
+  override handleToolStart(
+    tool: { id?: string[]; name?: string },
+    input: string,
+    runId: string,
+    _parent?: string,
+    _tags?: string[],
+    _metadata?: Record<string, unknown>,
+    runName?: string,
+    toolCallId?: string,
+  ): void {
     const id = toolCallId ?? runId;
     this.#toolCalls.set(runId, id);
     const toolName = runName ?? tool.name ?? tool.id?.at(-1) ?? "tool";
@@ -127,7 +135,11 @@ export class StarciteCallbackHandler extends BaseCallbackHandler {
    * Ends the turn: `abort` if the signal fired (or `aborted` is passed), else `finish`; an `error` chunk
    * first when `error` is given (the run threw). Resolves with what was written.
    */
-  async end({ error, aborted }: { error?: unknown; aborted?: boolean } = {}): Promise<{ chunks: number; deduped: number; aborted: boolean }> {
+  async end({ error, aborted }: { error?: unknown; aborted?: boolean } = {}): Promise<{
+    chunks: number;
+    deduped: number;
+    aborted: boolean;
+  }> {
     if (this.#ended) throw new Error("end() was called already");
     for (const runId of [...this.#openText]) this.#closeText(runId);
     const stop = aborted === true || this.#signal?.aborted === true;

@@ -33,9 +33,15 @@ export class WakeKeys {
   readonly #tokenKey: Buffer;
 
   constructor(secret: string) {
-    this.#signing = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, derive(secret, "webhook signing")]), format: "der", type: "pkcs8" });
+    this.#signing = createPrivateKey({
+      key: Buffer.concat([ED25519_PKCS8_PREFIX, derive(secret, "webhook signing")]),
+      format: "der",
+      type: "pkcs8",
+    });
     const { x } = createPublicKey(this.#signing).export({ format: "jwk" }) as { x: string };
-    const thumbprint = createHash("sha256").update(JSON.stringify({ crv: "Ed25519", kty: "OKP", x })).digest("base64url");
+    const thumbprint = createHash("sha256")
+      .update(JSON.stringify({ crv: "Ed25519", kty: "OKP", x }))
+      .digest("base64url");
     this.kid = `ds_${thumbprint}`;
     this.#jwk = { kty: "OKP", crv: "Ed25519", x, kid: this.kid, use: "sig", alg: "EdDSA" };
     this.#tokenKey = derive(secret, "wake tokens");
@@ -72,8 +78,13 @@ export class WakeKeys {
       if (error instanceof joseErrors.JWTExpired) throw new StarciteError("token_expired", `the ${use} token has expired`);
       throw new StarciteError("unauthorized", `invalid ${use} token`);
     }
-    if (payload.use !== use || payload.sub !== subscriptionId || typeof payload.ten !== "string" ||
-        typeof payload.wid !== "string" || typeof payload.gen !== "number") {
+    if (
+      payload.use !== use ||
+      payload.sub !== subscriptionId ||
+      typeof payload.ten !== "string" ||
+      typeof payload.wid !== "string" ||
+      typeof payload.gen !== "number"
+    ) {
       throw new StarciteError("unauthorized", `invalid ${use} token`);
     }
     return { tenantId: payload.ten, subscriptionId, wakeId: payload.wid, generation: payload.gen };

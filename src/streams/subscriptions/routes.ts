@@ -33,24 +33,28 @@ export function sendControlError(res: http.ServerResponse, error: StarciteError,
   const body = JSON.stringify({
     error: { code: DS_CODES[error.code] ?? error.code.toUpperCase(), message: error.message, starcite_code: error.code, ...error.detail },
   });
-  res.writeHead(HTTP_STATUS[error.code], {
-    ...BASE_HEADERS,
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    "cache-control": "no-store",
-    ...extra,
-  }).end(body);
+  res
+    .writeHead(HTTP_STATUS[error.code], {
+      ...BASE_HEADERS,
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      "cache-control": "no-store",
+      ...extra,
+    })
+    .end(body);
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, extra: http.OutgoingHttpHeaders = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...BASE_HEADERS,
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-    "cache-control": "no-store",
-    ...extra,
-  }).end(text);
+  res
+    .writeHead(status, {
+      ...BASE_HEADERS,
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(text),
+      "cache-control": "no-store",
+      ...extra,
+    })
+    .end(text);
 }
 
 const invalid = (message: string, field: string) => new StarciteError("invalid_argument", message, { field });
@@ -91,7 +95,8 @@ function acksOf(value: unknown): Ack[] {
     const item = (a ?? {}) as { stream?: unknown; path?: unknown; offset?: unknown };
     const path = typeof item.stream === "string" ? item.stream : item.path;
     const offset = typeof item.offset === "string" ? parseOffset(item.offset) : null;
-    if (typeof path !== "string" || offset?.kind !== "at") throw invalid("each ack is {stream, offset} with an offset the stream gave", "acks");
+    if (typeof path !== "string" || offset?.kind !== "at")
+      throw invalid("each ack is {stream, offset} with an offset the stream gave", "acks");
     return { path, epoch: offset.epoch, seq: offset.seq };
   });
 }
@@ -111,8 +116,13 @@ function baseUrlOf(req: http.IncomingMessage): string {
  * The reserved control API under /v1/stream/__ds/ (PROTOCOL.md 6-7): the webhook signing JWKS, subscriptions and
  * their stream links, webhook callbacks, and pull-wake claim / ack / release. `rest` is the path after "__ds/".
  */
-export async function handleControl(req: http.IncomingMessage, res: http.ServerResponse, deps: StreamsDeps,
-                                    sub: SubscriptionDeps, rest: string): Promise<void> {
+export async function handleControl(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  deps: StreamsDeps,
+  sub: SubscriptionDeps,
+  rest: string,
+): Promise<void> {
   const method = req.method ?? "GET";
   const [first, id, action, ...tail] = rest.split("/");
   const appCtx = async (): Promise<AppContext> => {
@@ -184,8 +194,17 @@ export async function handleControl(req: http.IncomingMessage, res: http.ServerR
     const ctx = await appCtx();
     const worker = optionalString(await jsonBody(req), "worker") ?? "";
     const wake = await subscriptions.claim(ctx, id, worker);
-    const token = await sub.keys.token({ tenantId: wake.tenantId, subscriptionId: id, wakeId: wake.wakeId, generation: wake.generation }, "claim");
-    sendJson(res, 200, { wake_id: wake.wakeId, generation: wake.generation, token, streams: wakeStreamsJson(wake), lease_ttl_ms: wake.leaseTtlMs });
+    const token = await sub.keys.token(
+      { tenantId: wake.tenantId, subscriptionId: id, wakeId: wake.wakeId, generation: wake.generation },
+      "claim",
+    );
+    sendJson(res, 200, {
+      wake_id: wake.wakeId,
+      generation: wake.generation,
+      token,
+      streams: wakeStreamsJson(wake),
+      lease_ttl_ms: wake.leaseTtlMs,
+    });
     return;
   }
   if (action === "callback" || action === "ack") {

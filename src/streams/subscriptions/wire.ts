@@ -16,9 +16,10 @@ export function subscriptionJson(s: Subscription, keys: WakeKeys): Record<string
     type: s.type,
     pattern: s.pattern,
     streams: s.streams.map((l) => ({ path: l.path, link_type: l.linkType, acked_offset: ackedOffset(l) })),
-    webhook: s.type === "webhook"
-      ? { url: s.webhookUrl, signing: { alg: "ed25519", kid: keys.kid, jwks_url: controlUrl(s.baseUrl, "jwks.json") } }
-      : null,
+    webhook:
+      s.type === "webhook"
+        ? { url: s.webhookUrl, signing: { alg: "ed25519", kid: keys.kid, jwks_url: controlUrl(s.baseUrl, "jwks.json") } }
+        : null,
     wake_stream: s.wakeStream,
     lease_ttl_ms: s.leaseTtlMs,
     created_at: s.createdAt,
