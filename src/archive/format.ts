@@ -1,3 +1,4 @@
+import { eventColumns } from "../db/rows.ts";
 import type { StoredEvent } from "../db/types.ts";
 
 /**
@@ -14,26 +15,7 @@ export function segmentKey(tenantId: string, sessionId: string, fromSeq: number,
 }
 
 export function encodeSegment(events: readonly StoredEvent[]): string {
-  return (
-    events
-      .map((e) =>
-        JSON.stringify({
-          session_id: e.sessionId,
-          seq: e.seq,
-          type: e.type,
-          payload: e.payload,
-          actor: e.actor,
-          source: e.source,
-          metadata: e.metadata,
-          refs: e.refs,
-          idempotency_key: e.idempotencyKey,
-          producer_id: e.producerId,
-          producer_seq: e.producerSeq,
-          inserted_at: e.insertedAt,
-        }),
-      )
-      .join("\n") + "\n"
-  );
+  return events.map((e) => JSON.stringify(eventColumns(e))).join("\n") + "\n";
 }
 
 interface ArchivedLine {

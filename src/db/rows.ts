@@ -58,3 +58,22 @@ export const toEvent = (r: EventRow): StoredEvent => ({
   producerSeq: r.producer_seq,
   insertedAt: r.inserted_at,
 });
+
+/**
+ * An event as the columns of starcite.events, in JSON (snake_case): REST's event object and the archive's
+ * NDJSON line are both this.
+ */
+export const eventColumns = (e: StoredEvent) => ({
+  session_id: e.sessionId,
+  seq: e.seq,
+  type: e.type,
+  payload: e.payload,
+  actor: e.actor,
+  source: e.source,
+  metadata: e.metadata,
+  refs: e.refs,
+  idempotency_key: e.idempotencyKey,
+  producer_id: e.producerId,
+  producer_seq: e.producerSeq,
+  inserted_at: e.insertedAt,
+});

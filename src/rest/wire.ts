@@ -1,4 +1,5 @@
 import type { RestAppendResult, RestEvent, RestSession, RestSessionChange } from "@starcite/sdk/protocol";
+import { eventColumns } from "../db/rows.ts";
 import type { AppendResult, Session, SessionChange, StoredEvent } from "../db/types.ts";
 
 /** The data layer's records in REST's snake_case shapes. */
@@ -14,20 +15,7 @@ export const sessionJson = (s: Session): RestSession => ({
   updated_at: s.updatedAt,
 });
 
-export const eventJson = (e: StoredEvent): RestEvent => ({
-  session_id: e.sessionId,
-  seq: e.seq,
-  type: e.type,
-  payload: e.payload,
-  actor: e.actor,
-  source: e.source,
-  metadata: e.metadata,
-  refs: e.refs,
-  idempotency_key: e.idempotencyKey,
-  producer_id: e.producerId,
-  producer_seq: e.producerSeq,
-  inserted_at: e.insertedAt,
-});
+export const eventJson = (e: StoredEvent): RestEvent => eventColumns(e);
 
 export const changeJson = (c: SessionChange): RestSessionChange => ({
   seq: c.seq,
