@@ -31,7 +31,7 @@ export function isoTimestamp(raw: string): string {
  * number (seq and producer_seq stay far below 2^53), timestamptz kept as ISO strings with microseconds.
  */
 export function createPool(url: string, options: PoolOptions = {}): Sql {
-  return postgres(url, {
+  const sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
     fetch_types: options.fetchTypes ?? true,
@@ -40,7 +40,20 @@ export function createPool(url: string, options: PoolOptions = {}): Sql {
       int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
       timestamptz: { to: 1184, from: [1184], serialize: (v: string) => v, parse: isoTimestamp },
     },
-  }) as unknown as Sql;
+  });
+  if (options.fetchTypes ?? true) {
+    // postgres.js reads the server's array types on every new connection, and a backend killed during that read
+    // rejects a promise no caller holds (an unhandled rejection, fatal to a Node process): a failover or a
+    // connection reaper could end the server. The types are the same for every connection, and what they add
+    // lives in the pool's shared options, so once the first connection has read them the others skip it.
+    void sql`select 1`.then(
+      () => {
+        sql.options.fetch_types = false;
+      },
+      () => {},
+    );
+  }
+  return sql as unknown as Sql;
 }
 
 /** Resolves when the database answers a trivial query (the readiness check). */
