@@ -23,11 +23,11 @@ export function drain(req: http.IncomingMessage): void {
   req.resume();
 }
 
-/** The request body parsed as JSON (whatever its content-type, as curl users often omit it); an empty body is undefined. */
-export async function readJson(req: http.IncomingMessage, limit: number): Promise<unknown> {
+/** The request body's bytes (a chunked one too), refused with payload_too_large past `limit`. */
+export async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? NaN);
   if (declared > limit) throw tooLarge(limit);
-  const text = await new Promise<string>((resolve, reject) => {
+  return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
@@ -40,9 +40,14 @@ export async function readJson(req: http.IncomingMessage, limit: number): Promis
       chunks.push(chunk);
     };
     req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.once("end", () => resolve(Buffer.concat(chunks)));
     req.once("error", () => reject(new StarciteError("bad_request", "the request body could not be read")));
   });
+}
+
+/** The request body parsed as JSON (whatever its content-type, as curl users often omit it); an empty body is undefined. */
+export async function readJson(req: http.IncomingMessage, limit: number): Promise<unknown> {
+  const text = (await readBody(req, limit)).toString("utf8");
   if (text.trim() === "") return undefined;
   try {
     return JSON.parse(text) as unknown;

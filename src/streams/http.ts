@@ -50,41 +50,5 @@ export function sendError(res: http.ServerResponse, error: StarciteError, extra:
   res.end(body);
 }
 
-/** After refusing a body, read and drop the rest (bounded) so the client sees the answer rather than a reset. */
-const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
-
-export function drain(req: http.IncomingMessage): void {
-  let dropped = 0;
-  req.removeAllListeners("data");
-  req.on("data", (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > DRAIN_LIMIT_BYTES) req.socket.destroy();
-  });
-  req.resume();
-}
-
-function tooLarge(limit: number): StarciteError {
-  return new StarciteError("payload_too_large", `the request body is over ${limit} bytes`, { limit });
-}
-
-/** The request body's bytes (a chunked one too), refused with payload_too_large past `limit`. */
-export async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers["content-length"] ?? NaN);
-  if (declared > limit) throw tooLarge(limit);
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off("data", onData);
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks)));
-    req.once("error", () => reject(new StarciteError("bad_request", "the request body could not be read")));
-  });
-}
+/** Bounded body reading and draining after a refusal: REST's (the one exception to the adapters' isolation). */
+export { drain, readBody } from "../rest/body.ts";
