@@ -146,3 +146,20 @@ export function payloadOf(i: number, bytes = 256): { i: number; pad: string } {
 export function payloadText(i: number, bytes = 256): string {
   return JSON.stringify(payloadOf(i, bytes));
 }
+
+/** Several measured runs of one case (interleaved rounds) as one result: latencies merged, counts and times summed. */
+export function combineResults(parts: LoadResult[]): LoadResult {
+  const latency = new Recorder();
+  let ops = 0;
+  let seconds = 0;
+  let errors = 0;
+  let firstError: unknown;
+  for (const p of parts) {
+    latency.merge(p.latency);
+    ops += p.ops;
+    seconds += p.seconds;
+    errors += p.errors;
+    firstError ??= p.firstError;
+  }
+  return { latency, ops, seconds, rate: ops / seconds, errors, firstError };
+}

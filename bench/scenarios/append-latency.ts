@@ -9,30 +9,13 @@
  */
 import { GraphQLClient, GraphQLSocket, hasGraphQL } from "../lib/graphql.ts";
 import { RestClient } from "../lib/rest.ts";
-import { payloadOf, sequential, type LoadResult } from "../lib/load.ts";
+import { combineResults, payloadOf, sequential, type LoadResult } from "../lib/load.ts";
 import { compareToFloor, type ResultRow } from "../lib/report.ts";
 import { skippedRow, type Scenario } from "../lib/scenario.ts";
-import { Recorder } from "../lib/stats.ts";
 import { checkpoint } from "../lib/env.ts";
 import { createFloorTable, createSessions, floorInserter, loadRow, sqlAppend, target } from "./common.ts";
 
 const ROUNDS = 5;
-
-function combine(parts: LoadResult[]): LoadResult {
-  const latency = new Recorder();
-  let ops = 0;
-  let seconds = 0;
-  let errors = 0;
-  let firstError: unknown;
-  for (const p of parts) {
-    latency.merge(p.latency);
-    ops += p.ops;
-    seconds += p.seconds;
-    errors += p.errors;
-    firstError ??= p.firstError;
-  }
-  return { latency, ops, seconds, rate: ops / seconds, errors, firstError };
-}
 
 export const appendLatency: Scenario = {
   id: "1",
@@ -74,21 +57,21 @@ export const appendLatency: Scenario = {
       rest?.close();
       await socket?.close();
 
-      const floorRow: ResultRow = loadRow("floor: INSERT ... RETURNING (postgres.js)", combine(parts.floor), "appends/s");
+      const floorRow: ResultRow = loadRow("floor: INSERT ... RETURNING (postgres.js)", combineResults(parts.floor), "appends/s");
       floorRow.compare = { metric: "append latency (sequential)", system: "Postgres floor" };
-      const sqlRow = loadRow("1b SQL: starcite.append (postgres.js)", combine(parts.sql), "appends/s");
+      const sqlRow = loadRow("1b SQL: starcite.append (postgres.js)", combineResults(parts.sql), "appends/s");
       sqlRow.compare = { metric: "append latency (sequential)", system: "starcite SQL" };
       const rows: ResultRow[] = [floorRow, sqlRow];
       let gqlRow: ResultRow | undefined;
       let wsRow: ResultRow | undefined;
       if (gql) {
-        gqlRow = loadRow("1a GraphQL: mutation append (HTTP keep-alive)", combine(parts.gql), "appends/s");
+        gqlRow = loadRow("1a GraphQL: mutation append (HTTP keep-alive)", combineResults(parts.gql), "appends/s");
         gqlRow.compare = { metric: "append latency (sequential)", system: "starcite GraphQL" };
         rows.push(gqlRow);
-        const restRow = loadRow("1c REST: POST /v1/sessions/:id/append (HTTP keep-alive)", combine(parts.rest), "appends/s");
+        const restRow = loadRow("1c REST: POST /v1/sessions/:id/append (HTTP keep-alive)", combineResults(parts.rest), "appends/s");
         restRow.compare = { metric: "append latency (sequential)", system: "starcite REST" };
         rows.push(restRow);
-        wsRow = loadRow("1d GraphQL over WebSocket: mutation append on an open graphql-ws socket", combine(parts.ws), "appends/s");
+        wsRow = loadRow("1d GraphQL over WebSocket: mutation append on an open graphql-ws socket", combineResults(parts.ws), "appends/s");
         rows.push(wsRow);
       } else {
         rows.push(skippedRow("1a GraphQL: mutation append", "no /graphql on the server yet"));

@@ -8,30 +8,13 @@
  */
 import { GraphQLClient } from "../lib/graphql.ts";
 import { expectOk, keepAliveAgent, request } from "../lib/http.ts";
-import { payloadOf, sequential, type LoadResult } from "../lib/load.ts";
+import { combineResults, payloadOf, sequential, type LoadResult } from "../lib/load.ts";
 import type { ResultRow } from "../lib/report.ts";
 import type { Scenario } from "../lib/scenario.ts";
-import { Recorder } from "../lib/stats.ts";
 import { checkpoint } from "../lib/env.ts";
 import { loadRow } from "./common.ts";
 
 const ROUNDS = 5;
-
-function combine(parts: LoadResult[]): LoadResult {
-  const latency = new Recorder();
-  let ops = 0;
-  let seconds = 0;
-  let errors = 0;
-  let firstError: unknown;
-  for (const p of parts) {
-    latency.merge(p.latency);
-    ops += p.ops;
-    seconds += p.seconds;
-    errors += p.errors;
-    firstError ??= p.firstError;
-  }
-  return { latency, ops, seconds, rate: ops / seconds, errors, firstError };
-}
 
 export const starciteStreams: Scenario = {
   id: "7b",
@@ -68,10 +51,10 @@ export const starciteStreams: Scenario = {
       }
       gql.close();
 
-      const gqlRow = loadRow("7b GraphQL: mutation append (HTTP keep-alive)", combine(parts.gql), "appends/s");
-      const dsRow = loadRow("7b Durable Streams on starcite: POST (HTTP keep-alive)", combine(parts.ds), "appends/s");
+      const gqlRow = loadRow("7b GraphQL: mutation append (HTTP keep-alive)", combineResults(parts.gql), "appends/s");
+      const dsRow = loadRow("7b Durable Streams on starcite: POST (HTTP keep-alive)", combineResults(parts.ds), "appends/s");
       dsRow.compare = { metric: "append latency (sequential)", system: "starcite Durable Streams" };
-      const prodRow = loadRow("7b Durable Streams on starcite: POST, idempotent producer", combine(parts.producer), "appends/s");
+      const prodRow = loadRow("7b Durable Streams on starcite: POST, idempotent producer", combineResults(parts.producer), "appends/s");
       const rows: ResultRow[] = [gqlRow, dsRow, prodRow];
       for (const row of [dsRow, prodRow]) {
         row.extra = {
