@@ -99,6 +99,21 @@ create type starcite.ds_wake as (
   streams jsonb
 );
 
+create type starcite.event_text as (
+  seq bigint,
+  session_id text,
+  type text,
+  payload text,
+  actor text,
+  source text,
+  metadata text,
+  refs text,
+  idempotency_key text,
+  producer_id text,
+  producer_seq bigint,
+  inserted_at timestamp with time zone
+);
+
 create type starcite.retention_policy as (
   scope text,
   max_age interval,
@@ -586,6 +601,9 @@ CREATE INDEX webhook_endpoints_tenant_idx ON starcite.webhook_endpoints USING bt
 -- starcite.check_page_size(size integer, limit_name text)
 --   returns void; language plpgsql, stable; body md5 b06cb6c34ca3b7e197d6f1a784df8c33
 
+-- starcite.check_read(session_id text, after_seq bigint, max_events integer, page_limit text, tenant_id text)
+--   returns void; language plpgsql, stable; body md5 259cbaadd66cc85c09a3425a6ddd45bb
+
 -- starcite.check_session_fields(title text, metadata jsonb)
 --   returns void; language plpgsql, stable; body md5 b64e5421bd1e778ace81b511a990225d
 
@@ -786,6 +804,9 @@ comment on function starcite.limits() is 'Every documented limit: its name, valu
 -- starcite.list_webhook_endpoints(tenant_id text DEFAULT NULL::text)
 --   returns SETOF starcite.webhook_endpoint_info; language sql, stable; body md5 20683fd3027c2f66ee1c072ed0497708
 
+-- starcite.payload_text(payload jsonb, body bytea)
+--   returns text; language sql, stable, parallel safe; body md5 46ef208c2ad69bb472622ebcfe970216
+
 -- starcite.producer_seq_error(item starcite.append_item, last_producer_seq bigint)
 --   returns starcite.append_error; language sql, stable, parallel safe; body md5 da71bcc98aa964db242fbda7a55e5c20
 
@@ -799,16 +820,19 @@ comment on function starcite.limits() is 'Every documented limit: its name, valu
 --   returns text; language sql, volatile; body md5 d0e0a196df19e1fcf55cbf881d7b77d8
 
 -- starcite.read(session_id text, after_seq bigint DEFAULT 0, max_events integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
---   returns SETOF starcite.events; language plpgsql, stable; body md5 643723001a66873429275a0dfd17e34f
+--   returns SETOF starcite.events; language plpgsql, stable; body md5 59e9310a047b838aa4ac8a1f23f2c344
 
 -- starcite.read_changes(after_seq bigint DEFAULT 0, max_changes integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
 --   returns SETOF starcite.session_changes; language plpgsql, stable; body md5 33b55207d447c8aa98459da51674b91b
 
 -- starcite.read_json(session_id text, after_seq bigint, max_events integer, max_bytes integer, fields text[], keys text[], tenant_id text DEFAULT NULL::text)
---   returns TABLE(events text, n integer, last_seq bigint); language plpgsql, stable; body md5 26f08ace735d51d36e9a3178c3da824d
+--   returns TABLE(events text, n integer, last_seq bigint); language plpgsql, stable; body md5 8b7dbd0ad0a981f599418dc5f5203312
 
 -- starcite.read_many(session_ids text[], after_seqs bigint[], max_events integer[], tenant_id text DEFAULT NULL::text)
 --   returns SETOF starcite.events; language plpgsql, stable; body md5 e021a5338967d1222845895fd6da5a2a
+
+-- starcite.read_text(session_id text, after_seq bigint DEFAULT 0, max_events integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
+--   returns SETOF starcite.event_text; language plpgsql, stable; body md5 c9a149bcb1d923133ddd3673ab924585
 
 -- starcite.record_archive_segment(session_id text, from_seq bigint, to_seq bigint, object_key text, bytes bigint)
 --   returns boolean; language plpgsql, volatile; body md5 407a01c05b0ebaa83b56f38bb259b9b0

@@ -11,12 +11,9 @@ returns table (events text, n integer, last_seq bigint)
 language plpgsql stable as $$
 declare
   _object text;
-  _bounds starcite.log_bounds;
 begin
-  if after_seq is null or after_seq < 0 then
-    perform starcite.raise_error('invalid_argument', 'after_seq must be >= 0', '{"field":"after_seq"}');
-  end if;
-  perform starcite.check_page_size(read_json.max_events, 'events_per_json_read');
+  perform starcite.check_read(read_json.session_id, read_json.after_seq, read_json.max_events, 'events_per_json_read',
+                              read_json.tenant_id);
   if read_json.max_bytes is null or read_json.max_bytes < 1
      or read_json.max_bytes > starcite.limit_value('json_read_bytes') then
     perform starcite.raise_error('invalid_argument',
@@ -41,9 +38,7 @@ begin
              when 'seq' then 'e.seq::text'
              when 'session_id' then 'to_json(e.session_id)::text'
              when 'type' then 'to_json(e.type)::text'
-             -- A Durable Streams binary message carries its bytes in base64 beside its content type (as toEvent does).
-             when 'payload' then 'case when e.body is null then e.payload::text else (e.payload || '
-                                 'jsonb_build_object(''base64'', translate(encode(e.body, ''base64''), E''\n'', '''')))::text end'
+             when 'payload' then 'starcite.payload_text(e.payload, e.body)'
              when 'actor' then 'coalesce(to_json(e.actor)::text, ''null'')'
              when 'source' then 'coalesce(to_json(e.source)::text, ''null'')'
              when 'metadata' then 'coalesce(e.metadata::text, ''null'')'
@@ -56,18 +51,6 @@ begin
            end, ' || ' order by f.ord) || ' || ''}'''
     into _object
     from unnest(read_json.fields, read_json.keys) with ordinality as f(field, key, ord);
-
-  if not exists (select 1 from starcite.sessions s
-                 where s.id = read_json.session_id and s.tenant_id = starcite.resolve_tenant(read_json.tenant_id)) then
-    perform starcite.raise_error('session_not_found', format('session %s does not exist', read_json.session_id),
-      jsonb_build_object('session_id', read_json.session_id));
-  end if;
-
-  -- As read: a cursor before what Postgres still keeps is cursor_expired, never a silent skip.
-  select b.* into _bounds from starcite.log_bounds b where b.session_id = read_json.session_id;
-  if _bounds.first_seq is not null and read_json.after_seq + 1 < _bounds.first_seq then
-    perform starcite.raise_cursor_expired(read_json.session_id, read_json.after_seq, _bounds);
-  end if;
 
   return query execute format($q$
     select coalesce('[' || string_agg(%s, ',' order by e.seq) || ']', '[]'), count(*)::integer, max(e.seq)

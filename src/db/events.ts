@@ -168,6 +168,46 @@ export type EventColumn =
   | "producer_seq"
   | "inserted_at";
 
+/**
+ * An event as `starcite.read_text` gives it: the JSON columns (payload, metadata, refs) as JSON text, only the
+ * columns asked for. seq and producer_seq are numbers, inserted_at ISO-8601 with microseconds (as in rows).
+ */
+export type EventText = Partial<Record<EventColumn, string | number | null>>;
+
+const TEXT_COLUMNS = new Set<EventColumn>([
+  "seq",
+  "session_id",
+  "type",
+  "payload",
+  "actor",
+  "source",
+  "metadata",
+  "refs",
+  "idempotency_key",
+  "producer_id",
+  "producer_seq",
+  "inserted_at",
+]);
+
+/**
+ * Events with seq > afterSeq in seq order with their JSON columns as text (`starcite.read_text`: the checks and
+ * errors of `starcite.read`), `columns` only; seq is always included, last.
+ */
+export async function readText(
+  sql: Sql,
+  sessionId: string,
+  afterSeq: number,
+  limit: number,
+  columns: readonly EventColumn[],
+  tenantId?: string | null,
+): Promise<EventText[]> {
+  const wanted = [...new Set(columns.filter((c) => c !== "seq")), "seq" as const];
+  if (wanted.some((c) => !TEXT_COLUMNS.has(c))) throw new StarciteError("invalid_argument", "unknown event column");
+  return mapReadErrors(
+    () => sql<EventText[]>`select ${sql(wanted)} from starcite.read_text(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`,
+  );
+}
+
 /** A page of events as one JSON array text, serialised once by the database. */
 export interface JsonPage {
   /** `[{...},{...}]` */

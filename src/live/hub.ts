@@ -20,10 +20,10 @@ export interface HubOptions {
   totalRingBytes?: number;
   /** How long the LISTEN connection may be down before subscribers get `database_unavailable`. */
   unavailableAfterMs?: number;
-  /** Catch-up pages serialised by the database (the GraphQL fast path): most events per page. */
+  /** Catch-up pages serialised once in the server (the GraphQL fast path): events per database read (<= events_per_read). */
   catchUpPageEvents?: number;
-  /** About how many bytes of payload one such page holds. */
-  catchUpPageBytes?: number;
+  /** Most characters of the events JSON in one catch-up frame (see encodeFrames: kept well below 128 KiB). */
+  catchUpFrameChars?: number;
   /** Bytes of full catch-up pages kept for readers starting at the same point (0: none). */
   catchUpCacheBytes?: number;
   /** Catch-up pages read ahead of their readers at once, process-wide. */
@@ -36,8 +36,8 @@ const DEFAULTS: Required<HubOptions> = {
   ringBytes: 1024 * 1024,
   totalRingBytes: 256 * 1024 * 1024,
   unavailableAfterMs: 5000,
-  catchUpPageEvents: 10_000,
-  catchUpPageBytes: 2 * 1024 * 1024,
+  catchUpPageEvents: 1000,
+  catchUpFrameChars: 60_000,
   catchUpCacheBytes: 64 * 1024 * 1024,
   catchUpPrefetch: 16,
 };
@@ -227,7 +227,7 @@ export class LiveHub {
       sql,
       {
         pageEvents: this.options.catchUpPageEvents,
-        pageBytes: this.options.catchUpPageBytes,
+        frameChars: this.options.catchUpFrameChars,
         cacheBytes: this.options.catchUpCacheBytes,
         prefetchSlots: this.options.catchUpPrefetch,
       },

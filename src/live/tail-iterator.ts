@@ -3,7 +3,7 @@ import { StarciteError } from "../db/errors.ts";
 import { read, type JsonPage } from "../db/events.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { LiveHub, SessionFeed } from "./hub.ts";
-import type { Prefetched, SharedProjection } from "./json-pages.ts";
+import type { Page, Prefetched, SharedProjection } from "./json-pages.ts";
 import { readThroughOutage } from "./retry.ts";
 
 export interface RowBatch {
@@ -15,7 +15,7 @@ export interface RowBatch {
   live: boolean;
 }
 
-/** Replayed events as one JSON page serialised by the database (only after `encodeCatchUp`). */
+/** Replayed events as one frame's JSON, serialised once in the server (only after `encodeCatchUp`). */
 export class PageBatch {
   constructor(
     readonly page: JsonPage,
@@ -63,6 +63,8 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
   #deadlineHit = false;
   #projection: SharedProjection | null = null;
   #prefetched: Prefetched | null = null;
+  /** The rest of the catch-up page being sent: frames that continue from the cursor. */
+  #frames: JsonPage[] = [];
   #stopped: StarciteError | null = null;
   #onStop = () => {
     this.#stopped =
@@ -104,9 +106,9 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
   }
 
   /**
-   * From now on, replayed history comes as JSON pages with this projection, serialised once by the database
-   * (and shared with other readers at the same point) instead of rows: for a transport that writes JSON anyway.
-   * Pages are bigger than row batches and the next one is read while this one is being sent.
+   * From now on, replayed history comes as JSON frames with this projection, serialised once in the server (and
+   * shared with other readers at the same point) instead of rows: for a transport that writes JSON anyway. The
+   * next page is read while this one is being sent.
    */
   encodeCatchUp(projection: SharedProjection): void {
     this.#projection = projection;
@@ -138,25 +140,31 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
       if (this.#done) return null;
       if (feed.failure) throw feed.failure;
 
-      let events = feed.eventsAfter(this.#cursor, pageSize);
-      if (events === null && this.#projection && this.#cursor + this.hub.pages.options.pageEvents <= PAGE_SEQ_MAX) {
+      let frame = this.#frames.shift();
+      let events = frame ? null : feed.eventsAfter(this.#cursor, pageSize);
+      if (!frame && events === null && this.#projection && this.#cursor + this.hub.pages.options.pageEvents <= PAGE_SEQ_MAX) {
         const page = await this.#page(this.#projection).catch((error: unknown) => {
           // Below what Postgres keeps: the rows path below reads the archive, or ends the tail with cursor_expired.
           if (error instanceof StarciteError && error.code === "cursor_expired") return null;
           throw error;
         });
         if (this.#done) return null;
-        if (page && page.count > 0) {
-          if (page.lastSeq - page.count !== this.#cursor) {
-            throw new StarciteError(
-              "internal_error",
-              `tail expected seqs ${this.#cursor + 1}.., got a page ending at ${page.lastSeq} with ${page.count} events`,
-            );
-          }
-          this.#cursor = page.lastSeq;
-          return new PageBatch(page, this.#cursor, this.#live);
+        if (page && page.length > 0) {
+          [frame, ...this.#frames] = page;
+        } else if (page) {
+          events = [];
         }
-        if (page) events = [];
+      }
+      if (frame) {
+        if (frame.lastSeq - frame.count !== this.#cursor) {
+          this.#frames = [];
+          throw new StarciteError(
+            "internal_error",
+            `tail expected seqs ${this.#cursor + 1}.., got a frame ending at ${frame.lastSeq} with ${frame.count} events`,
+          );
+        }
+        this.#cursor = frame.lastSeq;
+        return new PageBatch(frame, this.#cursor, this.#live);
       }
       if (events === null) {
         this.hub.metrics.eventReads.inc({ source: "catchup" });
@@ -188,7 +196,7 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
   }
 
   /** The catch-up page after the cursor: the one read ahead if it is that one, else a read now; then reads the next ahead. */
-  async #page(projection: SharedProjection): Promise<JsonPage> {
+  async #page(projection: SharedProjection): Promise<Page> {
     const pages = this.hub.pages;
     const address = (after: number) => ({
       sessionId: this.options.sessionId,
@@ -199,7 +207,7 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     });
     const ahead = this.#prefetched;
     this.#prefetched = null;
-    let page: JsonPage | undefined;
+    let page: Page | undefined;
     if (ahead) {
       try {
         if (ahead.after === this.#cursor) page = await ahead.page;
@@ -211,9 +219,10 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     }
     const from = this.#cursor;
     page ??= await readThroughOutage(() => pages.read(address(from)), this.hub.options.unavailableAfterMs, this.#abort.signal);
-    const full = page.count === pages.options.pageEvents || page.json.length >= pages.options.pageBytes;
-    if (full && !this.#done && page.lastSeq + pages.options.pageEvents <= PAGE_SEQ_MAX) {
-      this.#prefetched = pages.prefetch(address(page.lastSeq));
+    const count = page.reduce((n, frame) => n + frame.count, 0);
+    const last = page.at(-1)?.lastSeq ?? from;
+    if (count === pages.options.pageEvents && !this.#done && last + pages.options.pageEvents <= PAGE_SEQ_MAX) {
+      this.#prefetched = pages.prefetch(address(last));
     }
     return page;
   }
@@ -234,6 +243,7 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     this.#abort.abort();
     this.#prefetched?.release();
     this.#prefetched = null;
+    this.#frames = [];
     if (this.#timer) clearTimeout(this.#timer);
     this.options.stop?.removeEventListener("abort", this.#onStop);
     this.hub.release(this.#feed);

@@ -138,7 +138,7 @@ test("live frames are the bytes graphql-ws would send, replay the same events, s
 });
 
 test("a catch-up longer than one page, twice: gapless, and the second reader gets the pages from the cache", async () => {
-  const small = await startTestServer({ fastPaths: true, hub: { catchUpPageEvents: 7, catchUpPageBytes: 1_000_000 } }, fast.db);
+  const small = await startTestServer({ fastPaths: true, hub: { catchUpPageEvents: 7, catchUpFrameChars: 1_000_000 } }, fast.db);
   try {
     const sessionId = "ses_pages";
     const sql = fast.db.sql;
