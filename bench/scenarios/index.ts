@@ -10,6 +10,7 @@ import { lengthIndependence } from "./length.ts";
 import { redisStreams } from "./redis.ts";
 import { replay } from "./replay.ts";
 import { starciteStreams } from "./starcite-streams.ts";
+import { tokenStreams } from "./token-streams.ts";
 
 export const scenarios: Scenario[] = [
   appendLatency,
@@ -21,5 +22,6 @@ export const scenarios: Scenario[] = [
   lengthIndependence,
   durableStreams,
   starciteStreams,
+  tokenStreams,
   redisStreams,
 ];
