@@ -578,7 +578,7 @@ CREATE INDEX webhook_endpoints_tenant_idx ON starcite.webhook_endpoints USING bt
 --   returns TABLE(idx integer, seq bigint, last_seq bigint, deduped boolean, error_code text, error_message text); language plpgsql, volatile; body md5 13c07eff7d0f25eec83c2a5ce2b6e335
 
 -- starcite.append_items(items jsonb, atomic boolean DEFAULT false)
---   returns SETOF starcite.append_result; language plpgsql, volatile; body md5 9175bd40ea67913f7e26974a59544b01
+--   returns SETOF starcite.append_result; language plpgsql, volatile; body md5 f68d1cbc19aaa9572310bc6ac5083b05
 
 -- starcite.archive_due(max_sessions integer DEFAULT 100)
 --   returns TABLE(session_id text, tenant_id text); language sql, stable; body md5 b96b39a46430d761a9cde1c411c83ccf

@@ -39,6 +39,8 @@ async function start(): Promise<string> {
         ...(process.env.BENCH_APPEND_IN_FLIGHT ? { maxInFlight: Number(process.env.BENCH_APPEND_IN_FLIGHT) } : {}),
         ...(process.env.BENCH_APPEND_MAX_BATCH ? { maxBatch: Number(process.env.BENCH_APPEND_MAX_BATCH) } : {}),
       },
+      // Live hub settings as JSON, to compare them: e.g. BENCH_HUB='{"catchUpCacheBytes":0}'.
+      ...(process.env.BENCH_HUB ? { hub: JSON.parse(process.env.BENCH_HUB) as Record<string, number> } : {}),
       // Background workers' pace (retention scenarios): BENCH_RETENTION_INTERVAL_MS / BENCH_RETENTION_BATCH.
       workers: {
         retention: {

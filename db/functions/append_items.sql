@@ -4,9 +4,11 @@
 -- and the result has one row per item, in input order.
 --
 -- The items are decoded and checked as a set (decode_items). Every session they address is locked, in id
--- order so that concurrent multi-session calls cannot deadlock, until the caller commits. When items carry
--- idempotency keys or producers, what their dedup depends on is read in one statement after that. Then one
--- loop walks the items in input order and decides each one's seq, dedup or conflict. The new events go in
+-- order so that concurrent multi-session calls cannot deadlock, until the caller commits. A call in which nothing
+-- can dedup or conflict (the common case: valid items, no idempotency keys, producers continuing their runs) is
+-- then appended with set statements. Otherwise, when items carry idempotency keys or producers, what their dedup
+-- depends on is read in one statement, and one loop walks the items in input order and decides each one's seq,
+-- dedup or conflict. The new events go in
 -- with ONE insert (so the notify trigger fires once per session per call) and each session's counter row is
 -- updated once. With atomic = true the first failing item raises its error and nothing is written; otherwise
 -- a failing item is reported in its row and the others still append. Nothing raises per item, so no
@@ -75,6 +77,51 @@ begin
                order by i.idx),
          exists (select 1 from unnest(_items) i where i.idempotency_key is not null or i.producer_id is not null)
     into _rows, _lasts, _closed, _at, _keyed;
+
+  -- The common case, decided as a set: every item is valid and addresses an open session it may append to, none
+  -- carries an idempotency key or an expected_seq, and each producer's items continue its run (the next
+  -- producer_seqs after the last one in the log, in input order; a producer new to the session may start
+  -- anywhere). Then nothing can dedup or conflict, and the seqs follow from counting: the items go in with set
+  -- statements and one probe per producer, not one loop step and three probes per item. Anything else takes the
+  -- loop below, which decides item by item. Both see the log as of after the locks.
+  if array_position(_at, null) is null and array_position(_closed, true) is null
+     and not exists (select 1 from unnest(_items) i
+                     where i.problem is not null or i.idempotency_key is not null or i.expected_seq is not null)
+     and not exists (
+       select 1
+       from (select p.session_id, p.producer_id, min(p.run) as run, max(p.run) as run_max
+             from (select i.session_id, i.tenant_id, i.producer_id,
+                          i.producer_seq - row_number() over (partition by i.session_id, i.tenant_id, i.producer_id
+                                                              order by i.idx) as run
+                   from unnest(_items) i
+                   where i.producer_id is not null) p
+             group by p.session_id, p.tenant_id, p.producer_id) g
+       left join lateral (select max(e.producer_seq) as last
+                          from starcite.events e
+                          where e.session_id = g.session_id and e.producer_id = g.producer_id) produced on true
+       where g.run <> g.run_max or g.run <> coalesce(produced.last, g.run)) then
+    _seqs := array(select _lasts[_at[i.idx]] + row_number() over (partition by _at[i.idx] order by i.idx)
+                   from unnest(_items) i
+                   order by i.idx);
+    insert into starcite.events (session_id, seq, type, payload, actor, source, metadata, refs, idempotency_key,
+                                 producer_id, producer_seq)
+    select i.session_id, _seqs[i.idx], i.type, i.payload, i.actor, i.source, i.metadata, i.refs, null,
+           i.producer_id, i.producer_seq
+    from unnest(_items) i
+    order by i.idx;
+    _lasts := array(select l.last_seq + coalesce(c.n, 0)
+                    from unnest(_lasts) with ordinality as l(last_seq, k)
+                    left join (select a.k, count(*) as n from unnest(_at) as a(k) group by a.k) c on c.k = l.k
+                    order by l.k);
+    update starcite.sessions s set last_seq = v.last_seq, updated_at = clock_timestamp()
+    from unnest(_rows, _lasts) as v(row_id, last_seq)
+    where s.ctid = v.row_id and s.last_seq <> v.last_seq;
+    return query
+      select i.idx, _seqs[i.idx], _seqs[i.idx], false, null::text, null::text, null::jsonb
+      from unnest(_items) i
+      order by i.idx;
+    return;
+  end if;
 
   if _keyed then
     -- After the locks, in a statement of its own, so that it sees every event committed before them.
