@@ -22,7 +22,7 @@ import { skippedRow, type Scenario } from "../lib/scenario.ts";
 import { startChildServer, type ChildServer } from "../lib/servers.ts";
 import { msSince, now } from "../lib/stats.ts";
 import { checkpoint } from "../lib/env.ts";
-import { createSessions, seedSession, target } from "./common.ts";
+import { cpuMeter, createSessions, seedSession, target } from "./common.ts";
 
 /** The page the server reads while catching up (its hub default), for the raw-paging floor. */
 const PAGE_EVENTS = 1000;
@@ -92,6 +92,8 @@ export const replay: Scenario = {
         get: [] as number[],
       };
       let firstBatchMs = 0;
+      /** Cores the server and the bench (the tail's client) used while each measured first-reader tail ran. */
+      const tailCpu: [number, number][] = [];
       let batches = 0;
       /** One graphql-ws reader from cursor 0 until its first live batch. */
       const tailOnce = async (sessionId: string) => {
@@ -99,6 +101,8 @@ export const replay: Scenario = {
         let firstAt = 0;
         let nb = 0;
         let got = 0;
+        const s0 = await server.stats();
+        const bench = cpuMeter();
         const t0 = now();
         const sub = tailWithGraphqlWs(client, sessionId, 0, (b) => {
           nb++;
@@ -107,10 +111,18 @@ export const replay: Scenario = {
         });
         await sub.live;
         const ms = msSince(t0);
+        const benchCores = bench();
+        const s1 = await server.stats();
         sub.close();
         await client.dispose();
         if (got !== count) throw new Error(`tail of ${sessionId} delivered ${got} events before live, expected ${count}`);
-        return { ms, firstAt, batches: nb };
+        return {
+          ms,
+          firstAt,
+          batches: nb,
+          serverCpu: (s1.cpuUserMs + s1.cpuSystemMs - s0.cpuUserMs - s0.cpuSystemMs) / ms,
+          benchCpu: benchCores,
+        };
       };
       for (let r = 0; r <= rounds; r++) {
         const keep = (list: number[], ms: number) => r > 0 && list.push(count / (ms / 1000));
@@ -159,6 +171,7 @@ export const replay: Scenario = {
           if (r > 0) {
             firstBatchMs = cold.firstAt;
             batches = cold.batches;
+            tailCpu.push([cold.serverCpu, cold.benchCpu]);
           }
           keep(rates.warm, (await tailOnce("replay")).ms);
         }
@@ -227,7 +240,14 @@ export const replay: Scenario = {
           throughput: tail,
           throughputUnit: "events/s",
           vsFloor: { throughput: tail / floorRow.throughput! },
-          extra: { runs: runsOf(rates.tail), batches, firstBatchMs, vsDurableStreamsSse: tail / sseRow.throughput! },
+          extra: {
+            runs: runsOf(rates.tail),
+            batches,
+            firstBatchMs,
+            vsDurableStreamsSse: tail / sseRow.throughput!,
+            serverCpu: Math.max(...tailCpu.map((c) => c[0])),
+            benchCpu: Math.max(...tailCpu.map((c) => c[1])),
+          },
           compare: { metric: "replay 100k from 0", system: "starcite GraphQL" },
           targets: [
             target(">= 1.2x Durable Streams SSE", tail >= 1.2 * sseRow.throughput!),

@@ -18,6 +18,12 @@ export interface PoolOptions {
  * dropped); return ISO-8601 with exactly six fractional digits: "2026-01-02T03:04:05.120000Z".
  */
 export function isoTimestamp(raw: string): string {
+  // The usual shape ("YYYY-MM-DD HH:MM:SS[.f{1,6}]+00") by slicing: every row read passes through here, and the
+  // regular expression below cost 5 % of the server's CPU while it replayed a session.
+  const n = raw.length;
+  if (n >= 22 && n <= 29 && raw.charCodeAt(10) === 32 && raw.endsWith("+00") && (n === 22 || raw.charCodeAt(19) === 46)) {
+    return `${raw.slice(0, 10)}T${raw.slice(11, 19)}.${n === 22 ? "000000" : raw.slice(20, n - 3).padEnd(6, "0")}Z`;
+  }
   return raw
     .replace(" ", "T")
     .replace(
