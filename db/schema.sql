@@ -755,7 +755,7 @@ CREATE INDEX webhook_endpoints_tenant_idx ON starcite.webhook_endpoints USING bt
 --   returns SETOF starcite.ds_wake; language plpgsql, volatile; body md5 6b4a2e060e7cfce5448e2d5ceb219a18
 
 -- starcite.error_codes()
---   returns TABLE(code text, sqlstate text, http_status integer, description text); language sql, immutable, parallel safe; body md5 2daaf05e278934ba674346b11df7a61c
+--   returns TABLE(code text, sqlstate text, http_status integer, description text); language sql, immutable, parallel safe; body md5 18f840da9aa8d96e177c503a31ef7a4b
 comment on function starcite.error_codes() is 'Every error code with its SQLSTATE (null: raised by the server), HTTP status and meaning.';
 
 -- starcite.error_sqlstate(code text)

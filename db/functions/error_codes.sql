@@ -31,7 +31,7 @@ language sql immutable parallel safe as $$
     ('subscription_fenced',      'SC412', 409, 'Durable Streams: a callback, ack or release for a wake that is no longer current'),
     ('subscription_claimed',     'SC413', 409, 'Durable Streams: another worker holds the subscription''s lease (detail: `current_holder`, `generation`)'),
     ('subscription_no_work',     'SC414', 409, 'Durable Streams: a claim of a subscription with nothing pending'),
-    ('webhook_url_rejected',     null,    400, 'Durable Streams: a webhook URL that is not https, or targets a private, link-local or loopback host (http on localhost is allowed outside production)'),
+    ('webhook_url_rejected',     null,    400, 'a webhook URL (an endpoint''s or a Durable Streams subscription''s) that is not https, or targets a private, link-local or loopback host (http on localhost is allowed outside production)'),
     ('webhook_not_found',        'SC305', 404, 'no such webhook endpoint in your tenant'),
     ('cursor_expired',           'SC105', 410, 'the cursor is before the earliest event (or session change) still kept: retention removed what follows it (detail: `earliest_seq`, resume from `earliest_seq - 1` or start over)'),
     ('internal_error',           'SC000', 500, 'anything unexpected (logged server-side, never detailed to clients)'),

@@ -17,4 +17,6 @@ export interface AppContext {
   batcher: AppendBatcher;
   authenticator: Authenticator;
   auth: AuthState;
+  /** Whether webhook URLs may be http to localhost (outside production); see checkWebhookUrl. */
+  allowLocalHttpWebhooks: boolean;
 }

@@ -3,6 +3,7 @@ import type { Principal } from "../auth/principal.ts";
 import * as db from "../db/webhooks.ts";
 import type { WebhookDelivery } from "../db/types.ts";
 import type { AppContext } from "./context.ts";
+import { checkWebhookUrl } from "./webhook-url.ts";
 
 /** Webhook endpoint management: backends of the tenant with tenant:admin. */
 
@@ -12,16 +13,20 @@ function admin(ctx: AppContext): Principal {
   return p;
 }
 
-export function create(ctx: AppContext, input: db.WebhookEndpointInput): Promise<{ endpoint: db.WebhookEndpoint; secret: string }> {
-  return db.createWebhookEndpoint(ctx.sql, admin(ctx).tenantId, input);
+export async function create(ctx: AppContext, input: db.WebhookEndpointInput): Promise<{ endpoint: db.WebhookEndpoint; secret: string }> {
+  const p = admin(ctx);
+  if (input.url != null) checkWebhookUrl(input.url, ctx.allowLocalHttpWebhooks, "url");
+  return db.createWebhookEndpoint(ctx.sql, p.tenantId, input);
 }
 
 export function list(ctx: AppContext): Promise<db.WebhookEndpoint[]> {
   return db.listWebhookEndpoints(ctx.sql, admin(ctx).tenantId);
 }
 
-export function update(ctx: AppContext, id: string, input: db.UpdateWebhookEndpointInput): Promise<db.WebhookEndpoint> {
-  return db.updateWebhookEndpoint(ctx.sql, admin(ctx).tenantId, id, input);
+export async function update(ctx: AppContext, id: string, input: db.UpdateWebhookEndpointInput): Promise<db.WebhookEndpoint> {
+  const p = admin(ctx);
+  if (input.url != null) checkWebhookUrl(input.url, ctx.allowLocalHttpWebhooks, "url");
+  return db.updateWebhookEndpoint(ctx.sql, p.tenantId, id, input);
 }
 
 export function remove(ctx: AppContext, id: string): Promise<db.WebhookEndpoint> {

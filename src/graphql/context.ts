@@ -16,4 +16,6 @@ export interface Context {
   authenticator: Authenticator;
   /** Who is calling; guards in src/auth/guard.ts turn it into a principal or an error. */
   auth: AuthState;
+  /** Whether webhook URLs may be http to localhost (outside production). */
+  allowLocalHttpWebhooks: boolean;
 }

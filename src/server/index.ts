@@ -137,17 +137,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...options.limits,
   };
   let closing = false;
+  const streamOptions = { ...STREAMS_DEFAULTS, ...options.streams };
+  // One URL policy for every webhook: endpoints and Durable Streams subscriptions.
+  const allowLocalHttpWebhooks = streamOptions.allowLocalHttpWebhooks;
   const rest: RestDeps = {
     sql,
     hub,
     changes,
     batcher,
     authenticator,
+    allowLocalHttpWebhooks,
     logger,
     closing: () => closing,
     streams: new TailStreams(options.rest),
   };
-  const streamOptions = { ...STREAMS_DEFAULTS, ...options.streams };
   const wakeKeys = new WakeKeys(options.auth.tokenSecret);
   const dispatcher = new WakeDispatcher(sql, listener, wakeKeys, logger);
   dispatcher.start();
@@ -157,16 +160,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     changes,
     batcher,
     authenticator,
+    allowLocalHttpWebhooks,
     logger,
     closing: () => closing,
     options: streamOptions,
     live: new LiveResponses(streamOptions.heartbeatMs),
-    subscriptions: { keys: wakeKeys, dispatcher, allowLocalHttp: streamOptions.allowLocalHttpWebhooks },
+    subscriptions: { keys: wakeKeys, dispatcher, allowLocalHttp: allowLocalHttpWebhooks },
   };
   const stopSweeper = startStreamSweeper(sql, logger);
 
   const engine = createGraphQLEngine({
-    context: (auth) => ({ sql, hub, changes, batcher, logger, authenticator, auth }),
+    context: (auth) => ({ sql, hub, changes, batcher, logger, authenticator, auth, allowLocalHttpWebhooks }),
     authenticate: (header) => authenticator.state(bearer(header)),
     logger,
     graphiql: options.graphiql ?? !production,

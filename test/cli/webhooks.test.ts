@@ -30,7 +30,7 @@ test("webhooks create prints the secret once; list, update, deliveries and delet
 
   expect((await sc("webhooks", "update", id, "--disable", "--all-types")).stdout).toMatch(new RegExp(`^${id}\\s+disabled\\s+.*events\\n$`));
   expect((await sc("webhooks", "deliveries", id, "--pending")).stdout).toBe("");
-  expectError(await sc("webhooks", "create", "ftp://example.com/x"), "invalid_argument");
+  expectError(await sc("webhooks", "create", "ftp://example.com/x"), "webhook_url_rejected");
   expect((await sc("webhooks", "delete", id)).stdout).toBe(`deleted ${id}\n`);
   expectError(await sc("webhooks", "delete", id), "webhook_not_found");
 });

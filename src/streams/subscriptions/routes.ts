@@ -9,7 +9,7 @@ import type { Ack } from "../../db/subscriptions.ts";
 import type { StreamsDeps, SubscriptionDeps } from "../deps.ts";
 import { BASE_HEADERS, readBody } from "../http.ts";
 import { parseOffset } from "../protocol.ts";
-import { checkWebhookUrl } from "./webhook-url.ts";
+import { checkWebhookUrl } from "../../app/webhook-url.ts";
 import { subscriptionJson, wakeStreamsJson } from "./wire.ts";
 
 /** The protocol's error codes for ours (PROTOCOL.md 6-7: `{"error": {"code": ...}}`); others are upper-cased. */

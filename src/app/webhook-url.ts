@@ -1,7 +1,5 @@
 import { isIP } from "node:net";
-import { StarciteError } from "../../db/errors.ts";
-
-const reject = (message: string) => new StarciteError("webhook_url_rejected", message, { field: "webhook.url" });
+import { StarciteError } from "../db/errors.ts";
 
 function privateIpv4(host: string): boolean {
   const [a, b] = host.split(".").map(Number) as [number, number];
@@ -25,11 +23,13 @@ function privateIpv6(host: string): boolean {
 }
 
 /**
- * Webhook URLs must not let a subscriber aim the server at its own network (SSRF, PROTOCOL.md 12.8): https to a
- * public host; http only to localhost or 127.0.0.x, and only when `allowLocalHttp` (outside production). Hosts are
- * checked as written; a name that resolves to a private address is not caught here.
+ * Webhook URLs, of webhook endpoints and of Durable Streams subscriptions alike, must not let a caller aim the
+ * server at its own network (SSRF; Durable Streams PROTOCOL.md 12.8): https to a public host; http only to localhost
+ * or 127.0.0.x, and only when `allowLocalHttp` (outside production). Hosts are checked as written; a name that
+ * resolves to a private address is not caught here (filter egress for that). `field` names the input in the error.
  */
-export function checkWebhookUrl(raw: string, allowLocalHttp: boolean): void {
+export function checkWebhookUrl(raw: string, allowLocalHttp: boolean, field = "webhook.url"): void {
+  const reject = (message: string) => new StarciteError("webhook_url_rejected", message.replace("webhook.url", field), { field });
   let url: URL;
   try {
     url = new URL(raw);
