@@ -789,7 +789,7 @@ comment on function starcite.error_codes() is 'Every error code with its SQLSTAT
 --   returns bigint; language plpgsql, immutable, parallel safe; body md5 ea3c3ea91c304492a5c63c428c2ac5ce
 
 -- starcite.limits()
---   returns TABLE(name text, value bigint, description text); language sql, immutable, parallel safe; body md5 264dc2386e3d6fbcf17a364f45726599
+--   returns TABLE(name text, value bigint, description text); language sql, immutable, parallel safe; body md5 8ec4710096d2f13e44bcab1ab936f5e4
 comment on function starcite.limits() is 'Every documented limit: its name, value and what it bounds.';
 
 -- starcite.list_api_keys(tenant_id text DEFAULT NULL::text)

@@ -19,7 +19,7 @@ language sql immutable parallel safe as $$
     ('producer_id_chars',      256,    'characters in a `producer_id` (at least 1)'),
     ('events_per_call',        1000,   'events in one `append_batch` or `append_items` call'),
     ('events_per_read',        1000,   '`max_events` of one `read`'),
-    ('events_per_json_read',   10000,  '`max_events` of one `read_json` (a page serialised once, for catch-up)'),
+    ('events_per_json_read',   10000,  '`max_events` of one `read_json` (a page serialised once, in SQL)'),
     ('json_read_bytes',        8388608, '`max_bytes` of one `read_json`: it stops after the event whose payload crosses it'),
     ('sessions_per_list',      1000,   '`max_sessions` of one `list_sessions`'),
     ('api_key_name_chars',     200,    'characters in an API key''s name (at least 1)'),
