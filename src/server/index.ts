@@ -138,39 +138,32 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
   let closing = false;
   const streamOptions = { ...STREAMS_DEFAULTS, ...options.streams };
-  // One URL policy for every webhook: endpoints and Durable Streams subscriptions.
-  const allowLocalHttpWebhooks = streamOptions.allowLocalHttpWebhooks;
-  const rest: RestDeps = {
+  // What every transport's operations get (AppContext without the caller). One URL policy for every webhook:
+  // endpoints and Durable Streams subscriptions.
+  const core = {
     sql,
     hub,
     changes,
     batcher,
     authenticator,
-    allowLocalHttpWebhooks,
     logger,
-    closing: () => closing,
-    streams: new TailStreams(options.rest),
+    allowLocalHttpWebhooks: streamOptions.allowLocalHttpWebhooks,
   };
+  const rest: RestDeps = { ...core, closing: () => closing, streams: new TailStreams(options.rest) };
   const wakeKeys = new WakeKeys(options.auth.tokenSecret);
   const dispatcher = new WakeDispatcher(sql, listener, wakeKeys, logger);
   dispatcher.start();
   const durableStreams: StreamsDeps = {
-    sql,
-    hub,
-    changes,
-    batcher,
-    authenticator,
-    allowLocalHttpWebhooks,
-    logger,
+    ...core,
     closing: () => closing,
     options: streamOptions,
     live: new LiveResponses(streamOptions.heartbeatMs),
-    subscriptions: { keys: wakeKeys, dispatcher, allowLocalHttp: allowLocalHttpWebhooks },
+    subscriptions: { keys: wakeKeys, dispatcher, allowLocalHttp: core.allowLocalHttpWebhooks },
   };
   const stopSweeper = startStreamSweeper(sql, logger);
 
   const engine = createGraphQLEngine({
-    context: (auth) => ({ sql, hub, changes, batcher, logger, authenticator, auth, allowLocalHttpWebhooks }),
+    context: (auth) => ({ ...core, auth }),
     authenticate: (header) => authenticator.state(bearer(header)),
     logger,
     graphiql: options.graphiql ?? !production,
