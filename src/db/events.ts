@@ -148,33 +148,14 @@ export async function readMany(sql: Sql, requests: readonly ReadRequest[], tenan
   return out;
 }
 
-/** Which stored columns a JSON page carries, under which keys, in order (see `starcite.read_json`). */
+/** Which stored columns a JSON page carries, under which keys, in order (as `starcite.read_json` takes them). */
 export interface JsonProjection {
   readonly fields: readonly EventColumn[];
   readonly keys: readonly string[];
 }
 
-export type EventColumn =
-  | "seq"
-  | "session_id"
-  | "type"
-  | "payload"
-  | "actor"
-  | "source"
-  | "metadata"
-  | "refs"
-  | "idempotency_key"
-  | "producer_id"
-  | "producer_seq"
-  | "inserted_at";
-
-/**
- * An event as `starcite.read_text` gives it: the JSON columns (payload, metadata, refs) as JSON text, only the
- * columns asked for. seq and producer_seq are numbers, inserted_at ISO-8601 with microseconds (as in rows).
- */
-export type EventText = Partial<Record<EventColumn, string | number | null>>;
-
-const TEXT_COLUMNS = new Set<EventColumn>([
+/** The columns of starcite.events a projection may name (what `starcite.read_json` and `read_text` carry). */
+export const EVENT_COLUMNS = [
   "seq",
   "session_id",
   "type",
@@ -187,7 +168,17 @@ const TEXT_COLUMNS = new Set<EventColumn>([
   "producer_id",
   "producer_seq",
   "inserted_at",
-]);
+] as const;
+
+export type EventColumn = (typeof EVENT_COLUMNS)[number];
+
+/**
+ * An event as `starcite.read_text` gives it: the JSON columns (payload, metadata, refs) as JSON text, only the
+ * columns asked for. seq and producer_seq are numbers, inserted_at ISO-8601 with microseconds (as in rows).
+ */
+export type EventText = Partial<Record<EventColumn, string | number | null>>;
+
+const KNOWN_COLUMNS: ReadonlySet<string> = new Set(EVENT_COLUMNS);
 
 /**
  * Events with seq > afterSeq in seq order with their JSON columns as text (`starcite.read_text`: the checks and
@@ -202,36 +193,17 @@ export async function readText(
   tenantId?: string | null,
 ): Promise<EventText[]> {
   const wanted = [...new Set(columns.filter((c) => c !== "seq")), "seq" as const];
-  if (wanted.some((c) => !TEXT_COLUMNS.has(c))) throw new StarciteError("invalid_argument", "unknown event column");
+  if (wanted.some((c) => !KNOWN_COLUMNS.has(c))) throw new StarciteError("invalid_argument", "unknown event column");
   return mapReadErrors(
     () => sql<EventText[]>`select ${sql(wanted)} from starcite.read_text(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`,
   );
 }
 
-/** A page of events as one JSON array text, serialised once by the database. */
+/** Events as one JSON array text, serialised once: a catch-up frame, or a `starcite.read_json` page. */
 export interface JsonPage {
   /** `[{...},{...}]` */
   json: string;
   count: number;
   /** Seq of its last event (the `after` of the page when it is empty). */
   lastSeq: number;
-}
-
-/** Events with seq > afterSeq as one JSON array (`starcite.read_json`): up to maxEvents, or about maxBytes of payloads. */
-export async function readJson(
-  sql: Sql,
-  sessionId: string,
-  afterSeq: number,
-  maxEvents: number,
-  maxBytes: number,
-  projection: JsonProjection,
-  tenantId?: string | null,
-): Promise<JsonPage> {
-  const [row] = await mapErrors(
-    () => sql<{ events: string; n: number; last_seq: number | null }[]>`
-    select * from starcite.read_json(${sessionId}, ${afterSeq}, ${maxEvents}, ${maxBytes},
-                                     ${projection.fields as string[]}::text[], ${projection.keys as string[]}::text[],
-                                     ${tenantId ?? null})`,
-  );
-  return { json: row!.events, count: row!.n, lastSeq: row!.last_seq ?? afterSeq };
 }

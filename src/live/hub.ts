@@ -196,7 +196,7 @@ function approxSize(e: StoredEvent): number {
  */
 export class LiveHub {
   readonly options: Required<HubOptions>;
-  /** Catch-up pages serialised once by the database, shared and cached across readers. */
+  /** Catch-up pages serialised once in the server, shared and cached across readers. */
   readonly pages: JsonPages;
   /** How events are read (Postgres, with the archive behind it when one is configured). */
   readonly read: EventRead;

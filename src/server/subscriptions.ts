@@ -20,7 +20,7 @@ type MaskError = (error: unknown, message: string) => Error;
  * for it is computed once per document and shared, instead of once per subscriber (fan-out to thousands of
  * tails was CPU-bound on exactly that) -- and shared already serialised: an EncodedResult, which the socket
  * writes without serialising it again (frames.ts). Plain `tail` selections skip graphql-js execution too: a
- * compiled encoder writes them (tail-encoder.ts), and their replay comes as pages the database serialised.
+ * compiled encoder writes them (tail-encoder.ts), and their replay comes as frames serialised once (json-pages.ts).
  * Results are cached only when nothing in the document beyond the root field's arguments depends on
  * variables, and are keyed by the events array or page itself (so by session, through the feed).
  * Errors are masked the same way Yoga masks them.

@@ -2,7 +2,7 @@ import { getOperationAST, Kind, type DocumentNode, type FieldNode, type Selectio
 import type { EventColumn, JsonPage, JsonProjection } from "../db/events.ts";
 import type { StoredEvent } from "../db/types.ts";
 
-/** What the encoder needs of a tail batch: its events as rows, or as one JSON page from the database. */
+/** What the encoder needs of a tail batch: its events as rows, or as one catch-up frame already serialised. */
 export interface EncodableBatch {
   events: readonly StoredEvent[];
   page?: JsonPage | undefined;
@@ -11,7 +11,7 @@ export interface EncodableBatch {
 }
 
 export interface TailEncoder {
-  /** The events' columns and keys, for pages the database serialises (null when events are not selected). */
+  /** The events' columns and keys, for catch-up frames serialised ahead (null when events are not selected). */
   readonly projection: (JsonProjection & { readonly id: string }) | null;
   /**
    * The graphql-ws `next` payload for a batch, as JSON text byte for byte what graphql-js execution and
@@ -66,7 +66,7 @@ const keyOf = (f: FieldNode) => JSON.stringify(f.alias?.value ?? f.name.value);
 /**
  * Compiles a `tail` subscription document into an encoder that writes each batch's result without graphql-js
  * execution: one string per event (cached per event, so an event the ring hands to many subscribers is written
- * once), and database-serialised pages pasted in whole. Only plain selections compile (fields, aliases; no
+ * once), and catch-up frames (json-pages.ts) pasted in whole. Only plain selections compile (fields, aliases; no
  * fragments, no directives, no repeated keys); null means "execute as usual".
  */
 export function compileTailEncoder(document: DocumentNode, operationName?: string | null): TailEncoder | null {

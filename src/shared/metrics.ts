@@ -46,7 +46,7 @@ export class Metrics {
   });
   readonly catchUpPages = new Counter({
     name: "starcite_catchup_pages_total",
-    help: "Catch-up pages serialised by the database (GraphQL tails): read from the database, served from the page cache, or shared with a concurrent reader.",
+    help: "Catch-up pages serialised once in the server (GraphQL tails): read from the database, served from the page cache, or shared with a concurrent reader.",
     labelNames: ["how"] as const,
     registers: [this.registry],
   });

@@ -1,15 +1,36 @@
 /**
- * starcite.read_json: a page of events serialised once by the database, as the GraphQL tail's catch-up reads it.
- * It must hold the same events as starcite.read, in the projection and order asked for, and stop at its limits.
+ * starcite.read_json: a page of events serialised once by the database (SQL API; the server's catch-up frames are
+ * written from starcite.read_text rows instead). It must hold the same events as starcite.read, in the projection and order asked for, and stop at its limits.
  * starcite.read_many: what the live fan-out reads when many sessions advanced at once.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { read, readJson, readMany, type EventColumn } from "../../src/db/events.ts";
+import type { Sql } from "../../src/db/client.ts";
+import { mapErrors } from "../../src/db/errors.ts";
+import { read, readMany, type EventColumn, type JsonPage, type JsonProjection } from "../../src/db/events.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createSessionSql, starciteError } from "./_support.ts";
 
 let db: TestDatabase;
 let s: string;
+
+/** starcite.read_json, its errors as StarciteErrors like every data-layer call. */
+async function readJson(
+  sql: Sql,
+  sessionId: string,
+  afterSeq: number,
+  maxEvents: number,
+  maxBytes: number,
+  projection: JsonProjection,
+  tenantId?: string | null,
+): Promise<JsonPage> {
+  const [row] = await mapErrors(
+    () => sql<{ events: string; n: number; last_seq: number | null }[]>`
+    select * from starcite.read_json(${sessionId}, ${afterSeq}, ${maxEvents}, ${maxBytes},
+                                     ${projection.fields as string[]}::text[], ${projection.keys as string[]}::text[],
+                                     ${tenantId ?? null})`,
+  );
+  return { json: row!.events, count: row!.n, lastSeq: row!.last_seq ?? afterSeq };
+}
 
 const ALL: [EventColumn, string][] = [
   ["seq", "seq"],
