@@ -1,4 +1,4 @@
-import { eventColumns } from "../db/rows.ts";
+import { eventColumns, toEvent } from "../db/rows.ts";
 import type { StoredEvent } from "../db/types.ts";
 
 /**
@@ -18,40 +18,12 @@ export function encodeSegment(events: readonly StoredEvent[]): string {
   return events.map((e) => JSON.stringify(eventColumns(e))).join("\n") + "\n";
 }
 
-interface ArchivedLine {
-  session_id: string;
-  seq: number;
-  type: string;
-  payload: StoredEvent["payload"];
-  actor: string | null;
-  source: string | null;
-  metadata: StoredEvent["metadata"];
-  refs: StoredEvent["refs"];
-  idempotency_key: string | null;
-  producer_id: string | null;
-  producer_seq: number | null;
-  inserted_at: string;
-}
+/** A line: the events table's columns as `eventColumns` writes them (a binary message's bytes already in its payload). */
+type ArchivedLine = ReturnType<typeof eventColumns>;
 
 export function decodeSegment(text: string): StoredEvent[] {
   return text
     .split("\n")
     .filter((line) => line !== "")
-    .map((line) => {
-      const r = JSON.parse(line) as ArchivedLine;
-      return {
-        sessionId: r.session_id,
-        seq: r.seq,
-        type: r.type,
-        payload: r.payload,
-        actor: r.actor,
-        source: r.source,
-        metadata: r.metadata,
-        refs: r.refs,
-        idempotencyKey: r.idempotency_key,
-        producerId: r.producer_id,
-        producerSeq: r.producer_seq,
-        insertedAt: r.inserted_at,
-      };
-    });
+    .map((line) => toEvent({ ...(JSON.parse(line) as ArchivedLine), body: null }));
 }
