@@ -1,9 +1,13 @@
-/** SQL helpers shared by scenarios: sessions, the floor table, fast seeding, metrics. */
+/** Helpers shared by scenarios: sessions, the floor table, fast seeding, metrics, measured windows, delivery lag. */
 import type { Sql } from "../../src/db/client.ts";
 import type { JsonObject } from "../../src/db/types.ts";
 import { payloadOf, payloadText } from "../lib/load.ts";
 import type { ResultRow, Target } from "../lib/report.ts";
 import type { LoadResult } from "../lib/load.ts";
+import { scanIndexes } from "../lib/graphql.ts";
+import type { ChildServer } from "../lib/servers.ts";
+import type { ChildStats } from "../lib/child-protocol.ts";
+import { Recorder, msSince, now } from "../lib/stats.ts";
 
 /** Creates sessions through starcite.create_session. */
 export async function createSessions(sql: Sql, ids: readonly string[]): Promise<void> {
@@ -146,4 +150,74 @@ export function metricSum(m: Map<string, number> | null, name: string, labelFilt
     }
   }
   return found ? sum : undefined;
+}
+
+/** What a measured window cost: its wall time, the cores the server, the bench and Postgres used, /metrics growth. */
+export interface WindowCost {
+  wallMs: number;
+  serverCores: number;
+  benchCores: number;
+  /** Undefined when Postgres is not a local process. */
+  dbCores: number | undefined;
+  /** The server's stats at the end (its peak RSS since the last resetPeak). */
+  server: ChildStats;
+  /** How much a /metrics sample grew (NaN when /metrics could not be read); a labelled counter absent before counts as 0. */
+  delta(name: string, labelFilter?: string): number;
+}
+
+/** Opens a measured window on the server (and Postgres); the returned function closes it and reports its cost. */
+export async function openWindow(server: ChildServer, pg: { cpuSeconds(): number | undefined }): Promise<() => Promise<WindowCost>> {
+  const m0 = await scrapeMetrics(`${server.url}/metrics`);
+  const s0 = await server.stats();
+  const bench = cpuMeter();
+  const db = dbCpuMeter(pg);
+  const t0 = now();
+  return async () => {
+    const wallMs = msSince(t0);
+    const benchCores = bench();
+    const dbCores = db();
+    const s1 = await server.stats();
+    const m1 = await scrapeMetrics(`${server.url}/metrics`);
+    return {
+      wallMs,
+      serverCores: (s1.cpuUserMs + s1.cpuSystemMs - s0.cpuUserMs - s0.cpuSystemMs) / wallMs,
+      benchCores,
+      dbCores,
+      server: s1,
+      delta: (name, labelFilter) => (m1 ? (metricSum(m1, name, labelFilter) ?? 0) - (metricSum(m0, name, labelFilter) ?? 0) : NaN),
+    };
+  };
+}
+
+/**
+ * Delivery lag of the events whose payloads carry the indexes base .. base+total-1 (`"i":n`): the caller records
+ * when event n was sent in sentAt[n]; onNext takes each raw `next` message a reader gets (no JSON parse).
+ */
+export class DeliveryLag {
+  readonly sentAt: bigint[];
+  readonly lag: Recorder;
+  deliveries = 0;
+  readonly #scratch: number[] = [];
+
+  constructor(
+    private readonly base: number,
+    private readonly total: number,
+    capacity: number,
+  ) {
+    this.sentAt = new Array<bigint>(total);
+    this.lag = new Recorder(capacity);
+  }
+
+  readonly onNext = (raw: string): void => {
+    const t = now();
+    this.#scratch.length = 0;
+    scanIndexes(raw, this.#scratch);
+    for (const idx of this.#scratch) {
+      const n = idx - this.base;
+      if (n >= 0 && n < this.total && this.sentAt[n] !== undefined) {
+        this.lag.add(Number(t - this.sentAt[n]!) / 1e6);
+        this.deliveries++;
+      }
+    }
+  };
 }

@@ -10,14 +10,14 @@
  *    server peak RSS, and database event reads per appended batch from /metrics
  *    (starcite_event_reads_total / starcite_append_batch_size_count).
  */
-import { GraphQLClient, hasGraphQL, leanTail, scanIndexes, TAIL_SUBSCRIPTION, type Subscription } from "../lib/graphql.ts";
+import { GraphQLClient, hasGraphQL, leanTail, TAIL_SUBSCRIPTION, type Subscription } from "../lib/graphql.ts";
 import { openLoop, payloadOf, sleep, waitFor } from "../lib/load.ts";
 import type { ResultRow } from "../lib/report.ts";
 import { SkipScenario, type Scenario } from "../lib/scenario.ts";
 import type { ChildServer } from "../lib/servers.ts";
 import type { Sql } from "../../src/db/client.ts";
 import { Recorder, msSince, now } from "../lib/stats.ts";
-import { cpuMeter, createSessions, dbCpuMeter, metricSum, scrapeMetrics, target } from "./common.ts";
+import { createSessions, DeliveryLag, openWindow, target } from "./common.ts";
 
 export interface OpenedSubscribers {
   subs: Subscription[];
@@ -85,24 +85,8 @@ async function runCase(
   const perSession = c.subscribers / c.sessions;
 
   // The current run's bookkeeping; subscribers deliver into whichever run is active.
-  let base = 0;
-  let total = 0;
-  let sentAt: bigint[] = [];
-  let lag = new Recorder();
-  let deliveries = 0;
-  const scratch: number[] = [];
-  const onNext = (raw: string) => {
-    const t = now();
-    scratch.length = 0;
-    scanIndexes(raw, scratch);
-    for (const idx of scratch) {
-      const i = idx - base;
-      if (i >= 0 && i < total && sentAt[i] !== undefined) {
-        lag.add(Number(t - sentAt[i]!) / 1e6);
-        deliveries++;
-      }
-    }
-  };
+  let current = new DeliveryLag(0, 0, 1);
+  const onNext = (raw: string) => current.onNext(raw);
 
   await server.resetPeak();
   const opened = await openSubscribers(gql.wsEndpoint, sessions, c.subscribers, onNext);
@@ -112,59 +96,47 @@ async function runCase(
     await sleep(500);
     const rssIdle = (await server.stats()).rss;
     for (const [k, run] of c.runs.entries()) {
-      base = 1_000_000_000 + k * 100_000_000;
-      total = Math.round((run.rate * run.durationMs) / 1000);
-      sentAt = new Array<bigint>(total);
-      lag = new Recorder(Math.min(total * perSession, 4_000_000));
-      deliveries = 0;
+      const base = 1_000_000_000 + k * 100_000_000;
+      const total = Math.round((run.rate * run.durationMs) / 1000);
+      const delivered = (current = new DeliveryLag(base, total, Math.min(total * perSession, 4_000_000)));
       await server.resetPeak();
-      const m0 = await scrapeMetrics(`${server.url}/metrics`);
-      const s0 = await server.stats();
-      const bench = cpuMeter();
-      const db = dbCpuMeter(pg);
-      const t0 = now();
+      const close = await openWindow(server, pg);
       const appendLatency = new Recorder(total);
       const r = await openLoop(run.rate, run.durationMs, async (i) => {
         const t = now();
-        sentAt[i] = t;
+        delivered.sentAt[i] = t;
         await gql.append(sessions[i % sessions.length]!, payloadOf(base + i));
         appendLatency.add(Number(now() - t) / 1e6);
       });
       const expected = (r.started - r.errors) * perSession;
-      await waitFor(() => deliveries >= expected, 30_000, "every subscriber to receive every event").catch(() => {});
-      const wallMs = msSince(t0);
-      const benchCores = bench();
-      const dbCores = db();
-      const s1 = await server.stats();
-      const m1 = await scrapeMetrics(`${server.url}/metrics`);
-      // A labelled counter appears in /metrics only once it was first incremented: absent before means 0.
-      const delta = (name: string, filter?: string) => (m1 ? (metricSum(m1, name, filter) ?? 0) - (metricSum(m0, name, filter) ?? 0) : NaN);
-      const batches = delta("starcite_append_batch_size_count");
-      const events = delta("starcite_append_batch_size_sum");
-      const reads = delta("starcite_event_reads_total");
-      const hubReads = delta("starcite_event_reads_total", 'source="hub"');
-      const advances = delta("starcite_notifications_total");
+      await waitFor(() => delivered.deliveries >= expected, 30_000, "every subscriber to receive every event").catch(() => {});
+      const w = await close();
+      const batches = w.delta("starcite_append_batch_size_count");
+      const events = w.delta("starcite_append_batch_size_sum");
+      const reads = w.delta("starcite_event_reads_total");
+      const hubReads = w.delta("starcite_event_reads_total", 'source="hub"');
+      const advances = w.delta("starcite_notifications_total");
       rows.push({
         case:
           `${c.label}: ${c.subscribers.toLocaleString("en-US")} subs / ${c.sessions.toLocaleString("en-US")} ` +
           `session${c.sessions > 1 ? "s" : ""} @${run.rate}/s`,
-        latency: lag.summary(),
-        throughput: deliveries / (wallMs / 1000),
+        latency: delivered.lag.summary(),
+        throughput: delivered.deliveries / (w.wallMs / 1000),
         throughputUnit: "deliveries/s",
         extra: {
           appendP50: appendLatency.summary().p50,
           appendP99: appendLatency.summary().p99,
-          serverCpu: (s1.cpuUserMs + s1.cpuSystemMs - s0.cpuUserMs - s0.cpuSystemMs) / wallMs,
-          benchCpu: benchCores,
-          ...(dbCores !== undefined ? { dbCpu: dbCores } : {}),
-          peakRssMiB: Math.round(s1.peakRss / 2 ** 20),
+          serverCpu: w.serverCores,
+          benchCpu: w.benchCores,
+          ...(w.dbCores !== undefined ? { dbCpu: w.dbCores } : {}),
+          peakRssMiB: Math.round(w.server.peakRss / 2 ** 20),
           idleRssMiB: Math.round(rssIdle / 2 ** 20),
           readsPerBatch: reads / batches,
           readsPerAdvance: reads / advances,
           hubReads,
           eventsPerBatch: events / batches,
           batches,
-          missing: expected - deliveries,
+          missing: expected - delivered.deliveries,
           openSec: opened.openMs / 1000,
           appendErrors: r.errors,
         },

@@ -22,7 +22,7 @@ import { skippedRow, type Scenario } from "../lib/scenario.ts";
 import { startChildServer, type ChildServer } from "../lib/servers.ts";
 import { msSince, now } from "../lib/stats.ts";
 import { checkpoint } from "../lib/env.ts";
-import { cpuMeter, createSessions, seedSession, target } from "./common.ts";
+import { createSessions, openWindow, seedSession, target } from "./common.ts";
 
 /** The page the server reads while catching up (its hub default), for the raw-paging floor. */
 const PAGE_EVENTS = 1000;
@@ -101,8 +101,7 @@ export const replay: Scenario = {
         let firstAt = 0;
         let nb = 0;
         let got = 0;
-        const s0 = await server.stats();
-        const bench = cpuMeter();
+        const close = await openWindow(server, ctx.pg);
         const t0 = now();
         const sub = tailWithGraphqlWs(client, sessionId, 0, (b) => {
           nb++;
@@ -111,8 +110,7 @@ export const replay: Scenario = {
         });
         await sub.live;
         const ms = msSince(t0);
-        const benchCores = bench();
-        const s1 = await server.stats();
+        const w = await close();
         sub.close();
         await client.dispose();
         if (got !== count) throw new Error(`tail of ${sessionId} delivered ${got} events before live, expected ${count}`);
@@ -120,8 +118,8 @@ export const replay: Scenario = {
           ms,
           firstAt,
           batches: nb,
-          serverCpu: (s1.cpuUserMs + s1.cpuSystemMs - s0.cpuUserMs - s0.cpuSystemMs) / ms,
-          benchCpu: benchCores,
+          serverCpu: w.serverCores,
+          benchCpu: w.benchCores,
         };
       };
       for (let r = 0; r <= rounds; r++) {

@@ -8,21 +8,20 @@
  *      readers  K lean graphql-ws `tail` subscribers per session (one WebSocket each), live before the run
  *    Full size: 200 sessions x 50 events/s = 10,000 events/s, 5 readers each = 50,000 deliveries/s.
  *    Reported: delivery lag from the start of append() until a reader has the event (p50/p99/p99.9), server
- *    CPU per 1,000 events/s, server peak RSS, Postgres and bench CPU, events per append request and per
- *    append transaction. Targets: p99 <= 50 ms, server <= 0.3 cores per 1,000 events/s.
+ *    CPU per 1,000 events/s, server peak RSS, Postgres and bench CPU, events per append transaction. Targets: p99 <= 50 ms, server <= 0.3 cores per 1,000 events/s.
  *    A fifth-size run (40 sessions, 2,000 events/s) goes first, on its own sessions: what one of these
  *    2-core machines sustains with the load generator, the server and Postgres on the same cores.
  */
 import { Starcite, type Producer, type StarciteSession } from "@starcite/sdk";
 import WebSocket from "ws";
-import { hasGraphQL, scanIndexes } from "../lib/graphql.ts";
+import { hasGraphQL } from "../lib/graphql.ts";
 import { openLoop, sleep, waitFor } from "../lib/load.ts";
 import type { ResultRow } from "../lib/report.ts";
 import { SkipScenario, type Scenario } from "../lib/scenario.ts";
 import type { ChildServer } from "../lib/servers.ts";
-import { Recorder, msSince, now } from "../lib/stats.ts";
+import { Recorder, now } from "../lib/stats.ts";
 import type { Sql } from "../../src/db/client.ts";
-import { cpuMeter, createSessions, dbCpuMeter, metricSum, scrapeMetrics, target } from "./common.ts";
+import { createSessions, DeliveryLag, openWindow, target } from "./common.ts";
 import { openSubscribers } from "./fanout.ts";
 
 const LINGER_MS = 20;
@@ -50,28 +49,18 @@ async function runCase(server: ChildServer, sql: Sql, c: TokenCase, pg: { cpuSec
   const total = Math.round((rate * c.durationMs) / 1000);
   // Event n of the measured run carries i = BASE + n; warm-up events carry smaller indexes and are not counted.
   const BASE = 1_000_000_000;
-  const sentAt = new Array<bigint>(total);
-  const lag = new Recorder(Math.min(total * c.readersPerSession, 4_000_000));
-  let deliveries = 0;
-  const scratch: number[] = [];
-  const onNext = (raw: string) => {
-    const t = now();
-    scratch.length = 0;
-    scanIndexes(raw, scratch);
-    for (const idx of scratch) {
-      const n = idx - BASE;
-      if (n >= 0 && n < total && sentAt[n] !== undefined) {
-        lag.add(Number(t - sentAt[n]!) / 1e6);
-        deliveries++;
-      }
-    }
-  };
+  const delivered = new DeliveryLag(BASE, total, Math.min(total * c.readersPerSession, 4_000_000));
 
   const client = new Starcite({ baseUrl: server.url, apiKey: "sk_bench", webSocketImpl: WebSocket, retry: { maxAttempts: 1 } });
   const sessions: StarciteSession[] = await Promise.all(ids.map((id) => client.session({ id })));
   const writers: Producer[] = sessions.map((s, k) => s.producer({ producerId: `tok-${c.label}-${k}`, lingerMs: LINGER_MS }));
   await server.resetPeak();
-  const opened = await openSubscribers(server.url.replace(/^http/, "ws") + "/graphql", ids, c.sessions * c.readersPerSession, onNext);
+  const opened = await openSubscribers(
+    server.url.replace(/^http/, "ws") + "/graphql",
+    ids,
+    c.sessions * c.readersPerSession,
+    delivered.onNext,
+  );
   try {
     if (opened.failures) throw new Error(`${opened.failures} subscriptions failed: ${opened.firstFailure}`);
     // Warm-up: a second of the same traffic, unmeasured (connection pools, JIT, the server's caches).
@@ -79,53 +68,41 @@ async function runCase(server: ChildServer, sql: Sql, c: TokenCase, pg: { cpuSec
     await sleep(200);
     const rssIdle = (await server.stats()).rss;
     await server.resetPeak();
-    const m0 = await scrapeMetrics(`${server.url}/metrics`);
-    const s0 = await server.stats();
-    const bench = cpuMeter();
-    const db = dbCpuMeter(pg);
+    const close = await openWindow(server, pg);
     const appendLatency = new Recorder(total);
-    const t0 = now();
     const r = await openLoop(rate, c.durationMs, async (n) => {
       const t = now();
-      sentAt[n] = t;
+      delivered.sentAt[n] = t;
       await writers[n % writers.length]!.append({ type: "token", payload: chunk(BASE + n) });
       appendLatency.add(Number(now() - t) / 1e6);
     });
     const expected = (r.started - r.errors) * c.readersPerSession;
-    await waitFor(() => deliveries >= expected, 30_000, "every reader to receive every event").catch(() => {});
-    const wallMs = msSince(t0);
-    const benchCores = bench();
-    const dbCores = db();
-    const s1 = await server.stats();
-    const m1 = await scrapeMetrics(`${server.url}/metrics`);
-    const delta = (name: string) => (m1 ? (metricSum(m1, name) ?? 0) - (metricSum(m0, name) ?? 0) : NaN);
-    const events = delta("starcite_append_batch_size_sum");
-    const transactions = delta("starcite_append_batch_size_count");
-    const requests = delta("starcite_http_requests_total");
-    const serverCores = (s1.cpuUserMs + s1.cpuSystemMs - s0.cpuUserMs - s0.cpuSystemMs) / wallMs;
+    await waitFor(() => delivered.deliveries >= expected, 30_000, "every reader to receive every event").catch(() => {});
+    const w = await close();
+    const events = w.delta("starcite_append_batch_size_sum");
+    const transactions = w.delta("starcite_append_batch_size_count");
     const achieved = r.started / r.seconds;
-    const perThousand = serverCores / (achieved / 1000);
-    const latency = lag.summary();
+    const perThousand = w.serverCores / (achieved / 1000);
+    const latency = delivered.lag.summary();
     const row: ResultRow = {
       case:
         `9 ${c.label}: ${c.sessions} sessions x ${c.ratePerSession} events/s (SDK, ${LINGER_MS} ms linger), ` +
         `${c.readersPerSession} readers each`,
       latency,
-      throughput: deliveries / (wallMs / 1000),
+      throughput: delivered.deliveries / (w.wallMs / 1000),
       throughputUnit: "deliveries/s",
       extra: {
         eventsPerSec: Math.round(achieved),
-        serverCpu: serverCores,
+        serverCpu: w.serverCores,
         serverCpuPer1k: perThousand,
-        benchCpu: benchCores,
-        ...(dbCores !== undefined ? { dbCpu: dbCores } : {}),
-        peakRssMiB: Math.round(s1.peakRss / 2 ** 20),
+        benchCpu: w.benchCores,
+        ...(w.dbCores !== undefined ? { dbCpu: w.dbCores } : {}),
+        peakRssMiB: Math.round(w.server.peakRss / 2 ** 20),
         idleRssMiB: Math.round(rssIdle / 2 ** 20),
         appendP50: appendLatency.summary().p50,
         appendP99: appendLatency.summary().p99,
         eventsPerTx: events / transactions,
-        ...(Number.isFinite(requests) && requests > 0 ? { eventsPerRequest: events / requests } : {}),
-        missing: expected - deliveries,
+        missing: expected - delivered.deliveries,
         lateStarts: r.lateStarts,
         appendErrors: r.errors,
         ...(r.firstError ? { firstError: String(r.firstError instanceof Error ? r.firstError.message : r.firstError).slice(0, 120) } : {}),
@@ -134,7 +111,7 @@ async function runCase(server: ChildServer, sql: Sql, c: TokenCase, pg: { cpuSec
     };
     if (c.judged) {
       row.targets = [
-        target("every delivery made", expected - deliveries === 0 && r.errors === 0),
+        target("every delivery made", expected - delivered.deliveries === 0 && r.errors === 0),
         target("p99 <= 50 ms", latency.p99 <= 50),
         target("server <= 0.3 cores per 1,000 events/s", perThousand <= 0.3),
       ];
@@ -171,7 +148,7 @@ export const tokenStreams: Scenario = {
         notes: [
           "lag runs from the start of the SDK's append() (outbox queueing and linger included) until a reader has parsed the event's index",
           "serverCpuPer1k = server cores / (events per second / 1,000); serverCpu, dbCpu and benchCpu share the same 2 cores",
-          "eventsPerTx = events per append transaction (the server's group commit); eventsPerRequest = events per HTTP request",
+          "eventsPerTx = events per append transaction (the server's group commit)",
         ],
       };
     } finally {
