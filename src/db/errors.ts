@@ -112,7 +112,7 @@ export interface StarciteError extends ErrorClass {
   readonly code: ErrorCode;
 }
 export const StarciteError = ErrorClass as {
-  new (code: ErrorCode, message: string, detail?: Record<string, unknown>): StarciteError;
+  new (code: ErrorCode, message: string, detail?: Record<string, unknown>, options?: { cause?: unknown }): StarciteError;
   readonly prototype: StarciteError;
 };
 
@@ -181,9 +181,23 @@ export function toStarciteError(error: unknown): unknown {
   }
   if (isUnstorableText(e)) return unstorableText();
   if (UNAVAILABLE.has(e.code)) {
-    return new StarciteError("database_unavailable", "the database is not reachable", {});
+    // The driver's code (ECONNREFUSED, 57P01, ...) stays on the error for logs, never in what a client sees.
+    return new StarciteError("database_unavailable", "the database is not reachable", {}, { cause: e.code });
   }
   return error;
+}
+
+/**
+ * Failures while opening a connection: the statement never reached a backend, so running it again cannot
+ * apply it twice. (ECONNRESET or CONNECTION_CLOSED can come after the statement was sent, so they are not here.)
+ */
+const NEVER_SENT = new Set(["ECONNREFUSED", "CONNECT_TIMEOUT", "57P03", "ENOTFOUND", "EAI_AGAIN"]);
+
+/** The driver's code behind a `database_unavailable` error (see toStarciteError), for logs. */
+export function unavailableCause(error: unknown): string | undefined {
+  return error instanceof StarciteError && error.code === "database_unavailable" && typeof error.cause === "string"
+    ? error.cause
+    : undefined;
 }
 
 /** Runs `fn` and rethrows known database errors as StarciteError. */
@@ -192,6 +206,24 @@ export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (error) {
     throw toStarciteError(error);
+  }
+}
+
+/**
+ * For one statement that writes: like mapErrors, but a statement that never reached the database (its
+ * connection could not be opened, e.g. the first write after Postgres came back met a pooled connection still
+ * waiting out its reconnect) is tried twice more before `database_unavailable` is reported. A failure after
+ * the statement was sent is never retried here: it may have committed.
+ */
+export async function mapWriteErrors<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const code = (error as PgErrorLike | null)?.code;
+      if (attempt >= 2 || typeof code !== "string" || !NEVER_SENT.has(code)) throw toStarciteError(error);
+      await new Promise((resolve) => setTimeout(resolve, 25 * (attempt + 1)));
+    }
   }
 }
 

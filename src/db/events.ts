@@ -1,5 +1,5 @@
 import type { Sql } from "./client.ts";
-import { mapErrors, mapReadErrors, SQLSTATE_TO_CODE, StarciteError, unstorableText, type ErrorCode } from "./errors.ts";
+import { mapErrors, mapReadErrors, mapWriteErrors, SQLSTATE_TO_CODE, StarciteError, unstorableText, type ErrorCode } from "./errors.ts";
 import { toEvent, type EventRow } from "./rows.ts";
 import type { AppendResult, EventInput, JsonValue, StoredEvent } from "./types.ts";
 
@@ -64,7 +64,7 @@ function assertEncodable(values: readonly (string | null | undefined)[]): void {
 /** Appends one event with `starcite.append`; throws StarciteError on a rejected event. */
 export async function append(sql: Sql, sessionId: string, event: EventInput, tenantId?: string | null): Promise<AppendResult> {
   assertEncodable([sessionId, event.type, event.actor, event.source, event.idempotencyKey, event.producerId, tenantId]);
-  const [row] = await mapErrors(
+  const [row] = await mapWriteErrors(
     () => sql<{ seq: number; last_seq: number; deduped: boolean }[]>`
     select * from starcite.append(
       session_id => ${sessionId}, type => ${event.type ?? "content"}, payload => ${sql.json(event.payload)}::jsonb,
@@ -83,7 +83,7 @@ export async function append(sql: Sql, sessionId: string, event: EventInput, ten
  * input order. With `atomic`, the first failure throws and nothing is written.
  */
 export async function appendItems(sql: Sql, events: readonly AddressedEvent[], atomic = false): Promise<AppendOutcome[]> {
-  const rows = await mapErrors(
+  const rows = await mapWriteErrors(
     () => sql<AppendResultRow[]>`select * from starcite.append_items(${sql.json(events.map(toItem))}::jsonb, ${atomic})`,
   );
   return rows.map(toOutcome);

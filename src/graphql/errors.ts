@@ -1,5 +1,5 @@
 import { GraphQLError } from "graphql";
-import { StarciteError, toStarciteError } from "../db/errors.ts";
+import { StarciteError, toStarciteError, unavailableCause } from "../db/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 
 /**
@@ -40,7 +40,13 @@ export function createMaskError(logger: Logger) {
     const original = gqlError?.originalError ?? error;
     const mapped = toStarciteError(original);
     if (mapped instanceof StarciteError) {
-      logger.info("request error", { code: mapped.code, message: mapped.message, path: gqlError?.path?.join(".") });
+      const cause = unavailableCause(mapped);
+      logger.info("request error", {
+        code: mapped.code,
+        message: mapped.message,
+        path: gqlError?.path?.join("."),
+        ...(cause ? { cause } : {}),
+      });
       return toGraphQLError(mapped, gqlError);
     }
     if (gqlError && (!gqlError.originalError || asGraphQLError(gqlError.originalError))) {

@@ -12,7 +12,7 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../../src/db/embedded.ts";
 import { migrate } from "../../src/db/migrate.ts";
-import { silentLogger } from "../../src/shared/logger.ts";
+import { silentLogger, type Logger } from "../../src/shared/logger.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
 import { freePort } from "../helpers/net.ts";
 import { collectTail, startTestServer, TEST_TOKEN_SECRET, type GraphQLResponse, type TestServer } from "../helpers/server.ts";
@@ -380,6 +380,14 @@ describe("Postgres restart", () => {
   }
 
   test("a tail ends with an error instead of hanging, /health/ready turns 503, and the server recovers without a restart", async () => {
+    // What the server logs about database_unavailable errors (the driver's code), for a failure's message.
+    const causes: unknown[] = [];
+    const recording: Logger = {
+      ...silentLogger,
+      info: (_msg, fields) => {
+        if (fields?.cause) causes.push(fields);
+      },
+    };
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-ops-"));
     // As root, Postgres runs as the "postgres" user, which must be able to enter the directory.
     fs.chmodSync(tmp, 0o755);
@@ -397,7 +405,7 @@ describe("Postgres restart", () => {
     server = await startServer({
       config: { port: 0, host: "127.0.0.1", poolSize: 5 },
       databaseUrl,
-      logger: silentLogger,
+      logger: recording,
       hub: { unavailableAfterMs: 1000 },
       auth: { mode: "none", tokenSecret: TEST_TOKEN_SECRET },
     });
@@ -473,7 +481,10 @@ describe("Postgres restart", () => {
     const after = collectTail(wsClient(url), id, 2);
     await after.until(() => after.batches.some((b) => b.live), 10_000, "new tail live");
     expect(after.events).toEqual([]);
-    expect(expectOk(await gqlAt(url, APPEND, { sessionId: id, event: { payload: { n: 3 } } })).append).toEqual({
+    causes.length = 0;
+    const firstAfter = await gqlAt(url, APPEND, { sessionId: id, event: { payload: { n: 3 } } });
+    expect(firstAfter.errors, `${JSON.stringify(firstAfter.errors)}; driver causes: ${JSON.stringify(causes)}`).toBeUndefined();
+    expect(expectOk(firstAfter).append).toEqual({
       seq: 3,
       lastSeq: 3,
       deduped: false,

@@ -4,9 +4,11 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { append, appendBatch, appendItems, read } from "../../src/db/events.ts";
-import { toStarciteError } from "../../src/db/errors.ts";
+import { createPool } from "../../src/db/client.ts";
+import { mapWriteErrors, toStarciteError, unavailableCause } from "../../src/db/errors.ts";
 import { createSession, getSession, listSessions, updateSession } from "../../src/db/sessions.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { freePort } from "../helpers/net.ts";
 import { createSessionSql, detailOf, pgError, starciteError } from "./_support.ts";
 
 let db: TestDatabase;
@@ -218,6 +220,46 @@ test("toStarciteError leaves unknown errors alone and maps connection failures",
   expect(toStarciteError(plain)).toBe(plain);
   expect(toStarciteError({ code: "ECONNREFUSED" })).toMatchObject({ code: "database_unavailable" });
   expect(toStarciteError({ code: "SC999", message: "x" })).toEqual({ code: "SC999", message: "x" });
+});
+
+test("a write whose connection could not be opened is tried again; one that may have reached the database is not", async () => {
+  const failing = (code: string, times: number) => {
+    let calls = 0;
+    const fn = async () => {
+      calls++;
+      if (calls <= times) throw Object.assign(new Error(code), { code });
+      return "written";
+    };
+    return { fn, calls: () => calls };
+  };
+  for (const code of ["ECONNREFUSED", "CONNECT_TIMEOUT", "57P03"]) {
+    const once = failing(code, 1);
+    await expect(mapWriteErrors(once.fn)).resolves.toBe("written");
+    expect(once.calls()).toBe(2);
+    const always = failing(code, 10);
+    const error = await mapWriteErrors(always.fn).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "database_unavailable" });
+    expect(unavailableCause(error)).toBe(code);
+    expect(always.calls()).toBe(3);
+  }
+  for (const code of ["ECONNRESET", "CONNECTION_CLOSED", "57P01", "SC100"]) {
+    const once = failing(code, 1);
+    await expect(mapWriteErrors(once.fn)).rejects.toBeInstanceOf(Error);
+    expect(once.calls(), code).toBe(1);
+  }
+});
+
+test("an append to a database that is not there: database_unavailable with the driver's reason kept for the log", async () => {
+  const url = new URL(db.url);
+  url.port = String(await freePort());
+  const nowhere = createPool(url.toString(), { max: 1, fetchTypes: false });
+  try {
+    const error = await append(nowhere, s, { payload: {} }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "database_unavailable", message: "the database is not reachable", detail: {} });
+    expect(unavailableCause(error)).toBe("ECONNREFUSED");
+  } finally {
+    await nowhere.end({ timeout: 1 });
+  }
 });
 
 describe("one validator for every path", () => {
