@@ -172,38 +172,26 @@ export const EVENT_COLUMNS = [
 
 export type EventColumn = (typeof EVENT_COLUMNS)[number];
 
-/**
- * An event as `starcite.read_text` gives it: the JSON columns (payload, metadata, refs) as JSON text, only the
- * columns asked for. seq and producer_seq are numbers, inserted_at ISO-8601 with microseconds (as in rows).
- */
-export type EventText = Partial<Record<EventColumn, string | number | null>>;
-
 const KNOWN_COLUMNS: ReadonlySet<string> = new Set(EVENT_COLUMNS);
 
 /**
- * Events with seq > afterSeq in seq order with their JSON columns as text (`starcite.read_text`: the checks and
- * errors of `starcite.read`), `columns` only; seq is always included, last.
+ * Events with seq > afterSeq in seq order from `starcite.read_text` (the checks and errors of `starcite.read`),
+ * the given columns only, in that order, each as the bytes the database sent (postgres.js's raw mode: nothing
+ * decoded; the JSON columns as JSON text, numbers as digits, inserted_at as Postgres writes a timestamptz in UTC).
  */
-export async function readText(
+export async function readTextRaw(
   sql: Sql,
   sessionId: string,
   afterSeq: number,
   limit: number,
   columns: readonly EventColumn[],
   tenantId?: string | null,
-): Promise<EventText[]> {
-  const wanted = [...new Set(columns.filter((c) => c !== "seq")), "seq" as const];
-  if (wanted.some((c) => !KNOWN_COLUMNS.has(c))) throw new StarciteError("invalid_argument", "unknown event column");
-  return mapReadErrors(
-    () => sql<EventText[]>`select ${sql(wanted)} from starcite.read_text(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`,
+): Promise<(Buffer | null)[][]> {
+  if (columns.length === 0 || columns.some((c) => !KNOWN_COLUMNS.has(c))) {
+    throw new StarciteError("invalid_argument", "unknown event column");
+  }
+  const rows = await mapReadErrors(() =>
+    sql`select ${sql(columns as EventColumn[])} from starcite.read_text(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`.raw(),
   );
-}
-
-/** Events as one JSON array text, serialised once: a catch-up frame, or a `starcite.read_json` page. */
-export interface JsonPage {
-  /** `[{...},{...}]` */
-  json: string;
-  count: number;
-  /** Seq of its last event (the `after` of the page when it is empty). */
-  lastSeq: number;
+  return rows as unknown as (Buffer | null)[][];
 }

@@ -22,8 +22,8 @@ export interface HubOptions {
   unavailableAfterMs?: number;
   /** Catch-up pages serialised once in the server (the GraphQL fast path): events per database read (<= events_per_read). */
   catchUpPageEvents?: number;
-  /** Most characters of the events JSON in one catch-up frame (see encodeFrames: kept well below 128 KiB). */
-  catchUpFrameChars?: number;
+  /** Most bytes of the events JSON in one catch-up frame (see encodeFrames: kept well below 128 KiB). */
+  catchUpFrameBytes?: number;
   /** Bytes of full catch-up pages kept for readers starting at the same point (0: none). */
   catchUpCacheBytes?: number;
   /** Catch-up pages read ahead of their readers at once, process-wide. */
@@ -37,7 +37,7 @@ const DEFAULTS: Required<HubOptions> = {
   totalRingBytes: 256 * 1024 * 1024,
   unavailableAfterMs: 5000,
   catchUpPageEvents: 1000,
-  catchUpFrameChars: 60_000,
+  catchUpFrameBytes: 60_000,
   catchUpCacheBytes: 64 * 1024 * 1024,
   catchUpPrefetch: 16,
 };
@@ -227,7 +227,7 @@ export class LiveHub {
       sql,
       {
         pageEvents: this.options.catchUpPageEvents,
-        frameChars: this.options.catchUpFrameChars,
+        frameBytes: this.options.catchUpFrameBytes,
         cacheBytes: this.options.catchUpCacheBytes,
         prefetchSlots: this.options.catchUpPrefetch,
       },

@@ -1,11 +1,12 @@
 import type { Sql } from "../db/client.ts";
-import { readText, type EventColumn, type EventText, type JsonPage, type JsonProjection } from "../db/events.ts";
+import { readTextRaw, type JsonProjection } from "../db/events.ts";
+import { encodeFrames, frameColumns, type Frame } from "./frames.ts";
 
 export interface JsonPagesOptions {
   /** Events in one database read while catching up (at most the `events_per_read` limit). */
   pageEvents: number;
-  /** Most characters of one frame's events JSON (a single event longer than this gets a frame of its own). */
-  frameChars: number;
+  /** Most bytes of one frame's events JSON (a single event longer than this gets a frame of its own). */
+  frameBytes: number;
   /** Bytes of full pages kept for the next reader of the same session from the same point (0: no cache). */
   cacheBytes: number;
   /** Catch-up reads running ahead of their reader at once, process-wide (each holds at most one page). */
@@ -27,8 +28,8 @@ export interface PageAddress {
   after: number;
 }
 
-/** A page: the events of one database read, as consecutive frames' JSON (each at most frameChars, but one event). */
-export type Page = readonly JsonPage[];
+/** A page: the events of one database read, as consecutive frames (each at most frameBytes, but one event). */
+export type Page = readonly Frame[];
 
 export interface Prefetched {
   after: number;
@@ -41,69 +42,10 @@ interface CachedPage {
   size: number;
 }
 
-type Write = (value: string | number | null | undefined) => string;
-const str: Write = (v) => (v == null ? "null" : JSON.stringify(v));
-const raw: Write = (v) => (v == null ? "null" : String(v));
-/** A string column whose value repeats from row to row (a page's session id, its few event types): quoted once per run. */
-const repeated = (): Write => {
-  let last: unknown;
-  let text = "null";
-  return (v) => (v === last ? text : ((last = v), (text = str(v))));
-};
-/** How each column's value is written into JSON: text columns quoted, JSON columns pasted as the database wrote them. */
-const writers = (): Record<EventColumn, Write> => ({
-  seq: raw,
-  session_id: repeated(),
-  type: repeated(),
-  payload: raw,
-  actor: repeated(),
-  source: repeated(),
-  metadata: raw,
-  refs: raw,
-  idempotency_key: str,
-  producer_id: repeated(),
-  producer_seq: raw,
-  // ISO-8601 (isoTimestamp): nothing in it needs escaping.
-  inserted_at: (v) => (v == null ? "null" : `"${v}"`),
-});
-
-/**
- * Rows as frames' JSON arrays of at most `frameChars` characters each (but at least one event). Frames are kept
- * below V8's large-object size (128 KiB) on purpose: on both ends a string or buffer that size is carved from
- * memory the process already has, while a multi-megabyte one is a fresh mapping that costs page faults on every
- * frame -- measured on these machines, decoding a 2 MiB frame ran at ~300 MB/s against ~3 GB/s at 64 KiB.
- */
-export function encodeFrames(rows: readonly EventText[], projection: JsonProjection, frameChars: number): JsonPage[] {
-  const write = writers();
-  const columns = projection.fields.map((field, i) => ({
-    field,
-    prefix: (i === 0 ? "{" : ",") + JSON.stringify(projection.keys[i]) + ":",
-    write: write[field],
-  }));
-  const frames: JsonPage[] = [];
-  let json = "";
-  let count = 0;
-  let lastSeq = 0;
-  for (const row of rows) {
-    let event = "";
-    for (const c of columns) event += c.prefix + c.write(row[c.field]);
-    event += columns.length === 0 ? "{}" : "}";
-    if (count > 0 && json.length + event.length + 2 > frameChars) {
-      frames.push({ json: json + "]", count, lastSeq });
-      json = "";
-      count = 0;
-    }
-    json += (count === 0 ? "[" : ",") + event;
-    count++;
-    lastSeq = Number(row.seq);
-  }
-  if (count > 0) frames.push({ json: json + "]", count, lastSeq });
-  return frames;
-}
-
 /**
  * Catch-up pages serialised once, in the server, for every reader: rows from `starcite.read_text` (the JSON
- * columns as the database writes them, pasted, never parsed) written as frames of bounded size. A full page (one
+ * columns as the database writes them, pasted as bytes, never decoded) written as frames of bounded size
+ * (frames.ts). A full page (one
  * that stopped at pageEvents rather than at the end of the log) never changes, since the log is append-only, so
  * it is kept in a byte-bounded LRU for the next reader starting at the same point; readers that ask for the same
  * page at the same time share one read. Pages that reach the log's current end are never cached.
@@ -142,12 +84,13 @@ export class JsonPages {
       this.counted("shared");
       return inFlight;
     }
-    const { pageEvents, frameChars } = this.options;
+    const { pageEvents, frameBytes } = this.options;
     this.counted("database");
     const { projection } = address;
-    const reading = readText(this.sql, address.sessionId, address.after, pageEvents, projection.fields, address.tenantId)
+    const columns = frameColumns(projection);
+    const reading = readTextRaw(this.sql, address.sessionId, address.after, pageEvents, columns, address.tenantId)
       .then((rows) => {
-        const page = encodeFrames(rows, projection, frameChars);
+        const page = encodeFrames(rows, projection, frameBytes);
         if (rows.length === pageEvents) this.#keep(key, page);
         return page;
       })
@@ -178,7 +121,7 @@ export class JsonPages {
   }
 
   #keep(key: string, page: Page): void {
-    const size = page.reduce((n, frame) => n + frame.json.length + 100, 100);
+    const size = page.reduce((n, frame) => n + frame.bytes.length + 100, 100);
     if (size > this.options.cacheBytes / 4 || this.#cache.has(key)) return;
     this.#cache.set(key, { page, size });
     this.#cachedBytes += size;

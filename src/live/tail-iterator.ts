@@ -1,8 +1,9 @@
 import type { Sql } from "../db/client.ts";
 import { StarciteError } from "../db/errors.ts";
-import { read, type JsonPage } from "../db/events.ts";
+import { read } from "../db/events.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { LiveHub, SessionFeed } from "./hub.ts";
+import type { Frame } from "./frames.ts";
 import type { Page, Prefetched, SharedProjection } from "./json-pages.ts";
 import { readThroughOutage } from "./retry.ts";
 
@@ -15,10 +16,10 @@ export interface RowBatch {
   live: boolean;
 }
 
-/** Replayed events as one frame's JSON, serialised once in the server (only after `encodeCatchUp`). */
+/** Replayed events as one frame's JSON bytes, serialised once in the server (only after `encodeCatchUp`). */
 export class PageBatch {
   constructor(
-    readonly page: JsonPage,
+    readonly page: Frame,
     readonly cursor: number,
     readonly live: boolean,
   ) {}
@@ -64,7 +65,7 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
   #projection: SharedProjection | null = null;
   #prefetched: Prefetched | null = null;
   /** The rest of the catch-up page being sent: frames that continue from the cursor. */
-  #frames: JsonPage[] = [];
+  #frames: Frame[] = [];
   #stopped: StarciteError | null = null;
   #onStop = () => {
     this.#stopped =

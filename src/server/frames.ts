@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { FramedJson } from "./tail-encoder.ts";
 
 /*
  * graphql-ws writes every message with JSON.stringify, per socket. A tail batch that many subscribers share is
@@ -10,11 +11,11 @@ import { randomUUID } from "node:crypto";
 const TOKEN = `starcite:frame:${randomUUID()}`;
 /** How graphql-ws's text of `{id, type: "next", payload}` ends when payload is an EncodedResult. */
 const TOKEN_TAIL = `${JSON.stringify(TOKEN)}}`;
-let pending: string | null = null;
+let pending: string | FramedJson | null = null;
 
-/** A graphql-ws `next` payload already serialised (the JSON graphql-ws would write for it). */
+/** A graphql-ws `next` payload already serialised (the JSON graphql-ws would write for it), or a catch-up frame's parts. */
 export class EncodedResult {
-  constructor(readonly json: string) {}
+  constructor(readonly json: string | FramedJson) {}
 
   toJSON(): string {
     pending = this.json;
@@ -22,12 +23,18 @@ export class EncodedResult {
   }
 }
 
-/** The text to write for a message graphql-ws just stringified: an EncodedResult's JSON in place of its token. */
-export function withEncodedPayload(data: string): string {
+/**
+ * What to write for a message graphql-ws just stringified: an EncodedResult's JSON in place of its token; bytes
+ * when the payload carries a catch-up frame (one copy of the frame into the message, no string of it made).
+ */
+export function withEncodedPayload(data: string): string | Buffer {
   if (pending === null) return data;
   const payload = pending;
   pending = null;
-  return data.endsWith(TOKEN_TAIL) ? data.slice(0, data.length - TOKEN_TAIL.length) + payload + "}" : data;
+  if (!data.endsWith(TOKEN_TAIL)) return data;
+  const head = data.slice(0, data.length - TOKEN_TAIL.length);
+  if (typeof payload === "string") return head + payload + "}";
+  return Buffer.concat([Buffer.from(head + payload.before), payload.frame, Buffer.from(payload.after + "}")]);
 }
 
 /** The payload graphql-ws writes for an execution result (errors last, as GraphQLError#toJSON). */

@@ -130,10 +130,10 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 
 /** A tail batch (its events array shared across subscribers by the feed, or its page by the page cache), if that is what this is. */
 function tailBatchOf(payload: unknown): EncodableBatch | null {
-  const p = payload as { events?: unknown; page?: { json?: unknown }; live?: unknown; cursor?: unknown } | null;
+  const p = payload as { events?: unknown; page?: { bytes?: unknown }; live?: unknown; cursor?: unknown } | null;
   if (!p || typeof p.live !== "boolean" || typeof p.cursor !== "number") return null;
   // A page batch's `events` must not be touched: it holds JSON, not rows.
-  if (p.page && typeof p.page.json === "string") return p as EncodableBatch;
+  if (p.page && Buffer.isBuffer(p.page.bytes)) return p as EncodableBatch;
   return Array.isArray(p.events) ? (p as EncodableBatch) : null;
 }
 

@@ -1,13 +1,21 @@
 import { getOperationAST, Kind, type DocumentNode, type FieldNode, type SelectionSetNode } from "graphql";
-import type { EventColumn, JsonPage, JsonProjection } from "../db/events.ts";
+import type { EventColumn, JsonProjection } from "../db/events.ts";
 import type { StoredEvent } from "../db/types.ts";
+import type { Frame } from "../live/frames.ts";
 
 /** What the encoder needs of a tail batch: its events as rows, or as one catch-up frame already serialised. */
 export interface EncodableBatch {
   events: readonly StoredEvent[];
-  page?: JsonPage | undefined;
+  page?: Frame | undefined;
   cursor: number;
   live: boolean;
+}
+
+/** A payload around a catch-up frame's bytes: `before` + frame + `after` is the JSON. */
+export interface FramedJson {
+  readonly before: string;
+  readonly frame: Buffer;
+  readonly after: string;
 }
 
 export interface TailEncoder {
@@ -18,7 +26,7 @@ export interface TailEncoder {
    * graphql-ws's JSON.stringify would give for row batches; undefined when a value is one graphql-js would
    * refuse (an Int beyond 32 bits), so that the caller lets graphql-js answer with its error.
    */
-  encode(batch: EncodableBatch): string | undefined;
+  encode(batch: EncodableBatch): string | FramedJson | undefined;
 }
 
 const INT_MAX = 2147483647;
@@ -66,7 +74,7 @@ const keyOf = (f: FieldNode) => JSON.stringify(f.alias?.value ?? f.name.value);
 /**
  * Compiles a `tail` subscription document into an encoder that writes each batch's result without graphql-js
  * execution: one string per event (cached per event, so an event the ring hands to many subscribers is written
- * once), and catch-up frames (json-pages.ts) pasted in whole. Only plain selections compile (fields, aliases; no
+ * once), and catch-up frames (live/frames.ts) written around as bytes. Only plain selections compile (fields, aliases; no
  * fragments, no directives, no repeated keys); null means "execute as usual".
  */
 export function compileTailEncoder(document: DocumentNode, operationName?: string | null): TailEncoder | null {
@@ -128,11 +136,18 @@ export function compileTailEncoder(document: DocumentNode, operationName?: strin
     projection,
     encode(batch) {
       let out = head;
+      let before: string | null = null;
       for (const part of parts) {
         let value: string | undefined;
         switch (part.name) {
           case "events":
-            value = batch.page ? batch.page.json : writeEvents(batch.events);
+            if (batch.page) {
+              // The frame's bytes go here; what follows is the payload's `after`.
+              before = out + part.prefix;
+              out = "";
+              continue;
+            }
+            value = writeEvents(batch.events);
             break;
           case "cursor":
             value = int(batch.cursor);
@@ -146,7 +161,8 @@ export function compileTailEncoder(document: DocumentNode, operationName?: strin
         if (value === undefined) return undefined;
         out += part.prefix + value;
       }
-      return out + (parts.length === 0 ? "{}" : "}") + "}}";
+      out += (parts.length === 0 ? "{}" : "}") + "}}";
+      return before === null ? out : { before, frame: batch.page!.bytes, after: out };
     },
   };
 }

@@ -245,7 +245,8 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
             // Taken even when the socket has closed, so that no other message can pick up this one's payload.
             const text = withEncodedPayload(data);
             if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(text, (err) => (err ? reject(err) : resolve()));
+            // A catch-up frame comes as bytes: still a text message (ws would send a Buffer as binary).
+            socket.send(text, { binary: false }, (err) => (err ? reject(err) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (cb) =>

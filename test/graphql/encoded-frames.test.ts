@@ -33,8 +33,9 @@ function rawTail(wsUrl: string, query: string, sessionId: string, id: string) {
   const frames: string[] = [];
   const watchers = new Set<() => void>();
   ws.on("open", () => ws.send(JSON.stringify({ type: "connection_init", payload: {} })));
-  ws.on("message", (data) => {
-    const text = String(data);
+  ws.on("message", (data, isBinary) => {
+    // graphql-transport-ws is text only; catch-up frames leave the server as bytes and must still go as text.
+    const text = isBinary ? `binary message: ${String(data)}` : String(data);
     const msg = JSON.parse(text) as { type: string };
     if (msg.type === "connection_ack")
       ws.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables: { sessionId, cursor: 0 } } }));
@@ -138,7 +139,7 @@ test("live frames are the bytes graphql-ws would send, replay the same events, s
 });
 
 test("a catch-up longer than one page, twice: gapless, and the second reader gets the pages from the cache", async () => {
-  const small = await startTestServer({ fastPaths: true, hub: { catchUpPageEvents: 7, catchUpFrameChars: 1_000_000 } }, fast.db);
+  const small = await startTestServer({ fastPaths: true, hub: { catchUpPageEvents: 7, catchUpFrameBytes: 1_000_000 } }, fast.db);
   try {
     const sessionId = "ses_pages";
     const sql = fast.db.sql;

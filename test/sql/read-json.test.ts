@@ -1,17 +1,24 @@
 /**
  * starcite.read_json: a page of events serialised once by the database (SQL API; the server's catch-up frames are
- * written from starcite.read_text rows instead). It must hold the same events as starcite.read, in the projection and order asked for, and stop at its limits.
+ * written from starcite.read_text rows in src/live/frames.ts instead). It must hold the same events as starcite.read, in the projection and order asked for, and stop at its limits.
  * starcite.read_many: what the live fan-out reads when many sessions advanced at once.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Sql } from "../../src/db/client.ts";
 import { mapErrors } from "../../src/db/errors.ts";
-import { read, readMany, type EventColumn, type JsonPage, type JsonProjection } from "../../src/db/events.ts";
+import { read, readMany, type EventColumn, type JsonProjection } from "../../src/db/events.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createSessionSql, starciteError } from "./_support.ts";
 
 let db: TestDatabase;
 let s: string;
+
+/** A read_json page: `[{...},{...}]`, its number of events, and its last seq (the `after` of an empty page). */
+interface JsonPage {
+  json: string;
+  count: number;
+  lastSeq: number;
+}
 
 /** starcite.read_json, its errors as StarciteErrors like every data-layer call. */
 async function readJson(
