@@ -36,9 +36,17 @@ class ByteBuffer {
   }
 
   put(bytes: Uint8Array): void {
-    this.reserve(bytes.length);
-    this.buf.set(bytes, this.len);
-    this.len += bytes.length;
+    const n = bytes.length;
+    this.reserve(n);
+    const buf = this.buf;
+    let at = this.len;
+    // Most pieces are a few bytes (keys, numbers, quotes): a loop beats a call into the runtime for those.
+    if (n < 64) for (let i = 0; i < n; i++) buf[at++] = bytes[i]!;
+    else {
+      buf.set(bytes, at);
+      at += n;
+    }
+    this.len = at;
   }
 
   byte(b: number): void {
@@ -64,11 +72,9 @@ const quoted: Writer = (out, v) => {
     const b = v[i]!;
     if (b < 0x20 || b === QUOTE || b === 0x5c) return out.text(JSON.stringify(v.toString("utf8")));
   }
-  out.reserve(v.length + 2);
-  out.buf[out.len++] = QUOTE;
-  out.buf.set(v, out.len);
-  out.len += v.length;
-  out.buf[out.len++] = QUOTE;
+  out.byte(QUOTE);
+  out.put(v);
+  out.byte(QUOTE);
 };
 
 /**
@@ -145,14 +151,15 @@ export function encodeFrames(rows: readonly RawRow[], projection: JsonProjection
   }));
   const seqAt = frameColumns(projection).indexOf("seq");
   const frames: Frame[] = [];
-  const out = new ByteBuffer(frameBytes + 1024);
+  const size = frameBytes + 1024;
+  let out = new ByteBuffer(size);
   let count = 0;
   let lastSeq = 0;
+  /** The frame ends before `end`: its buffer becomes the frame as it is (no copy); a new one takes over. */
   const cut = (end: number) => {
-    const bytes = Buffer.allocUnsafe(end + 1);
-    out.buf.copy(bytes, 0, 0, end);
-    bytes[end] = 0x5d; // ]
-    frames.push({ bytes, count, lastSeq });
+    out.reserve(1);
+    out.buf[end] = 0x5d; // ]
+    frames.push({ bytes: out.buf.subarray(0, end + 1), count, lastSeq });
   };
   for (const row of rows) {
     const start = out.len;
@@ -165,11 +172,13 @@ export function encodeFrames(rows: readonly RawRow[], projection: JsonProjection
     }
     out.byte(0x7d); // }
     if (count > 0 && out.len + 1 > frameBytes) {
-      // This event starts the next frame: close the frame before it and move it to the front.
+      // This event starts the next frame: close the frame before it, and copy the event into a new buffer.
+      const event = out.buf.subarray(start + 1, out.len);
+      const next = new ByteBuffer(Math.max(size, event.length + 2));
+      next.byte(0x5b); // [
+      next.put(event);
       cut(start);
-      out.buf.copyWithin(1, start + 1, out.len);
-      out.buf[0] = 0x5b;
-      out.len = out.len - start;
+      out = next;
       count = 0;
     }
     count++;

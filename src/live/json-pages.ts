@@ -121,7 +121,8 @@ export class JsonPages {
   }
 
   #keep(key: string, page: Page): void {
-    const size = page.reduce((n, frame) => n + frame.bytes.length + 100, 100);
+    // What the frames hold on to: each is a view of its own buffer (frames.ts), which may be larger than the frame.
+    const size = page.reduce((n, frame) => n + frame.bytes.buffer.byteLength + 100, 100);
     if (size > this.options.cacheBytes / 4 || this.#cache.has(key)) return;
     this.#cache.set(key, { page, size });
     this.#cachedBytes += size;

@@ -23,18 +23,21 @@ export class EncodedResult {
   }
 }
 
+/** A message in three parts, to be written as one (the middle one a catch-up frame's bytes, never copied). */
+export type MessageParts = readonly [string, Buffer, string];
+
 /**
- * What to write for a message graphql-ws just stringified: an EncodedResult's JSON in place of its token; bytes
- * when the payload carries a catch-up frame (one copy of the frame into the message, no string of it made).
+ * What to write for a message graphql-ws just stringified: an EncodedResult's JSON in place of its token; the
+ * message's parts when the payload carries a catch-up frame (no string of the frame made, and no copy).
  */
-export function withEncodedPayload(data: string): string | Buffer {
+export function withEncodedPayload(data: string): string | MessageParts {
   if (pending === null) return data;
   const payload = pending;
   pending = null;
   if (!data.endsWith(TOKEN_TAIL)) return data;
   const head = data.slice(0, data.length - TOKEN_TAIL.length);
   if (typeof payload === "string") return head + payload + "}";
-  return Buffer.concat([Buffer.from(head + payload.before), payload.frame, Buffer.from(payload.after + "}")]);
+  return [head + payload.before, payload.frame, payload.after + "}"];
 }
 
 /** The payload graphql-ws writes for an execution result (errors last, as GraphQLError#toJSON). */

@@ -81,6 +81,7 @@ export interface ServerLimits {
   frameBytes: number;
   operationsPerSocket: number;
   socketsPerCredential: number;
+  sendAheadBytes: number;
 }
 
 export interface RunningServer {
@@ -134,6 +135,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     frameBytes: SOCKET_LIMITS.frameBytes,
     operationsPerSocket: SOCKET_LIMITS.operationsPerSocket,
     socketsPerCredential: SOCKET_LIMITS.socketsPerCredential,
+    sendAheadBytes: SOCKET_LIMITS.sendAheadBytes,
     ...options.limits,
   };
   let closing = false;
@@ -209,6 +211,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       frameBytes: limits.frameBytes,
       operationsPerSocket: limits.operationsPerSocket,
       socketsPerCredential: limits.socketsPerCredential,
+      sendAheadBytes: limits.sendAheadBytes,
     },
   });
   server.on("upgrade", (req, socket, head) => {

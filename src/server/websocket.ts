@@ -21,6 +21,8 @@ export interface SocketLimits {
   operationsPerSocket: number;
   /** Open sockets per credential. */
   socketsPerCredential: number;
+  /** Unsent bytes a socket may hold before the next message waits for the client to read. */
+  sendAheadBytes: number;
 }
 
 export interface WebSocketDeps {
@@ -243,10 +245,22 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
         send: (data) =>
           new Promise<void>((resolve, reject) => {
             // Taken even when the socket has closed, so that no other message can pick up this one's payload.
-            const text = withEncodedPayload(data);
+            const message = withEncodedPayload(data);
             if (socket.readyState !== socket.OPEN) return resolve();
-            // A catch-up frame comes as bytes: still a text message (ws would send a Buffer as binary).
-            socket.send(text, { binary: false }, (err) => (err ? reject(err) : resolve()));
+            const done = (err?: Error) => (err ? reject(err) : resolve());
+            if (typeof message === "string") socket.send(message, done);
+            else {
+              // A catch-up frame: one text message in three fragments (the frame's bytes are written as they
+              // are, never copied into a message), corked into one write.
+              request.socket.cork();
+              socket.send(message[0], { binary: false, fin: false });
+              socket.send(message[1], { binary: false, fin: false });
+              socket.send(message[2], { binary: false, fin: true }, done);
+              request.socket.uncork();
+            }
+            // graphql-ws waits for this before it takes a tail's next batch: waiting for the write itself would
+            // cost a round trip with the client per message. Up to sendAheadBytes unsent, go on at once.
+            if (socket.bufferedAmount < limits.sendAheadBytes) resolve();
           }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (cb) =>

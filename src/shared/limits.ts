@@ -83,6 +83,11 @@ export const SOCKET_LIMITS = {
   operationsPerSocket: 100,
   /** Open sockets per credential; more are closed with 4430. */
   socketsPerCredential: 1000,
+  /**
+   * Bytes a socket may hold unsent before a tail waits for its client to read: below this a tail's next message
+   * is prepared while the last one is still on its way (no round trip per message); memory stays bounded per socket.
+   */
+  sendAheadBytes: 256 * 1024,
 } as const;
 
 /** Failed authentications per client address before it gets 429 (a sliding window). */
