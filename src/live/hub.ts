@@ -28,6 +28,8 @@ export interface HubOptions {
   catchUpCacheBytes?: number;
   /** Catch-up pages read ahead of their readers at once, process-wide. */
   catchUpPrefetch?: number;
+  /** Catch-up pages one reader may have read ahead at once (each takes one of the process's catchUpPrefetch slots). */
+  catchUpReadAhead?: number;
 }
 
 const DEFAULTS: Required<HubOptions> = {
@@ -40,6 +42,7 @@ const DEFAULTS: Required<HubOptions> = {
   catchUpFrameBytes: 60_000,
   catchUpCacheBytes: 64 * 1024 * 1024,
   catchUpPrefetch: 16,
+  catchUpReadAhead: 3,
 };
 
 /**

@@ -63,7 +63,11 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
   #timer: NodeJS.Timeout | null = null;
   #deadlineHit = false;
   #projection: SharedProjection | null = null;
-  #prefetched: Prefetched | null = null;
+  /**
+   * Catch-up pages read ahead, in order: the first after the current page's last seq, each next one a full page
+   * (pageEvents) further on, queued only while the session is known to hold that many more events.
+   */
+  #ahead: Prefetched[] = [];
   /** The rest of the catch-up page being sent: frames that continue from the cursor. */
   #frames: Frame[] = [];
   #stopped: StarciteError | null = null;
@@ -206,8 +210,8 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
       projection,
       after,
     });
-    const ahead = this.#prefetched;
-    this.#prefetched = null;
+    const ahead = this.#ahead.shift();
+    if (ahead && ahead.after !== this.#cursor) this.#releaseAhead();
     let page: Page | undefined;
     if (ahead) {
       try {
@@ -222,10 +226,25 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     page ??= await readThroughOutage(() => pages.read(address(from)), this.hub.options.unavailableAfterMs, this.#abort.signal);
     const count = page.reduce((n, frame) => n + frame.count, 0);
     const last = page.at(-1)?.lastSeq ?? from;
-    if (count === pages.options.pageEvents && !this.#done && last + pages.options.pageEvents <= PAGE_SEQ_MAX) {
-      this.#prefetched = pages.prefetch(address(last));
+    const size = pages.options.pageEvents;
+    const aligned = this.#ahead.length === 0 || this.#ahead[0]!.after === last;
+    if (count !== size || this.#done || !aligned) this.#releaseAhead();
+    if (count === size && !this.#done) {
+      // Top up: the next page, then whole pages while the session is known to go that far (the log is gapless,
+      // so a full page after `last` ends at last + size).
+      while (this.#ahead.length < this.hub.options.catchUpReadAhead) {
+        const after = last + this.#ahead.length * size;
+        if (after + size > PAGE_SEQ_MAX || (this.#ahead.length > 0 && after + size > this.#feed.knownSeq)) break;
+        const next = pages.prefetch(address(after));
+        if (!next) break;
+        this.#ahead.push(next);
+      }
     }
     return page;
+  }
+
+  #releaseAhead(): void {
+    for (const ahead of this.#ahead.splice(0)) ahead.release();
   }
 
   async return(): Promise<IteratorResult<TailBatch, undefined>> {
@@ -242,8 +261,7 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     if (this.#done) return;
     this.#done = true;
     this.#abort.abort();
-    this.#prefetched?.release();
-    this.#prefetched = null;
+    this.#releaseAhead();
     this.#frames = [];
     if (this.#timer) clearTimeout(this.#timer);
     this.options.stop?.removeEventListener("abort", this.#onStop);
