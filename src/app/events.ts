@@ -1,7 +1,6 @@
 import { actorFor, requireScope, requireSession } from "../auth/guard.ts";
 import type { Principal } from "../auth/principal.ts";
 import { StarciteError } from "../db/errors.ts";
-import { appendItems } from "../db/events.ts";
 import { getSession } from "../db/sessions.ts";
 import type { AppendResult, EventInput, JsonValue, StoredEvent } from "../db/types.ts";
 import type { AppContext } from "./context.ts";
@@ -55,15 +54,8 @@ export async function appendBatch(ctx: AppContext, sessionId: string, inputs: re
   const p = requireScope(ctx.auth, "session:append");
   requireSession(p, checkSessionRef(sessionId));
   const events = validateEvents(inputs.map((e) => toEventInput(e, p)));
-  const outcomes = await appendItems(
-    ctx.sql,
-    events.map((e) => ({ ...e, sessionId, tenantId: p.tenantId })),
-    true,
-  );
-  return outcomes.map((o) => {
-    if (!o.ok) throw o.error;
-    return o.result;
-  });
+  // Through the group commit too: concurrent batches share a transaction, each all-or-nothing on its own.
+  return ctx.batcher.appendAtomic(events.map((e) => ({ ...e, sessionId, tenantId: p.tenantId })));
 }
 
 /** Events with seq > after in seq order, with the cursor for the next page and the session's last seq. */

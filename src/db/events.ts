@@ -89,6 +89,38 @@ export async function appendItems(sql: Sql, events: readonly AddressedEvent[], a
   return rows.map(toOutcome);
 }
 
+/** A group of `appendGroups`: its events, and whether they are all-or-nothing. */
+export interface AppendGroup {
+  events: readonly AddressedEvent[];
+  atomic: boolean;
+}
+
+/** One outcome per event of a group; an atomic group that failed has one error for all of them. */
+export type GroupOutcome = { ok: true; outcomes: AppendOutcome[] } | { ok: false; error: StarciteError };
+
+/**
+ * `starcite.append_groups`: several append_items calls in one transaction (one commit for all), each group's
+ * outcomes apart; an atomic group that fails writes nothing and does not affect the others.
+ */
+export async function appendGroups(sql: Sql, groups: readonly AppendGroup[]): Promise<GroupOutcome[]> {
+  const rows = await mapWriteErrors(
+    () => sql<(Omit<AppendResultRow, "idx"> & { grp: number; idx: number | null })[]>`
+      select * from starcite.append_groups(${sql.json(groups.map((g) => ({ items: g.events.map(toItem), atomic: g.atomic })))}::jsonb)`,
+  );
+  const out: GroupOutcome[] = groups.map(() => ({ ok: true, outcomes: [] }));
+  for (const row of rows) {
+    const at = row.grp - 1;
+    if (row.idx === null) {
+      const failed = toOutcome({ ...row, idx: 0 });
+      out[at] = failed.ok ? { ok: false, error: new StarciteError("internal_error", "a group failed without an error") } : failed;
+    } else {
+      const group = out[at]!;
+      if (group.ok) group.outcomes.push(toOutcome({ ...row, idx: row.idx }));
+    }
+  }
+  return out;
+}
+
 /** `starcite.append_batch`: many events into one session, one outcome per input in input order. */
 export async function appendBatch(
   sql: Sql,

@@ -819,6 +819,67 @@ describe("group commit", () => {
   });
 });
 
+describe("group commit of atomic batches", () => {
+  test("concurrent appendBatch calls share transactions; a failing batch writes nothing and leaves the others alone", async () => {
+    const sessions = await Promise.all(Array.from({ length: 4 }, () => newSession()));
+    await Promise.all(Array.from({ length: 24 }, () => t.gql(`{ __typename }`)));
+    const batchesBefore = await metricValue("starcite_append_batch_size_count");
+    const sumBefore = await metricValue("starcite_append_batch_size_sum");
+    // 20 batches of 3 events over 4 sessions, 4 of them with a bad second event; 4 single appends among them.
+    const calls = Array.from({ length: 20 }, (_, i) => {
+      const bad = i % 5 === 2;
+      // The bad one only the engine can refuse (it repeats a producer seq with other content), inside the transaction.
+      const producer = { producerId: `p${i}`, producerSeq: 1 };
+      const events = [{ payload: { i, k: 0 }, ...producer }, { payload: { i, k: 1 }, ...(bad ? producer : {}) }, { payload: { i, k: 2 } }];
+      return {
+        i,
+        bad,
+        sessionId: sessions[i % 4]!,
+        run: () => t.gql<{ appendBatch: AppendResult[] }>(APPEND_BATCH, { sessionId: sessions[i % 4]!, events }),
+      };
+    });
+    const [results, singles] = await within(
+      15_000,
+      "concurrent batches",
+      Promise.all([Promise.all(calls.map((c) => c.run())), Promise.all(sessions.map((id, j) => append(id, { payload: { single: j } })))]),
+    );
+    const batches = (await metricValue("starcite_append_batch_size_count")) - batchesBefore;
+    // Every event of every call went through the group commit (the bad batches' too).
+    expect((await metricValue("starcite_append_batch_size_sum")) - sumBefore).toBe(20 * 3 + 4);
+    for (const [k, c] of calls.entries()) {
+      if (c.bad) expectError(results[k]!, "producer_replay_conflict");
+      else {
+        const seqs = expectOk(results[k]!).appendBatch.map((r) => r.seq);
+        expect(seqs, `batch ${c.i}`).toEqual([seqs[0], seqs[0]! + 1, seqs[0]! + 2]);
+      }
+    }
+    singles.forEach((r) => expectOk(r));
+    expect(batches, "append transactions for 24 concurrent calls").toBeLessThan(24);
+    // Per session: gapless, each good batch's three events together and in order, nothing of a bad batch.
+    for (const [j, id] of sessions.entries()) {
+      const events = expectOk(await t.gql(EVENTS, { sessionId: id, limit: 1000 })).events.events as {
+        seq: number;
+        payload: { i?: number; k?: number };
+      }[];
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, n) => n + 1));
+      const good = calls.filter((c) => c.sessionId === id && !c.bad);
+      expect(events.length).toBe(good.length * 3 + 1);
+      for (const c of good) {
+        const at = events.findIndex((e) => e.payload.i === c.i);
+        expect(events.slice(at, at + 3).map((e) => [e.payload.i, e.payload.k])).toEqual([
+          [c.i, 0],
+          [c.i, 1],
+          [c.i, 2],
+        ]);
+      }
+      expect(
+        events.some((e) => calls.some((c) => c.bad && c.sessionId === id && e.payload.i === c.i)),
+        `session ${j}`,
+      ).toBe(false);
+    }
+  });
+});
+
 describe("fast paths", () => {
   test("STARCITE_FAST_PATHS decides whether tail results are shared (the no-fast-paths project runs this file with it off)", async () => {
     const fast = process.env.STARCITE_FAST_PATHS !== "off";
