@@ -7,6 +7,10 @@
 --
 -- Every session the groups address is locked first, in id order, as a single append_items call does, so that
 -- calls cannot deadlock however their groups are ordered (append_items then takes locks this transaction holds).
+--
+-- The usual case, where no atomic group fails, costs one append_items call: all the items in one call (in group
+-- order, which is what the calls one after another would do), in a subtransaction that is rolled back, and the
+-- groups taken one by one, only when an item of an atomic group failed (or there are too many items for one call).
 create function starcite.append_groups(groups jsonb)
 returns table (grp integer, idx integer, seq bigint, last_seq bigint, deduped boolean, error_code text,
                error_message text, error_detail jsonb)
@@ -14,6 +18,10 @@ language plpgsql volatile as $$
 declare
   _group   jsonb;
   _k       integer := 0;
+  _all     jsonb;
+  _starts  integer[];                      -- by group: how many items come before it
+  _atomic  boolean[];                      -- by group
+  _grp     integer[];                      -- by position in _all: the item's group
   _rows    starcite.append_result[];
   _state   text;
   _message text;
@@ -34,6 +42,30 @@ begin
                                 where jsonb_typeof(i) = 'object')
   order by s.id
   for no key update;
+
+  select coalesce(jsonb_agg(i.i order by g.k, i.n), '[]'), array_agg(g.k::integer order by g.k, i.n),
+         array(select (sum(jsonb_array_length(x.g->'items')) over (order by x.k) - jsonb_array_length(x.g->'items'))::integer
+               from jsonb_array_elements(groups) with ordinality as x(g, k) order by x.k),
+         array(select coalesce((x.g->>'atomic')::boolean, false) from jsonb_array_elements(groups) with ordinality as x(g, k) order by x.k)
+    into _all, _grp, _starts, _atomic
+    from jsonb_array_elements(groups) with ordinality as g(g, k), jsonb_array_elements(g.g->'items') with ordinality as i(i, n);
+
+  if jsonb_array_length(_all) <= starcite.limit_value('events_per_call') then
+    begin
+      _rows := array(select r from starcite.append_items(_all, false) r);
+      if exists (select 1 from unnest(_rows) r where r.error_code is not null and _atomic[_grp[r.idx]]) then
+        raise exception 'an atomic group failed' using errcode = 'P0001';
+      end if;
+      return query
+        select _grp[r.idx], r.idx - _starts[_grp[r.idx]], r.seq, r.last_seq, r.deduped, r.error_code, r.error_message,
+               r.error_detail
+        from unnest(_rows) r
+        order by r.idx;
+      return;
+    exception when raise_exception then
+      null; -- rolled back: the groups one by one below
+    end;
+  end if;
 
   for _group in select g from jsonb_array_elements(groups) g loop
     _k := _k + 1;

@@ -114,3 +114,33 @@ test("concurrent calls whose groups take the same sessions in opposite orders ne
     expect(seqs).toEqual(Array.from({ length: 4 * rounds }, (_, i) => i + 1));
   }
 });
+
+test("when an atomic group fails, later groups see the log without it (as if each group were its own call)", async () => {
+  const a = await createSessionSql(db.sql);
+  const p = { producerId: "p", producerSeq: 1 };
+  const out = await appendGroups(db.sql, [
+    { events: [ev(a, 1, p), { sessionId: a, payload: { n: 2 }, producerId: "p", producerSeq: 1 }], atomic: true },
+    { events: [ev(a, 3, p)], atomic: true },
+    { events: [ev(a, 4, { producerId: "p", producerSeq: 2 }), ev(a, 5, { producerId: "p", producerSeq: 2 })], atomic: false },
+  ]);
+  expect(out[0]).toMatchObject({ ok: false, error: { code: "producer_replay_conflict" } });
+  // Group 1 wrote nothing, so producer p's seq 1 is new here, not a repeat of group 1's.
+  expect(out[1]).toEqual({ ok: true, outcomes: [{ ok: true, result: { seq: 1, lastSeq: 1, deduped: false } }] });
+  expect(out[2]).toMatchObject({
+    ok: true,
+    outcomes: [
+      { ok: true, result: { seq: 2, deduped: false } },
+      { ok: false, error: { code: "producer_replay_conflict" } },
+    ],
+  });
+  expect(await payloads(a)).toEqual([3, 4]);
+});
+
+test("more items than one engine call takes: the groups go one by one, with the same outcomes", async () => {
+  const a = await createSessionSql(db.sql);
+  const groups = Array.from({ length: 3 }, (_, g) => ({ events: Array.from({ length: 400 }, (_, i) => ev(a, g * 400 + i)), atomic: true }));
+  const out = await appendGroups(db.sql, groups);
+  expect(out.map((g) => (g.ok ? g.outcomes.length : -1))).toEqual([400, 400, 400]);
+  expect(await lastSeq(db.sql, a)).toBe(1200);
+  expect(await payloads(a)).toEqual(Array.from({ length: 1200 }, (_, i) => i));
+});
