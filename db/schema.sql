@@ -578,7 +578,7 @@ CREATE INDEX webhook_endpoints_tenant_idx ON starcite.webhook_endpoints USING bt
 --   returns TABLE(idx integer, seq bigint, last_seq bigint, deduped boolean, error_code text, error_message text); language plpgsql, volatile; body md5 13c07eff7d0f25eec83c2a5ce2b6e335
 
 -- starcite.append_groups(groups jsonb)
---   returns TABLE(grp integer, idx integer, seq bigint, last_seq bigint, deduped boolean, error_code text, error_message text, error_detail jsonb); language plpgsql, volatile; body md5 b94a5cb0d120bf58cf0664cb332606fb
+--   returns TABLE(grp integer, idx integer, seq bigint, last_seq bigint, deduped boolean, error_code text, error_message text, error_detail jsonb); language plpgsql, volatile; body md5 1368010bbd476a17d7076cf7cc5eca36
 
 -- starcite.append_items(items jsonb, atomic boolean DEFAULT false)
 --   returns SETOF starcite.append_result; language plpgsql, volatile; body md5 f68d1cbc19aaa9572310bc6ac5083b05

@@ -5,12 +5,11 @@
 -- fail writes nothing and gets ONE row (idx null) with the error append_items raised; the other groups are not
 -- affected: each atomic group runs in a subtransaction. Any other error fails the whole call.
 --
--- Every session the groups address is locked first, in id order, as a single append_items call does, so that
--- calls cannot deadlock however their groups are ordered (append_items then takes locks this transaction holds).
---
 -- The usual case, where no atomic group fails, costs one append_items call: all the items in one call (in group
 -- order, which is what the calls one after another would do), in a subtransaction that is rolled back, and the
 -- groups taken one by one, only when an item of an atomic group failed (or there are too many items for one call).
+-- Before the groups go one by one, every session they address is locked, in id order, as a single append_items
+-- call does, so that calls cannot deadlock however their groups are ordered.
 create function starcite.append_groups(groups jsonb)
 returns table (grp integer, idx integer, seq bigint, last_seq bigint, deduped boolean, error_code text,
                error_message text, error_detail jsonb)
@@ -35,14 +34,6 @@ begin
       '{"field":"groups"}');
   end if;
 
-  perform 1
-  from starcite.sessions s
-  where (s.id, s.tenant_id) in (select i->>'session_id', coalesce(i->>'tenant_id', starcite.current_tenant())
-                                from jsonb_array_elements(groups) g, jsonb_array_elements(g->'items') i
-                                where jsonb_typeof(i) = 'object')
-  order by s.id
-  for no key update;
-
   select coalesce(jsonb_agg(i.i order by g.k, i.n), '[]'), array_agg(g.k::integer order by g.k, i.n),
          array(select (sum(jsonb_array_length(x.g->'items')) over (order by x.k) - jsonb_array_length(x.g->'items'))::integer
                from jsonb_array_elements(groups) with ordinality as x(g, k) order by x.k),
@@ -66,6 +57,18 @@ begin
       null; -- rolled back: the groups one by one below
     end;
   end if;
+
+  -- Group by group: every session locked first, here in the transaction itself (the subtransactions below then
+  -- update rows it holds). Not before the one-call path above: there append_items locks and updates in the same
+  -- subtransaction, while a lock taken here and an update in a subtransaction make Postgres record both in a
+  -- multixact, on every call.
+  perform 1
+  from starcite.sessions s
+  where (s.id, s.tenant_id) in (select i->>'session_id', coalesce(i->>'tenant_id', starcite.current_tenant())
+                                from jsonb_array_elements(groups) g, jsonb_array_elements(g->'items') i
+                                where jsonb_typeof(i) = 'object')
+  order by s.id
+  for no key update;
 
   for _group in select g from jsonb_array_elements(groups) g loop
     _k := _k + 1;
