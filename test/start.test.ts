@@ -14,6 +14,7 @@ import { createPool } from "../src/db/client.ts";
 import { append, read } from "../src/db/events.ts";
 import { createSession, getSession } from "../src/db/sessions.ts";
 import { freePort } from "./helpers/net.ts";
+import { processAlive } from "./helpers/node.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-start-"));
@@ -93,15 +94,6 @@ function serverPid(app: Started): number {
   return pid as number;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** True when nothing listens on the port any more. */
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -125,7 +117,7 @@ async function stop(app: Started, signal: NodeJS.Signals, ports: number[]): Prom
   ]).finally(() => clearTimeout(timer));
   expect(result, app.output()).toEqual({ code: 0, signal: null });
   // npm waits for its child, so by now the server has exited, and with it the embedded Postgres.
-  expect(alive(pid), `server pid ${pid} still running`).toBe(false);
+  expect(processAlive(pid), `server pid ${pid} still running`).toBe(false);
   expect(postmasterPid()).toBeNull();
   for (const port of ports) expect(await portFree(port), `port ${port} still bound`).toBe(true);
   expect(Date.now() - started).toBeLessThan(10_000);

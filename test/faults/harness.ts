@@ -7,7 +7,7 @@ import postgres from "postgres";
 import WebSocket from "ws";
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../../src/db/embedded.ts";
 import { migrate } from "../../src/db/migrate.ts";
-import { ROOT, SOURCE_NODE_ARGS } from "../helpers/node.ts";
+import { processAlive, ROOT, SOURCE_NODE_ARGS } from "../helpers/node.ts";
 import { freePort } from "../helpers/net.ts";
 
 /** A small seeded PRNG (mulberry32): a failing run prints its seed, and the same seed replays the same schedule. */
@@ -34,15 +34,6 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
 }
 
 // ---- Postgres: a cluster of the suite's own, restartable --------------------------------------------------
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `ps` lines of a process and its children (a diagnostic for a postmaster that does not stop). */
 function processesUnder(pid: number): string {
@@ -73,17 +64,20 @@ export class Cluster {
     await migrate(this.url);
   }
 
-  /** The postmaster's pid, once postmaster.pid holds one (never 0: process.kill(0) signals our whole process group). */
+  /** The pid in postmaster.pid, or 0 when there is none (never 0 to signal: process.kill(0) hits our whole group). */
+  #pidFile(): number {
+    try {
+      const pid = Number(fs.readFileSync(path.join(this.tmp, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
+      return Number.isInteger(pid) && pid > 1 ? pid : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The postmaster's pid, once postmaster.pid holds one. */
   async #postmasterPid(): Promise<number> {
     let pid = 0;
-    await waitFor("postmaster.pid", () => {
-      try {
-        pid = Number(fs.readFileSync(path.join(this.tmp, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
-      } catch {
-        pid = 0;
-      }
-      return Number.isInteger(pid) && pid > 1;
-    });
+    await waitFor("postmaster.pid", () => (pid = this.#pidFile()) > 0);
     return pid;
   }
 
@@ -94,7 +88,7 @@ export class Cluster {
     // Signalled: its handle's stop() would wait forever for an exit that may already have happened (stop() below
     // takes care of a postmaster still running).
     this.handle = undefined;
-    const gone = () => !alive(pid);
+    const gone = () => !processAlive(pid);
     try {
       await waitFor(`postmaster ${pid} to exit`, gone);
     } catch {
@@ -140,15 +134,12 @@ export class Cluster {
     if (this.handle) await this.handle.stop().catch(() => {});
     else {
       // A restart broke off: end whatever postmaster is left on the data dir without waiting on a handle.
-      let pid = 0;
-      try {
-        pid = Number(fs.readFileSync(path.join(this.tmp, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
-      } catch {
-        pid = 0; // no pid file: nothing running
-      }
-      if (Number.isInteger(pid) && pid > 1 && alive(pid)) {
+      const pid = this.#pidFile();
+      if (pid > 0 && processAlive(pid)) {
         process.kill(pid, "SIGQUIT");
-        await waitFor(`postmaster ${pid} to exit after SIGQUIT`, () => !alive(pid), 10_000).catch(() => process.kill(pid, "SIGKILL"));
+        await waitFor(`postmaster ${pid} to exit after SIGQUIT`, () => !processAlive(pid), 10_000).catch(() =>
+          process.kill(pid, "SIGKILL"),
+        );
       }
     }
     fs.rmSync(this.tmp, { recursive: true, force: true });

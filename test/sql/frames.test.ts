@@ -5,31 +5,16 @@
  * repeat or reorder an event.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { read, readTextRaw, type EventColumn, type JsonProjection } from "../../src/db/events.ts";
+import { read, readTextRaw, type JsonProjection } from "../../src/db/events.ts";
 import type { StoredEvent } from "../../src/db/types.ts";
 import { encodeFrames, frameColumns, type Frame } from "../../src/live/frames.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { ALL_COLUMNS, EVENT_COLUMN_FIELDS } from "../helpers/events.ts";
 import { createSessionSql } from "./_support.ts";
 
 let db: TestDatabase;
 let s: string;
 let rows: StoredEvent[];
-
-const ALL: [EventColumn, keyof StoredEvent][] = [
-  ["seq", "seq"],
-  ["session_id", "sessionId"],
-  ["type", "type"],
-  ["payload", "payload"],
-  ["actor", "actor"],
-  ["source", "source"],
-  ["metadata", "metadata"],
-  ["refs", "refs"],
-  ["idempotency_key", "idempotencyKey"],
-  ["producer_id", "producerId"],
-  ["producer_seq", "producerSeq"],
-  ["inserted_at", "insertedAt"],
-];
-const all: JsonProjection = { fields: ALL.map(([f]) => f), keys: ALL.map(([, k]) => k) };
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -60,14 +45,14 @@ async function frames(projection: JsonProjection, frameBytes: number, after = 0)
 }
 
 const project = (projection: JsonProjection, e: StoredEvent) =>
-  Object.fromEntries(projection.fields.map((f, i) => [projection.keys[i], e[ALL.find(([c]) => c === f)![1]]]));
+  Object.fromEntries(projection.fields.map((f, i) => [projection.keys[i], e[EVENT_COLUMN_FIELDS.find(([c]) => c === f)![1]]]));
 
 test("every column: the events starcite.read gives, insertedAt as rows have it (six digits, Z)", async () => {
-  const [only, ...rest] = await frames(all, 1_000_000);
+  const [only, ...rest] = await frames(ALL_COLUMNS, 1_000_000);
   expect(rest).toEqual([]);
   expect(only!.count).toBe(rows.length);
   expect(only!.lastSeq).toBe(rows.length);
-  expect(JSON.parse(only!.bytes.toString("utf8"))).toEqual(rows.map((e) => project(all, e)));
+  expect(JSON.parse(only!.bytes.toString("utf8"))).toEqual(rows.map((e) => project(ALL_COLUMNS, e)));
   expect(rows.slice(0, 4).map((e) => e.insertedAt)).toEqual([
     "2026-01-02T03:04:05.000000Z",
     "2026-01-02T03:04:05.100000Z",
@@ -86,9 +71,9 @@ test("a projection without seq, in its own order and keys; seq still gives each 
 
 test.each([1, 200, 700, 5000])("frames of at most %i bytes (or one event): nothing lost, repeated or out of order", async (size) => {
   // Each event's length in bytes, from frames of one event each.
-  const lengths = (await frames(all, 1)).map((f) => f.bytes.length - 2);
+  const lengths = (await frames(ALL_COLUMNS, 1)).map((f) => f.bytes.length - 2);
   expect(lengths).toHaveLength(rows.length);
-  const out = await frames(all, size);
+  const out = await frames(ALL_COLUMNS, size);
   let after = 0;
   const events: unknown[] = [];
   for (const [i, frame] of out.entries()) {
@@ -104,9 +89,9 @@ test.each([1, 200, 700, 5000])("frames of at most %i bytes (or one event): nothi
     after = frame.lastSeq;
     events.push(...parsed);
   }
-  expect(events).toEqual(rows.map((e) => project(all, e)));
+  expect(events).toEqual(rows.map((e) => project(ALL_COLUMNS, e)));
 });
 
 test("nothing after the cursor: no frames", async () => {
-  expect(await frames(all, 1000, rows.length)).toEqual([]);
+  expect(await frames(ALL_COLUMNS, 1000, rows.length)).toEqual([]);
 });

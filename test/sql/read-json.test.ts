@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Sql } from "../../src/db/client.ts";
 import { mapErrors } from "../../src/db/errors.ts";
-import { read, readMany, type EventColumn, type JsonProjection } from "../../src/db/events.ts";
+import { read, readMany, type JsonProjection } from "../../src/db/events.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { ALL_COLUMNS } from "../helpers/events.ts";
 import { createSessionSql, starciteError } from "./_support.ts";
 
 let db: TestDatabase;
@@ -39,22 +40,6 @@ async function readJson(
   return { json: row!.events, count: row!.n, lastSeq: row!.last_seq ?? afterSeq };
 }
 
-const ALL: [EventColumn, string][] = [
-  ["seq", "seq"],
-  ["session_id", "sessionId"],
-  ["type", "type"],
-  ["payload", "payload"],
-  ["actor", "actor"],
-  ["source", "source"],
-  ["metadata", "metadata"],
-  ["refs", "refs"],
-  ["idempotency_key", "idempotencyKey"],
-  ["producer_id", "producerId"],
-  ["producer_seq", "producerSeq"],
-  ["inserted_at", "insertedAt"],
-];
-const all = { fields: ALL.map(([f]) => f), keys: ALL.map(([, k]) => k) };
-
 beforeAll(async () => {
   db = await createTestDatabase();
   s = await createSessionSql(db.sql);
@@ -75,7 +60,7 @@ afterAll(async () => {
 
 describe("starcite.read_json", () => {
   test("every column, under the keys given: the same events as starcite.read", async () => {
-    const page = await readJson(db.sql, s, 0, 100, 1_000_000, all);
+    const page = await readJson(db.sql, s, 0, 100, 1_000_000, ALL_COLUMNS);
     expect(page.count).toBe(30);
     expect(page.lastSeq).toBe(30);
     const rows = await read(db.sql, s, 0, 100);
@@ -83,7 +68,7 @@ describe("starcite.read_json", () => {
     // Numbers beyond double precision parse alike on both sides: JSON.parse reads both texts.
     expect(parsed).toEqual(rows);
     // Keys in the order asked for.
-    expect(Object.keys(parsed[0]!)).toEqual(all.keys);
+    expect(Object.keys(parsed[0]!)).toEqual(ALL_COLUMNS.keys);
   });
 
   test("a projection: some columns, other keys and order; keys are JSON-escaped", async () => {
@@ -111,7 +96,7 @@ describe("starcite.read_json", () => {
   });
 
   test("an empty page past the end", async () => {
-    expect(await readJson(db.sql, s, 30, 100, 1000, all)).toEqual({ json: "[]", count: 0, lastSeq: 30 });
+    expect(await readJson(db.sql, s, 30, 100, 1000, ALL_COLUMNS)).toEqual({ json: "[]", count: 0, lastSeq: 30 });
   });
 
   test.each([
@@ -121,13 +106,13 @@ describe("starcite.read_json", () => {
     ["no columns", { fields: [], keys: [] }, 10],
     ["too many events", { fields: ["seq"], keys: ["seq"] }, 10_001],
   ])("%s: invalid_argument", async (_what, projection, maxEvents) => {
-    await starciteError(readJson(db.sql, s, 0, maxEvents, 1000, projection as typeof all), "invalid_argument");
+    await starciteError(readJson(db.sql, s, 0, maxEvents, 1000, projection as typeof ALL_COLUMNS), "invalid_argument");
   });
 
   test("other tenants' and missing sessions: session_not_found", async () => {
     await db.sql`select starcite.create_tenant('other')`;
-    await starciteError(readJson(db.sql, s, 0, 10, 1000, all, "other"), "session_not_found");
-    await starciteError(readJson(db.sql, "ses_missing", 0, 10, 1000, all), "session_not_found");
+    await starciteError(readJson(db.sql, s, 0, 10, 1000, ALL_COLUMNS, "other"), "session_not_found");
+    await starciteError(readJson(db.sql, "ses_missing", 0, 10, 1000, ALL_COLUMNS), "session_not_found");
   });
 });
 
