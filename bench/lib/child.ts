@@ -6,13 +6,16 @@
  *   kind "starcite":        startServer() on BENCH_DATABASE_URL (pool size BENCH_POOL_SIZE)
  *   kind "durable-streams": DurableStreamTestServer with its file-backed store in BENCH_DATA_DIR
  */
+import fs from "node:fs";
+import inspector from "node:inspector";
+import path from "node:path";
 import type { ChildRequest, ChildReply } from "./child-protocol.ts";
 
 const kind = process.argv[2];
 
-let peakRss = process.memoryUsage().rss;
+let peakRss = process.memoryUsage.rss();
 const sampler = setInterval(() => {
-  const rss = process.memoryUsage().rss;
+  const rss = process.memoryUsage.rss();
   if (rss > peakRss) peakRss = rss;
 }, 50);
 sampler.unref();
@@ -69,6 +72,31 @@ async function start(): Promise<string> {
   throw new Error(`unknown server kind ${kind}`);
 }
 
+/**
+ * BENCH_ALLOC_PROFILE_DIR: a sampling profile of every allocation (objects collected since included, unlike
+ * --heap-prof, which keeps only what is still live), written there as a .heapprofile when the server closes.
+ * Where GC time comes from: open it in Chrome DevTools' Memory tab.
+ */
+const allocProfile = (() => {
+  const dir = process.env.BENCH_ALLOC_PROFILE_DIR;
+  if (!dir) return null;
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+  const started = post("HeapProfiler.startSampling", {
+    samplingInterval: 32 * 1024,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return async () => {
+    await started;
+    const { profile } = (await post("HeapProfiler.stopSampling")) as { profile: unknown };
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `alloc-${kind}-${process.pid}.heapprofile`), JSON.stringify(profile));
+  };
+})();
+
 process.on("message", (msg: ChildRequest) => {
   void (async () => {
     switch (msg.type) {
@@ -88,7 +116,7 @@ process.on("message", (msg: ChildRequest) => {
         break;
       }
       case "reset-peak":
-        peakRss = process.memoryUsage().rss;
+        peakRss = process.memoryUsage.rss();
         send({ type: "ok", id: msg.id });
         break;
       case "gc":
@@ -97,6 +125,7 @@ process.on("message", (msg: ChildRequest) => {
         break;
       case "close":
         try {
+          await allocProfile?.();
           await close();
         } finally {
           send({ type: "ok", id: msg.id });

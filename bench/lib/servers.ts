@@ -43,7 +43,9 @@ export async function startChildServer(
     ["--expose-gc", ...extra, "--conditions=@starcite/source", "--import", "tsx", CHILD, kind],
     {
       stdio: ["ignore", out, out, "ipc"],
-      env: { ...process.env, ...env },
+      // NODE_ENV=production, as the production image runs the server (graphql-js, for one, drops its development
+      // checks: ~8 % less server CPU per GraphQL append in scenario 2); env can override it.
+      env: { ...process.env, NODE_ENV: "production", ...env },
     },
   );
   if (typeof out === "number") fs.closeSync(out);

@@ -102,18 +102,20 @@ export class SessionFeed {
     return slice;
   }
 
-  /** Resolves once the feed has read past `cursor`, failed, or `signal` aborted. */
-  waitBeyond(cursor: number, signal: AbortSignal): Promise<void> {
-    if (this.fetchedSeq > cursor || this.failure || signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        this.#waiters.delete(wake);
-        signal.removeEventListener("abort", wake);
-        resolve();
-      };
-      this.#waiters.add(wake);
-      signal.addEventListener("abort", wake, { once: true });
-    });
+  /**
+   * Calls `wake` once, when the feed has read past `cursor` or failed (or closes); returns false without waiting
+   * when it already has. A waiter that stops waiting first takes itself out with `unwait`. Plain callbacks, not an
+   * AbortSignal listener per wait: adding and removing those cost more than the delivery itself with 10,000
+   * subscribers (scenario 4b).
+   */
+  wait(cursor: number, wake: () => void): boolean {
+    if (this.fetchedSeq > cursor || this.failure || this.#closed) return false;
+    this.#waiters.add(wake);
+    return true;
+  }
+
+  unwait(wake: () => void): void {
+    this.#waiters.delete(wake);
   }
 
   hint(lastSeq: number): void {
@@ -171,7 +173,10 @@ export class SessionFeed {
   }
 
   #wakeAll(): void {
-    for (const wake of [...this.#waiters]) wake();
+    if (this.#waiters.size === 0) return;
+    const waiters = this.#waiters;
+    this.#waiters = new Set();
+    for (const wake of waiters) wake();
   }
 
   close(): void {

@@ -71,12 +71,14 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
   /** The rest of the catch-up page being sent: frames that continue from the cursor. */
   #frames: Frame[] = [];
   #stopped: StarciteError | null = null;
+  /** Resolves the wait for the feed in progress, if any. */
+  #wake: (() => void) | null = null;
   #onStop = () => {
     this.#stopped =
       this.options.stop?.reason instanceof StarciteError
         ? this.options.stop.reason
         : new StarciteError("unauthorized", "the credential is no longer valid");
-    this.#abort.abort();
+    this.#interrupt();
   };
 
   constructor(
@@ -92,7 +94,7 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
       this.#timer = setTimeout(
         () => {
           this.#deadlineHit = true;
-          this.#abort.abort();
+          this.#interrupt();
         },
         Math.min(ms, 2 ** 31 - 1),
       );
@@ -196,7 +198,23 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
         this.#live = true;
         return { events: [], cursor: this.#cursor, live: true };
       }
-      await feed.waitBeyond(this.#cursor, this.#abort.signal);
+      await new Promise<void>((resolve) => {
+        if (this.#abort.signal.aborted || !feed.wait(this.#cursor, resolve)) resolve();
+        else this.#wake = resolve;
+      });
+      this.#wake = null;
+    }
+  }
+
+  /** Ends a wait for the feed and any read in its retry pause (the loop then sees why). */
+  #interrupt(): void {
+    // With a reason: abort() without one builds a DOMException, stack and all.
+    this.#abort.abort("tail interrupted");
+    const wake = this.#wake;
+    if (wake) {
+      this.#wake = null;
+      this.#feed.unwait(wake);
+      wake();
     }
   }
 
@@ -260,7 +278,7 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#abort.abort();
+    this.#interrupt();
     this.#releaseAhead();
     this.#frames = [];
     if (this.#timer) clearTimeout(this.#timer);

@@ -11,14 +11,22 @@ import type { FramedJson } from "./tail-encoder.ts";
 const TOKEN = `starcite:frame:${randomUUID()}`;
 /** How graphql-ws's text of `{id, type: "next", payload}` ends when payload is an EncodedResult. */
 const TOKEN_TAIL = `${JSON.stringify(TOKEN)}}`;
-let pending: string | FramedJson | null = null;
+let pending: EncodedResult | null = null;
 
 /** A graphql-ws `next` payload already serialised (the JSON graphql-ws would write for it), or a catch-up frame's parts. */
 export class EncodedResult {
+  #bytes: Buffer | null = null;
+
   constructor(readonly json: string | FramedJson) {}
 
+  /** A string payload's UTF-8, encoded once for every socket it goes to. */
+  get bytes(): Buffer {
+    if (typeof this.json !== "string") throw new Error("a framed payload has no single byte form");
+    return (this.#bytes ??= Buffer.from(this.json));
+  }
+
   toJSON(): string {
-    pending = this.json;
+    pending = this;
     return TOKEN;
   }
 }
@@ -26,18 +34,27 @@ export class EncodedResult {
 /** A message in three parts, to be written as one (the middle one a catch-up frame's bytes, never copied). */
 export type MessageParts = readonly [string, Buffer, string];
 
+const CLOSE_BRACE = 0x7d;
+
 /**
- * What to write for a message graphql-ws just stringified: an EncodedResult's JSON in place of its token; the
- * message's parts when the payload carries a catch-up frame (no string of the frame made, and no copy).
+ * What to write for a message graphql-ws just stringified: an EncodedResult's JSON in place of its token, as the
+ * message's UTF-8 bytes (the shared payload's bytes copied after this socket's short head: no string of the whole
+ * message made or encoded per subscriber); the message's parts when the payload carries a catch-up frame (no copy).
  */
-export function withEncodedPayload(data: string): string | MessageParts {
+export function withEncodedPayload(data: string): string | Buffer | MessageParts {
   if (pending === null) return data;
   const payload = pending;
   pending = null;
   if (!data.endsWith(TOKEN_TAIL)) return data;
   const head = data.slice(0, data.length - TOKEN_TAIL.length);
-  if (typeof payload === "string") return head + payload + "}";
-  return [head + payload.before, payload.frame, payload.after + "}"];
+  if (typeof payload.json !== "string") return [head + payload.json.before, payload.json.frame, payload.json.after + "}"];
+  const bytes = payload.bytes;
+  const headBytes = Buffer.byteLength(head);
+  const message = Buffer.allocUnsafe(headBytes + bytes.length + 1);
+  message.write(head, 0);
+  bytes.copy(message, headBytes);
+  message[headBytes + bytes.length] = CLOSE_BRACE;
+  return message;
 }
 
 /** The payload graphql-ws writes for an execution result (errors last, as GraphQLError#toJSON). */

@@ -261,6 +261,7 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
             }
             const done = (err?: Error) => (err ? reject(err) : resolve());
             if (typeof message === "string") socket.send(message, done);
+            else if (Buffer.isBuffer(message)) socket.send(message, { binary: false }, done);
             else {
               // A catch-up frame: one text message in three fragments (the frame's bytes are written as they
               // are, never copied into a message), corked into one write.
