@@ -83,7 +83,9 @@ const allocProfile = (() => {
   const session = new inspector.Session();
   session.connect();
   const post = (method: string, params?: object) =>
-    new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))),
+    );
   const started = post("HeapProfiler.startSampling", {
     samplingInterval: 32 * 1024,
     includeObjectsCollectedByMajorGC: true,

@@ -13,7 +13,12 @@ import { ARGUMENT_CHARS, EVENT_LIMITS, KEY_LIMITS, SESSION_LIMITS } from "../sha
  */
 
 /** Why a string cannot be stored, or null. */
+/** A NUL or any surrogate code unit: the only places textProblem has anything to look at. */
+const SUSPECT = /[\u0000\ud800-\udfff]/;
+
 export function textProblem(value: string): "nul" | "surrogate" | null {
+  // The native scan first: almost every string has neither, and then there is no need to walk it by hand.
+  if (!SUSPECT.test(value)) return null;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c === 0) return "nul";
@@ -66,16 +71,17 @@ export function checkOptionalText(
   return value == null ? null : checkText(value, field, code, maxChars);
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Walks a JSON value without recursion (so no depth can overflow the stack): every key and string storable,
  * nesting at most `maxDepth`. Returns the UTF-8 size of its JSON text, or throws.
  */
 export function checkJson(value: unknown, field: string, code: ErrorCode, maxDepth: number = EVENT_LIMITS.jsonDepth): number {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
+  // Two parallel stacks (values, depths) rather than a pair per value: this runs for every appended event.
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const depth = depths.pop()!;
     if (typeof v === "string") {
       const problem = textProblem(v);
       if (problem) fail(code, field, `has a string that ${describe(problem)}`);
@@ -84,19 +90,24 @@ export function checkJson(value: unknown, field: string, code: ErrorCode, maxDep
     } else if (v !== null && typeof v === "object") {
       if (depth + 1 > maxDepth) fail(code, field, `is nested deeper than ${maxDepth} levels`, { limit: maxDepth });
       if (Array.isArray(v)) {
-        for (const item of v) stack.push([item, depth + 1]);
+        for (const item of v) {
+          values.push(item);
+          depths.push(depth + 1);
+        }
       } else {
-        for (const [key, item] of Object.entries(v)) {
+        const object = v as Record<string, unknown>;
+        for (const key of Object.keys(object)) {
           const problem = textProblem(key);
           if (problem) fail(code, field, `has a key that ${describe(problem)}`);
-          stack.push([item, depth + 1]);
+          values.push(object[key]);
+          depths.push(depth + 1);
         }
       }
     } else if (v !== null && typeof v !== "boolean") {
       fail(code, field, "is not JSON");
     }
   }
-  return encoder.encode(JSON.stringify(value)).length;
+  return Buffer.byteLength(JSON.stringify(value));
 }
 
 const isObject = (v: unknown): v is JsonObject => v !== null && typeof v === "object" && !Array.isArray(v);
