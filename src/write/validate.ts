@@ -12,10 +12,10 @@ import { ARGUMENT_CHARS, EVENT_LIMITS, KEY_LIMITS, SESSION_LIMITS } from "../sha
  * it gets one answer. Functions throw StarciteError and return the input normalised.
  */
 
-/** Why a string cannot be stored, or null. */
 /** A NUL or any surrogate code unit: the only places textProblem has anything to look at. */
 const SUSPECT = /[\u0000\ud800-\udfff]/;
 
+/** Why a string cannot be stored, or null. */
 export function textProblem(value: string): "nul" | "surrogate" | null {
   // The native scan first: almost every string has neither, and then there is no need to walk it by hand.
   if (!SUSPECT.test(value)) return null;
