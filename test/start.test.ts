@@ -8,15 +8,13 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, expect, test } from "vitest";
 import { createPool } from "../src/db/client.ts";
 import { append, read } from "../src/db/events.ts";
 import { createSession, getSession } from "../src/db/sessions.ts";
 import { freePort } from "./helpers/net.ts";
-import { processAlive } from "./helpers/node.ts";
+import { processAlive, ROOT } from "./helpers/node.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "starcite-start-"));
 // As root, Postgres runs as the "postgres" user, which must be able to enter the data dir's parents.
 fs.chmodSync(tmp, 0o755);

@@ -94,8 +94,15 @@ export const replay: Scenario = {
       };
       let firstBatchMs = 0;
       /** Cores the server, the bench (the tail's client) and Postgres used while each measured tail ran. */
-      const tailCpu: [number, number, number][] = [];
-      const warmCpu: [number, number, number][] = [];
+      type Cores = { serverCpu: number; benchCpu: number; dbCpu: number };
+      const tailCpu: Cores[] = [];
+      const warmCpu: Cores[] = [];
+      /** The most each process used over the measured rounds. */
+      const peakCores = (runs: Cores[]): Cores => ({
+        serverCpu: Math.max(...runs.map((c) => c.serverCpu)),
+        benchCpu: Math.max(...runs.map((c) => c.benchCpu)),
+        dbCpu: Math.max(...runs.map((c) => c.dbCpu)),
+      });
       let batches = 0;
       /** One graphql-ws reader from cursor 0 until its first live batch. */
       const tailOnce = async (sessionId: string) => {
@@ -120,9 +127,7 @@ export const replay: Scenario = {
           ms,
           firstAt,
           batches: nb,
-          serverCpu: w.serverCores,
-          benchCpu: w.benchCores,
-          dbCpu: w.dbCores ?? NaN,
+          cores: { serverCpu: w.serverCores, benchCpu: w.benchCores, dbCpu: w.dbCores ?? NaN },
         };
       };
       for (let r = 0; r <= rounds; r++) {
@@ -172,14 +177,14 @@ export const replay: Scenario = {
           if (r > 0) {
             firstBatchMs = cold.firstAt;
             batches = cold.batches;
-            tailCpu.push([cold.serverCpu, cold.benchCpu, cold.dbCpu]);
+            tailCpu.push(cold.cores);
           }
           // The same session again at once: its full pages are all in the page cache now. (Reading another session
           // here measured mostly the database: the 64 MiB cache holds about one and a half 100k-event sessions, so
           // the first reader's session pushed most of an older one out.)
           const warm = await tailOnce(coldIds[r]!);
           keep(rates.warm, warm.ms);
-          if (r > 0) warmCpu.push([warm.serverCpu, warm.benchCpu, warm.dbCpu]);
+          if (r > 0) warmCpu.push(warm.cores);
         }
 
         t0 = now();
@@ -251,9 +256,7 @@ export const replay: Scenario = {
             batches,
             firstBatchMs,
             vsDurableStreamsSse: tail / sseRow.throughput!,
-            serverCpu: Math.max(...tailCpu.map((c) => c[0])),
-            benchCpu: Math.max(...tailCpu.map((c) => c[1])),
-            dbCpu: Math.max(...tailCpu.map((c) => c[2])),
+            ...peakCores(tailCpu),
           },
           compare: { metric: "replay 100k from 0", system: "starcite GraphQL" },
           targets: [
@@ -271,9 +274,7 @@ export const replay: Scenario = {
           extra: {
             runs: runsOf(rates.warm),
             vsDurableStreamsSse: warm / sseRow.throughput!,
-            serverCpu: Math.max(...warmCpu.map((c) => c[0])),
-            benchCpu: Math.max(...warmCpu.map((c) => c[1])),
-            dbCpu: Math.max(...warmCpu.map((c) => c[2])),
+            ...peakCores(warmCpu),
           },
         });
       } else {

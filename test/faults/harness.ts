@@ -71,7 +71,7 @@ export class Cluster {
   async start(): Promise<void> {
     fs.chmodSync(this.tmp, 0o755);
     this.port = await freePort();
-    this.handle = await startEmbeddedPostgres({ dataDir: path.join(this.tmp, "pg"), port: this.port, settings: CLUSTER_SETTINGS });
+    this.handle = await this.#startPostgres();
     const admin = postgres(this.handle.url, { max: 1, onnotice: () => {} });
     await admin.unsafe("create database starcite");
     await admin.end();
@@ -79,6 +79,11 @@ export class Cluster {
     u.pathname = "/starcite";
     this.url = u.toString();
     await migrate(this.url);
+  }
+
+  /** The suite's cluster on its data dir and port (the first start initialises the data dir). */
+  #startPostgres(): Promise<EmbeddedPostgresHandle> {
+    return startEmbeddedPostgres({ dataDir: path.join(this.tmp, "pg"), port: this.port, settings: CLUSTER_SETTINGS });
   }
 
   /** The pid in postmaster.pid, or 0 when there is none (never 0 to signal: process.kill(0) hits our whole group). */
@@ -119,7 +124,7 @@ export class Cluster {
     // A start that never reports ready must fail the run with a reason, not hang it.
     let timer: NodeJS.Timeout | undefined;
     this.handle = await Promise.race([
-      startEmbeddedPostgres({ dataDir: path.join(this.tmp, "pg"), port: this.port, settings: CLUSTER_SETTINGS }),
+      this.#startPostgres(),
       new Promise<never>(
         (_, reject) =>
           (timer = setTimeout(() => reject(new Error(`postgres did not start again within 60 s after a ${mode} stop`)), 60_000)),

@@ -6,14 +6,13 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { buildSchema, type GraphQLArgument, type GraphQLSchema } from "graphql";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { printedSchema, schema as liveSchema } from "../../src/graphql/schema/index.ts";
+import { ROOT } from "../helpers/node.ts";
 import { collectTail, startTestServer, type GraphQLResponse, type TestServer } from "../helpers/server.ts";
 import { sid, within } from "../sql/_support.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SCHEMA_FILE = path.join(ROOT, "schema.graphql");
 
 let t: TestServer;

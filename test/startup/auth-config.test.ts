@@ -2,14 +2,11 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { checkAuthMode, resolveTokenSecret } from "../../src/startup/auth-config.ts";
 import { loadConfig } from "../../src/shared/config.ts";
 import { createLogger } from "../../src/shared/logger.ts";
-import { SOURCE_NODE_ARGS } from "../helpers/node.ts";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+import { ROOT, SOURCE_NODE_ARGS } from "../helpers/node.ts";
 
 describe("auth configuration at start-up", () => {
   test("production refuses STARCITE_AUTH=none and a missing token secret, before touching any database", () => {
