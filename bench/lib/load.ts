@@ -117,9 +117,10 @@ export async function openLoop(
     if (started >= total) break;
     const nextAtNs = started * intervalNs;
     const waitMs = (nextAtNs - Number(now() - t0)) / 1e6;
-    // setTimeout granularity is ~1 ms; yield with setImmediate when the next start is closer than that.
-    if (waitMs > 1.5) await sleep(waitMs - 1);
-    else await new Promise<void>((r) => setImmediate(r));
+    // A timer, never a setImmediate spin: spinning until the next start burned most of a core in the bench process
+    // at 1,000 starts/s (CPU the server and Postgres share). Timers fire ~1 ms late at best, so at high rates each
+    // wake starts everything due since the last one (the loop above); latency counts from each actual start.
+    await sleep(Math.max(1, waitMs));
   }
   const seconds = msSince(t0) / 1000;
   await Promise.all(pending);

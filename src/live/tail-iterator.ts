@@ -121,6 +121,34 @@ export class TailIterator implements AsyncIterableIterator<TailBatch> {
     this.#projection = projection;
   }
 
+  /**
+   * The next live batch when the feed's ring holds it now, with no promise made: for a transport that drives the
+   * tail itself (GraphQL's direct delivery). `undefined`: nothing new yet, `park` and poll again when woken.
+   * `null`: only `next()` can go on (catch-up, a database read, an error, the end).
+   */
+  poll(): RowBatch | undefined | null {
+    this.#wake = null;
+    if (!this.#live || this.#done || this.#stopped || this.#deadlineHit || this.#frames.length > 0) return null;
+    const feed = this.#feed;
+    if (feed.failure) return null;
+    const events = feed.eventsAfter(this.#cursor, this.hub.options.pageSize);
+    if (events === null || (events.length > 0 && events[0]!.seq !== this.#cursor + 1)) return null;
+    if (events.length === 0) return undefined;
+    this.#cursor = events[events.length - 1]!.seq;
+    return { events, cursor: this.#cursor, live: true };
+  }
+
+  /**
+   * Calls `wake` once when `poll` may have something (new events, or the tail must end); false, without waiting,
+   * when it already may. One callback for the tail's whole life: no allocation per wait.
+   */
+  park(wake: () => void): boolean {
+    if (this.#done || this.#stopped || this.#deadlineHit || this.#abort.signal.aborted) return false;
+    if (!this.#feed.wait(this.#cursor, wake)) return false;
+    this.#wake = wake;
+    return true;
+  }
+
   async next(): Promise<IteratorResult<TailBatch, undefined>> {
     try {
       const batch = await this.#step();

@@ -46,16 +46,35 @@ export function withEncodedPayload(data: string): string | Buffer | MessageParts
   const payload = pending;
   pending = null;
   if (!data.endsWith(TOKEN_TAIL)) return data;
-  const head = data.slice(0, data.length - TOKEN_TAIL.length);
+  return messageWith(data.slice(0, data.length - TOKEN_TAIL.length), payload);
+}
+
+/**
+ * A message's bytes: `head` (the message's text up to its payload), the payload, `}`. A string payload's shared
+ * bytes are copied after the head, so no string of the whole message is made or encoded per subscriber; a catch-up
+ * frame comes back as three parts, its bytes never copied. `headBytes`, when given, is `head` already encoded.
+ */
+export function messageWith(head: string, payload: EncodedResult, headBytes?: Buffer): Buffer | MessageParts {
   if (typeof payload.json !== "string") return [head + payload.json.before, payload.json.frame, payload.json.after + "}"];
   const bytes = payload.bytes;
-  const headBytes = Buffer.byteLength(head);
-  const message = Buffer.allocUnsafe(headBytes + bytes.length + 1);
-  message.write(head, 0);
-  bytes.copy(message, headBytes);
-  message[headBytes + bytes.length] = CLOSE_BRACE;
+  const headLength = headBytes ? headBytes.length : Buffer.byteLength(head);
+  const message = Buffer.allocUnsafe(headLength + bytes.length + 1);
+  if (headBytes) headBytes.copy(message, 0);
+  else message.write(head, 0);
+  bytes.copy(message, headLength);
+  message[headLength + bytes.length] = CLOSE_BRACE;
   return message;
 }
+
+/** The length in bytes of a message from messageWith (or a plain string one). */
+export function messageBytes(message: string | Buffer | MessageParts): number {
+  if (typeof message === "string") return Buffer.byteLength(message);
+  if (Buffer.isBuffer(message)) return message.length;
+  return Buffer.byteLength(message[0]) + message[1].length + Buffer.byteLength(message[2]);
+}
+
+/** The text of a graphql-ws `next` message for subscription `id` up to its payload. */
+export const nextHead = (id: string): string => `{"id":${JSON.stringify(id)},"type":"next","payload":`;
 
 /** The payload graphql-ws writes for an execution result (errors last, as GraphQLError#toJSON). */
 export function graphqlWsPayload(result: { errors?: readonly { toJSON(): unknown }[] } & Record<string, unknown>): Record<string, unknown> {

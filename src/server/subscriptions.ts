@@ -10,9 +10,16 @@ import {
 } from "graphql";
 
 import { EncodedResult, graphqlWsPayload } from "./frames.ts";
+import { DirectDelivery, type DrivableTail, type NextSink } from "./direct-delivery.ts";
 import { compileTailEncoder, type EncodableBatch, type TailEncoder } from "./tail-encoder.ts";
 
 type MaskError = (error: unknown, message: string) => Error;
+
+interface SharedEntry {
+  live: boolean;
+  cursor: number;
+  result: EncodedResult | Promise<EncodedResult>;
+}
 
 /**
  * Subscriptions for graphql-ws with shared per-batch results. A session's subscribers that are at the same
@@ -26,7 +33,7 @@ type MaskError = (error: unknown, message: string) => Error;
  * Errors are masked the same way Yoga masks them.
  */
 export function createSharedSubscribe(maskError: MaskError, counted: (how: "computed" | "shared") => void = () => {}) {
-  const byContent = new WeakMap<object, Map<DocumentNode, Map<string, Promise<ExecutionResult | EncodedResult>>>>();
+  const byContent = new WeakMap<object, Map<DocumentNode, Map<string, SharedEntry[]>>>();
   const shareable = new WeakMap<DocumentNode, boolean>();
   const encoders = new WeakMap<DocumentNode, Map<string, TailEncoder | null>>();
 
@@ -66,35 +73,54 @@ export function createSharedSubscribe(maskError: MaskError, counted: (how: "comp
     const tail = source as { encodeCatchUp?: (projection: NonNullable<TailEncoder["projection"]>) => void };
     if (encoder?.projection && typeof tail.encodeCatchUp === "function") tail.encodeCatchUp(encoder.projection);
 
-    const encode = async (payload: unknown, batch: EncodableBatch): Promise<ExecutionResult | EncodedResult> => {
+    const encode = (payload: unknown, batch: EncodableBatch): EncodedResult | Promise<EncodedResult> => {
       const json = encoder?.encode(batch);
       if (json !== undefined) return new EncodedResult(json);
-      const result = await execute({ ...args, rootValue: payload });
-      return new EncodedResult(JSON.stringify(graphqlWsPayload(result as ExecutionResult & Record<string, unknown>)));
+      return execute({ ...args, rootValue: payload }).then(
+        (result) => new EncodedResult(JSON.stringify(graphqlWsPayload(result as ExecutionResult & Record<string, unknown>))),
+      );
     };
 
-    const run = (payload: unknown): Promise<ExecutionResult | EncodedResult> => {
-      const batch = tailBatchOf(payload);
-      if (!canShare || !batch) {
-        counted("computed");
-        return execute({ ...args, rootValue: payload });
-      }
+    /** The batch's payload, computed by the first subscriber at this point and shared with the rest. */
+    const shared = (payload: unknown, batch: EncodableBatch): EncodedResult | Promise<EncodedResult> => {
       const content = batch.page ?? batch.events;
       let perDoc = byContent.get(content);
       if (!perDoc) byContent.set(content, (perDoc = new Map()));
-      let perKey = perDoc.get(args.document);
-      if (!perKey) perDoc.set(args.document, (perKey = new Map()));
-      const key = `${batch.live}:${batch.cursor}:${args.operationName ?? ""}`;
-      let result = perKey.get(key);
-      if (!result) {
-        counted("computed");
-        result = encode(payload, batch);
-        perKey.set(key, result);
-      } else {
-        counted("shared");
+      let perName = perDoc.get(args.document);
+      if (!perName) perDoc.set(args.document, (perName = new Map()));
+      const name = args.operationName ?? "";
+      let entries = perName.get(name);
+      if (!entries) perName.set(name, (entries = []));
+      // A batch's content decides its cursor; live is the one thing two subscribers at the same point may differ in.
+      for (const entry of entries) {
+        if (entry.live === batch.live && entry.cursor === batch.cursor) {
+          counted("shared");
+          return entry.result;
+        }
       }
+      counted("computed");
+      const result = encode(payload, batch);
+      entries.push({ live: batch.live, cursor: batch.cursor, result });
       return result;
     };
+
+    const run = (payload: unknown): Promise<ExecutionResult> | EncodedResult | Promise<EncodedResult> => {
+      const batch = tailBatchOf(payload);
+      if (canShare && batch) return shared(payload, batch);
+      counted("computed");
+      return execute({ ...args, rootValue: payload });
+    };
+
+    // A compiled tail on a transport that writes its own messages: the server drives it (direct-delivery.ts).
+    const sink = (args.rootValue as { sink?: NextSink } | undefined)?.sink;
+    if (encoder && sink && isDrivable(source)) {
+      return new DirectDelivery(
+        source,
+        (batch) => shared(batch, batch),
+        sink,
+        (error) => maskError(error, "Unexpected error."),
+      );
+    }
 
     const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
     const mapped: AsyncIterableIterator<ExecutionResult | EncodedResult> = {
@@ -122,6 +148,11 @@ export function createSharedSubscribe(maskError: MaskError, counted: (how: "comp
     };
     return mapped;
   };
+}
+
+function isDrivable(source: unknown): source is DrivableTail {
+  const s = source as Partial<DrivableTail>;
+  return typeof s.poll === "function" && typeof s.park === "function" && typeof s.next === "function" && typeof s.return === "function";
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

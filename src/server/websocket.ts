@@ -10,7 +10,8 @@ import { clientAddress } from "../auth/limiter.ts";
 import type { AuthState } from "../auth/guard.ts";
 import { StarciteError } from "../db/errors.ts";
 import { syntaxErrors } from "../graphql/errors.ts";
-import { EncodedResult, withEncodedPayload } from "./frames.ts";
+import type { NextSink } from "./direct-delivery.ts";
+import { EncodedResult, messageBytes, messageWith, nextHead, withEncodedPayload, type MessageParts } from "./frames.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { GraphQLEngine } from "./graphql.ts";
 
@@ -60,6 +61,8 @@ interface Connection {
 interface Extra {
   socket: WebSocket;
   request: http.IncomingMessage;
+  /** Writes a message on the socket, corked with the rest of this tick's; `done` once it is written. */
+  write: (message: string | Buffer | MessageParts, done?: (error?: Error) => void) => void;
   auth?: AuthState;
   connection?: Connection;
 }
@@ -128,6 +131,29 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
   }, recheckMs);
   recheck.unref();
 
+  /**
+   * Where a directly delivered tail (direct-delivery.ts) writes its `next` messages: the same bytes graphql-ws
+   * would send, under the same send-ahead rule as the adapter's send below.
+   */
+  const nextSink = (extra: Extra, id: string): NextSink => {
+    const head = nextHead(id);
+    const headBytes = Buffer.from(head);
+    return {
+      next(payload, drained) {
+        const { socket } = extra;
+        if (socket.readyState !== socket.OPEN) return false;
+        const message = messageWith(head, payload, headBytes);
+        // Up to sendAheadBytes unsent, go on at once; the message that reaches it is waited for.
+        if (socket.bufferedAmount + messageBytes(message) < limits.sendAheadBytes) {
+          extra.write(message);
+          return true;
+        }
+        extra.write(message, drained);
+        return false;
+      },
+    };
+  };
+
   const server = makeServer<Record<string, unknown> | undefined, Extra>({
     onConnect: async (ctx) => {
       const { request, socket } = ctx.extra;
@@ -164,7 +190,7 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
     subscribe: (args) => (deps.fastPaths ? engine.sharedSubscribe(args) : (args.rootValue as Enveloped).subscribe(args)) as never,
     // A shared, already serialised batch goes out as it is (frames.ts).
     onNext: (_ctx, _id, _payload, _args, result) => (result instanceof EncodedResult ? (result as never) : undefined),
-    onSubscribe: async (ctx, _id, payload) => {
+    onSubscribe: async (ctx, id, payload) => {
       // ctx.subscriptions already holds this one.
       if (Object.keys(ctx.subscriptions).length > limits.operationsPerSocket) {
         return [
@@ -201,7 +227,7 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
           document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          rootValue: { execute, subscribe, sink: nextSink(ctx.extra, id) },
         } satisfies ExecutionArgs;
       } catch (error) {
         logger.error("unexpected error", {
@@ -246,6 +272,24 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
       corked = false;
       request.socket.uncork();
     };
+    const write: Extra["write"] = (message, done) => {
+      if (!corked) {
+        corked = true;
+        request.socket.cork();
+        process.nextTick(uncork);
+      }
+      if (typeof message === "string") socket.send(message, done);
+      else if (Buffer.isBuffer(message)) socket.send(message, { binary: false }, done);
+      else {
+        // A catch-up frame: one text message in three fragments (the frame's bytes are written as they are,
+        // never copied into a message), corked into one write.
+        request.socket.cork();
+        socket.send(message[0], { binary: false, fin: false });
+        socket.send(message[1], { binary: false, fin: false });
+        socket.send(message[2], { binary: false, fin: true }, done);
+        request.socket.uncork();
+      }
+    };
     const closed = server.opened(
       {
         protocol: socket.protocol,
@@ -254,23 +298,7 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
             // Taken even when the socket has closed, so that no other message can pick up this one's payload.
             const message = withEncodedPayload(data);
             if (socket.readyState !== socket.OPEN) return resolve();
-            if (!corked) {
-              corked = true;
-              request.socket.cork();
-              process.nextTick(uncork);
-            }
-            const done = (err?: Error) => (err ? reject(err) : resolve());
-            if (typeof message === "string") socket.send(message, done);
-            else if (Buffer.isBuffer(message)) socket.send(message, { binary: false }, done);
-            else {
-              // A catch-up frame: one text message in three fragments (the frame's bytes are written as they
-              // are, never copied into a message), corked into one write.
-              request.socket.cork();
-              socket.send(message[0], { binary: false, fin: false });
-              socket.send(message[1], { binary: false, fin: false });
-              socket.send(message[2], { binary: false, fin: true }, done);
-              request.socket.uncork();
-            }
+            write(message, (err) => (err ? reject(err) : resolve()));
             // graphql-ws waits for this before it takes a tail's next batch: waiting for the write itself would
             // cost a round trip with the client per message. Up to sendAheadBytes unsent, go on at once.
             if (socket.bufferedAmount < limits.sendAheadBytes) resolve();
@@ -307,7 +335,7 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
             }
           }),
       },
-      { socket, request },
+      { socket, request, write },
     );
     socket.once("close", (code, reason) => {
       if (pongWait) clearTimeout(pongWait);

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 /** A bare graphql-transport-ws subscriber that keeps every `next` frame's text as received. */
-function rawTail(wsUrl: string, query: string, sessionId: string, id: string) {
+function rawTail(wsUrl: string, query: string, sessionId: string, id: string, cursor = 0) {
   const ws = new WebSocket(wsUrl, "graphql-transport-ws");
   const frames: string[] = [];
   const watchers = new Set<() => void>();
@@ -38,7 +38,7 @@ function rawTail(wsUrl: string, query: string, sessionId: string, id: string) {
     const text = isBinary ? `binary message: ${String(data)}` : String(data);
     const msg = JSON.parse(text) as { type: string };
     if (msg.type === "connection_ack")
-      ws.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables: { sessionId, cursor: 0 } } }));
+      ws.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables: { sessionId, cursor } } }));
     if (msg.type === "next" || msg.type === "error") frames.push(text);
     watchers.forEach((w) => w());
   });
@@ -169,4 +169,34 @@ test("a catch-up longer than one page, twice: gapless, and the second reader get
   } finally {
     await small.close();
   }
+});
+
+test("a seq past 32 bits: the batch goes to graphql-js, whose error is written in order with the rest", async () => {
+  // The compiled encoder refuses an Int graphql-js would refuse; a directly delivered tail then waits for
+  // graphql-js's result (its one asynchronous delivery) and writes it after the batches before it.
+  const sessionId = "ses_int_edge";
+  const sql = fast.db.sql;
+  await sql`select starcite.create_session(${sessionId})`;
+  const start = 2 ** 31 - 2;
+  await sql`update starcite.sessions set last_seq = ${start} where id = ${sessionId}`;
+  const tail = rawTail(fast.wsUrl, QUERIES.sdk, sessionId, "edge", start);
+  await tail.until(() => tail.frames.some(isLive), "the catch-up point");
+  const mark = tail.frames.length;
+  for (const k of [1, 2, 3]) {
+    await sql`select * from starcite.append_batch(${sessionId}, ${sql.json([{ type: "chunk", payload: { k } }])}, true)`;
+    await tail.until(() => tail.frames.length === mark + k, `frame ${k}`);
+  }
+  const live = tail.frames.slice(mark).map((f) => JSON.parse(f) as { type: string; payload: Record<string, never> });
+  expect(live.map((f) => f.type)).toEqual(["next", "next", "next"]);
+  expect(live[0]!.payload).toMatchObject({
+    data: { tail: { cursor: 2 ** 31 - 1, live: true, events: [{ seq: 2 ** 31 - 1, payload: { k: 1 } }] } },
+  });
+  // GraphQL's Int stops at 2^31 - 1: graphql-js's own error, coded, for each batch beyond (the tail goes on).
+  for (const [k, f] of live.slice(1).entries()) {
+    expect(f.payload).toMatchObject({
+      data: null,
+      errors: [{ message: `Int cannot represent non 32-bit signed integer value: ${2 ** 31 + k}`, extensions: { code: "bad_request" } }],
+    });
+  }
+  tail.close();
 });
