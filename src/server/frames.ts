@@ -52,15 +52,14 @@ export function withEncodedPayload(data: string): string | Buffer | MessageParts
 /**
  * A message's bytes: `head` (the message's text up to its payload), the payload, `}`. A string payload's shared
  * bytes are copied after the head, so no string of the whole message is made or encoded per subscriber; a catch-up
- * frame comes back as three parts, its bytes never copied. `headBytes`, when given, is `head` already encoded.
+ * frame comes back as three parts, its bytes never copied.
  */
-export function messageWith(head: string, payload: EncodedResult, headBytes?: Buffer): Buffer | MessageParts {
+export function messageWith(head: string, payload: EncodedResult): Buffer | MessageParts {
   if (typeof payload.json !== "string") return [head + payload.json.before, payload.json.frame, payload.json.after + "}"];
   const bytes = payload.bytes;
-  const headLength = headBytes ? headBytes.length : Buffer.byteLength(head);
+  const headLength = Buffer.byteLength(head);
   const message = Buffer.allocUnsafe(headLength + bytes.length + 1);
-  if (headBytes) headBytes.copy(message, 0);
-  else message.write(head, 0);
+  message.write(head, 0);
   bytes.copy(message, headLength);
   message[headLength + bytes.length] = CLOSE_BRACE;
   return message;

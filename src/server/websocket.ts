@@ -136,13 +136,13 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
    * would send, under the same send-ahead rule as the adapter's send below.
    */
   const nextSink = (extra: Extra, id: string): NextSink => {
+    // A string, not a Buffer: a small Buffer is a slice of a shared 8 KiB pool, which it would keep alive.
     const head = nextHead(id);
-    const headBytes = Buffer.from(head);
     return {
       next(payload, drained) {
         const { socket } = extra;
         if (socket.readyState !== socket.OPEN) return false;
-        const message = messageWith(head, payload, headBytes);
+        const message = messageWith(head, payload);
         // Up to sendAheadBytes unsent, go on at once; the message that reaches it is waited for.
         if (socket.bufferedAmount + messageBytes(message) < limits.sendAheadBytes) {
           extra.write(message);
