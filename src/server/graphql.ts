@@ -1,3 +1,4 @@
+import type { DocumentNode, GraphQLError, GraphQLSchema } from "graphql";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import type { AuthState } from "../auth/guard.ts";
 import type { Context } from "../graphql/context.ts";
@@ -20,6 +21,19 @@ export interface GraphQLEngine {
   yoga: YogaServerInstance<ServerContext, Context>;
   /** Subscriptions with one result per tail batch shared by subscribers at the same point (the fast path). */
   sharedSubscribe: ReturnType<typeof createSharedSubscribe>;
+  /**
+   * `env.validate` (the envelop pipeline's: graphql-js's rules, the document limits, bad_request codes), once per
+   * parsed document. Its result depends on the schema and the document only, and Yoga's parse cache hands out
+   * the same document object for the same query text, so every later request skips the pipeline's validation
+   * hooks (Yoga's own cache builds a key from the rules' names on every request).
+   */
+  validate(env: Validating, document: DocumentNode): readonly GraphQLError[];
+}
+
+/** The part of an enveloped request `GraphQLEngine.validate` uses. */
+export interface Validating {
+  schema: GraphQLSchema;
+  validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
 }
 
 /**
@@ -50,5 +64,14 @@ export function createGraphQLEngine(options: {
     context: async (initial) =>
       options.context(initial.presetAuth ?? (await options.authenticate(initial.request.headers.get("authorization")))),
   });
-  return { yoga, sharedSubscribe: createSharedSubscribe(maskError, options.countTailResult) };
+  const validated = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  return {
+    yoga,
+    sharedSubscribe: createSharedSubscribe(maskError, options.countTailResult),
+    validate(env, document) {
+      let errors = validated.get(document);
+      if (!errors) validated.set(document, (errors = env.validate(env.schema, document)));
+      return errors;
+    },
+  };
 }

@@ -66,6 +66,7 @@ export async function serveJsonPost(
   getEnveloped: (initial: Record<string, unknown>) => Enveloped,
   auth: AuthState,
   params: GraphQLParams,
+  validate: (env: Enveloped, document: DocumentNode) => readonly GraphQLError[],
 ): Promise<void> {
   const env = getEnveloped({ req, presetAuth: auth, params });
   let document: DocumentNode;
@@ -75,7 +76,7 @@ export async function serveJsonPost(
     send(res, 400, { errors: syntaxErrors(error).map((e) => e.toJSON()) });
     return;
   }
-  const errors = env.validate(env.schema, document);
+  const errors = validate(env, document);
   if (errors.length > 0) {
     send(res, 400, { errors: errors.map((e) => e.toJSON()) });
     return;

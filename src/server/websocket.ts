@@ -218,8 +218,8 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
           const auth = await authenticator.state(wsCredential(ctx.connectionParams, request), { client: clientAddress(request) });
           enveloped = envelop(ctx.extra.auth?.lapse ? { ...auth, lapse: ctx.extra.auth.lapse } : auth);
         }
-        const { schema, execute, subscribe, contextFactory, validate } = enveloped;
-        const errors = validate(schema, document);
+        const { schema, execute, subscribe, contextFactory } = enveloped;
+        const errors = engine.validate(enveloped, document);
         if (errors.length) return [...errors];
         return {
           schema,
