@@ -6,6 +6,9 @@
  *    sessions) and starcite.append (single events) in a server-side loop that commits after every call
  *    (synchronous_commit off, so no fsync waits), after a warm-up. Reported per event: wall time and the
  *    backend's own CPU time (/proc/<pid>/schedstat), which other load on the machine inflates far less.
+ *    Then where a 50-event call's time goes: the same calls (50 sessions, each session's producer continuing
+ *    its run) without producers, then with the events table's foreign key dropped, then its notify trigger too
+ *    (both put back after).
  * 2. Throughput: N connections call the same functions back to back, a transaction (and fsync) per call:
  *    events/s, and the CPU time of those backends per event.
  * A bare INSERT into a plain table is measured the same way, as the floor.
@@ -104,6 +107,45 @@ const format = (r: Row) =>
   `${r.label.padEnd(52)} ${r.rate === undefined ? "" : `${Math.round(r.rate).toString().padStart(6)} events/s `}` +
   `${r.wallUs.toFixed(1).padStart(7)} µs/event wall ${r.cpuUs.toFixed(1).padStart(7)} µs/event Postgres CPU`;
 
+/**
+ * The cost of an append_items call's parts, found by taking them away: 50 events over 50 sessions per call, each
+ * session's producer continuing its run (the SDK's shape with group commit), then the same without producers,
+ * then without the events table's foreign key, then without its notify trigger as well. Both are put back.
+ */
+async function engineParts(sql: Sql, round: number): Promise<string[]> {
+  const calls = (tag: string | null) =>
+    Array.from({ length: Math.ceil(EVENTS / 50) + WARMUP_CALLS }, (_, c) =>
+      Array.from({ length: 50 }, (_, k) => {
+        const g = c * 50 + k;
+        const item = { session_id: sessionOf(g), type: "content", payload: payloadOf(g) };
+        return tag === null ? item : { ...item, producer_id: `${tag}-${g % SESSIONS}`, producer_seq: Math.floor(g / SESSIONS) + 1 };
+      }),
+    );
+  const run = async (label: string, tag: string | null) =>
+    format(await inDatabase(sql, label, `perform count(*) from starcite.append_items(_c);`, calls(tag), 50));
+  const [fk] = await sql<{ name: string; def: string }[]>`
+    select conname as name, pg_get_constraintdef(oid) as def from pg_constraint
+    where conrelid = 'starcite.events'::regclass and contype = 'f'`;
+  const [trigger] = await sql<{ def: string }[]>`
+    select pg_get_triggerdef(oid) as def from pg_trigger where tgrelid = 'starcite.events'::regclass and tgname = 'events_notify'`;
+  if (!fk || !trigger) throw new Error("the events table's foreign key or notify trigger is not where engineParts expects it");
+  const out = [`-- where a 50-event append_items call (50 sessions) goes, in the database`];
+  out.push(await run("append_items, producers continuing their runs", `parts-${round}-a`));
+  out.push(await run("the same without producers", null));
+  try {
+    await sql.unsafe(`alter table starcite.events drop constraint ${fk.name}`);
+    out.push(await run("producers, no foreign key", `parts-${round}-b`));
+    await sql.unsafe(`drop trigger events_notify on starcite.events`);
+    out.push(await run("producers, no foreign key, no notify trigger", `parts-${round}-c`));
+  } finally {
+    await sql.unsafe(`drop trigger if exists events_notify on starcite.events`);
+    await sql.unsafe(trigger.def);
+    await sql.unsafe(`alter table starcite.events drop constraint if exists ${fk.name}`);
+    await sql.unsafe(`alter table starcite.events add constraint ${fk.name} ${fk.def}`);
+  }
+  return out;
+}
+
 const pg = await startPostgres((line) => process.stderr.write(`${line}\n`));
 const db = await pg.newDatabase("engine", CONNECTIONS + 2);
 const out: string[] = [];
@@ -191,6 +233,8 @@ try {
         ),
       ),
     );
+
+    out.push(...(await engineParts(sql, round)));
 
     out.push(`-- ${CONNECTIONS} connections, a transaction per call${ROUNDS > 1 ? `, round ${round}` : ""}`);
     out.push(format(await throughput(sql, "floor: bare INSERT", 1, (w, i) => floor(sessionOf(w * 7919 + i), payloadOf(i)))));
