@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
+import { SOCKET_LIMITS } from "../../src/shared/limits.ts";
 import { collectTail, startTestServer, TAIL_QUERY, type TestServer } from "../helpers/server.ts";
+import { waitUntil } from "../sql/_support.ts";
 
 let s: TestServer;
 beforeAll(async () => {
@@ -14,6 +16,9 @@ afterAll(async () => {
 function rawSubscriber(sessionId: string) {
   const ws = new WebSocket(s.wsUrl, "graphql-transport-ws");
   const seqs: number[] = [];
+  /** The subscription id of each received `next`, in order. */
+  const ids: string[] = [];
+  let pongs = 0;
   let acked = false;
   let batches = 0;
   const watchers = new Set<() => void>();
@@ -24,8 +29,10 @@ function rawSubscriber(sessionId: string) {
       acked = true;
       ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: TAIL_QUERY, variables: { sessionId, cursor: 0 } } }));
     }
+    if (msg.type === "pong") pongs++;
     if (msg.type === "next") {
       batches++;
+      ids.push((msg as { id?: string }).id ?? "");
       seqs.push(...(msg.payload?.data?.tail?.events ?? []).map((e) => e.seq));
     }
     watchers.forEach((w) => w());
@@ -33,6 +40,11 @@ function rawSubscriber(sessionId: string) {
   const socket = () => (ws as unknown as { _socket: import("node:net").Socket })._socket;
   return {
     seqs,
+    ids,
+    send: (message: unknown) => ws.send(JSON.stringify(message)),
+    get pongs() {
+      return pongs;
+    },
     get batches() {
       return batches;
     },
@@ -90,4 +102,44 @@ test("a subscriber that stops reading holds at most about one page in server mem
   expect(slow.seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
   slow.close();
   fast.unsubscribe();
+});
+
+test("a subscriber completes its tail while the server waits for its socket to drain: the tail is released, the socket serves the next one", async () => {
+  const sessionId = "ses_slow_complete";
+  await s.db.sql`select * from starcite.create_session(${sessionId})`;
+  const active = async () => Number(/^starcite_subscriptions_active (\S+)$/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1]);
+  const buffered = () => Math.max(0, ...s.server.wsBufferedBytes());
+  const slow = rawSubscriber(sessionId);
+  await slow.until(() => slow.batches >= 1, 5_000);
+  slow.pause();
+  const filler = "x".repeat(4000);
+  const total = 5_000;
+  for (let i = 0; i < total / 500; i++) {
+    const batch = Array.from({ length: 500 }, (_, k) => ({ type: "chunk", payload: { i: i * 500 + k, filler } }));
+    await s.db.sql`select * from starcite.append_batch(${sessionId}, ${s.db.sql.json(batch)}, true)`;
+  }
+  // The server has written its send-ahead allowance and waits for the socket to drain.
+  await waitUntil("the server waiting for the paused socket", () => buffered() >= SOCKET_LIMITS.sendAheadBytes);
+  expect(await active()).toBe(1);
+
+  // Pausing stops reading, not writing: the complete reaches the server, which releases the tail mid-wait.
+  slow.send({ id: "1", type: "complete" });
+  await waitUntil("the tail released", async () => (await active()) === 0);
+  expect(s.server.hub.feedCount).toBe(0);
+
+  // What was written before still arrives (a pong answers the ping after all of it), gapless.
+  slow.resume();
+  slow.send({ type: "ping" });
+  await slow.until(() => slow.pongs > 0, 10_000);
+  const first = slow.seqs.length;
+  expect(first).toBeGreaterThan(0);
+  expect(first).toBeLessThan(total);
+  expect(slow.seqs).toEqual(Array.from({ length: first }, (_, i) => i + 1));
+  expect(new Set(slow.ids)).toEqual(new Set(["1"]));
+
+  // The same socket resumes from its cursor: every event once, in order.
+  slow.send({ id: "2", type: "subscribe", payload: { query: TAIL_QUERY, variables: { sessionId, cursor: first } } });
+  await slow.until(() => slow.seqs.length === total, 30_000);
+  expect(slow.seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+  slow.close();
 });
