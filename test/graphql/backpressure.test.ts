@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
 import { SOCKET_LIMITS } from "../../src/shared/limits.ts";
+import { appendBulk, BULK_FILLER_BYTES } from "../helpers/events.ts";
 import { collectTail, startTestServer, TAIL_QUERY, type TestServer } from "../helpers/server.ts";
 import { waitUntil } from "../sql/_support.ts";
 
@@ -82,17 +83,13 @@ test("a subscriber that stops reading holds at most about one page in server mem
   slow.pause();
 
   // ~40 MB of events, far more than kernel socket buffers hold.
-  const filler = "x".repeat(4000);
   const total = 10_000;
-  for (let i = 0; i < total / 500; i++) {
-    const batch = Array.from({ length: 500 }, (_, k) => ({ type: "chunk", payload: { i: i * 500 + k, filler } }));
-    await s.db.sql`select * from starcite.append_batch(${sessionId}, ${s.db.sql.json(batch)}, true)`;
-  }
+  await appendBulk(s.db.sql, sessionId, total);
   // The fast subscriber is not held back by the slow one.
   await fast.until(() => fast.events.length === total, 60_000, "fast all");
 
   // While the slow one does not read, the server's userland buffer for it stays near one page (1000 events).
-  const pageBytes = 1000 * (filler.length + 200);
+  const pageBytes = 1000 * (BULK_FILLER_BYTES + 200);
   const buffered = Math.max(...s.server.wsBufferedBytes());
   expect(buffered).toBeLessThan(2 * pageBytes);
   expect(slow.seqs.length).toBeLessThan(total);
@@ -112,12 +109,8 @@ test("a subscriber completes its tail while the server waits for its socket to d
   const slow = rawSubscriber(sessionId);
   await slow.until(() => slow.batches >= 1, 5_000);
   slow.pause();
-  const filler = "x".repeat(4000);
   const total = 5_000;
-  for (let i = 0; i < total / 500; i++) {
-    const batch = Array.from({ length: 500 }, (_, k) => ({ type: "chunk", payload: { i: i * 500 + k, filler } }));
-    await s.db.sql`select * from starcite.append_batch(${sessionId}, ${s.db.sql.json(batch)}, true)`;
-  }
+  await appendBulk(s.db.sql, sessionId, total);
   // The server has written its send-ahead allowance and waits for the socket to drain.
   await waitUntil("the server waiting for the paused socket", () => buffered() >= SOCKET_LIMITS.sendAheadBytes);
   expect(await active()).toBe(1);

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { TailCloseCode } from "@starcite/sdk/protocol";
+import { appendBulk, BULK_FILLER_BYTES } from "../helpers/events.ts";
 import { startTestServer, TEST_TOKEN_SECRET, type TestServer } from "../helpers/server.ts";
 import { apiKey, bearer, expiredToken } from "../auth/helpers.ts";
 import { sid } from "../sql/_support.ts";
@@ -244,14 +245,10 @@ test("readers that stop reading hold about one page each in server memory and lo
   const sseSocket = Object.values(sseSockets).flat()[0]!;
   sseSocket.pause();
 
-  const filler = "x".repeat(4000);
   const total = 5000;
-  for (let i = 0; i < total / 500; i++) {
-    const batch = Array.from({ length: 500 }, (_, k) => ({ type: "chunk", payload: { i: i * 500 + k, filler } }));
-    await s.db.sql`select * from starcite.append_batch(${id}, ${s.db.sql.json(batch)}, true)`;
-  }
+  await appendBulk(s.db.sql, id, total);
   await fast.until(() => fast.events.length === total, 60_000);
-  const pageBytes = 1000 * (filler.length + 400);
+  const pageBytes = 1000 * (BULK_FILLER_BYTES + 400);
   const buffered = quiet.server.wsBufferedBytes();
   expect(buffered).toHaveLength(3);
   expect(Math.max(...buffered)).toBeLessThan(2 * pageBytes);
