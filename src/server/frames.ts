@@ -65,9 +65,8 @@ export function messageWith(head: string, payload: EncodedResult): Buffer | Mess
   return message;
 }
 
-/** The length in bytes of a message from messageWith (or a plain string one). */
-export function messageBytes(message: string | Buffer | MessageParts): number {
-  if (typeof message === "string") return Buffer.byteLength(message);
+/** The length in bytes of a message from messageWith. */
+export function messageBytes(message: Buffer | MessageParts): number {
   if (Buffer.isBuffer(message)) return message.length;
   return Buffer.byteLength(message[0]) + message[1].length + Buffer.byteLength(message[2]);
 }

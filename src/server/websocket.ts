@@ -133,7 +133,8 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
 
   /**
    * Where a directly delivered tail (direct-delivery.ts) writes its `next` messages: the same bytes graphql-ws
-   * would send, under the same send-ahead rule as the adapter's send below.
+   * would send, under the adapter's send-ahead rule (below), checked before the write with the message's size so
+   * that only the message that reaches the allowance carries a write callback.
    */
   const nextSink = (extra: Extra, id: string): NextSink => {
     // A string, not a Buffer: a small Buffer is a slice of a shared 8 KiB pool, which it would keep alive.
