@@ -1,10 +1,11 @@
-import type { DocumentNode, GraphQLError, GraphQLSchema } from "graphql";
+import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema } from "graphql";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import type { AuthState } from "../auth/guard.ts";
 import type { Context } from "../graphql/context.ts";
 import { createMaskError, useBadRequestCode } from "../graphql/errors.ts";
 import { useDocumentLimits } from "../graphql/limits.ts";
 import { schema } from "../graphql/schema/index.ts";
+import { compileAppendMutation, type CompiledMutation } from "./append-executor.ts";
 import { graphiqlOptions, renderGraphiQL } from "./graphiql.ts";
 import { createSharedSubscribe } from "./subscriptions.ts";
 import type http from "node:http";
@@ -28,6 +29,12 @@ export interface GraphQLEngine {
    * hooks (Yoga's own cache builds a key from the rules' names on every request).
    */
   validate(env: Validating, document: DocumentNode): readonly GraphQLError[];
+  /**
+   * Executes a validated operation: a plain append/appendBatch mutation compiled (append-executor.ts), its
+   * errors masked as Yoga masks them; anything else, or variables the compiled form does not take, by
+   * `fallback` (the envelop pipeline's execute).
+   */
+  execute(args: ExecutionArgs, fallback: (args: ExecutionArgs) => unknown): unknown;
 }
 
 /** The part of an enveloped request `GraphQLEngine.validate` uses. */
@@ -65,6 +72,18 @@ export function createGraphQLEngine(options: {
       options.context(initial.presetAuth ?? (await options.authenticate(initial.request.headers.get("authorization")))),
   });
   const validated = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  // Per parsed document (Yoga's parse cache hands out one object per query text), per operation name.
+  const compiled = new WeakMap<DocumentNode, Map<string, CompiledMutation | null>>();
+  const compiledFor = (args: ExecutionArgs): CompiledMutation | null => {
+    let byName = compiled.get(args.document);
+    if (!byName) compiled.set(args.document, (byName = new Map()));
+    const name = args.operationName ?? "";
+    let c = byName.get(name);
+    if (c === undefined) byName.set(name, (c = compileAppendMutation(args.schema, args.document, args.operationName)));
+    return c;
+  };
+  const masked = (result: ExecutionResult): ExecutionResult =>
+    result.errors ? { ...result, errors: result.errors.map((e) => maskError(e, "Unexpected error.") as GraphQLError) } : result;
   return {
     yoga,
     sharedSubscribe: createSharedSubscribe(maskError, options.countTailResult),
@@ -72,6 +91,10 @@ export function createGraphQLEngine(options: {
       let errors = validated.get(document);
       if (!errors) validated.set(document, (errors = env.validate(env.schema, document)));
       return errors;
+    },
+    execute(args, fallback) {
+      const run = compiledFor(args)?.(args.contextValue, args.variableValues as Record<string, unknown> | null | undefined);
+      return run ? run.then(masked) : fallback(args);
     },
   };
 }

@@ -67,6 +67,7 @@ export async function serveJsonPost(
   auth: AuthState,
   params: GraphQLParams,
   validate: (env: Enveloped, document: DocumentNode) => readonly GraphQLError[],
+  execute: (args: ExecutionArgs, fallback: (args: ExecutionArgs) => unknown) => unknown,
 ): Promise<void> {
   const env = getEnveloped({ req, presetAuth: auth, params });
   let document: DocumentNode;
@@ -90,14 +91,17 @@ export async function serveJsonPost(
     send(res, 400, requestError("subscriptions run over WebSocket (graphql-ws) on this path"));
     return;
   }
-  const result = (await env.execute({
-    schema: env.schema,
-    document,
-    variableValues: params.variables ?? undefined,
-    operationName: params.operationName,
-    contextValue: await env.contextFactory(),
-    rootValue: {},
-  })) as ExecutionResult;
+  const result = (await execute(
+    {
+      schema: env.schema,
+      document,
+      variableValues: params.variables ?? undefined,
+      operationName: params.operationName,
+      contextValue: await env.contextFactory(),
+      rootValue: {},
+    },
+    env.execute,
+  )) as ExecutionResult;
   if (res.destroyed) return;
   send(res, result.data === undefined && result.errors ? 400 : 200, result);
 }

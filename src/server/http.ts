@@ -108,7 +108,7 @@ export function createRequestHandler(deps: HttpDeps): (req: http.IncomingMessage
       sendError(res, 400, "bad_request", params.error);
       return;
     }
-    if (deps.fastPaths && !wantsStream(req)) await serveJsonPost(req, res, getEnveloped, auth, params, engine.validate);
+    if (deps.fastPaths && !wantsStream(req)) await serveJsonPost(req, res, getEnveloped, auth, params, engine.validate, engine.execute);
     else await viaYoga(req, res, body, auth);
   }
 

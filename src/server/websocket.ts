@@ -187,7 +187,8 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
       return true;
     },
     // rootValue carries the envelop pipeline's own execute/subscribe (set in onSubscribe below).
-    execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
+    execute: (args) =>
+      (deps.fastPaths ? engine.execute(args, (args.rootValue as Enveloped).execute) : (args.rootValue as Enveloped).execute(args)) as never,
     subscribe: (args) => (deps.fastPaths ? engine.sharedSubscribe(args) : (args.rootValue as Enveloped).subscribe(args)) as never,
     // A shared, already serialised batch goes out as it is (frames.ts).
     onNext: (_ctx, _id, _payload, _args, result) => (result instanceof EncodedResult ? (result as never) : undefined),
