@@ -725,7 +725,7 @@ CREATE INDEX webhook_endpoints_tenant_idx ON starcite.webhook_endpoints USING bt
 --   returns starcite.ds_streams; language plpgsql, volatile; body md5 6dba849af86fa4c7aa93f724d52d1c3a
 
 -- starcite.ds_state(s starcite.ds_streams)
---   returns starcite.ds_stream_state; language sql, stable; body md5 4dbf14ffae9443f84da243ec26a7a0db
+--   returns starcite.ds_stream_state; language plpgsql, stable; body md5 bb8750a4f90a420dee3196da5e4e7488
 
 -- starcite.ds_stream_tail(tenant_id text, path text)
 --   returns TABLE(offset_epoch bigint, tail_seq bigint); language sql, stable; body md5 49c0f9e8d05931a97d187ec8a01ce8b1
@@ -777,7 +777,7 @@ comment on function starcite.error_codes() is 'Every error code with its SQLSTAT
 --   returns starcite.retention_policy; language sql, stable; body md5 baa4e720b9eb11376943883b78c4b226
 
 -- starcite.get_session(id text, tenant_id text DEFAULT NULL::text)
---   returns starcite.sessions; language sql, stable; body md5 dcaafcfba01a08898efdc3a4fed087a6
+--   returns starcite.sessions; language plpgsql, stable; body md5 ef4473d0ed72ae9b08cb844feb96bc6f
 
 -- starcite.item_event(item starcite.append_item)
 --   returns starcite.events; language sql, immutable, parallel safe; body md5 54752f9602676aa1dc73bb0080dabc2e
