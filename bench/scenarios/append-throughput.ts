@@ -7,6 +7,7 @@
  *    HTTP connections to the server in a child process, which may group-commit concurrent appends).
  *    2d: 32 SDK producers (one session each) keeping 100 appends queued, so their outboxes send appendBatch of 50.
  */
+import os from "node:os";
 import { GraphQLClient, hasGraphQL } from "../lib/graphql.ts";
 import { closedLoop, payloadOf } from "../lib/load.ts";
 import { compareToFloor, type ResultRow } from "../lib/report.ts";
@@ -149,6 +150,7 @@ export const appendThroughput: Scenario = {
       if (sdkRow) {
         sdkRow.targets = [target(">= 50,000 events/s (Redis Streams with per-write fsync: 36.6k/s)", sdkRow.throughput! >= 50_000)];
       }
+      notes.push(...cpuBounds(floorRow, gqlSpread, sdkRow));
       notes.push(
         `${PRODUCERS} closed-loop producers, ${warmupMs} ms warm-up then ${durationMs} ms measured per case; ` +
           "latency columns are per-append latency under that load; benchCpu/serverCpu are cores used by the load generator / server",
@@ -164,3 +166,43 @@ export const appendThroughput: Scenario = {
     }
   },
 };
+
+/** µs of CPU per event a row's processes spent, by process (undefined where a meter had nothing). */
+function cpuPerEvent(row: ResultRow): { bench: number; db: number; server: number } | undefined {
+  const x = row.extra ?? {};
+  const rate = row.throughput;
+  if (!rate || typeof x.benchCpu !== "number" || typeof x.dbCpu !== "number") return undefined;
+  const per = (cores: unknown) => (typeof cores === "number" ? (cores * 1e6) / rate : 0);
+  return { bench: per(x.benchCpu), db: per(x.dbCpu), server: per(x.serverCpu) };
+}
+
+/**
+ * What the CPU each process spent per event says about the targets, from this run's own meters: on these machines
+ * the load generator, Postgres and the server share the machine, so a case whose processes spend more CPU per
+ * event than the floor's cannot outrun it however the work is scheduled. For 2a: the ratio even a server that
+ * cost nothing could reach; for 2d: the rate Postgres's own share per event allows.
+ */
+function cpuBounds(floor: ResultRow, gql: ResultRow | undefined, sdk: ResultRow | undefined): string[] {
+  const f = cpuPerEvent(floor);
+  const out: string[] = [];
+  const us = (v: number) => `${v.toFixed(0)} µs`;
+  if (f && gql) {
+    const g = cpuPerEvent(gql);
+    if (g) {
+      const floorCost = f.bench + f.db;
+      out.push(
+        `CPU per event: floor ${us(floorCost)} (load generator ${us(f.bench)}, Postgres ${us(f.db)}); 2a GraphQL ` +
+          `${us(g.bench + g.db + g.server)} (load generator ${us(g.bench)}, Postgres ${us(g.db)}, server ${us(g.server)}): ` +
+          `with a server that cost nothing, 2a could reach at most ${(floorCost / (g.bench + g.db)).toFixed(2)}x the floor on this machine`,
+      );
+    }
+  }
+  const d = sdk && cpuPerEvent(sdk);
+  if (d) {
+    out.push(
+      `2d SDK: ${us(d.bench + d.db + d.server)} of CPU per event (load generator ${us(d.bench)}, Postgres ${us(d.db)}, server ${us(d.server)}); ` +
+        `Postgres's share alone allows at most ${Math.round((os.cpus().length * 1e6) / d.db / 1000)}k events/s on ${os.cpus().length} cores`,
+    );
+  }
+  return out;
+}
