@@ -9,6 +9,7 @@ import { parse } from "graphql";
 import type { Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { schema } from "../../src/graphql/schema/index.ts";
+import { APPEND as SDK_APPEND, APPEND_BATCH as SDK_APPEND_BATCH } from "../../src/sdk/queries.ts";
 import { compileAppendMutation } from "../../src/server/append-executor.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
@@ -212,6 +213,8 @@ describe("what compiles", () => {
     expect(compile(APPEND)).not.toBeNull();
     expect(compile(APPEND_ALIASED, "Add")).not.toBeNull();
     expect(compile(BATCH)).not.toBeNull();
+    expect(compile(SDK_APPEND, "Append")).not.toBeNull();
+    expect(compile(SDK_APPEND_BATCH, "AppendBatch")).not.toBeNull();
     // A literal argument, a fragment, a directive, a second root field, a nullable variable, a query: not compiled.
     expect(compile(`mutation($e: AppendInput!) { append(sessionId: "s", event: $e) { seq } }`)).toBeNull();
     expect(
