@@ -74,13 +74,20 @@ export class GraphQLHttp {
   }
 
   async request<T>(query: string, variables: Record<string, unknown>, credential?: string, signal?: AbortSignal): Promise<T> {
-    // A timer of our own, cleared when the request ends (AbortSignal.timeout would linger for the full timeout).
-    const timeout = new AbortController();
-    const timer = setTimeout(
-      () => timeout.abort(new StarciteError("timeout", `no response within ${this.#timeoutMs} ms`)),
-      this.#timeoutMs,
-    );
-    const combined = signal ? anySignal([signal, timeout.signal]) : timeout.signal;
+    // One controller per request, aborted by its own timer (cleared when the request ends; AbortSignal.timeout would
+    // linger for the full timeout) or by `signal`, through a listener that lives as long as the request. Not
+    // AbortSignal.any: on Node 20 it costs ~25 µs per call and every signal it makes stays attached to the
+    // caller's long-lived signal until a garbage collection, which a busy outbox sending thousands of requests a
+    // second pays for.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new StarciteError("timeout", `no response within ${this.#timeoutMs} ms`));
+    }, this.#timeoutMs);
+    const cancel = () => controller.abort(signal!.reason);
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener("abort", cancel, { once: true });
     let response: Response;
     let text: string;
     try {
@@ -93,17 +100,17 @@ export class GraphQLHttp {
           ...(credential ? { authorization: `Bearer ${credential}` } : {}),
         },
         body: JSON.stringify({ query, variables }),
-        signal: combined,
+        signal: controller.signal,
       });
       text = await response.text();
     } catch (error) {
       if (signal?.aborted) throw new StarciteError("closed", "the request was cancelled", {}, { cause: error });
-      if (timeout.signal.aborted)
-        throw new StarciteError("timeout", `no response from ${this.url} within ${this.#timeoutMs} ms`, {}, { cause: error });
+      if (timedOut) throw new StarciteError("timeout", `no response from ${this.url} within ${this.#timeoutMs} ms`, {}, { cause: error });
       const failure = toStarciteError(error);
       throw new StarciteError(failure.code, `cannot reach ${this.url}: ${failure.message}`, {}, { cause: error });
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", cancel);
     }
     let body: { data?: Record<string, unknown> | null; errors?: GraphQLErrorShape[] } | undefined;
     try {
@@ -123,19 +130,4 @@ export class GraphQLHttp {
     }
     return body.data as T;
   }
-}
-
-/** AbortSignal.any is Node >= 20.3 and recent browsers; fall back to a manual merge. */
-function anySignal(signals: AbortSignal[]): AbortSignal {
-  const any = (AbortSignal as unknown as { any?: (s: AbortSignal[]) => AbortSignal }).any;
-  if (any) return any(signals);
-  const controller = new AbortController();
-  for (const s of signals) {
-    if (s.aborted) {
-      controller.abort(s.reason);
-      break;
-    }
-    s.addEventListener("abort", () => controller.abort(s.reason), { once: true });
-  }
-  return controller.signal;
 }
