@@ -5,13 +5,13 @@
 --
 -- The items are decoded and checked as a set (decode_items). Every session they address is locked, in id
 -- order so that concurrent multi-session calls cannot deadlock, until the caller commits. A call in which nothing
--- can dedup or conflict (the common case: valid items, no idempotency keys, producers continuing their runs) is
--- then appended with set statements. Otherwise, when items carry idempotency keys or producers, what their dedup
--- depends on is read in one statement, and one loop walks the items in input order and decides each one's seq,
--- dedup or conflict. The new events go in
--- with ONE insert (so the notify trigger fires once per session per call) and each session's counter row is
--- updated once. With atomic = true the first failing item raises its error and nothing is written; otherwise
--- a failing item is reported in its row and the others still append. Nothing raises per item, so no
+-- can dedup or conflict (the common case: valid items addressing open sessions, no idempotency keys or
+-- expected_seq, producers continuing their runs) is then appended by one statement. Otherwise, when items carry
+-- idempotency keys or producers, what their dedup depends on is read in one statement, and one loop walks the
+-- items in input order and decides each one's seq, dedup or conflict. Either way the new events go in with ONE
+-- insert (so the notify trigger fires once per session per call) and each session's counter row is updated once.
+-- With atomic = true the first failing item raises its error and nothing is written; otherwise a failing item
+-- is reported in its row and the others still append. Nothing raises per item, so no
 -- subtransaction is opened.
 --
 -- Generic plans: with custom ones, Postgres would plan these statements anew on every call (it sizes each
@@ -33,6 +33,11 @@ declare
   _closed        boolean[];                -- and whether they are closed (a closed Durable Stream)
   _at            integer[];                -- by idx: the position of the item's session among them
   _keyed         boolean;                  -- whether any item has an idempotency key or a producer
+  _pairs         bigint;                   -- distinct (session_id, tenant_id) among the items
+  _odd           boolean;                  -- whether any item has a problem, an idempotency key or an expected_seq
+  _producers     boolean;                  -- whether any item has a producer
+  _ids           text[];                   -- the fast path's locked sessions, in id order
+  _fast          boolean;                  -- whether the fast path applies
   _facts         starcite.append_facts[];  -- by idx: what the item's dedup depends on (see its type)
   -- By idx: the item's seq (the original one when deduped), whether this call appends it, and what later
   -- items of the call with the same key continue from.
@@ -64,9 +69,70 @@ begin
     return;
   end if;
 
-  _items := array(select i from starcite.decode_items(items, starcite.current_tenant()) i order by i.idx);
-  _new := array_fill(false, array[_n]);
+  select array_agg(i order by i.idx),
+         count(distinct (i.session_id, i.tenant_id)),
+         coalesce(bool_or(i.problem is not null or i.idempotency_key is not null or i.expected_seq is not null), false),
+         coalesce(bool_or(i.producer_id is not null), false)
+    into _items, _pairs, _odd, _producers
+    from starcite.decode_items(items, starcite.current_tenant()) i;
 
+  -- The common case, decided as a set: every item is valid and addresses an open session it may append to, none
+  -- carries an idempotency key or an expected_seq, and each producer's items continue its run (the next
+  -- producer_seqs after the last one in the log, in input order; a producer new to the session may start
+  -- anywhere). Then nothing can dedup or conflict, and the seqs follow from counting: after the lock, one statement
+  -- inserts the items, moves the counters and returns the seqs. Anything else takes the loop below, which decides
+  -- item by item. Whatever reads the log does so in a statement that starts after the one that locked, so that it
+  -- sees every event committed before the locks. Each statement here costs tens of µs to start, whatever the
+  -- number of items (bench/README.md, "Where an append's Postgres time goes"): this path has as few as it can.
+  if not _odd then
+    -- A locked row matches one (session, tenant) pair, so as many rows as pairs means every item found its session.
+    select array_agg(s.id), array_agg(s.last_seq), count(*) = _pairs and bool_and(s.closed_at is null)
+      into _ids, _lasts, _fast
+      from (select s.id, s.last_seq, s.closed_at
+            from starcite.sessions s
+            where (s.id, s.tenant_id) in (select i.session_id, i.tenant_id from unnest(_items) i)
+            order by s.id
+            for no key update) s;
+    if _fast and _producers then
+      _fast := not exists (
+        select 1
+        from (select p.session_id, p.producer_id, min(p.run) as run, max(p.run) as run_max
+              from (select i.session_id, i.producer_id,
+                           i.producer_seq - row_number() over (partition by i.session_id, i.producer_id
+                                                               order by i.idx) as run
+                    from unnest(_items) i
+                    where i.producer_id is not null) p
+              group by p.session_id, p.producer_id) g
+        left join lateral (select max(e.producer_seq) as last
+                           from starcite.events e
+                           where e.session_id = g.session_id and e.producer_id = g.producer_id) produced on true
+        where g.run <> g.run_max or g.run <> coalesce(produced.last, g.run));
+    end if;
+    if _fast then
+      return query
+        with placed as (
+          select i.idx, i.session_id, i.type, i.payload, i.actor, i.source, i.metadata, i.refs, i.producer_id,
+                 i.producer_seq, l.last_seq + row_number() over (partition by l.id order by i.idx) as seq
+          from unnest(_items) i
+          join unnest(_ids, _lasts) as l(id, last_seq) on l.id = i.session_id),
+        inserted as (
+          insert into starcite.events (session_id, seq, type, payload, actor, source, metadata, refs, producer_id,
+                                       producer_seq)
+          select p.session_id, p.seq, p.type, p.payload, p.actor, p.source, p.metadata, p.refs, p.producer_id,
+                 p.producer_seq
+          from placed p),
+        counted as (
+          update starcite.sessions s set last_seq = c.last_seq, updated_at = clock_timestamp()
+          from (select p.session_id, max(p.seq) as last_seq from placed p group by p.session_id) c
+          where s.id = c.session_id)
+        select p.idx, p.seq, p.seq, false, null::text, null::text, null::jsonb
+        from placed p
+        order by p.idx;
+      return;
+    end if;
+  end if;
+
+  _new := array_fill(false, array[_n]);
   with locked as (
     select s.id, s.tenant_id, s.ctid, s.last_seq, s.closed_at, row_number() over (order by s.id) as k
     from (select s.id, s.tenant_id, s.ctid, s.last_seq, s.closed_at
@@ -81,51 +147,6 @@ begin
                order by i.idx),
          exists (select 1 from unnest(_items) i where i.idempotency_key is not null or i.producer_id is not null)
     into _rows, _lasts, _closed, _at, _keyed;
-
-  -- The common case, decided as a set: every item is valid and addresses an open session it may append to, none
-  -- carries an idempotency key or an expected_seq, and each producer's items continue its run (the next
-  -- producer_seqs after the last one in the log, in input order; a producer new to the session may start
-  -- anywhere). Then nothing can dedup or conflict, and the seqs follow from counting: the items go in with set
-  -- statements and one probe per producer, not one loop step and three probes per item. Anything else takes the
-  -- loop below, which decides item by item. Both see the log as of after the locks.
-  if array_position(_at, null) is null and array_position(_closed, true) is null
-     and not exists (select 1 from unnest(_items) i
-                     where i.problem is not null or i.idempotency_key is not null or i.expected_seq is not null)
-     and not exists (
-       select 1
-       from (select p.session_id, p.producer_id, min(p.run) as run, max(p.run) as run_max
-             from (select i.session_id, i.tenant_id, i.producer_id,
-                          i.producer_seq - row_number() over (partition by i.session_id, i.tenant_id, i.producer_id
-                                                              order by i.idx) as run
-                   from unnest(_items) i
-                   where i.producer_id is not null) p
-             group by p.session_id, p.tenant_id, p.producer_id) g
-       left join lateral (select max(e.producer_seq) as last
-                          from starcite.events e
-                          where e.session_id = g.session_id and e.producer_id = g.producer_id) produced on true
-       where g.run <> g.run_max or g.run <> coalesce(produced.last, g.run)) then
-    _seqs := array(select _lasts[_at[i.idx]] + row_number() over (partition by _at[i.idx] order by i.idx)
-                   from unnest(_items) i
-                   order by i.idx);
-    insert into starcite.events (session_id, seq, type, payload, actor, source, metadata, refs, idempotency_key,
-                                 producer_id, producer_seq)
-    select i.session_id, _seqs[i.idx], i.type, i.payload, i.actor, i.source, i.metadata, i.refs, null,
-           i.producer_id, i.producer_seq
-    from unnest(_items) i
-    order by i.idx;
-    _lasts := array(select l.last_seq + coalesce(c.n, 0)
-                    from unnest(_lasts) with ordinality as l(last_seq, k)
-                    left join (select a.k, count(*) as n from unnest(_at) as a(k) group by a.k) c on c.k = l.k
-                    order by l.k);
-    update starcite.sessions s set last_seq = v.last_seq, updated_at = clock_timestamp()
-    from unnest(_rows, _lasts) as v(row_id, last_seq)
-    where s.ctid = v.row_id and s.last_seq <> v.last_seq;
-    return query
-      select i.idx, _seqs[i.idx], _seqs[i.idx], false, null::text, null::text, null::jsonb
-      from unnest(_items) i
-      order by i.idx;
-    return;
-  end if;
 
   if _keyed then
     -- After the locks, in a statement of its own, so that it sees every event committed before them.

@@ -254,6 +254,53 @@ describe("starcite.append_items", () => {
     expect(row!.error_code).toBe("invalid_event");
   });
 
+  test("the set path: interleaved sessions get consecutive seqs per session in input order, counters moved once", async () => {
+    const [a, b, c] = [await createSessionSql(db.sql), await createSessionSql(db.sql), await createSessionSql(db.sql)];
+    await append(db.sql, c, { payload: { n: 0 } });
+    const order = [c, a, a, b, c, a, b];
+    const outcomes = await appendItems(
+      db.sql,
+      order.map((sessionId, k) => ({ sessionId, payload: { k } })),
+    );
+    expect(outcomes.map((o) => (o.ok ? [o.result.seq, o.result.lastSeq, o.result.deduped] : o.error.code))).toEqual([
+      [2, 2, false],
+      [1, 1, false],
+      [2, 2, false],
+      [1, 1, false],
+      [3, 3, false],
+      [3, 3, false],
+      [2, 2, false],
+    ]);
+    for (const [id, last] of [[a, 3], [b, 2], [c, 3]] as const) {
+      expect(await lastSeq(db.sql, id)).toBe(last);
+      // Each session's events carry the items' payloads in input order.
+      const ks = (await read(db.sql, id, 0, 100)).filter((e) => e.seq > (id === c ? 1 : 0)).map((e) => e.payload.k);
+      expect(ks).toEqual(order.flatMap((s, k) => (s === id ? [k] : [])));
+    }
+  });
+
+  test("a session named under the wrong tenant or closed fails its item, beside items that append", async () => {
+    await db.sql`select starcite.create_tenant('append-other') where not exists (select 1 from starcite.tenants where id = 'append-other')`;
+    const a = await createSessionSql(db.sql);
+    const closed = await createSessionSql(db.sql);
+    await db.sql`update starcite.sessions set closed_at = now() where id = ${closed}`;
+    const rows = await db.sql<BatchRow[]>`
+      select * from starcite.append_items(${db.sql.json([
+        { session_id: a, payload: { n: 1 } },
+        { session_id: a, tenant_id: "append-other", payload: { n: 2 } },
+        { session_id: a, payload: { n: 3 } },
+      ])}::jsonb)`;
+    expect(rows.map((r) => r.error_code ?? r.seq)).toEqual([1, "session_not_found", 2]);
+    const mixed = await db.sql<BatchRow[]>`
+      select * from starcite.append_items(${db.sql.json([
+        { session_id: closed, payload: {} },
+        { session_id: a, payload: { n: 4 } },
+      ])}::jsonb)`;
+    expect(mixed.map((r) => r.error_code ?? r.seq)).toEqual(["session_closed", 3]);
+    expect(await lastSeq(db.sql, a)).toBe(3);
+    expect(await eventCount(db.sql, closed)).toBe(0);
+  });
+
   test("atomic over several sessions: one bad item and no session gets anything", async () => {
     const a = await createSessionSql(db.sql);
     const b = await createSessionSql(db.sql);
