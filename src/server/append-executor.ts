@@ -16,6 +16,7 @@ import {
   type GraphQLInputObjectType,
   type GraphQLSchema,
 } from "graphql";
+import { isGraphQLInt } from "../graphql/int.ts";
 
 /**
  * Runs a plain `append` or `appendBatch` mutation without graphql-js execution. Appends are the server's most
@@ -38,8 +39,6 @@ import {
 export type CompiledMutation = (context: unknown, variables: Record<string, unknown> | null | undefined) => Promise<ExecutionResult> | null;
 
 const RESULT_FIELDS = new Set(["seq", "lastSeq", "deduped", "__typename"]);
-const INT_MAX = 2147483647;
-const INT_MIN = -2147483648;
 
 interface Coercer {
   /** The input as graphql-js would coerce it, or undefined when graphql-js might answer anything else. */
@@ -72,7 +71,7 @@ function inputCoercer(type: GraphQLInputObjectType): Coercer | null {
       } else if (f.kind === "String" || f.kind === "ID") {
         if (typeof v !== "string") return undefined;
       } else if (f.kind === "Int") {
-        if (typeof v !== "number" || !Number.isInteger(v) || v > INT_MAX || v < INT_MIN) return undefined;
+        if (!isGraphQLInt(v)) return undefined;
       }
       out[f.name] = v;
     }
@@ -140,8 +139,9 @@ export function compileAppendMutation(
     data: null,
   });
 
-  /** One AppendResult as graphql-js completes it, or the error it would raise (every field is non-null). */
-  const complete = (value: Record<string, unknown>, path: (string | number)[]): Record<string, unknown> | ExecutionResult => {
+  /** One AppendResult as graphql-js completes it, or the result of the error it would raise (every field is non-null). */
+  type Completed = { ok: true; value: Record<string, unknown> } | { ok: false; result: ExecutionResult };
+  const complete = (value: Record<string, unknown>, path: (string | number)[]): Completed => {
     const out: Record<string, unknown> = {};
     for (const f of selected) {
       try {
@@ -155,12 +155,11 @@ export function compileAppendMutation(
         // As the executor Yoga runs (@graphql-tools/executor) reports a value its type cannot serialise: as a
         // plain Error, which the error mask treats as the server's failure, not the request's.
         const raw = error instanceof Error ? new Error(error.message) : error;
-        return { errors: [locatedError(raw, [f.node], [...path, f.key])], data: null };
+        return { ok: false, result: { errors: [locatedError(raw, [f.node], [...path, f.key])], data: null } };
       }
     }
-    return out;
+    return { ok: true, value: out };
   };
-  const isFailure = (v: Record<string, unknown> | ExecutionResult): v is ExecutionResult => "errors" in v && Array.isArray(v.errors);
 
   return (context, variables) => {
     const sessionId = variables?.[sessionVar];
@@ -192,14 +191,14 @@ export function compileAppendMutation(
       (value): ExecutionResult => {
         if (!batch) {
           const done = complete(value as Record<string, unknown>, [rootKey]);
-          return isFailure(done) ? done : { data: { [rootKey]: done } };
+          return done.ok ? { data: { [rootKey]: done.value } } : done.result;
         }
         const items = value as Record<string, unknown>[];
         const out: Record<string, unknown>[] = [];
         for (let i = 0; i < items.length; i++) {
           const done = complete(items[i]!, [rootKey, i]);
-          if (isFailure(done)) return done;
-          out.push(done);
+          if (!done.ok) return done.result;
+          out.push(done.value);
         }
         return { data: { [rootKey]: out } };
       },

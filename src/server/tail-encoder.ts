@@ -1,4 +1,5 @@
 import { getOperationAST, Kind, type DocumentNode, type FieldNode, type SelectionSetNode } from "graphql";
+import { isGraphQLInt } from "../graphql/int.ts";
 import type { EventColumn, JsonProjection } from "../db/events.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { Frame } from "../live/frames.ts";
@@ -29,10 +30,7 @@ export interface TailEncoder {
   encode(batch: EncodableBatch): string | FramedJson | undefined;
 }
 
-const INT_MAX = 2147483647;
-const INT_MIN = -2147483648;
-
-const int = (v: number): string | undefined => (Number.isInteger(v) && v <= INT_MAX && v >= INT_MIN ? String(v) : undefined);
+const int = (v: number): string | undefined => (isGraphQLInt(v) ? String(v) : undefined);
 const nullableInt = (v: number | null | undefined): string | undefined => (v == null ? "null" : int(v));
 const json = (v: unknown): string => (v == null ? "null" : JSON.stringify(v));
 
