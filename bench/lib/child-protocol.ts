@@ -13,6 +13,12 @@ export interface ChildStats {
   peakRss: number;
   /** The kernel's lifetime maximum RSS of the child. */
   maxRssKernel: number;
+  /**
+   * How late the child's event loop ran a 10 ms timer since start or the last reset-peak (perf_hooks'
+   * monitorEventLoopDelay), p99 and max in milliseconds: how long the server's main thread was busy in one go.
+   */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 export type ChildReply =

@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import inspector from "node:inspector";
 import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { ChildRequest, ChildReply } from "./child-protocol.ts";
 
 const kind = process.argv[2];
@@ -19,6 +20,8 @@ const sampler = setInterval(() => {
   if (rss > peakRss) peakRss = rss;
 }, 50);
 sampler.unref();
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 let close: () => Promise<void> = async () => {};
 
@@ -114,11 +117,14 @@ process.on("message", (msg: ChildRequest) => {
           heapUsed: mem.heapUsed,
           peakRss,
           maxRssKernel: process.resourceUsage().maxRSS * 1024,
+          loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+          loopDelayMaxMs: loopDelay.max / 1e6,
         });
         break;
       }
       case "reset-peak":
         peakRss = process.memoryUsage.rss();
+        loopDelay.reset();
         send({ type: "ok", id: msg.id });
         break;
       case "gc":

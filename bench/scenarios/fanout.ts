@@ -130,6 +130,8 @@ async function runCase(
           benchCpu: w.benchCores,
           ...(w.dbCores !== undefined ? { dbCpu: w.dbCores } : {}),
           peakRssMiB: Math.round(w.server.peakRss / 2 ** 20),
+          loopDelayP99: w.server.loopDelayP99Ms,
+          loopDelayMax: w.server.loopDelayMaxMs,
           idleRssMiB: Math.round(rssIdle / 2 ** 20),
           readsPerBatch: reads / batches,
           readsPerAdvance: reads / advances,

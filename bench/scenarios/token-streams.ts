@@ -98,6 +98,8 @@ async function runCase(server: ChildServer, sql: Sql, c: TokenCase, pg: { cpuSec
         benchCpu: w.benchCores,
         ...(w.dbCores !== undefined ? { dbCpu: w.dbCores } : {}),
         peakRssMiB: Math.round(w.server.peakRss / 2 ** 20),
+        loopDelayP99: w.server.loopDelayP99Ms,
+        loopDelayMax: w.server.loopDelayMaxMs,
         idleRssMiB: Math.round(rssIdle / 2 ** 20),
         appendP50: appendLatency.summary().p50,
         appendP99: appendLatency.summary().p99,
