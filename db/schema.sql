@@ -578,7 +578,7 @@ CREATE INDEX webhook_endpoints_tenant_idx ON starcite.webhook_endpoints USING bt
 --   returns TABLE(idx integer, seq bigint, last_seq bigint, deduped boolean, error_code text, error_message text); language plpgsql, volatile; body md5 13c07eff7d0f25eec83c2a5ce2b6e335
 
 -- starcite.append_groups(groups jsonb)
---   returns TABLE(grp integer, idx integer, seq bigint, last_seq bigint, deduped boolean, error_code text, error_message text, error_detail jsonb); language plpgsql, volatile; body md5 1368010bbd476a17d7076cf7cc5eca36
+--   returns TABLE(grp integer, idx integer, seq bigint, last_seq bigint, deduped boolean, error_code text, error_message text, error_detail jsonb); language plpgsql, volatile; body md5 3351b61e735e918a78bcfea027c350a5
 
 -- starcite.append_items(items jsonb, atomic boolean DEFAULT false)
 --   returns SETOF starcite.append_result; language plpgsql, volatile; body md5 29c1869e7b42b55520be4bc91c3d5ee9

@@ -34,12 +34,19 @@ begin
       '{"field":"groups"}');
   end if;
 
-  select coalesce(jsonb_agg(i.i order by g.k, i.n), '[]'), array_agg(g.k::integer order by g.k, i.n),
-         array(select (sum(jsonb_array_length(x.g->'items')) over (order by x.k) - jsonb_array_length(x.g->'items'))::integer
-               from jsonb_array_elements(groups) with ordinality as x(g, k) order by x.k),
-         array(select coalesce((x.g->>'atomic')::boolean, false) from jsonb_array_elements(groups) with ordinality as x(g, k) order by x.k)
-    into _all, _grp, _starts, _atomic
-    from jsonb_array_elements(groups) with ordinality as g(g, k), jsonb_array_elements(g.g->'items') with ordinality as i(i, n);
+  -- Every group's items in one array by a JSON path (in C, the items' JSON copied once, not rebuilt one by one), and
+  -- by group its offset and mode, by item its group, from the groups' lengths alone.
+  _all := jsonb_path_query_array(groups, 'strict $[*].items[*]');
+  select array_agg((x.total - x.n)::integer order by x.k), array_agg(x.atomic order by x.k),
+         array(select x.k::integer
+               from jsonb_array_elements(groups) with ordinality as x(g, k),
+                    generate_series(1, jsonb_array_length(x.g->'items'))
+               order by x.k)
+    into _starts, _atomic, _grp
+    from (select x.k, jsonb_array_length(x.g->'items') as n,
+                 sum(jsonb_array_length(x.g->'items')) over (order by x.k) as total,
+                 coalesce((x.g->>'atomic')::boolean, false) as atomic
+          from jsonb_array_elements(groups) with ordinality as x(g, k)) x;
 
   if jsonb_array_length(_all) <= starcite.limit_value('events_per_call') then
     begin
