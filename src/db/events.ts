@@ -227,3 +227,31 @@ export async function readTextRaw(
   );
   return rows as unknown as (Buffer | null)[][];
 }
+
+/**
+ * readTextRaw's rows handed to `onRow` one by one as they arrive, none kept: for a reader that encodes each row at
+ * once. Returns how many rows there were.
+ */
+export async function eachTextRaw(
+  sql: Sql,
+  sessionId: string,
+  afterSeq: number,
+  limit: number,
+  columns: readonly EventColumn[],
+  tenantId: string | null | undefined,
+  onRow: (row: (Buffer | null)[]) => void,
+): Promise<number> {
+  if (columns.length === 0 || columns.some((c) => !KNOWN_COLUMNS.has(c))) {
+    throw new StarciteError("invalid_argument", "unknown event column");
+  }
+  let rows = 0;
+  await mapReadErrors(() =>
+    sql`select ${sql(columns as EventColumn[])} from starcite.read_text(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`
+      .raw()
+      .forEach((row) => {
+        rows++;
+        onRow(row as unknown as (Buffer | null)[]);
+      }),
+  );
+  return rows;
+}

@@ -1,6 +1,6 @@
 import type { Sql } from "../db/client.ts";
-import { readTextRaw, type JsonProjection } from "../db/events.ts";
-import { encodeFrames, frameColumns, type Frame } from "./frames.ts";
+import { eachTextRaw, type JsonProjection } from "../db/events.ts";
+import { FrameEncoder, frameColumns, type Frame } from "./frames.ts";
 
 export interface JsonPagesOptions {
   /** Events in one database read while catching up (at most the `events_per_read` limit). */
@@ -44,11 +44,11 @@ interface CachedPage {
 
 /**
  * Catch-up pages serialised once, in the server, for every reader: rows from `starcite.read_text` (the JSON
- * columns as the database writes them, pasted as bytes, never decoded) written as frames of bounded size
- * (frames.ts). A full page (one
- * that stopped at pageEvents rather than at the end of the log) never changes, since the log is append-only, so
- * it is kept in a byte-bounded LRU for the next reader starting at the same point; readers that ask for the same
- * page at the same time share one read. Pages that reach the log's current end are never cached.
+ * columns as the database writes them, pasted as bytes, never decoded), each encoded as it arrives, written as
+ * frames of bounded size (frames.ts). A full page (one that stopped at pageEvents rather than at the end of
+ * the log) never changes, since the log is append-only, so it is kept in a byte-bounded LRU for the next reader
+ * starting at the same point; readers that ask for the same page at the same time share one read. Pages that reach
+ * the log's current end are never cached.
  */
 export class JsonPages {
   readonly options: JsonPagesOptions;
@@ -88,10 +88,13 @@ export class JsonPages {
     this.counted("database");
     const { projection } = address;
     const columns = frameColumns(projection);
-    const reading = readTextRaw(this.sql, address.sessionId, address.after, pageEvents, columns, address.tenantId)
+    const encoder = new FrameEncoder(projection, frameBytes);
+    const reading = eachTextRaw(this.sql, address.sessionId, address.after, pageEvents, columns, address.tenantId, (row) =>
+      encoder.add(row),
+    )
       .then((rows) => {
-        const page = encodeFrames(rows, projection, frameBytes);
-        if (rows.length === pageEvents) this.#keep(key, page);
+        const page = encoder.finish();
+        if (rows === pageEvents) this.#keep(key, page);
         return page;
       })
       .finally(() => this.#reading.delete(key));
