@@ -219,13 +219,9 @@ export async function readTextRaw(
   columns: readonly EventColumn[],
   tenantId?: string | null,
 ): Promise<(Buffer | null)[][]> {
-  if (columns.length === 0 || columns.some((c) => !KNOWN_COLUMNS.has(c))) {
-    throw new StarciteError("invalid_argument", "unknown event column");
-  }
-  const rows = await mapReadErrors(() =>
-    sql`select ${sql(columns as EventColumn[])} from starcite.read_text(${sessionId}, ${afterSeq}, ${limit}, ${tenantId ?? null})`.raw(),
-  );
-  return rows as unknown as (Buffer | null)[][];
+  const rows: (Buffer | null)[][] = [];
+  await eachTextRaw(sql, sessionId, afterSeq, limit, columns, tenantId, (row) => rows.push(row));
+  return rows;
 }
 
 /**

@@ -156,8 +156,6 @@ export class FrameEncoder {
   #out: ByteBuffer;
   #count = 0;
   #lastSeq = 0;
-  /** Rows added so far. */
-  rows = 0;
 
   constructor(projection: JsonProjection, frameBytes: number) {
     this.#columns = projection.fields.map((field, i) => ({
@@ -194,7 +192,6 @@ export class FrameEncoder {
     }
     this.#count++;
     this.#lastSeq = parseSeq(row[this.#seqAt]!);
-    this.rows++;
   }
 
   /** The frames of every row added (none for no rows). */
