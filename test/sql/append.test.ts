@@ -271,7 +271,11 @@ describe("starcite.append_items", () => {
       [3, 3, false],
       [2, 2, false],
     ]);
-    for (const [id, last] of [[a, 3], [b, 2], [c, 3]] as const) {
+    for (const [id, last] of [
+      [a, 3],
+      [b, 2],
+      [c, 3],
+    ] as const) {
       expect(await lastSeq(db.sql, id)).toBe(last);
       // Each session's events carry the items' payloads in input order.
       const ks = (await read(db.sql, id, 0, 100)).filter((e) => e.seq > (id === c ? 1 : 0)).map((e) => e.payload.k);
