@@ -29,7 +29,7 @@ export interface StarciteOptions {
   baseUrl: string;
   /** An API key (sk_...), for backends. Browsers use session tokens instead: `starcite.session({ token })`. */
   apiKey?: string;
-  /** Defaults to the global fetch. */
+  /** How requests are sent. Defaults to node:http/https on Node (src/sdk/node-post.ts), else the global fetch. */
   fetch?: FetchLike;
   /** A WebSocket class; defaults to the global one, or the `ws` package in Node < 22. */
   webSocketImpl?: unknown;

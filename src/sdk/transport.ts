@@ -1,4 +1,5 @@
 import { StarciteError, toStarciteError } from "./errors.ts";
+import { nodePost, onNode, type Post, type PostAnswer } from "./node-post.ts";
 
 export interface Endpoints {
   /** The server's base URL, without a trailing slash or /graphql. */
@@ -59,16 +60,21 @@ export function fromGraphQLErrors(errors: readonly GraphQLErrorShape[], status?:
   );
 }
 
-/** GraphQL over HTTP with fetch: one POST per operation; errors become StarciteErrors with the server's code. */
+/**
+ * GraphQL over HTTP: one POST per operation; errors become StarciteErrors with the server's code. The POST goes
+ * through the `fetch` given, else on Node through node:http (node-post.ts: less CPU per request than Node's fetch),
+ * else through the global fetch.
+ */
 export class GraphQLHttp {
   readonly url: string;
-  readonly #fetch: FetchLike;
+  readonly #fetch: Post;
   readonly #timeoutMs: number;
   readonly #headers: Record<string, string>;
 
   constructor(options: HttpOptions) {
     this.url = options.url;
-    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    const given = options.fetch;
+    this.#fetch = given ? (input, init) => given(input, init) : onNode() ? nodePost() : (input, init) => globalThis.fetch(input, init);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#headers = options.headers ?? {};
   }
@@ -88,7 +94,7 @@ export class GraphQLHttp {
     const cancel = () => controller.abort(signal!.reason);
     if (signal?.aborted) cancel();
     else signal?.addEventListener("abort", cancel, { once: true });
-    let response: Response;
+    let response: PostAnswer;
     let text: string;
     try {
       response = await this.#fetch(this.url, {
