@@ -77,8 +77,9 @@ function load(): Promise<{ http: NodeHttp; https: NodeHttp }> {
 }
 
 /**
- * A Post over keep-alive connections (one agent per protocol for this poster; idle ones close after IDLE_MS). Errors are the socket's own
- * (`connect ECONNREFUSED ...`, the message fetch carries in its `cause`); an abort rejects with the signal's reason.
+ * A Post over keep-alive connections (one agent per protocol for this poster; idle ones close after IDLE_MS).
+ * Errors are the socket's own (`connect ECONNREFUSED ...`, the message fetch carries in its `cause`); an abort
+ * rejects with the signal's reason.
  */
 export function nodePost(): Post {
   let agents: { http: NodeAgent; https: NodeAgent } | undefined;
