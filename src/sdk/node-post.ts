@@ -23,9 +23,8 @@ export interface PostInit {
 export type Post = (url: string, init: PostInit) => Promise<PostAnswer>;
 
 // The little of node:http this uses, typed here: the SDK is built without Node's types (browsers are its first home).
-interface NodeAgent {
-  destroy(): void;
-}
+/** Opaque here: made by Agent, handed back to request(). */
+type NodeAgent = object;
 interface NodeResponse {
   statusCode?: number;
   complete: boolean;
@@ -51,11 +50,9 @@ interface NodeHttp {
 /** How long a kept-alive connection may sit idle (Node's agent closes only idle sockets on this timeout). */
 const IDLE_MS = 2_000;
 
-/** UTF-8 length of a string: Buffer.byteLength on Node (no copy), else by encoding it. */
-const byteLength = (s: string): number => {
-  const buffer = (globalThis as { Buffer?: { byteLength(s: string, encoding: "utf8"): number } }).Buffer;
-  return buffer ? buffer.byteLength(s, "utf8") : new TextEncoder().encode(s).length;
-};
+/** UTF-8 length of a string, without encoding it (Node's Buffer: this module only runs on Node). */
+const byteLength = (s: string): number =>
+  (globalThis as unknown as { Buffer: { byteLength(s: string, encoding: "utf8"): number } }).Buffer.byteLength(s, "utf8");
 
 /** Whether this is Node (not a browser, Deno or Bun, which have their own fetch and no use for this). */
 export const onNode = (): boolean => {

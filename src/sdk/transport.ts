@@ -67,14 +67,14 @@ export function fromGraphQLErrors(errors: readonly GraphQLErrorShape[], status?:
  */
 export class GraphQLHttp {
   readonly url: string;
-  readonly #fetch: Post;
+  readonly #post: Post;
   readonly #timeoutMs: number;
   readonly #headers: Record<string, string>;
 
   constructor(options: HttpOptions) {
     this.url = options.url;
-    const given = options.fetch;
-    this.#fetch = given ? (input, init) => given(input, init) : onNode() ? nodePost() : (input, init) => globalThis.fetch(input, init);
+    // A fetch is a Post: it takes the same POST and its Response has what the transport reads.
+    this.#post = options.fetch ?? (onNode() ? nodePost() : (input, init) => globalThis.fetch(input, init));
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#headers = options.headers ?? {};
   }
@@ -97,7 +97,7 @@ export class GraphQLHttp {
     let response: PostAnswer;
     let text: string;
     try {
-      response = await this.#fetch(this.url, {
+      response = await this.#post(this.url, {
         method: "POST",
         headers: {
           "content-type": "application/json",
