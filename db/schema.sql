@@ -581,7 +581,7 @@ CREATE INDEX webhook_endpoints_tenant_idx ON starcite.webhook_endpoints USING bt
 --   returns TABLE(grp integer, idx integer, seq bigint, last_seq bigint, deduped boolean, error_code text, error_message text, error_detail jsonb); language plpgsql, volatile; body md5 3351b61e735e918a78bcfea027c350a5
 
 -- starcite.append_items(items jsonb, atomic boolean DEFAULT false)
---   returns SETOF starcite.append_result; language plpgsql, volatile; body md5 29c1869e7b42b55520be4bc91c3d5ee9
+--   returns SETOF starcite.append_result; language plpgsql, volatile; body md5 28e997ee4e48332dac4399dd20b01171
 
 -- starcite.archive_due(max_sessions integer DEFAULT 100)
 --   returns TABLE(session_id text, tenant_id text); language sql, stable; body md5 b96b39a46430d761a9cde1c411c83ccf

@@ -72,8 +72,9 @@ begin
   select array_agg(i order by i.idx),
          count(distinct (i.session_id, i.tenant_id)),
          coalesce(bool_or(i.problem is not null or i.idempotency_key is not null or i.expected_seq is not null), false),
-         coalesce(bool_or(i.producer_id is not null), false)
-    into _items, _pairs, _odd, _producers
+         coalesce(bool_or(i.producer_id is not null), false),
+         coalesce(bool_or(i.idempotency_key is not null or i.producer_id is not null), false)
+    into _items, _pairs, _odd, _producers, _keyed
     from starcite.decode_items(items, starcite.current_tenant()) i;
 
   -- The common case, decided as a set: every item is valid and addresses an open session it may append to, none
@@ -144,9 +145,8 @@ begin
          array(select l.closed_at is not null from locked l order by l.k),
          array(select l.k from unnest(_items) i
                left join locked l on l.id = i.session_id and l.tenant_id = i.tenant_id and i.problem is null
-               order by i.idx),
-         exists (select 1 from unnest(_items) i where i.idempotency_key is not null or i.producer_id is not null)
-    into _rows, _lasts, _closed, _at, _keyed;
+               order by i.idx)
+    into _rows, _lasts, _closed, _at;
 
   if _keyed then
     -- After the locks, in a statement of its own, so that it sees every event committed before them.
