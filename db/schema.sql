@@ -605,7 +605,7 @@ CREATE INDEX webhook_endpoints_tenant_idx ON starcite.webhook_endpoints USING bt
 --   returns void; language plpgsql, stable; body md5 b06cb6c34ca3b7e197d6f1a784df8c33
 
 -- starcite.check_read(session_id text, after_seq bigint, max_events integer, page_limit text, tenant_id text)
---   returns void; language plpgsql, stable; body md5 259cbaadd66cc85c09a3425a6ddd45bb
+--   returns boolean; language plpgsql, stable; body md5 50a728cec8bfb1634bf9e2934cc2a56d
 
 -- starcite.check_session_fields(title text, metadata jsonb)
 --   returns void; language plpgsql, stable; body md5 b64e5421bd1e778ace81b511a990225d
@@ -823,7 +823,7 @@ comment on function starcite.limits() is 'Every documented limit: its name, valu
 --   returns text; language sql, volatile; body md5 d0e0a196df19e1fcf55cbf881d7b77d8
 
 -- starcite.read(session_id text, after_seq bigint DEFAULT 0, max_events integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
---   returns SETOF starcite.events; language plpgsql, stable; body md5 59e9310a047b838aa4ac8a1f23f2c344
+--   returns SETOF starcite.events; language sql, stable; body md5 a5a1e0069a41ed338133baa0d4a745ef
 
 -- starcite.read_changes(after_seq bigint DEFAULT 0, max_changes integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
 --   returns SETOF starcite.session_changes; language plpgsql, stable; body md5 33b55207d447c8aa98459da51674b91b
@@ -835,7 +835,7 @@ comment on function starcite.limits() is 'Every documented limit: its name, valu
 --   returns SETOF starcite.events; language plpgsql, stable; body md5 e021a5338967d1222845895fd6da5a2a
 
 -- starcite.read_text(session_id text, after_seq bigint DEFAULT 0, max_events integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
---   returns SETOF starcite.event_text; language plpgsql, stable; body md5 c9a149bcb1d923133ddd3673ab924585
+--   returns SETOF starcite.event_text; language sql, stable; body md5 ddceaae4be2697bca45a6c95be4c164d
 
 -- starcite.record_archive_segment(session_id text, from_seq bigint, to_seq bigint, object_key text, bytes bigint)
 --   returns boolean; language plpgsql, volatile; body md5 407a01c05b0ebaa83b56f38bb259b9b0

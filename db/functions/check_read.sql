@@ -1,9 +1,10 @@
 -- What every read of a session's events checks first, in this order: a valid cursor, a page size within the
 -- read's limit, a session the tenant can see (session_not_found otherwise), and a cursor that is not before what
 -- Postgres still keeps (cursor_expired, with the earliest seq a reader can still get, the archive included) --
--- never a silent skip. Stable: it reads the snapshot of the read that calls it.
+-- never a silent skip. Stable: it reads the snapshot of the read that calls it. Returns true when every check
+-- passes, so that a SQL read can gate its rows on it (starcite.read_text).
 create function starcite.check_read(session_id text, after_seq bigint, max_events integer, page_limit text,
-                                     tenant_id text) returns void
+                                     tenant_id text) returns boolean
 language plpgsql stable as $$
 declare
   _bounds starcite.log_bounds;
@@ -21,5 +22,6 @@ begin
   if _bounds.first_seq is not null and check_read.after_seq + 1 < _bounds.first_seq then
     perform starcite.raise_cursor_expired(check_read.session_id, check_read.after_seq, _bounds);
   end if;
+  return true;
 end
 $$;

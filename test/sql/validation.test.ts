@@ -171,11 +171,31 @@ describe("reads", () => {
       expect(detailOf(le)).toEqual({ field: "limit", min: 1, max: 1000 });
     }
     await pgError(db.sql`select * from starcite.read(${s}, 0, null)`, "SC001");
+    // read_text runs the same checks, before any row (its LIMIT would otherwise end a 0-event page unchecked).
+    for (const [after, limit] of [
+      [-1, 10],
+      [0, 0],
+      [0, -5],
+      [0, 1001],
+    ] as const) {
+      await pgError(db.sql`select * from starcite.read_text(${s}, ${after}, ${limit})`, "SC001");
+    }
+    await pgError(db.sql`select * from starcite.read_text(${"no-such-session"}, 0, 10)`, "SC100");
     await starciteError(read(db.sql, s, -1), "invalid_argument");
     await starciteError(read(db.sql, s, 0, 0), "invalid_argument");
     await starciteError(read(db.sql, s, 0, 1001), "invalid_argument");
     await starciteError(read(db.sql, "no-such-session"), "session_not_found");
     expect(await read(db.sql, s, 0, 1000)).toHaveLength(1);
+  });
+
+  test("read and read_text are inlined into the caller's query: rows stream from the index, no function scan", async () => {
+    // A PL/pgSQL body (or anything else that stops the planner inlining them) copies each page into a tuplestore
+    // first: about half of Postgres's CPU per event while the server catches readers up (bench/README.md).
+    for (const fn of ["read", "read_text"]) {
+      const plan = (await db.sql.unsafe(`explain select * from starcite.${fn}($1, 0, 10)`, [s])).map((r) => r["QUERY PLAN"]);
+      expect(plan.join("\n"), fn).not.toMatch(/Function Scan/);
+      expect(plan.join("\n"), fn).toMatch(/One-Time Filter/);
+    }
   });
 
   test("list_sessions limit out of 1..1000: invalid_argument (SC001)", async () => {
