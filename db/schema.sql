@@ -607,6 +607,9 @@ CREATE INDEX webhook_endpoints_tenant_idx ON starcite.webhook_endpoints USING bt
 -- starcite.check_read(session_id text, after_seq bigint, max_events integer, page_limit text, tenant_id text)
 --   returns boolean; language plpgsql, stable; body md5 50a728cec8bfb1634bf9e2934cc2a56d
 
+-- starcite.check_read_many(session_ids text[], after_seqs bigint[], max_events integer[])
+--   returns boolean; language plpgsql, stable; body md5 5859d3e181e915513baee3d2dfd5fd1e
+
 -- starcite.check_session_fields(title text, metadata jsonb)
 --   returns void; language plpgsql, stable; body md5 b64e5421bd1e778ace81b511a990225d
 
@@ -832,7 +835,7 @@ comment on function starcite.limits() is 'Every documented limit: its name, valu
 --   returns TABLE(events text, n integer, last_seq bigint); language plpgsql, stable; body md5 8b7dbd0ad0a981f599418dc5f5203312
 
 -- starcite.read_many(session_ids text[], after_seqs bigint[], max_events integer[], tenant_id text DEFAULT NULL::text)
---   returns SETOF starcite.events; language plpgsql, stable; body md5 e021a5338967d1222845895fd6da5a2a
+--   returns SETOF starcite.events; language sql, stable; body md5 d9bc688eaba4030cb12e9c4f617e03bb
 
 -- starcite.read_text(session_id text, after_seq bigint DEFAULT 0, max_events integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
 --   returns SETOF starcite.event_text; language sql, stable; body md5 ddceaae4be2697bca45a6c95be4c164d

@@ -188,12 +188,17 @@ describe("reads", () => {
     expect(await read(db.sql, s, 0, 1000)).toHaveLength(1);
   });
 
-  test("read and read_text are inlined into the caller's query: rows stream from the index, no function scan", async () => {
+  test("read, read_text and read_many are inlined into the caller's query: rows stream from the index, no function scan", async () => {
     // A PL/pgSQL body (or anything else that stops the planner inlining them) copies each page into a tuplestore
     // first: about half of Postgres's CPU per event while the server catches readers up (bench/README.md).
-    for (const fn of ["read", "read_text"]) {
-      const plan = (await db.sql.unsafe(`explain select * from starcite.${fn}($1, 0, 10)`, [s])).map((r) => r["QUERY PLAN"]);
-      expect(plan.join("\n"), fn).not.toMatch(/Function Scan/);
+    const calls = {
+      read: [`starcite.read($1, 0, 10)`, [s]],
+      read_text: [`starcite.read_text($1, 0, 10)`, [s]],
+      read_many: [`starcite.read_many($1::text[], '{0}', '{10}')`, [[s]]],
+    } as const;
+    for (const [fn, [call, args]] of Object.entries(calls)) {
+      const plan = (await db.sql.unsafe(`explain select * from ${call}`, args as never)).map((r) => r["QUERY PLAN"]);
+      expect(plan.join("\n"), fn).not.toMatch(new RegExp(`Function Scan on ${fn}\\b`));
       expect(plan.join("\n"), fn).toMatch(/One-Time Filter/);
     }
   });
