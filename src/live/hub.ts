@@ -30,6 +30,11 @@ export interface HubOptions {
   catchUpPrefetch?: number;
   /** Catch-up pages one reader may have read ahead at once (each takes one of the process's catchUpPrefetch slots). */
   catchUpReadAhead?: number;
+  /**
+   * How long one round of live reads may wake subscribers before it lets the event loop run other work (requests,
+   * socket drains), in ms; 0: never. Rounds that woke thousands of subscribers held the loop for 100 ms and more.
+   */
+  deliverySliceMs?: number;
 }
 
 const DEFAULTS: Required<HubOptions> = {
@@ -43,6 +48,7 @@ const DEFAULTS: Required<HubOptions> = {
   catchUpCacheBytes: 64 * 1024 * 1024,
   catchUpPrefetch: 16,
   catchUpReadAhead: 3,
+  deliverySliceMs: 5,
 };
 
 /**
@@ -293,7 +299,7 @@ export class LiveHub {
    * across many sessions costs a few reads, not one per session.
    */
   async #readRounds(): Promise<void> {
-    const { pageSize } = this.options;
+    const { pageSize, deliverySliceMs } = this.options;
     try {
       while (this.#behind.size > 0) {
         const round: SessionFeed[] = [];
@@ -327,12 +333,20 @@ export class LiveHub {
         this.#retries = 0;
         const events = new Map<string, StoredEvent[]>();
         for (const part of read) for (const [id, list] of part) events.set(id, list);
+        // Waking a round's subscribers writes to their sockets: with thousands of them that is the longest stretch
+        // the main thread runs, so the round lets other work in every deliverySliceMs (appends waited behind it).
+        // A feed closed meanwhile takes nothing (deliver); one hinted meanwhile is in #behind for the next round.
+        let sliceStart = performance.now();
         for (const feed of round) {
           const got = events.get(feed.sessionId);
           // Nothing to read (a hint ahead of what this tenant can see): wait for the next hint.
           if (!got || got.length === 0) continue;
           feed.deliver(got);
           if (feed.knownSeq > feed.fetchedSeq) this.#behind.add(feed);
+          if (deliverySliceMs > 0 && performance.now() - sliceStart >= deliverySliceMs) {
+            await new Promise((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
         }
       }
     } finally {
