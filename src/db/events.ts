@@ -210,23 +210,8 @@ const KNOWN_COLUMNS: ReadonlySet<string> = new Set(EVENT_COLUMNS);
  * Events with seq > afterSeq in seq order from `starcite.read_text` (the checks and errors of `starcite.read`),
  * the given columns only, in that order, each as the bytes the database sent (postgres.js's raw mode: nothing
  * decoded; the JSON columns as JSON text, numbers as digits, inserted_at as Postgres writes a timestamptz in UTC).
- */
-export async function readTextRaw(
-  sql: Sql,
-  sessionId: string,
-  afterSeq: number,
-  limit: number,
-  columns: readonly EventColumn[],
-  tenantId?: string | null,
-): Promise<(Buffer | null)[][]> {
-  const rows: (Buffer | null)[][] = [];
-  await eachTextRaw(sql, sessionId, afterSeq, limit, columns, tenantId, (row) => rows.push(row));
-  return rows;
-}
-
-/**
- * readTextRaw's rows handed to `onRow` one by one as they arrive, none kept: for a reader that encodes each row at
- * once. Returns how many rows there were.
+ * Rows are handed to `onRow` one by one as they arrive, none kept, so that a reader can encode each at once.
+ * Returns how many rows there were.
  */
 export async function eachTextRaw(
   sql: Sql,

@@ -209,10 +209,3 @@ export class FrameEncoder {
     this.#frames.push({ bytes: out.buf.subarray(0, end + 1), count: this.#count, lastSeq: this.#lastSeq });
   }
 }
-
-/** Rows (in frameColumns order) as frames, all at once (FrameEncoder). */
-export function encodeFrames(rows: readonly RawRow[], projection: JsonProjection, frameBytes: number): Frame[] {
-  const encoder = new FrameEncoder(projection, frameBytes);
-  for (const row of rows) encoder.add(row);
-  return encoder.finish();
-}

@@ -22,7 +22,7 @@ export interface HubOptions {
   unavailableAfterMs?: number;
   /** Catch-up pages serialised once in the server (the GraphQL fast path): events per database read (<= events_per_read). */
   catchUpPageEvents?: number;
-  /** Most bytes of the events JSON in one catch-up frame (see encodeFrames: kept well below 128 KiB). */
+  /** Most bytes of the events JSON in one catch-up frame (see FrameEncoder: kept well below 128 KiB). */
   catchUpFrameBytes?: number;
   /** Bytes of full catch-up pages kept for readers starting at the same point (0: none). */
   catchUpCacheBytes?: number;

@@ -5,9 +5,9 @@
  * repeat or reorder an event.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { read, readTextRaw, type JsonProjection } from "../../src/db/events.ts";
+import { eachTextRaw, read, type JsonProjection } from "../../src/db/events.ts";
 import type { StoredEvent } from "../../src/db/types.ts";
-import { encodeFrames, frameColumns, type Frame } from "../../src/live/frames.ts";
+import { FrameEncoder, frameColumns, type Frame } from "../../src/live/frames.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { ALL_COLUMNS, EVENT_COLUMN_FIELDS } from "../helpers/events.ts";
 import { createSessionSql } from "./_support.ts";
@@ -40,8 +40,11 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** The frames of a page, encoded the way the server's catch-up pages are (src/live/json-pages.ts). */
 async function frames(projection: JsonProjection, frameBytes: number, after = 0): Promise<Frame[]> {
-  return encodeFrames(await readTextRaw(db.sql, s, after, 1000, frameColumns(projection)), projection, frameBytes);
+  const encoder = new FrameEncoder(projection, frameBytes);
+  await eachTextRaw(db.sql, s, after, 1000, frameColumns(projection), null, (row) => encoder.add(row));
+  return encoder.finish();
 }
 
 const project = (projection: JsonProjection, e: StoredEvent) =>
