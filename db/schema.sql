@@ -838,7 +838,7 @@ comment on function starcite.limits() is 'Every documented limit: its name, valu
 --   returns SETOF starcite.events; language sql, stable; body md5 d9bc688eaba4030cb12e9c4f617e03bb
 
 -- starcite.read_text(session_id text, after_seq bigint DEFAULT 0, max_events integer DEFAULT 100, tenant_id text DEFAULT NULL::text)
---   returns SETOF starcite.event_text; language sql, stable; body md5 ddceaae4be2697bca45a6c95be4c164d
+--   returns SETOF starcite.event_text; language sql, stable; body md5 813946bc64556b5217e451e3881d789d
 
 -- starcite.record_archive_segment(session_id text, from_seq bigint, to_seq bigint, object_key text, bytes bigint)
 --   returns boolean; language plpgsql, volatile; body md5 407a01c05b0ebaa83b56f38bb259b9b0

@@ -2,7 +2,7 @@
 -- read's limit, a session the tenant can see (session_not_found otherwise), and a cursor that is not before what
 -- Postgres still keeps (cursor_expired, with the earliest seq a reader can still get, the archive included) --
 -- never a silent skip. Stable: it reads the snapshot of the read that calls it. Returns true when every check
--- passes, so that a SQL read can gate its rows on it (starcite.read_text).
+-- passes, so that a SQL read can gate its rows on it (starcite.read).
 create function starcite.check_read(session_id text, after_seq bigint, max_events integer, page_limit text,
                                      tenant_id text) returns boolean
 language plpgsql stable as $$

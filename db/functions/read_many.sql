@@ -2,7 +2,7 @@
 -- events with seq > after_seqs[i] in seq order, at most max_events[i] of them (1..events_per_read), at most
 -- events_per_read sessions per call (starcite.check_read_many). What a process's live fan-out reads when many
 -- sessions advanced at once. Sessions the tenant does not have give no rows. A SQL function the planner inlines,
--- with the checks as a one-time filter above the join (see starcite.read_text for why not PL/pgSQL).
+-- with the checks as a one-time filter above the join (see starcite.read for why not PL/pgSQL).
 create function starcite.read_many(session_ids text[], after_seqs bigint[], max_events integer[],
                                    tenant_id text default null)
 returns setof starcite.events
