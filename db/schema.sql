@@ -308,7 +308,7 @@ create table starcite.events (
   body bytea,
   constraint events_pkey PRIMARY KEY (session_id, seq),
   constraint events_session_id_fkey FOREIGN KEY (session_id) REFERENCES starcite.sessions(id) ON DELETE CASCADE,
-  constraint events_body_check CHECK ((octet_length(body) <= starcite.limit_value('event_body_bytes'::text))),
+  constraint events_body_check CHECK ((octet_length(body) <= 8388608)),
   constraint events_check CHECK (((producer_id IS NULL) = (producer_seq IS NULL))),
   constraint events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text)),
   constraint events_producer_seq_check CHECK ((producer_seq >= 1)),

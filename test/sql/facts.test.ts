@@ -124,6 +124,14 @@ describe("limits", () => {
     }
     await expect(db.sql`select starcite.limit_value('event_typo_chars')`).rejects.toThrow(/unknown limit event_typo_chars/);
   });
+
+  test("a limit copied into a table's CHECK as a number (so that no statement plans a limit_value call) is the limit", async () => {
+    const [row] = await db.sql<{ def: string }[]>`
+      select pg_get_constraintdef(oid) as def from pg_constraint
+      where conrelid = 'starcite.events'::regclass and conname = 'events_body_check'`;
+    const value = limits.find((l) => l.name === "event_body_bytes")!.value;
+    expect(row!.def).toBe(`CHECK ((octet_length(body) <= ${value}))`);
+  });
 });
 
 describe("scopes", () => {
