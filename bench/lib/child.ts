@@ -5,6 +5,8 @@
  *
  *   kind "starcite":        startServer() on BENCH_DATABASE_URL (pool size BENCH_POOL_SIZE)
  *   kind "durable-streams": DurableStreamTestServer with its file-backed store in BENCH_DATA_DIR
+ *   kind "echo":            a bare node:http server that answers every request with its body (a floor: one
+ *                           request/response hop between two processes and nothing else)
  */
 import fs from "node:fs";
 import inspector from "node:inspector";
@@ -71,6 +73,24 @@ async function start(): Promise<string> {
     const url = await server.start();
     close = () => server.stop();
     return url.replace(/\/$/, "");
+  }
+  if (kind === "echo") {
+    const http = await import("node:http");
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        res.setHeader("content-type", "application/json");
+        res.end(Buffer.concat(chunks));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    close = () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   }
   throw new Error(`unknown server kind ${kind}`);
 }

@@ -4,13 +4,15 @@
  *    (open loop: appends start on schedule whether or not earlier ones returned).
  */
 import { GraphQLClient, hasGraphQL, tailWithGraphqlWs, wsClient } from "../lib/graphql.ts";
-import { openLoop, payloadOf, waitFor } from "../lib/load.ts";
+import { closedLoop, openLoop, payloadOf, waitFor } from "../lib/load.ts";
 import type { ResultRow } from "../lib/report.ts";
-import { SkipScenario, type Scenario } from "../lib/scenario.ts";
-import { Recorder, now } from "../lib/stats.ts";
+import { SkipScenario, type BenchContext, type Scenario } from "../lib/scenario.ts";
+import { Recorder, now, type LatencySummary } from "../lib/stats.ts";
 import { checkpoint } from "../lib/env.ts";
-import { cpuMeter, target } from "./common.ts";
-import type { ChildServer } from "../lib/servers.ts";
+import { cpuMeter, createSessions, sqlAppend, target } from "./common.ts";
+import { keepAliveAgent, request } from "../lib/http.ts";
+import { startChildServer, type ChildServer } from "../lib/servers.ts";
+import type { Sql } from "../../src/db/client.ts";
 
 export interface E2eCase {
   rate: number;
@@ -34,6 +36,7 @@ export async function measureE2e(
   rate: number,
   durationMs: number,
   cursor = 0,
+  warmupMs = 0,
 ): Promise<{ delivery: Recorder; append: Recorder; missing: number; errors: number; serverCpu: number; benchCpu: number }> {
   const gql = new GraphQLClient(server.url, 256);
   const client = wsClient(gql.wsEndpoint);
@@ -55,8 +58,10 @@ export async function measureE2e(
   });
   try {
     await sub.live;
-    // A few unmeasured appends so the first measured one does not pay for cold paths.
-    for (let w = 0; w < 5; w++) await gql.append(sessionId, payloadOf(-1 - w));
+    // Unmeasured traffic first, through the same append and delivery paths: a fresh server runs its JavaScript
+    // unoptimised for the first few thousand requests (about twice the CPU per append at 100/s, in the p50).
+    if (warmupMs > 0) await closedLoop(4, warmupMs, 0, (_w, i) => gql.append(sessionId, payloadOf(-1 - i)));
+    else for (let w = 0; w < 5; w++) await gql.append(sessionId, payloadOf(-1 - w));
     const s0 = await server.stats();
     const bench = cpuMeter();
     const t0 = now();
@@ -94,7 +99,7 @@ export const e2eLatency: Scenario = {
         const sessionId = `e2e-${c.rate}`;
         await gql.createSession(sessionId);
         await checkpoint(db.sql);
-        const r = await measureE2e(server, sessionId, c.rate, c.durationMs);
+        const r = await measureE2e(server, sessionId, c.rate, c.durationMs, 0, ctx.quick ? 300 : 3000);
         const row: ResultRow = {
           case: `3 append -> subscriber @${c.rate}/s`,
           latency: r.delivery.summary(),
@@ -117,9 +122,14 @@ export const e2eLatency: Scenario = {
         rows.push(row);
       }
       gql.close();
+      rows.push(...(await floors(ctx, db.sql)));
       return {
         rows,
         notes: [
+          "floors: the same open loops through one bare HTTP request/response hop (a node:http server in " +
+            "its own process answering with the request's body) and through one SQL append (client to Postgres), " +
+            "each after its own warm-up; an append to a subscriber crosses such a hop several times (client, server, " +
+            "Postgres, the server's LISTEN connection and read, the subscriber's socket)",
           "latency runs from the start of the append call until the subscriber (own WebSocket, graphql-ws client) " +
             "has the event; appendP50/P99 are the append calls' own latencies under the same load",
         ],
@@ -130,3 +140,44 @@ export const e2eLatency: Scenario = {
     }
   },
 };
+
+/**
+ * What one hop costs on this machine at the rates of the cases above, measured like them (open loop, after a
+ * warm-up): an HTTP round trip to a server that does nothing but answer, and a SQL append.
+ */
+async function floors(ctx: BenchContext, sql: Sql): Promise<ResultRow[]> {
+  const run = async (c: E2eCase, op: (i: number) => Promise<unknown>) => {
+    await closedLoop(1, ctx.quick ? 300 : 3000, 0, (_w, i) => op(-1 - i));
+    const latency = new Recorder(Math.round((c.rate * c.durationMs) / 1000));
+    const r = await openLoop(c.rate, c.durationMs, async (i) => {
+      const t0 = now();
+      await op(i);
+      latency.add(Number(now() - t0) / 1e6);
+    });
+    if (r.errors > 0) throw new Error(`floor: ${r.errors} errors, first: ${String(r.firstError)}`);
+    return latency.summary();
+  };
+  const row = (label: string, c: E2eCase, latency: LatencySummary): ResultRow => ({
+    case: `3 floor: ${label} @${c.rate}/s`,
+    latency,
+    throughput: c.rate,
+    throughputUnit: "calls/s offered",
+  });
+  const echo = await startChildServer("echo", {});
+  const agent = keepAliveAgent(64);
+  const rows: ResultRow[] = [];
+  try {
+    await createSessions(sql, ["e2e-floor"]);
+    for (const c of e2eCases(ctx.quick)) {
+      const http = await run(c, (i) =>
+        request(agent, "POST", `${echo.url}/`, JSON.stringify(payloadOf(i)), { "content-type": "application/json" }),
+      );
+      rows.push(row("HTTP round trip to a bare node:http server", c, http));
+      rows.push(row("SQL starcite.append (postgres.js)", c, await run(c, (i) => sqlAppend(sql, "e2e-floor", payloadOf(i)))));
+    }
+    return rows;
+  } finally {
+    agent.destroy();
+    await echo.close();
+  }
+}
