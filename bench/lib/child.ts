@@ -7,6 +7,7 @@
  *   kind "durable-streams": DurableStreamTestServer with its file-backed store in BENCH_DATA_DIR
  *   kind "echo":            a bare node:http server that answers every request with its body (a floor: one
  *                           request/response hop between two processes and nothing else)
+ *   kind "relay":           scenario 4's floor, bench/lib/relay-floor.ts (appends relayed to tail sockets, nothing else)
  */
 import fs from "node:fs";
 import inspector from "node:inspector";
@@ -91,6 +92,12 @@ async function start(): Promise<string> {
         server.closeAllConnections();
       });
     return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+  if (kind === "relay") {
+    const { startRelayFloor } = await import("./relay-floor.ts");
+    const relay = await startRelayFloor();
+    close = relay.close;
+    return relay.url;
   }
   throw new Error(`unknown server kind ${kind}`);
 }

@@ -30,7 +30,7 @@ export function freePort(): Promise<number> {
 
 /** Starts bench/lib/child.ts for `kind` and waits for its URL. */
 export async function startChildServer(
-  kind: "starcite" | "durable-streams" | "echo",
+  kind: "starcite" | "durable-streams" | "echo" | "relay",
   env: Record<string, string>,
   logFile?: string,
 ): Promise<ChildServer> {

@@ -14,7 +14,7 @@ import { GraphQLClient, hasGraphQL, leanTail, TAIL_SUBSCRIPTION, type Subscripti
 import { openLoop, payloadOf, sleep, waitFor } from "../lib/load.ts";
 import type { ResultRow } from "../lib/report.ts";
 import { SkipScenario, type Scenario } from "../lib/scenario.ts";
-import type { ChildServer } from "../lib/servers.ts";
+import { startChildServer, type ChildServer } from "../lib/servers.ts";
 import type { Sql } from "../../src/db/client.ts";
 import { Recorder, msSince, now } from "../lib/stats.ts";
 import { createSessions, DeliveryLag, openWindow, target } from "./common.ts";
@@ -152,6 +152,28 @@ async function runCase(
   }
 }
 
+/**
+ * 4b's floor: the same subscribers and appends against a bare relay in its own process (bench/lib/relay-floor.ts:
+ * HTTP in, the message written to the session's sockets, nothing else). Each row of `rows` (4b's, by rate) gets
+ * its p99 as a multiple of the relay's at the same rate.
+ */
+async function relayFloor(sql: Sql, c: FanoutCase, rows: ResultRow[], pg: { cpuSeconds(): number | undefined }): Promise<ResultRow[]> {
+  const relay = await startChildServer("relay", {});
+  try {
+    const floors = await runCase(relay, sql, { ...c, label: `${c.label} floor: bare relay,` }, "floor", pg);
+    for (const [k, floor] of floors.entries()) {
+      floor.floor = true;
+      for (const key of ["readsPerBatch", "readsPerAdvance", "hubReads", "eventsPerBatch", "batches"]) delete floor.extra?.[key];
+      const row = rows[k];
+      if (row?.latency && floor.latency)
+        row.vsFloor = { p99: row.latency.p99 / floor.latency.p99, p999: row.latency.p999 / floor.latency.p999 };
+    }
+    return floors;
+  } finally {
+    await relay.close();
+  }
+}
+
 export const fanout: Scenario = {
   id: "4",
   name: "fanout",
@@ -182,7 +204,12 @@ export const fanout: Scenario = {
         for (const [k, c] of cases.entries()) {
           if (!only.includes(c.label)) continue;
           ctx.log(`  ${c.label}: opening ${c.subscribers} subscribers`);
-          rows.push(...(await runCase(server, db.sql, c, String(k), ctx.pg)));
+          const own = await runCase(server, db.sql, c, String(k), ctx.pg);
+          rows.push(...own);
+          if (c.label === "4b" && !ctx.quick) {
+            ctx.log(`  ${c.label} floor: the same against a bare relay`);
+            rows.push(...(await relayFloor(db.sql, c, own, ctx.pg)));
+          }
         }
         return { rows, notes: [`only ${only.join(", ")} (BENCH_FANOUT_CASES)`] };
       }
@@ -191,6 +218,10 @@ export const fanout: Scenario = {
         rows.push(...(await runCase(server, db.sql, c, String(k), ctx.pg)));
       }
       const [r0, ra, rb, rc] = rows as [ResultRow, ResultRow, ResultRow, ResultRow];
+      if (!ctx.quick) {
+        ctx.log(`  4b floor: the same against a bare relay`);
+        rows.push(...(await relayFloor(db.sql, cases[2]!, [rb, rc], ctx.pg)));
+      }
       const rpa = (r: ResultRow) => Number(r.extra?.readsPerAdvance);
       ra.targets = [
         target(
@@ -215,6 +246,9 @@ export const fanout: Scenario = {
             "(one hint per session per transaction): a session's hub read is shared by all of its subscribers",
           "4b runs its two rates on the same 10,000 open subscriptions: 100 events/s (1,000 deliveries/s) and 1,000 events/s " +
             "(10,000 deliveries/s: every session gets an event each second), each with its targets",
+          "4b floor: the same subscribers and appends against a bare relay in its own process (bench/lib/relay-floor.ts: " +
+            "an append's message written to its session's sockets at once, no database, no GraphQL); p99/floor on 4b's rows " +
+            "is 4b's p99 over the relay's at the same rate",
         ],
       };
     } finally {
