@@ -59,7 +59,7 @@ export async function measureE2e(
   try {
     await sub.live;
     // Unmeasured traffic first, through the same append and delivery paths: a fresh server runs its JavaScript
-    // unoptimised for the first few thousand requests (about twice the CPU per append at 100/s, in the p50).
+    // unoptimised for its first few thousand requests (at 100/s, about twice the CPU per append of a warm one).
     if (warmupMs > 0) await closedLoop(4, warmupMs, 0, (_w, i) => gql.append(sessionId, payloadOf(-1 - i)));
     else for (let w = 0; w < 5; w++) await gql.append(sessionId, payloadOf(-1 - w));
     const s0 = await server.stats();
