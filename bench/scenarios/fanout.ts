@@ -160,7 +160,7 @@ async function runCase(
 async function relayFloor(sql: Sql, c: FanoutCase, rows: ResultRow[], pg: { cpuSeconds(): number | undefined }): Promise<ResultRow[]> {
   const relay = await startChildServer("relay", {});
   try {
-    const floors = await runCase(relay, sql, { ...c, label: `${c.label} floor: bare relay,` }, "floor", pg);
+    const floors = await runCase(relay, sql, { ...c, label: `${c.label} floor (bare relay)` }, "floor", pg);
     for (const [k, floor] of floors.entries()) {
       floor.floor = true;
       for (const key of ["readsPerBatch", "readsPerAdvance", "hubReads", "eventsPerBatch", "batches"]) delete floor.extra?.[key];
