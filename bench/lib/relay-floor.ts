@@ -12,7 +12,8 @@ import { WebSocketServer, type WebSocket } from "ws";
 interface Subscriber {
   socket: WebSocket;
   raw: import("node:net").Socket;
-  head: string;
+  /** The subscription's `next` message up to its payload, as bytes (made once, at subscribe). */
+  head: Buffer;
 }
 
 export async function startRelayFloor(): Promise<{ url: string; close(): Promise<void> }> {
@@ -28,18 +29,18 @@ export async function startRelayFloor(): Promise<{ url: string; close(): Promise
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body = JSON.parse(Buffer.concat(chunks).toString()) as {
-        variables?: { s?: string; id?: string; e?: { type?: string; payload?: unknown } };
+        variables?: { s?: string; e?: { type?: string; payload?: unknown } };
       };
-      const sessionId = body.variables?.s ?? body.variables?.id ?? "";
+      const sessionId = body.variables?.s ?? "";
       const seq = (seqs.get(sessionId) ?? 0) + 1;
       seqs.set(sessionId, seq);
       const event = { seq, sessionId, type: body.variables?.e?.type ?? "content", payload: body.variables?.e?.payload ?? {} };
       const shared = Buffer.from(
         JSON.stringify({ data: { tail: { events: [{ ...event, insertedAt: new Date().toISOString() }], cursor: seq, live: true } } }) + "}",
       );
-      for (const sub of bySession.get(sessionId) ?? []) write(sub, Buffer.concat([Buffer.from(sub.head), shared]));
+      for (const sub of bySession.get(sessionId) ?? []) write(sub, Buffer.concat([sub.head, shared]));
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ data: { append: { seq, lastSeq: seq, deduped: false }, createSession: { id: sessionId } } }));
+      res.end(JSON.stringify({ data: { append: { seq, lastSeq: seq, deduped: false } } }));
     });
   });
   const corked = new Set<import("node:net").Socket>();
@@ -64,11 +65,11 @@ export async function startRelayFloor(): Promise<{ url: string; close(): Promise
         else if (msg.type === "ping") ws.send('{"type":"pong"}');
         else if (msg.type === "subscribe") {
           const sessionId = msg.payload?.variables?.s ?? "";
-          const sub = { socket: ws, raw, head: `{"id":${JSON.stringify(msg.id)},"type":"next","payload":` };
+          const sub = { socket: ws, raw, head: Buffer.from(`{"id":${JSON.stringify(msg.id)},"type":"next","payload":`) };
           let list = bySession.get(sessionId);
           if (!list) bySession.set(sessionId, (list = []));
           list.push(sub);
-          ws.send(`${sub.head}{"data":{"tail":{"events":[],"cursor":0,"live":true}}}}`);
+          ws.send(Buffer.concat([sub.head, Buffer.from('{"data":{"tail":{"events":[],"cursor":0,"live":true}}}}')]), { binary: false });
           ws.once("close", () => list.splice(list.indexOf(sub), 1));
         }
       });
