@@ -1,4 +1,3 @@
-import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import type { GraphiQLOptions } from "graphql-yoga";
 
 /**
@@ -27,4 +26,12 @@ export const graphiqlOptions: GraphiQLOptions = {
   shouldPersistHeaders: true,
 };
 
-export { renderGraphiQL };
+/**
+ * The page, with the bundle imported on the first request for it: the bundle is ~30 MB of JavaScript source that
+ * V8 keeps as strings once loaded, which a production server (GraphiQL off) or one never asked for the page
+ * should not carry.
+ */
+export async function renderGraphiQL(options: GraphiQLOptions): Promise<string> {
+  const { renderGraphiQL: render } = await import("@graphql-yoga/render-graphiql");
+  return render(options);
+}
