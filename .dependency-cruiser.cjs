@@ -41,6 +41,14 @@ module.exports = {
       to: { path: "^src/react/" },
     },
     {
+      name: "graphiql-bundle-on-demand",
+      severity: "error",
+      comment:
+        "GraphiQL's bundle is ~30 MB of JavaScript source that V8 keeps once loaded: imported dynamically, when the page is first asked for, so a server never shown it does not carry it.",
+      from: { path: "^src/" },
+      to: { path: "^node_modules/@graphql-yoga/render-graphiql/", dependencyTypesNot: ["dynamic-import", "type-only"] },
+    },
+    {
       name: "sql-only-in-db",
       severity: "error",
       comment: "src/db is the only place that speaks SQL; everything else calls its functions.",
