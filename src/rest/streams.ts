@@ -3,6 +3,7 @@ import type { TailCaughtUp } from "@starcite/sdk/protocol";
 import { StarciteError } from "../db/errors.ts";
 import type { StoredEvent } from "../db/types.ts";
 import type { TailIterator } from "../live/tail-iterator.ts";
+import { Heartbeats } from "../shared/heartbeats.ts";
 import type { Logger } from "../shared/logger.ts";
 import { asStarciteError } from "./errors.ts";
 import { eventText } from "./wire.ts";
@@ -84,33 +85,26 @@ export interface TailStreamsOptions {
 }
 
 /**
- * The server's open REST tails (plain WebSocket and SSE): their WebSocketServer, one heartbeat timer for
- * all of them, and closing them all on shutdown.
+ * The server's open REST tails (plain WebSocket and SSE): their WebSocketServer, their heartbeats (one timer,
+ * spread over the interval: src/shared/heartbeats.ts), and closing them all on shutdown.
  */
 export class TailStreams {
   readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
   readonly heartbeatMs: number;
   readonly #open = new Set<OpenStream>();
-  #timer: NodeJS.Timeout | null = null;
+  readonly #heartbeats: Heartbeats;
 
   constructor(options: TailStreamsOptions = {}) {
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    this.#heartbeats = new Heartbeats(this.heartbeatMs);
   }
 
   add(stream: OpenStream): () => void {
     this.#open.add(stream);
-    if (!this.#timer) {
-      this.#timer = setInterval(() => {
-        for (const s of this.#open) s.heartbeat();
-      }, this.heartbeatMs);
-      this.#timer.unref();
-    }
+    const stopBeating = this.#heartbeats.add({ beat: () => stream.heartbeat() });
     return () => {
       this.#open.delete(stream);
-      if (this.#open.size === 0 && this.#timer) {
-        clearInterval(this.#timer);
-        this.#timer = null;
-      }
+      stopBeating();
     };
   }
 
@@ -123,7 +117,6 @@ export class TailStreams {
   closeAll(): void {
     const error = new StarciteError("shutting_down", "the server is shutting down; resume from your cursor");
     for (const s of [...this.#open]) s.stop(error);
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    this.#heartbeats.stop();
   }
 }

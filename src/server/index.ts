@@ -66,6 +66,8 @@ export interface ServerOptions {
     /** Failed authentications per client address (default 20 per 10 s; failures: 0 turns it off). */
     failureLimit?: FailureLimit;
   };
+  /** GraphQL WebSockets (/graphql): how often each is pinged; one that has not answered by the next ping is cut. */
+  keepaliveMs?: number;
   /** REST tails (plain WebSocket, SSE): heartbeat interval. */
   rest?: TailStreamsOptions;
   /** Durable Streams at /v1/stream/: long-poll timeout, SSE response lifetime and heartbeat. */
@@ -207,6 +209,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     authenticator,
     logger,
     fastPaths,
+    ...(options.keepaliveMs !== undefined ? { keepaliveMs: options.keepaliveMs } : {}),
     limits: {
       frameBytes: limits.frameBytes,
       operationsPerSocket: limits.operationsPerSocket,

@@ -12,6 +12,7 @@ import { StarciteError } from "../db/errors.ts";
 import { syntaxErrors } from "../graphql/errors.ts";
 import type { NextSink } from "./direct-delivery.ts";
 import { EncodedResult, messageBytes, messageWith, nextHead, withEncodedPayload, type MessageParts } from "./frames.ts";
+import { Heartbeats } from "../shared/heartbeats.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { GraphQLEngine } from "./graphql.ts";
 
@@ -35,6 +36,8 @@ export interface WebSocketDeps {
   fastPaths: boolean;
   /** How often open sockets' credentials are checked again (revocation, expiry). */
   recheckMs?: number;
+  /** How often each socket is pinged; one that has not answered a ping by the next is cut (default 12 s). */
+  keepaliveMs?: number;
 }
 
 export interface WebSockets {
@@ -70,7 +73,8 @@ interface Extra {
 /** Messages a graphql-transport-ws client may send; anything else is a protocol violation (4400), not a server error. */
 const CLIENT_MESSAGES = new Set(["connection_init", "ping", "pong", "subscribe", "complete"]);
 
-const KEEPALIVE_MS = 12_000;
+/** The server's ping interval on /graphql sockets (docs/protocol.md); a ping unanswered by the next one cuts the socket. */
+export const DEFAULT_KEEPALIVE_MS = 12_000;
 
 /** A WebSocket credential: connection_init payload `{ authorization: "Bearer ..." }`, or ?access_token= on the URL. */
 function wsCredential(params: Record<string, unknown> | undefined, request: http.IncomingMessage): string | undefined {
@@ -96,6 +100,7 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.frameBytes, handleProtocols: (p) => handleProtocols(p) });
   const byCredential = new Map<string, Set<Connection>>();
   const recheckMs = deps.recheckMs ?? 1000;
+  const heartbeats = new Heartbeats(deps.keepaliveMs ?? DEFAULT_KEEPALIVE_MS);
 
   const register = (connection: Connection) => {
     if (connection.credential === undefined) return;
@@ -257,16 +262,20 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
       // ws reports oversized frames (and other protocol violations) here and closes with the right code itself.
       logger.debug("websocket error", { error: String(error) });
     });
-    let pongWait: NodeJS.Timeout | null = null;
-    const ping = setInterval(() => {
-      if (socket.readyState !== socket.OPEN) return;
-      pongWait = setTimeout(() => socket.terminate(), KEEPALIVE_MS);
-      socket.once("pong", () => {
-        if (pongWait) clearTimeout(pongWait);
-        pongWait = null;
-      });
-      socket.ping();
-    }, KEEPALIVE_MS);
+    // A dead peer (a closed laptop lid, a dropped network) sends no FIN: it is found by its missing pong.
+    let awaitingPong = false;
+    socket.on("pong", () => void (awaitingPong = false));
+    const stopHeartbeat = heartbeats.add({
+      beat() {
+        if (socket.readyState !== socket.OPEN) return;
+        if (awaitingPong) {
+          socket.terminate();
+          return;
+        }
+        awaitingPong = true;
+        socket.ping();
+      },
+    });
     // Messages sent in one tick leave in one write (a mutation's `next` and `complete`, a batch for several
     // tails): on these machines each write that wakes the client costs ~75 µs.
     let corked = false;
@@ -340,8 +349,7 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
       { socket, request, write },
     );
     socket.once("close", (code, reason) => {
-      if (pongWait) clearTimeout(pongWait);
-      clearInterval(ping);
+      stopHeartbeat();
       void closed(code, String(reason));
     });
   });
@@ -355,6 +363,7 @@ export function createGraphQLWebSockets(deps: WebSocketDeps): WebSockets {
     bufferedBytes: () => [...wss.clients].map((c) => c.bufferedAmount),
     async close(code, reason) {
       clearInterval(recheck);
+      heartbeats.stop();
       for (const socket of wss.clients) socket.close(code, reason);
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

@@ -1,3 +1,5 @@
+import { Heartbeats } from "../shared/heartbeats.ts";
+
 /** One open long-poll or SSE response, as the registry sees it. */
 export interface LiveResponse {
   /** Ends it now (server shutdown). */
@@ -7,29 +9,25 @@ export interface LiveResponse {
 }
 
 /**
- * The open live responses of the Durable Streams adapter: one heartbeat timer for all of them, and ending them
- * all when the server shuts down (long-polls answer 503, SSE streams end; clients resume from their offsets).
+ * The open live responses of the Durable Streams adapter: their heartbeats (one timer, spread over the interval:
+ * src/shared/heartbeats.ts), and ending them all when the server shuts down (long-polls answer 503, SSE streams
+ * end; clients resume from their offsets).
  */
 export class LiveResponses {
   readonly #open = new Set<LiveResponse>();
-  #timer: NodeJS.Timeout | null = null;
+  readonly #heartbeats: Heartbeats;
 
-  constructor(private readonly heartbeatMs: number) {}
+  constructor(heartbeatMs: number) {
+    this.#heartbeats = new Heartbeats(heartbeatMs);
+  }
 
   add(response: LiveResponse): () => void {
     this.#open.add(response);
-    if (!this.#timer) {
-      this.#timer = setInterval(() => {
-        for (const r of this.#open) r.heartbeat?.();
-      }, this.heartbeatMs);
-      this.#timer.unref();
-    }
+    const heartbeat = response.heartbeat?.bind(response);
+    const stopBeating = heartbeat ? this.#heartbeats.add({ beat: heartbeat }) : () => {};
     return () => {
       this.#open.delete(response);
-      if (this.#open.size === 0 && this.#timer) {
-        clearInterval(this.#timer);
-        this.#timer = null;
-      }
+      stopBeating();
     };
   }
 
@@ -39,7 +37,6 @@ export class LiveResponses {
 
   closeAll(): void {
     for (const r of [...this.#open]) r.stop();
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    this.#heartbeats.stop();
   }
 }
