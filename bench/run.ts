@@ -11,8 +11,15 @@
  *
  * Starts an ephemeral embedded Postgres under os.tmpdir() (or uses DATABASE_URL), migrates it, gives each
  * scenario a fresh database, and runs the servers it needs. Prints a table per scenario and writes JSON.
+ *
+ * The starcite server runs as the production image runs it: tsc's JavaScript in dist/, built from src/ at the
+ * start of every run (~15 s), so that the bench never measures a stale build. BENCH_SERVER_BUILD=src runs it from
+ * src/ through tsx instead (`npm start`'s way), to compare.
  */
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { startPostgres } from "./lib/env.ts";
 import {
   formatComparison,
@@ -72,8 +79,20 @@ async function main(): Promise<void> {
     return;
   }
   const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+  const serverBuild = process.env.BENCH_SERVER_BUILD === "src" ? "src" : "dist";
+  if (serverBuild === "dist") {
+    const started = Date.now();
+    const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+    execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], {
+      cwd: path.join(path.dirname(fileURLToPath(import.meta.url)), ".."),
+      stdio: "inherit",
+    });
+    log(`server built to dist/ (tsc) in ${Date.now() - started} ms`);
+  }
   const pg = await startPostgres(log);
-  const machineExtra: Partial<MachineInfo> = {};
+  const machineExtra: Partial<MachineInfo> = {
+    server: serverBuild === "dist" ? "built JavaScript (dist/, tsc), as the production image runs it" : "src/ through tsx",
+  };
   const ctx: BenchContext = {
     quick: args.quick,
     pg,
@@ -81,7 +100,11 @@ async function main(): Promise<void> {
     machine: machineExtra,
     scale: (n, min = 1) => (args.quick ? Math.max(min, Math.round(n / 10)) : n),
     startStarcite: (databaseUrl, poolSize = 10) =>
-      startChildServer("starcite", { BENCH_DATABASE_URL: databaseUrl, BENCH_POOL_SIZE: String(poolSize) }),
+      startChildServer("starcite", {
+        BENCH_DATABASE_URL: databaseUrl,
+        BENCH_POOL_SIZE: String(poolSize),
+        BENCH_SERVER_BUILD: serverBuild,
+      }),
   };
 
   const probeMs = args.quick ? 500 : 3000;

@@ -3,7 +3,9 @@
  * `node --import tsx bench/lib/child.ts <kind>` and an IPC channel; runs one server so that the load generator
  * does not share its event loop, and answers resource questions (CPU time, RSS, peak RSS) over IPC.
  *
- *   kind "starcite":        startServer() on BENCH_DATABASE_URL (pool size BENCH_POOL_SIZE)
+ *   kind "starcite":        startServer() on BENCH_DATABASE_URL (pool size BENCH_POOL_SIZE), from the built JavaScript in
+ *                           dist/ when BENCH_SERVER_BUILD=dist (as the production image runs it), else from src/
+ *                           through tsx
  *   kind "durable-streams": DurableStreamTestServer with its file-backed store in BENCH_DATA_DIR
  *   kind "echo":            a bare node:http server that answers every request with its body (a floor: one
  *                           request/response hop between two processes and nothing else)
@@ -34,8 +36,14 @@ function send(reply: ChildReply): void {
 
 async function start(): Promise<string> {
   if (kind === "starcite") {
-    const { startServer } = await import("../../src/server/index.ts");
-    const { silentLogger } = await import("../../src/shared/logger.ts");
+    // tsx compiles with esbuild's keepNames, which wraps every function the server creates in a call that
+    // redefines its `name`: a closure made per socket or per request then carries a property dictionary of its
+    // own (~250 bytes; ~3.6 KB per idle subscription). The production image runs tsc's output, which does not.
+    const built = process.env.BENCH_SERVER_BUILD === "dist";
+    type ServerModule = typeof import("../../src/server/index.ts");
+    type LoggerModule = typeof import("../../src/shared/logger.ts");
+    const { startServer } = (await import(built ? "../../dist/server/index.js" : "../../src/server/index.ts")) as ServerModule;
+    const { silentLogger } = (await import(built ? "../../dist/shared/logger.js" : "../../src/shared/logger.ts")) as LoggerModule;
     // Auth off: the bench measures the data path. Cast so this compiles whether or not the server's
     // options know `auth` yet.
     const options = {

@@ -83,6 +83,8 @@ export interface MachineInfo {
   postgres: string;
   redis?: string;
   durableStreamsServer?: string;
+  /** How the starcite server ran: built JavaScript or TypeScript through tsx (bench/run.ts). */
+  server?: string;
   gitCommit?: string;
   /** 8 KiB write + fdatasync latency (ms) in the data directory, before and after the scenarios. */
   fsyncBefore?: LatencySummary;
@@ -195,6 +197,7 @@ export function formatMarkdown(results: ScenarioResult[], machine: MachineInfo):
       `Node ${machine.node}; PostgreSQL ${machine.postgres}` +
       (machine.redis ? `; Redis ${machine.redis}` : "") +
       (machine.durableStreamsServer ? `; @durable-streams/server ${machine.durableStreamsServer}` : "") +
+      (machine.server ? `; starcite server: ${machine.server}` : "") +
       `; commit ${machine.gitCommit ?? "?"}; ${machine.date}${machine.quick ? " (--quick)" : ""}.`,
   );
   const probe = (s: LatencySummary | undefined) =>
