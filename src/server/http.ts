@@ -128,8 +128,11 @@ export function createRequestHandler(deps: HttpDeps): (req: http.IncomingMessage
       res.writeHead(200, { "content-type": metrics.registry.contentType }).end(await metrics.registry.metrics());
       return;
     }
-    if (await deps.streams(req, res)) return;
-    if (await deps.rest(req, res)) return;
+    // /graphql first: the hottest path (every append mutation) skips the other routers' URL parsing and awaits.
+    if (path !== "/graphql") {
+      if (await deps.streams(req, res)) return;
+      if (await deps.rest(req, res)) return;
+    }
     if (deps.isClosing()) {
       sendError(res, 503, "shutting_down", "the server is shutting down", { connection: "close" });
       return;
