@@ -37,7 +37,7 @@ function recorder() {
 
 describe("Heartbeats", () => {
   test("every member beats once per interval, a slot's worth per tick", async () => {
-    const hb = new Heartbeats(200, 10);
+    const hb = new Heartbeats(200, 20);
     const r = recorder();
     const counts = new Array<number>(100).fill(0);
     const stops = counts.map((_, i) => hb.add({ beat: () => (counts[i]!++, r.beat()) }));
@@ -52,7 +52,7 @@ describe("Heartbeats", () => {
   });
 
   test("a member that stops, even from its own beat, beats no more; the rest go on", async () => {
-    const hb = new Heartbeats(100, 5);
+    const hb = new Heartbeats(100, 20);
     const r = recorder();
     let quitter = 0;
     let stayer = 0;
@@ -63,6 +63,22 @@ describe("Heartbeats", () => {
     expect(hb.size).toBe(1);
     stopStayer();
     expect(hb.size).toBe(0);
+  });
+  test("a member whose beat throws does not stop the others in its slot", async () => {
+    const hb = new Heartbeats(100, 100); // one slot: every member beats in the same run
+    const r = recorder();
+    let thrown = 0;
+    const stopThrower = hb.add({
+      beat: () => {
+        thrown++;
+        throw new Error("the socket broke under it");
+      },
+    });
+    const stopStayer = hb.add({ beat: () => r.beat() });
+    await r.until(() => r.runs.length >= 3);
+    expect(thrown).toBeGreaterThanOrEqual(3);
+    stopThrower();
+    stopStayer();
   });
 });
 
