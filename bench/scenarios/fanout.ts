@@ -200,28 +200,19 @@ export const fanout: Scenario = {
       const rows: ResultRow[] = [];
       // BENCH_FANOUT_CASES=4b runs only those cases (for profiling one of them); the targets need all three.
       const only = process.env.BENCH_FANOUT_CASES?.split(",").map((x) => x.trim());
-      if (only) {
-        for (const [k, c] of cases.entries()) {
-          if (!only.includes(c.label)) continue;
-          ctx.log(`  ${c.label}: opening ${c.subscribers} subscribers`);
-          const own = await runCase(server, db.sql, c, String(k), ctx.pg);
-          rows.push(...own);
-          if (c.label === "4b" && !ctx.quick) {
-            ctx.log(`  ${c.label} floor: the same against a bare relay`);
-            rows.push(...(await relayFloor(db.sql, c, own, ctx.pg)));
-          }
-        }
-        return { rows, notes: [`only ${only.join(", ")} (BENCH_FANOUT_CASES)`] };
-      }
       for (const [k, c] of cases.entries()) {
+        if (only && !only.includes(c.label)) continue;
         ctx.log(`  ${c.label}: opening ${c.subscribers} subscribers`);
-        rows.push(...(await runCase(server, db.sql, c, String(k), ctx.pg)));
+        const own = await runCase(server, db.sql, c, String(k), ctx.pg);
+        rows.push(...own);
+        if (c.label === "4b" && !ctx.quick) {
+          ctx.log(`  ${c.label} floor: the same against a bare relay`);
+          rows.push(...(await relayFloor(db.sql, c, own, ctx.pg)));
+        }
       }
+      if (only) return { rows, notes: [`only ${only.join(", ")} (BENCH_FANOUT_CASES)`] };
+      // 4b is the last case: its relay floor's rows, if any, come after these four.
       const [r0, ra, rb, rc] = rows as [ResultRow, ResultRow, ResultRow, ResultRow];
-      if (!ctx.quick) {
-        ctx.log(`  4b floor: the same against a bare relay`);
-        rows.push(...(await relayFloor(db.sql, cases[2]!, [rb, rc], ctx.pg)));
-      }
       const rpa = (r: ResultRow) => Number(r.extra?.readsPerAdvance);
       ra.targets = [
         target(
