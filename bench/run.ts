@@ -13,8 +13,8 @@
  * scenario a fresh database, and runs the servers it needs. Prints a table per scenario and writes JSON.
  *
  * The starcite server runs as the production image runs it: tsc's JavaScript in dist/, built from src/ once per
- * run (~15 s, before the first scenario that starts it), so that the bench never measures a stale build. BENCH_SERVER_BUILD=src runs it from
- * src/ through tsx instead (`npm start`'s way), to compare.
+ * run (~15 s, before the first scenario that starts it), so that the bench never measures a stale build.
+ * BENCH_SERVER_BUILD=src runs it from src/ through tsx instead (`npm start`'s way), to compare.
  */
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -94,9 +94,8 @@ async function main(): Promise<void> {
     log(`server built to dist/ (tsc) in ${Date.now() - started} ms`);
   };
   const pg = await startPostgres(log);
-  const machineExtra: Partial<MachineInfo> = {
-    server: serverBuild === "dist" ? "built JavaScript (dist/, tsc), as the production image runs it" : "src/ through tsx",
-  };
+  // The results say how the server ran only when a scenario ran it.
+  const machineExtra: Partial<MachineInfo> = {};
   const ctx: BenchContext = {
     quick: args.quick,
     pg,
@@ -105,6 +104,7 @@ async function main(): Promise<void> {
     scale: (n, min = 1) => (args.quick ? Math.max(min, Math.round(n / 10)) : n),
     startStarcite: (databaseUrl, poolSize = 10) => {
       buildServer();
+      machineExtra.server = serverBuild === "dist" ? "built JavaScript (dist/, tsc), as the production image runs it" : "src/ through tsx";
       return startChildServer("starcite", {
         BENCH_DATABASE_URL: databaseUrl,
         BENCH_POOL_SIZE: String(poolSize),
