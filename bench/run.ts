@@ -16,10 +16,8 @@
  * run (~15 s, before the first scenario that starts it), so that the bench never measures a stale build.
  * BENCH_SERVER_BUILD=src runs it from src/ through tsx instead (`npm start`'s way), to compare.
  */
-import { execFileSync } from "node:child_process";
-import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { describeBuild, onceBuilder, serverBuild } from "./lib/build.ts";
 import { startPostgres } from "./lib/env.ts";
 import {
   formatComparison,
@@ -79,20 +77,8 @@ async function main(): Promise<void> {
     return;
   }
   const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-  const serverBuild = process.env.BENCH_SERVER_BUILD === "src" ? "src" : "dist";
-  // Built when a scenario first starts starcite, so a run of peers or floors alone does not wait for tsc.
-  let built = serverBuild === "src";
-  const buildServer = () => {
-    if (built) return;
-    const started = Date.now();
-    const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-    execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], {
-      cwd: path.join(path.dirname(fileURLToPath(import.meta.url)), ".."),
-      stdio: "inherit",
-    });
-    built = true;
-    log(`server built to dist/ (tsc) in ${Date.now() - started} ms`);
-  };
+  const build = serverBuild();
+  const buildServer = onceBuilder(build, log);
   const pg = await startPostgres(log);
   // The results say how the server ran only when a scenario ran it.
   const machineExtra: Partial<MachineInfo> = {};
@@ -104,11 +90,11 @@ async function main(): Promise<void> {
     scale: (n, min = 1) => (args.quick ? Math.max(min, Math.round(n / 10)) : n),
     startStarcite: (databaseUrl, poolSize = 10) => {
       buildServer();
-      machineExtra.server = serverBuild === "dist" ? "built JavaScript (dist/, tsc), as the production image runs it" : "src/ through tsx";
+      machineExtra.server = describeBuild(build);
       return startChildServer("starcite", {
         BENCH_DATABASE_URL: databaseUrl,
         BENCH_POOL_SIZE: String(poolSize),
-        BENCH_SERVER_BUILD: serverBuild,
+        BENCH_SERVER_BUILD: build,
       });
     },
   };
