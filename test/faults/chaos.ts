@@ -165,6 +165,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log(`readers caught up at +${Date.now() - started} ms`);
     const { violations, events } = await check(cluster.url, producers, readers, sessions);
     for (const s of servers) violations.push(...s.crashes);
+    // An internal_error answer is a violation: say what the server logged for it.
+    if (violations.length > 0) for (const s of servers) for (const line of s.unexpectedErrors) log(`server ${s.port}: ${line}`);
     return {
       seed: options.seed,
       acknowledged: producers.reduce((n, p) => n + p.acks.length, 0),

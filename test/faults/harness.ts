@@ -178,6 +178,8 @@ export class ServerProcess {
   readonly log: string[] = [];
   /** Exits the suite did not cause (a crash is a finding, reported by the checker). */
   readonly crashes: string[] = [];
+  /** The server's "unexpected error" log lines (the first 20): what an internal_error answer was, for the report. */
+  readonly unexpectedErrors: string[] = [];
 
   constructor(
     readonly port: number,
@@ -200,7 +202,10 @@ export class ServerProcess {
         this.crashes.push(`server on ${this.port} exited by itself (code ${code}, signal ${signal}): ${this.log.join("").slice(-1500)}`);
     });
     child.stderr!.on("data", (d: Buffer) => {
-      this.log.push(d.toString());
+      const text = d.toString();
+      for (const line of text.split("\n"))
+        if (line.includes("unexpected error") && this.unexpectedErrors.length < 20) this.unexpectedErrors.push(line.slice(0, 2000));
+      this.log.push(text);
       if (this.log.length > 200) this.log.shift();
     });
     await new Promise<void>((resolve, reject) => {
@@ -309,13 +314,17 @@ export class Proxy {
 
 // ---- load: producers that retry, readers that resubscribe ----------------------------------------------------
 
-const APPEND = `mutation($s: ID!, $e: AppendInput!) { append(sessionId: $s, event: $e) { seq deduped } }`;
+const APPEND = `mutation($s: ID!, $e: AppendInput!) { append(sessionId: $s, event: $e) { seq lastSeq deduped } }`;
 
 export interface Ack {
   producer: string;
   producerSeq: number;
   sessionId: string;
   seq: number;
+  lastSeq: number;
+  deduped: boolean;
+  /** What the attempts before the acknowledged one met, in order (for a violation's message). */
+  earlier: string[];
 }
 
 /**
@@ -341,16 +350,20 @@ export class Producer {
   async run(): Promise<void> {
     for (let n = 1; !this.#stopped; n++) {
       const event = { type: "fault", payload: { producer: this.id, n }, producerId: this.id, producerSeq: n };
+      const earlier: string[] = [];
       for (let attempt = 0; ; attempt++) {
-        const outcome = await this.#try(event);
+        const outcome = await this.#try(event, earlier);
         if (outcome === "ok") break;
+        earlier.push(outcome);
         this.retries++;
         await delay(Math.min(50 * 2 ** attempt, 1000));
       }
     }
   }
 
-  async #try(event: { producerSeq: number }): Promise<"ok" | "retry"> {
+  /** "ok" once acknowledged, else what the attempt met (it is retried). */
+  async #try(event: { producerSeq: number }, earlier: string[]): Promise<string> {
+    const started = Date.now();
     try {
       const res = await fetch(`${this.url()}/graphql`, {
         method: "POST",
@@ -358,17 +371,21 @@ export class Producer {
         body: JSON.stringify({ query: APPEND, variables: { s: this.sessionId, e: event } }),
         signal: AbortSignal.timeout(5000),
       });
-      const body = (await res.json()) as { data?: { append?: { seq: number } }; errors?: { extensions?: { code?: string } }[] };
-      if (body.data?.append) {
-        this.acks.push({ producer: this.id, producerSeq: event.producerSeq, sessionId: this.sessionId, seq: body.data.append.seq });
+      const body = (await res.json()) as {
+        data?: { append?: { seq: number; lastSeq: number; deduped: boolean } };
+        errors?: { message?: string; extensions?: { code?: string } }[];
+      };
+      const append = body.data?.append;
+      if (append) {
+        this.acks.push({ producer: this.id, producerSeq: event.producerSeq, sessionId: this.sessionId, ...append, earlier });
         return "ok";
       }
       const code = body.errors?.[0]?.extensions?.code;
       if (code !== "database_unavailable" && code !== "shutting_down")
-        this.unexpected.push(`${this.id}#${event.producerSeq}: HTTP ${res.status} ${code}`);
-      return "retry";
-    } catch {
-      return "retry";
+        this.unexpected.push(`${this.id}#${event.producerSeq}: HTTP ${res.status} ${code} (${body.errors?.[0]?.message ?? ""})`);
+      return `${code ?? `HTTP ${res.status}`} after ${Date.now() - started} ms`;
+    } catch (error) {
+      return `${error instanceof Error ? error.name : "error"} after ${Date.now() - started} ms`;
     }
   }
 }
@@ -489,7 +506,10 @@ export async function check(
           const stored = byKey.get(`${ack.producer}#${ack.producerSeq}`);
           if (!stored) violations.push(`${sessionId}: acknowledged ${ack.producer}#${ack.producerSeq} (seq ${ack.seq}) is missing`);
           else if (stored[0] !== ack.seq)
-            violations.push(`${sessionId}: ${ack.producer}#${ack.producerSeq} acknowledged as seq ${ack.seq}, stored at ${stored[0]}`);
+            violations.push(
+              `${sessionId}: ${ack.producer}#${ack.producerSeq} acknowledged as seq ${ack.seq} (lastSeq ${ack.lastSeq}, ` +
+                `deduped ${ack.deduped}; earlier attempts: ${ack.earlier.join(", ") || "none"}), stored at ${stored[0]}`,
+            );
         }
         // Per-producer order: producerSeq order is seq order, and nothing but 1..n.
         const mine = rows.filter((r) => r.producer_id === p.id);
