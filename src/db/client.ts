@@ -1,5 +1,4 @@
 import postgres from "postgres";
-import { guardedSocketFactory } from "./socket.ts";
 
 export type Sql = postgres.Sql<Record<string, never>>;
 
@@ -41,8 +40,6 @@ export function createPool(url: string, options: PoolOptions = {}): Sql {
   const sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
-    // Not in postgres.js's types, which is why the options object is widened below: see src/db/socket.ts.
-    ...({ socket: guardedSocketFactory() } as object),
     fetch_types: options.fetchTypes ?? true,
     connection: { application_name: options.applicationName ?? "starcite", TimeZone: "UTC" },
     types: {
